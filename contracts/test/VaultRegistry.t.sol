@@ -1,0 +1,763 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {VaultRegistry} from "../src/VaultRegistry.sol";
+import {RegistryTest} from "./utils/RegistryTest.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+
+/// @notice Every function's success and every revert path.
+contract VaultRegistryTest is RegistryTest {
+    address internal stranger = makeAddr("stranger");
+
+    // ---------------------------------------------------------------- vaults
+
+    function test_RegisterVault_CountsIdsAndEmits() public {
+        vm.expectEmit(address(registry));
+        emit VaultRegistry.VaultRegistered({vaultId: 2, owner: stranger, uri: "ipfs://meta"});
+        vm.prank(stranger);
+        uint256 id = registry.registerVault("ipfs://meta");
+        assertEq(id, 2);
+        assertEq(registry.vaultCount(), 2);
+        assertEq(registry.ownerOf(id), stranger);
+        VaultRegistry.VaultInfo memory v = registry.vault(id);
+        assertEq(v.owner, stranger);
+        assertEq(v.uri, "ipfs://meta");
+        assertEq(v.pendingOwner, address(0));
+        assertEq(v.vaultKey, address(0));
+    }
+
+    function test_Vault_RevertsWhen_Unknown() public {
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.VaultNotFound.selector, 99));
+        registry.vault(99);
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.VaultNotFound.selector, 0));
+        registry.ownerOf(0);
+    }
+
+    function test_SetVaultUri() public {
+        vm.expectEmit(address(registry));
+        emit VaultRegistry.VaultUriChanged({vaultId: vaultId, uri: "https://new.example"});
+        vm.prank(owner);
+        registry.setVaultUri(vaultId, "https://new.example");
+        assertEq(registry.vault(vaultId).uri, "https://new.example");
+    }
+
+    function test_SetVaultUri_RevertsWhen_NotOwner() public {
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultOwner.selector, vaultId, stranger));
+        vm.prank(stranger);
+        registry.setVaultUri(vaultId, "x");
+    }
+
+    function test_SetVaultUri_RevertsWhen_UnknownVault() public {
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.VaultNotFound.selector, 7));
+        vm.prank(owner);
+        registry.setVaultUri(7, "x");
+    }
+
+    function test_TransferOwnership_TwoSteps() public {
+        vm.expectEmit(address(registry));
+        emit VaultRegistry.VaultOwnershipTransferStarted({vaultId: vaultId, owner: owner, pendingOwner: stranger});
+        vm.prank(owner);
+        registry.transferVaultOwnership(vaultId, stranger);
+        assertEq(registry.ownerOf(vaultId), owner, "owner changes only on acceptance");
+        assertEq(registry.vault(vaultId).pendingOwner, stranger);
+
+        vm.expectEmit(address(registry));
+        emit VaultRegistry.VaultOwnershipTransferred({vaultId: vaultId, previousOwner: owner, newOwner: stranger});
+        vm.prank(stranger);
+        registry.acceptVaultOwnership(vaultId);
+        assertEq(registry.ownerOf(vaultId), stranger);
+        assertEq(registry.vault(vaultId).pendingOwner, address(0));
+
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultOwner.selector, vaultId, owner));
+        vm.prank(owner);
+        registry.setVaultUri(vaultId, "x");
+    }
+
+    function test_TransferOwnership_KeepsGrants() public {
+        _grantDirect(researcher, SCOPE, uint64(START + 1 days));
+        vm.prank(owner);
+        registry.transferVaultOwnership(vaultId, stranger);
+        vm.prank(stranger);
+        registry.acceptVaultOwnership(vaultId);
+        assertTrue(registry.isAllowed(vaultId, researcher, SCOPE));
+    }
+
+    function test_TransferOwnership_RevertsWhen_NotOwner() public {
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultOwner.selector, vaultId, stranger));
+        vm.prank(stranger);
+        registry.transferVaultOwnership(vaultId, stranger);
+    }
+
+    function test_AcceptOwnership_RevertsWhen_NotPending() public {
+        vm.prank(owner);
+        registry.transferVaultOwnership(vaultId, researcher);
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotPendingOwner.selector, vaultId, stranger));
+        vm.prank(stranger);
+        registry.acceptVaultOwnership(vaultId);
+    }
+
+    function test_AcceptOwnership_RevertsWhen_OfferWithdrawn() public {
+        vm.startPrank(owner);
+        registry.transferVaultOwnership(vaultId, stranger);
+        registry.transferVaultOwnership(vaultId, address(0));
+        vm.stopPrank();
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotPendingOwner.selector, vaultId, stranger));
+        vm.prank(stranger);
+        registry.acceptVaultOwnership(vaultId);
+    }
+
+    function test_AcceptOwnership_RevertsWhen_UnknownVault() public {
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.VaultNotFound.selector, 5));
+        vm.prank(stranger);
+        registry.acceptVaultOwnership(5);
+    }
+
+    // ---------------------------------------------------------------- measurements
+
+    function test_ApproveMeasurement() public {
+        vm.expectEmit(address(registry));
+        emit VaultRegistry.MeasurementApproved({
+            vaultId: vaultId, measurementHash: keccak256(MEASUREMENT), measurement: MEASUREMENT
+        });
+        _approveMeasurement(MEASUREMENT);
+        assertTrue(registry.isMeasurementApproved(vaultId, MEASUREMENT));
+        assertFalse(registry.isMeasurementApproved(vaultId, OTHER_MEASUREMENT));
+        assertFalse(registry.isMeasurementApproved(vaultId + 1, MEASUREMENT), "approval is per vault");
+    }
+
+    function test_ApproveMeasurement_RevertsWhen_NotOwner() public {
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultOwner.selector, vaultId, stranger));
+        vm.prank(stranger);
+        registry.approveMeasurement(vaultId, MEASUREMENT);
+    }
+
+    function test_ApproveMeasurement_RevertsWhen_WrongLength() public {
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidMeasurementLength.selector, 32));
+        vm.prank(owner);
+        registry.approveMeasurement(vaultId, abi.encode(bytes32(0)));
+    }
+
+    function test_ApproveMeasurement_RevertsWhen_AlreadyApproved() public {
+        _approveMeasurement(MEASUREMENT);
+        vm.expectRevert(
+            abi.encodeWithSelector(VaultRegistry.MeasurementAlreadyApproved.selector, vaultId, keccak256(MEASUREMENT))
+        );
+        _approveMeasurement(MEASUREMENT);
+    }
+
+    function test_ApproveMeasurementWithSig() public {
+        uint256 deadline = block.timestamp + 60;
+        bytes memory sig = _sign(
+            ownerKey, _digest(_measurementStructHash(APPROVE_MEASUREMENT_TYPE, vaultId, MEASUREMENT, 0, deadline))
+        );
+        vm.prank(relayer);
+        registry.approveMeasurementWithSig(VaultRegistry.ApproveMeasurement(vaultId, MEASUREMENT, 0, deadline), sig);
+        assertTrue(registry.isMeasurementApproved(vaultId, MEASUREMENT));
+        assertEq(registry.nonces(owner), 1);
+    }
+
+    function test_ApproveMeasurementWithSig_RevertsWhen_SignedForOtherMeasurement() public {
+        uint256 deadline = block.timestamp + 60;
+        bytes memory sig = _sign(
+            ownerKey, _digest(_measurementStructHash(APPROVE_MEASUREMENT_TYPE, vaultId, OTHER_MEASUREMENT, 0, deadline))
+        );
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, vaultId, owner));
+        registry.approveMeasurementWithSig(VaultRegistry.ApproveMeasurement(vaultId, MEASUREMENT, 0, deadline), sig);
+    }
+
+    function test_ApproveMeasurementWithSig_RevertsWhen_RevokeSignatureReused() public {
+        uint256 deadline = block.timestamp + 60;
+        // The same fields signed under the RevokeMeasurement type must not approve anything.
+        bytes memory sig = _sign(
+            ownerKey, _digest(_measurementStructHash(REVOKE_MEASUREMENT_TYPE, vaultId, MEASUREMENT, 0, deadline))
+        );
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, vaultId, owner));
+        registry.approveMeasurementWithSig(VaultRegistry.ApproveMeasurement(vaultId, MEASUREMENT, 0, deadline), sig);
+    }
+
+    function test_RevokeMeasurement() public {
+        _approveMeasurement(MEASUREMENT);
+        vm.expectEmit(address(registry));
+        emit VaultRegistry.MeasurementRevoked({
+            vaultId: vaultId, measurementHash: keccak256(MEASUREMENT), measurement: MEASUREMENT
+        });
+        vm.prank(owner);
+        registry.revokeMeasurement(vaultId, MEASUREMENT);
+        assertFalse(registry.isMeasurementApproved(vaultId, MEASUREMENT));
+    }
+
+    function test_RevokeMeasurement_RevertsWhen_NotApproved() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(VaultRegistry.MeasurementNotApproved.selector, vaultId, keccak256(MEASUREMENT))
+        );
+        vm.prank(owner);
+        registry.revokeMeasurement(vaultId, MEASUREMENT);
+    }
+
+    function test_RevokeMeasurement_RevertsWhen_NotOwner() public {
+        _approveMeasurement(MEASUREMENT);
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultOwner.selector, vaultId, stranger));
+        vm.prank(stranger);
+        registry.revokeMeasurement(vaultId, MEASUREMENT);
+    }
+
+    function test_RevokeMeasurementWithSig() public {
+        _approveMeasurement(MEASUREMENT);
+        uint256 deadline = block.timestamp + 60;
+        bytes memory sig = _sign(
+            ownerKey, _digest(_measurementStructHash(REVOKE_MEASUREMENT_TYPE, vaultId, MEASUREMENT, 0, deadline))
+        );
+        vm.prank(relayer);
+        registry.revokeMeasurementWithSig(VaultRegistry.RevokeMeasurement(vaultId, MEASUREMENT, 0, deadline), sig);
+        assertFalse(registry.isMeasurementApproved(vaultId, MEASUREMENT));
+    }
+
+    function test_RevokeMeasurementWithSig_RevertsWhen_WrongSigner() public {
+        _approveMeasurement(MEASUREMENT);
+        uint256 deadline = block.timestamp + 60;
+        bytes memory sig = _sign(
+            researcherKey, _digest(_measurementStructHash(REVOKE_MEASUREMENT_TYPE, vaultId, MEASUREMENT, 0, deadline))
+        );
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, vaultId, owner));
+        registry.revokeMeasurementWithSig(VaultRegistry.RevokeMeasurement(vaultId, MEASUREMENT, 0, deadline), sig);
+    }
+
+    // ---------------------------------------------------------------- vault key
+
+    function test_BindVaultKey() public {
+        _approveMeasurement(MEASUREMENT);
+        vm.expectEmit(address(registry));
+        emit VaultRegistry.VaultKeyBound({
+            vaultId: vaultId, vaultKey: vaultKey, measurementHash: keccak256(MEASUREMENT)
+        });
+        vm.prank(owner);
+        registry.bindVaultKey(vaultId, vaultKey, MEASUREMENT);
+        VaultRegistry.VaultInfo memory v = registry.vault(vaultId);
+        assertEq(v.vaultKey, vaultKey);
+        assertEq(v.keyMeasurementHash, keccak256(MEASUREMENT));
+        assertTrue(registry.isActiveVaultKey(vaultId, vaultKey));
+        assertFalse(registry.isActiveVaultKey(vaultId, stranger));
+    }
+
+    function test_BindVaultKey_RevertsWhen_MeasurementNotApproved() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(VaultRegistry.MeasurementNotApproved.selector, vaultId, keccak256(MEASUREMENT))
+        );
+        vm.prank(owner);
+        registry.bindVaultKey(vaultId, vaultKey, MEASUREMENT);
+    }
+
+    function test_BindVaultKey_RevertsWhen_ZeroKey() public {
+        _approveMeasurement(MEASUREMENT);
+        vm.expectRevert(VaultRegistry.ZeroAddress.selector);
+        vm.prank(owner);
+        registry.bindVaultKey(vaultId, address(0), MEASUREMENT);
+    }
+
+    function test_BindVaultKey_RevertsWhen_NotOwner() public {
+        _approveMeasurement(MEASUREMENT);
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultOwner.selector, vaultId, vaultKey));
+        vm.prank(vaultKey);
+        registry.bindVaultKey(vaultId, vaultKey, MEASUREMENT);
+    }
+
+    function test_BindVaultKeyWithSig() public {
+        _approveMeasurement(MEASUREMENT);
+        VaultRegistry.BindVaultKey memory m =
+            VaultRegistry.BindVaultKey(vaultId, vaultKey, MEASUREMENT, 0, block.timestamp + 60);
+        bytes memory sig = _sign(ownerKey, _digest(_bindStructHash(m)));
+        vm.prank(relayer);
+        registry.bindVaultKeyWithSig(m, sig);
+        assertTrue(registry.isActiveVaultKey(vaultId, vaultKey));
+    }
+
+    function test_BindVaultKeyWithSig_RevertsWhen_KeySwapped() public {
+        _approveMeasurement(MEASUREMENT);
+        VaultRegistry.BindVaultKey memory m =
+            VaultRegistry.BindVaultKey(vaultId, vaultKey, MEASUREMENT, 0, block.timestamp + 60);
+        bytes memory sig = _sign(ownerKey, _digest(_bindStructHash(m)));
+        m.vaultKey = stranger;
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, vaultId, owner));
+        registry.bindVaultKeyWithSig(m, sig);
+    }
+
+    function test_UnbindVaultKey() public {
+        _bindKey();
+        vm.expectEmit(address(registry));
+        emit VaultRegistry.VaultKeyUnbound({vaultId: vaultId, vaultKey: vaultKey});
+        vm.prank(owner);
+        registry.unbindVaultKey(vaultId);
+        assertFalse(registry.isActiveVaultKey(vaultId, vaultKey));
+        assertEq(registry.vault(vaultId).vaultKey, address(0));
+    }
+
+    function test_UnbindVaultKey_RevertsWhen_NoneBound() public {
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultKey.selector, vaultId, address(0)));
+        vm.prank(owner);
+        registry.unbindVaultKey(vaultId);
+    }
+
+    function test_UnbindVaultKey_RevertsWhen_NotOwner() public {
+        _bindKey();
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultOwner.selector, vaultId, vaultKey));
+        vm.prank(vaultKey);
+        registry.unbindVaultKey(vaultId);
+    }
+
+    function test_VaultKey_InactiveOnceMeasurementRevoked() public {
+        _bindKey();
+        vm.prank(owner);
+        registry.revokeMeasurement(vaultId, MEASUREMENT);
+        assertFalse(registry.isActiveVaultKey(vaultId, vaultKey));
+    }
+
+    // ---------------------------------------------------------------- grants
+
+    function test_Grant() public {
+        uint64 expiry = uint64(START + 30 days);
+        vm.expectEmit(address(registry));
+        emit VaultRegistry.Granted({
+            vaultId: vaultId,
+            grantee: researcher,
+            scope: SCOPE,
+            purpose: PURPOSE,
+            expiry: expiry,
+            perQueryApproval: true
+        });
+        vm.prank(owner);
+        registry.grant(vaultId, researcher, SCOPE, PURPOSE, expiry, true);
+        assertTrue(registry.isAllowed(vaultId, researcher, SCOPE));
+        assertFalse(registry.isAllowed(vaultId, researcher, keccak256("other scope")));
+        assertFalse(registry.isAllowed(vaultId, stranger, SCOPE));
+        VaultRegistry.GrantRecord memory g = registry.grantOf(vaultId, researcher, SCOPE);
+        assertEq(g.expiry, expiry);
+        assertEq(g.purpose, PURPOSE);
+        assertTrue(g.perQueryApproval);
+        assertFalse(g.revoked);
+    }
+
+    function test_Grant_RevertsWhen_NotOwner() public {
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultOwner.selector, vaultId, researcher));
+        vm.prank(researcher);
+        registry.grant(vaultId, researcher, SCOPE, PURPOSE, uint64(START + 1), false);
+    }
+
+    function test_Grant_RevertsWhen_UnknownVault() public {
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.VaultNotFound.selector, 42));
+        vm.prank(owner);
+        registry.grant(42, researcher, SCOPE, PURPOSE, uint64(START + 1), false);
+    }
+
+    function test_Grant_RevertsWhen_ZeroGrantee() public {
+        vm.expectRevert(VaultRegistry.ZeroAddress.selector);
+        vm.prank(owner);
+        registry.grant(vaultId, address(0), SCOPE, PURPOSE, uint64(START + 1), false);
+    }
+
+    function test_Grant_RevertsWhen_NoPermission() public {
+        bytes16 modifiersOnly = bytes16(hex"0000002e");
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.MissingPurposePermission.selector, modifiersOnly));
+        vm.prank(owner);
+        registry.grant(vaultId, researcher, SCOPE, modifiersOnly, uint64(START + 1), false);
+    }
+
+    function test_Grant_RevertsWhen_ExpiryNotInFuture() public {
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidExpiry.selector, uint64(START)));
+        vm.prank(owner);
+        registry.grant(vaultId, researcher, SCOPE, PURPOSE, uint64(START), false);
+    }
+
+    function test_IsAllowed_FalseFromExpiry() public {
+        _grantDirect(researcher, SCOPE, uint64(START + 100));
+        vm.warp(START + 99);
+        assertTrue(registry.isAllowed(vaultId, researcher, SCOPE));
+        vm.warp(START + 100);
+        assertFalse(registry.isAllowed(vaultId, researcher, SCOPE));
+    }
+
+    function test_GrantWithSig() public {
+        VaultRegistry.Grant memory m = _grantMessage(researcher, SCOPE, uint64(START + 1 days));
+        bytes memory sig = _signGrant(ownerKey, m);
+        vm.prank(relayer);
+        registry.grantWithSig(m, sig);
+        assertTrue(registry.isAllowed(vaultId, researcher, SCOPE));
+        assertEq(registry.nonces(owner), 1);
+    }
+
+    function test_GrantWithSig_RevertsWhen_ValidationFails() public {
+        VaultRegistry.Grant memory m = _grantMessage(researcher, SCOPE, uint64(START));
+        bytes memory sig = _signGrant(ownerKey, m);
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidExpiry.selector, uint64(START)));
+        registry.grantWithSig(m, sig);
+    }
+
+    function test_GrantWithSig_RevertsWhen_UnknownVault() public {
+        VaultRegistry.Grant memory m = _grantMessage(researcher, SCOPE, uint64(START + 1));
+        bytes memory sig = _signGrant(ownerKey, m);
+        m.vaultId = 3;
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.VaultNotFound.selector, 3));
+        registry.grantWithSig(m, sig);
+    }
+
+    function test_Revoke() public {
+        _grantDirect(researcher, SCOPE, uint64(START + 1 days));
+        vm.expectEmit(address(registry));
+        emit VaultRegistry.GrantRevoked({vaultId: vaultId, grantee: researcher, scope: SCOPE});
+        vm.prank(owner);
+        registry.revoke(vaultId, researcher, SCOPE);
+        assertFalse(registry.isAllowed(vaultId, researcher, SCOPE));
+        assertTrue(registry.grantOf(vaultId, researcher, SCOPE).revoked);
+    }
+
+    function test_Revoke_ThenGrantAgain() public {
+        _grantDirect(researcher, SCOPE, uint64(START + 1 days));
+        vm.prank(owner);
+        registry.revoke(vaultId, researcher, SCOPE);
+        _grantDirect(researcher, SCOPE, uint64(START + 2 days));
+        assertTrue(registry.isAllowed(vaultId, researcher, SCOPE));
+    }
+
+    function test_Revoke_RevertsWhen_NeverGranted() public {
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.GrantNotFound.selector, vaultId, researcher, SCOPE));
+        vm.prank(owner);
+        registry.revoke(vaultId, researcher, SCOPE);
+    }
+
+    function test_Revoke_RevertsWhen_AlreadyRevoked() public {
+        _grantDirect(researcher, SCOPE, uint64(START + 1 days));
+        vm.startPrank(owner);
+        registry.revoke(vaultId, researcher, SCOPE);
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.GrantNotFound.selector, vaultId, researcher, SCOPE));
+        registry.revoke(vaultId, researcher, SCOPE);
+        vm.stopPrank();
+    }
+
+    function test_Revoke_RevertsWhen_NotOwner() public {
+        _grantDirect(researcher, SCOPE, uint64(START + 1 days));
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultOwner.selector, vaultId, researcher));
+        vm.prank(researcher);
+        registry.revoke(vaultId, researcher, SCOPE);
+    }
+
+    function test_RevokeWithSig() public {
+        _grantDirect(researcher, SCOPE, uint64(START + 1 days));
+        VaultRegistry.Revoke memory m = _revokeMessage(researcher, SCOPE);
+        bytes memory sig = _signRevoke(ownerKey, m);
+        vm.prank(relayer);
+        registry.revokeWithSig(m, sig);
+        assertFalse(registry.isAllowed(vaultId, researcher, SCOPE));
+    }
+
+    function test_RevokeWithSig_RevertsWhen_WrongSigner() public {
+        _grantDirect(researcher, SCOPE, uint64(START + 1 days));
+        VaultRegistry.Revoke memory m = _revokeMessage(researcher, SCOPE);
+        bytes memory sig = _signRevoke(researcherKey, m);
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, vaultId, owner));
+        registry.revokeWithSig(m, sig);
+    }
+
+    function test_WithSig_RevertsWhen_SignatureMalformed() public {
+        VaultRegistry.Grant memory m = _grantMessage(researcher, SCOPE, uint64(START + 1 days));
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, vaultId, owner));
+        registry.grantWithSig(m, hex"deadbeef");
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, vaultId, owner));
+        registry.grantWithSig(m, new bytes(65));
+    }
+
+    function test_WithSig_RevertsWhen_NonceFromFuture() public {
+        VaultRegistry.Grant memory m = _grantMessage(researcher, SCOPE, uint64(START + 1 days));
+        m.nonce = 1;
+        bytes memory sig = _signGrant(ownerKey, m);
+        vm.expectRevert(abi.encodeWithSelector(Nonces.InvalidAccountNonce.selector, owner, 0));
+        registry.grantWithSig(m, sig);
+    }
+
+    // ---------------------------------------------------------------- access requests
+
+    function _request(uint64 requestedExpiry) internal returns (uint256 requestId) {
+        vm.prank(researcher);
+        requestId = registry.requestAccess(
+            vaultId, SCOPE, PURPOSE, requestedExpiry, keccak256("protocol"), "https://lab.example/protocol.pdf"
+        );
+    }
+
+    function test_RequestAccess() public {
+        vm.expectEmit(address(registry));
+        emit VaultRegistry.AccessRequested({
+            requestId: 1,
+            vaultId: vaultId,
+            researcher: researcher,
+            scope: SCOPE,
+            purpose: PURPOSE,
+            requestedExpiry: uint64(START + 90 days),
+            protocolHash: keccak256("protocol"),
+            protocolUri: "https://lab.example/protocol.pdf"
+        });
+        uint256 id = _request(uint64(START + 90 days));
+        assertEq(id, 1);
+        VaultRegistry.AccessRequest memory r = registry.accessRequest(id);
+        assertEq(r.researcher, researcher);
+        assertEq(r.vaultId, vaultId);
+        assertEq(r.scope, SCOPE);
+        assertEq(r.purpose, PURPOSE);
+        assertEq(r.requestedExpiry, START + 90 days);
+        assertEq(uint8(r.status), uint8(VaultRegistry.RequestStatus.Pending));
+    }
+
+    function test_RequestAccess_RevertsWhen_UnknownVault() public {
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.VaultNotFound.selector, 9));
+        registry.requestAccess(9, SCOPE, PURPOSE, uint64(START + 1), bytes32(0), "");
+    }
+
+    function test_RequestAccess_RevertsWhen_NoPermission() public {
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.MissingPurposePermission.selector, bytes16(0)));
+        registry.requestAccess(vaultId, SCOPE, bytes16(0), uint64(START + 1), bytes32(0), "");
+    }
+
+    function test_RequestAccess_RevertsWhen_ExpiryPast() public {
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidExpiry.selector, uint64(START - 1)));
+        registry.requestAccess(vaultId, SCOPE, PURPOSE, uint64(START - 1), bytes32(0), "");
+    }
+
+    function test_GrantRequest() public {
+        uint256 id = _request(uint64(START + 90 days));
+        vm.expectEmit(address(registry));
+        emit VaultRegistry.Granted({
+            vaultId: vaultId,
+            grantee: researcher,
+            scope: SCOPE,
+            purpose: PURPOSE,
+            expiry: uint64(START + 30 days),
+            perQueryApproval: true
+        });
+        vm.expectEmit(address(registry));
+        emit VaultRegistry.AccessRequestGranted({requestId: id});
+        vm.prank(owner);
+        registry.grantRequest(id, uint64(START + 30 days), true);
+        assertTrue(registry.isAllowed(vaultId, researcher, SCOPE));
+        assertEq(uint8(registry.accessRequest(id).status), uint8(VaultRegistry.RequestStatus.Granted));
+    }
+
+    function test_GrantRequest_RevertsWhen_LongerThanRequested() public {
+        uint256 id = _request(uint64(START + 90 days));
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidExpiry.selector, uint64(START + 91 days)));
+        vm.prank(owner);
+        registry.grantRequest(id, uint64(START + 91 days), false);
+    }
+
+    function test_GrantRequest_RevertsWhen_NotOwner() public {
+        uint256 id = _request(uint64(START + 90 days));
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultOwner.selector, vaultId, researcher));
+        vm.prank(researcher);
+        registry.grantRequest(id, uint64(START + 1 days), false);
+    }
+
+    function test_GrantRequest_RevertsWhen_Unknown() public {
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.RequestNotFound.selector, 4));
+        vm.prank(owner);
+        registry.grantRequest(4, uint64(START + 1 days), false);
+    }
+
+    function test_DenyRequest() public {
+        uint256 id = _request(uint64(START + 90 days));
+        vm.expectEmit(address(registry));
+        emit VaultRegistry.AccessRequestDenied({requestId: id});
+        vm.prank(owner);
+        registry.denyRequest(id);
+        assertEq(uint8(registry.accessRequest(id).status), uint8(VaultRegistry.RequestStatus.Denied));
+        vm.expectRevert(
+            abi.encodeWithSelector(VaultRegistry.RequestNotPending.selector, id, VaultRegistry.RequestStatus.Denied)
+        );
+        vm.prank(owner);
+        registry.grantRequest(id, uint64(START + 1 days), false);
+    }
+
+    function test_DenyRequest_RevertsWhen_NotOwner() public {
+        uint256 id = _request(uint64(START + 90 days));
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultOwner.selector, vaultId, stranger));
+        vm.prank(stranger);
+        registry.denyRequest(id);
+    }
+
+    function test_WithdrawRequest() public {
+        uint256 id = _request(uint64(START + 90 days));
+        vm.expectEmit(address(registry));
+        emit VaultRegistry.AccessRequestWithdrawn({requestId: id});
+        vm.prank(researcher);
+        registry.withdrawRequest(id);
+        assertEq(uint8(registry.accessRequest(id).status), uint8(VaultRegistry.RequestStatus.Withdrawn));
+    }
+
+    function test_WithdrawRequest_RevertsWhen_NotRequester() public {
+        uint256 id = _request(uint64(START + 90 days));
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotRequester.selector, id, owner));
+        vm.prank(owner);
+        registry.withdrawRequest(id);
+    }
+
+    function test_Request_ExpiresUnanswered() public {
+        uint256 id = _request(uint64(START + 1 days));
+        vm.warp(START + 1 days);
+        assertEq(uint8(registry.accessRequest(id).status), uint8(VaultRegistry.RequestStatus.Expired));
+        vm.expectRevert(
+            abi.encodeWithSelector(VaultRegistry.RequestNotPending.selector, id, VaultRegistry.RequestStatus.Expired)
+        );
+        vm.prank(owner);
+        registry.grantRequest(id, uint64(START + 2 days), false);
+    }
+
+    function test_AccessRequest_RevertsWhen_Unknown() public {
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.RequestNotFound.selector, 1));
+        registry.accessRequest(1);
+    }
+
+    // ---------------------------------------------------------------- receipts
+
+    function test_AnchorReceipt() public {
+        _bindKey();
+        bytes32 receipt = keccak256("receipt 1");
+        bytes32[] memory batch = new bytes32[](1);
+        batch[0] = receipt;
+        bytes32 expected = keccak256(abi.encode(vaultId, batch));
+        vm.roll(77);
+        vm.expectEmit(address(registry));
+        emit VaultRegistry.ReceiptsAnchored({vaultId: vaultId, batchHash: expected, receiptHashes: batch});
+        vm.prank(vaultKey);
+        bytes32 batchHash = registry.anchorReceipt(vaultId, receipt);
+        assertEq(batchHash, expected);
+        assertEq(registry.anchoredAt(batchHash), 77);
+        assertEq(registry.anchoredAt(keccak256("never")), 0);
+    }
+
+    function test_AnchorReceipts_Batch() public {
+        _bindKey();
+        bytes32[] memory batch = new bytes32[](3);
+        for (uint256 i; i < 3; ++i) {
+            batch[i] = keccak256(abi.encode("receipt", i));
+        }
+        vm.prank(vaultKey);
+        bytes32 batchHash = registry.anchorReceipts(vaultId, batch);
+        assertEq(batchHash, keccak256(abi.encode(vaultId, batch)));
+        assertEq(registry.anchoredAt(batchHash), block.number);
+    }
+
+    function test_AnchorReceipts_RevertsWhen_NotVaultKey() public {
+        _bindKey();
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultKey.selector, vaultId, owner));
+        vm.prank(owner);
+        registry.anchorReceipt(vaultId, keccak256("r"));
+    }
+
+    function test_AnchorReceipts_RevertsWhen_MeasurementRevoked() public {
+        _bindKey();
+        vm.prank(owner);
+        registry.revokeMeasurement(vaultId, MEASUREMENT);
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultKey.selector, vaultId, vaultKey));
+        vm.prank(vaultKey);
+        registry.anchorReceipt(vaultId, keccak256("r"));
+    }
+
+    function test_AnchorReceipts_RevertsWhen_KeyUnbound() public {
+        _bindKey();
+        vm.prank(owner);
+        registry.unbindVaultKey(vaultId);
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultKey.selector, vaultId, vaultKey));
+        vm.prank(vaultKey);
+        registry.anchorReceipt(vaultId, keccak256("r"));
+    }
+
+    function test_AnchorReceipts_RevertsWhen_Empty() public {
+        _bindKey();
+        vm.expectRevert(VaultRegistry.EmptyReceiptBatch.selector);
+        vm.prank(vaultKey);
+        registry.anchorReceipts(vaultId, new bytes32[](0));
+    }
+
+    function test_AnchorReceipts_RevertsWhen_Replayed() public {
+        _bindKey();
+        vm.startPrank(vaultKey);
+        bytes32 batchHash = registry.anchorReceipt(vaultId, keccak256("r"));
+        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.ReceiptsAlreadyAnchored.selector, batchHash));
+        registry.anchorReceipt(vaultId, keccak256("r"));
+        vm.stopPrank();
+    }
+
+    // ---------------------------------------------------------------- EIP-712 surface
+
+    function test_Eip712Domain() public view {
+        (
+            bytes1 fields,
+            string memory name,
+            string memory version,
+            uint256 chainId,
+            address verifyingContract,
+            bytes32 salt,
+            uint256[] memory extensions
+        ) = registry.eip712Domain();
+        assertEq(fields, hex"0f");
+        assertEq(name, "DNA Vault Registry");
+        assertEq(version, "1");
+        assertEq(chainId, block.chainid);
+        assertEq(verifyingContract, address(registry));
+        assertEq(salt, bytes32(0));
+        assertEq(extensions.length, 0);
+    }
+
+    function test_TypeHashes_MatchTypeStrings() public view {
+        assertEq(registry.GRANT_TYPEHASH(), keccak256(bytes(GRANT_TYPE)));
+        assertEq(registry.REVOKE_TYPEHASH(), keccak256(bytes(REVOKE_TYPE)));
+        assertEq(registry.APPROVE_MEASUREMENT_TYPEHASH(), keccak256(bytes(APPROVE_MEASUREMENT_TYPE)));
+        assertEq(registry.REVOKE_MEASUREMENT_TYPEHASH(), keccak256(bytes(REVOKE_MEASUREMENT_TYPE)));
+        assertEq(registry.BIND_VAULT_KEY_TYPEHASH(), keccak256(bytes(BIND_VAULT_KEY_TYPE)));
+        assertEq(registry.BOOT_APPROVAL_TYPEHASH(), keccak256(bytes(BOOT_APPROVAL_TYPE)));
+        assertEq(registry.QUERY_APPROVAL_TYPEHASH(), keccak256(bytes(QUERY_APPROVAL_TYPE)));
+    }
+
+    function test_HashViews_MatchIndependentHashing() public view {
+        VaultRegistry.Grant memory g = _grantMessage(researcher, SCOPE, uint64(START + 5));
+        assertEq(registry.hashGrant(g), _digest(_grantStructHash(g)));
+        VaultRegistry.Revoke memory r = _revokeMessage(researcher, SCOPE);
+        assertEq(registry.hashRevoke(r), _digest(_revokeStructHash(r)));
+        assertEq(
+            registry.hashApproveMeasurement(VaultRegistry.ApproveMeasurement(vaultId, MEASUREMENT, 3, 4)),
+            _digest(_measurementStructHash(APPROVE_MEASUREMENT_TYPE, vaultId, MEASUREMENT, 3, 4))
+        );
+        assertEq(
+            registry.hashRevokeMeasurement(VaultRegistry.RevokeMeasurement(vaultId, MEASUREMENT, 3, 4)),
+            _digest(_measurementStructHash(REVOKE_MEASUREMENT_TYPE, vaultId, MEASUREMENT, 3, 4))
+        );
+        VaultRegistry.BindVaultKey memory b = VaultRegistry.BindVaultKey(vaultId, vaultKey, MEASUREMENT, 1, 2);
+        assertEq(registry.hashBindVaultKey(b), _digest(_bindStructHash(b)));
+        VaultRegistry.BootApproval memory boot = VaultRegistry.BootApproval(
+            vaultId, vaultKey, MEASUREMENT, keccak256("boot nonce"), keccak256("wrapped key"), 9
+        );
+        assertEq(
+            registry.hashBootApproval(boot),
+            _digest(
+                keccak256(
+                    abi.encode(
+                        keccak256(bytes(BOOT_APPROVAL_TYPE)),
+                        boot.vaultId,
+                        boot.vaultKey,
+                        keccak256(boot.measurement),
+                        boot.bootNonce,
+                        boot.wrappedKeyHash,
+                        boot.deadline
+                    )
+                )
+            )
+        );
+        VaultRegistry.QueryApproval memory q = VaultRegistry.QueryApproval(vaultId, keccak256("request"), 10);
+        assertEq(
+            registry.hashQueryApproval(q),
+            _digest(keccak256(abi.encode(keccak256(bytes(QUERY_APPROVAL_TYPE)), q.vaultId, q.requestHash, q.deadline)))
+        );
+    }
+
+    function test_IsOwnerSignature() public view {
+        bytes32 digest = registry.hashQueryApproval(VaultRegistry.QueryApproval(vaultId, keccak256("q"), 1));
+        assertTrue(registry.isOwnerSignature(vaultId, digest, _sign(ownerKey, digest)));
+        assertFalse(registry.isOwnerSignature(vaultId, digest, _sign(researcherKey, digest)));
+        assertFalse(registry.isOwnerSignature(vaultId, digest, _malleate(_sign(ownerKey, digest))));
+    }
+}

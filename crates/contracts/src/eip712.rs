@@ -1,0 +1,68 @@
+//! The EIP-712 domain of a VaultRegistry deployment. The message types themselves are the `sol!` structs
+//! re-exported at the crate root; their `SolStruct` impls give type strings, struct hashes and digests.
+
+use alloy::{
+    primitives::Address,
+    sol_types::{Eip712Domain, eip712_domain},
+};
+
+/// The registry's EIP-712 domain name.
+pub const DOMAIN_NAME: &str = "DNA Vault Registry";
+/// The registry's EIP-712 domain version.
+pub const DOMAIN_VERSION: &str = "1";
+
+/// The EIP-712 domain of the registry deployed at `registry` on chain `chain_id`: a signature for one
+/// deployment or chain is worthless on any other.
+pub fn registry_domain(chain_id: u64, registry: Address) -> Eip712Domain {
+    eip712_domain! {
+        name: DOMAIN_NAME,
+        version: DOMAIN_VERSION,
+        chain_id: chain_id,
+        verifying_contract: registry,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy::sol_types::SolStruct;
+
+    use crate::{
+        ApproveMeasurement, BindVaultKey, BootApproval, Grant, QueryApproval, Revoke,
+        RevokeMeasurement,
+    };
+
+    /// The type strings are the protocol: a change here breaks every wallet and every stored signature.
+    #[test]
+    fn type_strings_are_locked() {
+        assert_eq!(
+            Grant::eip712_encode_type(),
+            "Grant(uint256 vaultId,address grantee,bytes32 scope,bytes16 purpose,uint64 expiry,\
+             bool perQueryApproval,uint256 nonce,uint256 deadline)"
+        );
+        assert_eq!(
+            Revoke::eip712_encode_type(),
+            "Revoke(uint256 vaultId,address grantee,bytes32 scope,uint256 nonce,uint256 deadline)"
+        );
+        assert_eq!(
+            ApproveMeasurement::eip712_encode_type(),
+            "ApproveMeasurement(uint256 vaultId,bytes measurement,uint256 nonce,uint256 deadline)"
+        );
+        assert_eq!(
+            RevokeMeasurement::eip712_encode_type(),
+            "RevokeMeasurement(uint256 vaultId,bytes measurement,uint256 nonce,uint256 deadline)"
+        );
+        assert_eq!(
+            BindVaultKey::eip712_encode_type(),
+            "BindVaultKey(uint256 vaultId,address vaultKey,bytes measurement,uint256 nonce,uint256 deadline)"
+        );
+        assert_eq!(
+            BootApproval::eip712_encode_type(),
+            "BootApproval(uint256 vaultId,address vaultKey,bytes measurement,bytes32 bootNonce,\
+             bytes32 wrappedKeyHash,uint256 deadline)"
+        );
+        assert_eq!(
+            QueryApproval::eip712_encode_type(),
+            "QueryApproval(uint256 vaultId,bytes32 requestHash,uint256 deadline)"
+        );
+    }
+}

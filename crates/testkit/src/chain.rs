@@ -1,0 +1,127 @@
+//! A fresh Anvil chain with VaultRegistry deployed.
+
+use alloy::{
+    network::EthereumWallet,
+    node_bindings::{Anvil, AnvilInstance},
+    primitives::{Address, U256},
+    providers::{DynProvider, Provider, ProviderBuilder, ext::AnvilApi},
+    signers::local::PrivateKeySigner,
+};
+use dnavault_contracts::VaultRegistry::{self, VaultRegistryInstance};
+
+use crate::{Result, TestkitError, anvil::anvil_binary};
+
+/// A VaultRegistry client that signs its transactions with one account.
+pub type Registry = VaultRegistryInstance<DynProvider>;
+
+/// A running Anvil chain (stopped on drop) with VaultRegistry deployed by account 0.
+///
+/// Accounts come from Anvil's well-known test mnemonic, each funded with 10,000 ether: account 0 deployed
+/// the registry; tests use the others as owners, researchers and relayers.
+pub struct TestChain {
+    anvil: AnvilInstance,
+    provider: DynProvider,
+    registry: Address,
+    deploy_block: u64,
+}
+
+impl TestChain {
+    /// Starts Anvil on a free port and deploys the registry.
+    pub async fn start() -> Result<Self> {
+        let anvil = Anvil::at(anvil_binary()?).try_spawn()?;
+        let provider = ProviderBuilder::new()
+            .connect_http(anvil.endpoint_url())
+            .erased();
+        let deployer = client(&anvil, signer_of(&anvil, 0));
+        let deployed = VaultRegistry::deploy(deployer).await?;
+        let deploy_block = provider.get_block_number().await?;
+        Ok(Self {
+            registry: *deployed.address(),
+            anvil,
+            provider,
+            deploy_block,
+        })
+    }
+
+    /// The chain's HTTP JSON-RPC URL.
+    pub fn endpoint_url(&self) -> alloy::transports::http::reqwest::Url {
+        self.anvil.endpoint_url()
+    }
+
+    /// The chain id (31337).
+    pub fn chain_id(&self) -> u64 {
+        self.anvil.chain_id()
+    }
+
+    /// The registry's address.
+    pub fn registry_address(&self) -> Address {
+        self.registry
+    }
+
+    /// The block the registry was deployed in: where an indexer starts.
+    pub fn deploy_block(&self) -> u64 {
+        self.deploy_block
+    }
+
+    /// A read-only provider (no signer).
+    pub fn provider(&self) -> &DynProvider {
+        &self.provider
+    }
+
+    /// Funded account `index` of Anvil's test mnemonic (0 to 9).
+    ///
+    /// # Panics
+    /// If `index` is 10 or more: Anvil funds ten accounts.
+    pub fn signer(&self, index: usize) -> PrivateKeySigner {
+        signer_of(&self.anvil, index)
+    }
+
+    /// A registry client whose transactions `signer` signs and pays for.
+    pub fn registry_as(&self, signer: &PrivateKeySigner) -> Registry {
+        VaultRegistry::new(self.registry, client(&self.anvil, signer.clone()))
+    }
+
+    /// A registry client without a signer, for calls.
+    pub fn registry(&self) -> Registry {
+        VaultRegistry::new(self.registry, self.provider.clone())
+    }
+
+    /// Gives `address` `ether` ether, e.g. a fresh wallet that must pay for its own transactions.
+    pub async fn fund(&self, address: Address, ether: u64) -> Result<()> {
+        let wei = U256::from(ether) * U256::from(10u64).pow(U256::from(18));
+        self.provider.anvil_set_balance(address, wei).await?;
+        Ok(())
+    }
+
+    /// Moves the chain's clock forward by `seconds` and mines a block there.
+    pub async fn advance_time(&self, seconds: u64) -> Result<()> {
+        self.provider.anvil_increase_time(seconds).await?;
+        self.provider.anvil_mine(Some(1), None).await?;
+        Ok(())
+    }
+
+    /// The latest block's timestamp.
+    pub async fn latest_timestamp(&self) -> Result<u64> {
+        let block = self
+            .provider
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+            .await?
+            .ok_or_else(|| {
+                TestkitError::Rpc(alloy::transports::TransportErrorKind::custom_str(
+                    "no latest block",
+                ))
+            })?;
+        Ok(block.header.timestamp)
+    }
+}
+
+fn signer_of(anvil: &AnvilInstance, index: usize) -> PrivateKeySigner {
+    PrivateKeySigner::from(anvil.keys()[index].clone())
+}
+
+fn client(anvil: &AnvilInstance, signer: PrivateKeySigner) -> DynProvider {
+    ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer))
+        .connect_http(anvil.endpoint_url())
+        .erased()
+}

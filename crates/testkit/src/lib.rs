@@ -1,0 +1,20 @@
+//! The test harness every integration test stands on: starts Anvil (the npm binary the project pins, via
+//! alloy's node bindings), deploys VaultRegistry, and hands back typed clients and funded signers.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), dnavault_testkit::TestkitError> {
+//! let chain = dnavault_testkit::TestChain::start().await?;
+//! let owner = chain.signer(1);
+//! let registry = chain.registry_as(&owner);
+//! let receipt = registry.registerVault("https://vault.example".into()).send().await?.get_receipt().await?;
+//! assert!(receipt.status());
+//! # Ok(()) }
+//! ```
+
+mod anvil;
+mod chain;
+mod error;
+
+pub use anvil::{ANVIL_ENV, anvil_binary};
+pub use chain::{Registry, TestChain};
+pub use error::{Result, TestkitError};

@@ -1,0 +1,27 @@
+# Shared by script/run and script/test: installs what is missing, from the package registries only.
+# shellcheck shell=bash
+
+DNAVAULT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export DNAVAULT_ROOT
+export PATH="$DNAVAULT_ROOT/node_modules/.bin:$PATH"
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# The Foundry binaries, solc-js and the Solidity libraries, pinned by package-lock.json.
+ensure_node_toolchain() {
+  command -v npm >/dev/null || die "npm is missing: install Node.js 20 or later"
+  local stamp="$DNAVAULT_ROOT/node_modules/.package-lock.json"
+  if [ ! -f "$stamp" ] || [ "$DNAVAULT_ROOT/package-lock.json" -nt "$stamp" ]; then
+    say "installing the pinned toolchain (npm ci)"
+    (cd "$DNAVAULT_ROOT" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  fi
+  forge --version >/dev/null || die "forge does not run from node_modules"
+  anvil --version >/dev/null || die "anvil does not run from node_modules"
+}
+
+ensure_rust_toolchain() {
+  command -v cargo >/dev/null || die "cargo is missing: install Rust with rustup"
+  cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+  cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+}
