@@ -1,0 +1,33 @@
+//! HPKE envelopes (RFC 9180, base mode) with one fixed suite: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256,
+//! AES-256-GCM. A wallet wraps a vault's data key to the vault's attested public key; a vault seals a query
+//! result to a researcher's or owner's wallet key. The `info` context names what is sealed, so an envelope
+//! made for one purpose never opens as another.
+//!
+//! ```
+//! use dnavault_envelope::{RecipientKey, context};
+//!
+//! let recipient = RecipientKey::generate();
+//! let sealed = dnavault_envelope::seal(&recipient.public_key(), context::QUERY_RESULT, b"request 1", b"result")?;
+//! let opened = dnavault_envelope::open(&recipient, &sealed, context::QUERY_RESULT, b"request 1")?;
+//! assert_eq!(&opened[..], b"result");
+//! # Ok::<(), dnavault_envelope::EnvelopeError>(())
+//! ```
+
+mod envelope;
+mod error;
+mod key;
+
+pub use envelope::{Envelope, open, seal};
+pub use error::{EnvelopeError, Result};
+pub use key::{PUBLIC_KEY_LEN, PublicKey, RecipientKey};
+
+/// The `info` strings that bind an envelope to its purpose.
+pub mod context {
+    /// A vault data key wrapped by the owner's wallet for an attested vault.
+    pub const DATA_KEY: &[u8] = b"dnavault/v1/data-key";
+    /// A query result sealed by a vault for the wallet that asked.
+    pub const QUERY_RESULT: &[u8] = b"dnavault/v1/query-result";
+}
+
+/// The HPKE suite, spelled as RFC 9180 names it.
+pub const SUITE: &str = "DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM";
