@@ -1,17 +1,28 @@
-//! `dnavault-wallet`: The owner's authenticator: one 12-word seed, every key, EIP-712 approvals. Its commands arrive with the wallet work.
+//! `dnavault-wallet`: the owner's authenticator on the command line. Researchers use it for their own key too.
+
+mod cli;
+
+use std::process::ExitCode;
 
 use clap::Parser;
 
-/// The owner's authenticator: one 12-word seed, every key, EIP-712 approvals. Its commands arrive with the wallet work.
-#[derive(Parser)]
-#[command(name = "dnavault-wallet", version, about)]
-struct Cli {}
-
-fn main() {
-    let Cli {} = Cli::parse();
-    eprintln!(
-        "dnavault-wallet {}: no commands yet; see --help",
-        env!("CARGO_PKG_VERSION")
-    );
-    std::process::exit(2);
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(cli::run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -4,7 +4,7 @@
 
 alloy::sol!(
     #[sol(rpc)]
-    #[derive(Debug, PartialEq, Eq)]
+    #[derive(Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
     VaultRegistry,
     "artifacts/VaultRegistry.json"
 );

@@ -102,6 +102,20 @@ impl Purpose {
         &self.terms[1..]
     }
 
+    /// The purpose in words, e.g. `disease specific research (DS, DUO:0000007); non-commercial use only
+    /// (NCU, DUO:0000046)`. Unknown terms are shown by id and flagged.
+    pub fn describe(&self) -> String {
+        self.terms
+            .iter()
+            .map(|&number| match crate::duo::term(number) {
+                Some(term) if term.shorthand.is_empty() => format!("{} ({})", term.label, term.id),
+                Some(term) => format!("{} ({}, {})", term.label, term.shorthand, term.id),
+                None => format!("DUO:{number:07} (not a term this software knows)"),
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// The `bytes16` the registry stores.
     pub fn to_bytes16(&self) -> FixedBytes<16> {
         let mut packed = [0u8; 16];
@@ -179,6 +193,16 @@ mod tests {
         assert_eq!(
             Purpose::from_bytes16(purpose.to_bytes16()).unwrap(),
             purpose
+        );
+    }
+
+    #[test]
+    fn describes_itself_in_words() {
+        let purpose = Purpose::parse("DUO:0000007+DUO:0000046+DUO:0000999").unwrap();
+        assert_eq!(
+            purpose.describe(),
+            "disease specific research (DS, DUO:0000007); non-commercial use only (NCU, DUO:0000046); \
+             DUO:0000999 (not a term this software knows)"
         );
     }
 

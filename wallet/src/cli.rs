@@ -1,0 +1,107 @@
+//! Command-line arguments and the session every command runs in.
+
+mod keys;
+mod registry;
+mod session;
+mod sign;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+pub(crate) use session::Session;
+
+/// The DNA Vault wallet: one 12-word recovery phrase, every key, and your signature on everything that
+/// happens to your vaults.
+#[derive(Debug, Parser)]
+#[command(name = "dnavault-wallet", version, about, long_about = None)]
+pub(crate) struct Cli {
+    /// The wallet's directory (keystore and config).
+    #[arg(long, env = "DNAVAULT_HOME", global = true, value_name = "DIR")]
+    home: Option<PathBuf>,
+    /// Read the keystore passphrase from this file (else $DNAVAULT_PASSWORD, else a prompt).
+    #[arg(long, global = true, value_name = "FILE")]
+    password_file: Option<PathBuf>,
+    /// Print results as JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Sign without asking (for scripts): the explanation is still printed to standard error.
+    #[arg(long, short = 'y', global = true)]
+    yes: bool,
+    /// scrypt cost (log2 N) for new keystores. Lowering it weakens the keystore: tests only.
+    #[arg(long, env = "DNAVAULT_KDF_LOG_N", global = true, hide = true)]
+    kdf_log_n: Option<u8>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a wallet: 12 new words, shown once, and an encrypted keystore.
+    New(keys::NewArgs),
+    /// Restore a wallet from its words (from a file or standard input, never the command line).
+    Restore(keys::RestoreArgs),
+    /// Show an account's address and the wallet's public key fingerprints.
+    Show(keys::ShowArgs),
+    /// Show the recovery words (only when you mean to write them down again).
+    Export,
+    /// Show or set the chain and registry the wallet uses.
+    Config(keys::ConfigArgs),
+    /// Print the TLS client certificate (and optionally write its private key, 0600).
+    TlsCert(keys::TlsCertArgs),
+    /// OpenPGP: export the public key.
+    #[command(subcommand)]
+    Pgp(keys::PgpCommand),
+    /// Sign an eth_signTypedData_v4 JSON document.
+    SignTypedData(sign::SignTypedDataArgs),
+    /// Print the EIP-712 digest of an eth_signTypedData_v4 JSON document.
+    TypedDataHash(sign::TypedDataHashArgs),
+    /// Sign a message with EIP-191 (personal_sign).
+    SignMessage(sign::SignMessageArgs),
+    /// Allow a researcher to run an analysis on your vault.
+    Grant(registry::GrantArgs),
+    /// Withdraw a researcher's access.
+    Revoke(registry::RevokeArgs),
+    /// Approve new vault code (an SNP launch measurement).
+    ApproveMeasurement(registry::MeasurementArgs),
+    /// Withdraw approval of vault code.
+    RevokeMeasurement(registry::MeasurementArgs),
+    /// Bind a booted vault's attested signing key.
+    BindVaultKey(registry::BindArgs),
+    /// Approve a sealed vault's boot (off-chain; the vault checks it).
+    ApproveBoot(registry::BootArgs),
+    /// Approve one query under a grant that asks for it (off-chain).
+    ApproveQuery(registry::QueryArgs),
+    /// Researchers: file an access request for a vault on-chain.
+    RequestAccess(registry::RequestArgs),
+}
+
+pub(crate) async fn run(cli: Cli) -> eyre::Result<()> {
+    let session = Session::new(
+        cli.home,
+        cli.password_file,
+        cli.json,
+        cli.yes,
+        cli.kdf_log_n,
+    )?;
+    match cli.command {
+        Command::New(args) => keys::new(&session, args),
+        Command::Restore(args) => keys::restore(&session, args),
+        Command::Show(args) => keys::show(&session, &args),
+        Command::Export => keys::export(&session),
+        Command::Config(args) => keys::config(&session, args).await,
+        Command::TlsCert(args) => keys::tls_cert(&session, &args),
+        Command::Pgp(command) => keys::pgp(&session, command),
+        Command::SignTypedData(args) => sign::sign_typed_data(&session, args).await,
+        Command::TypedDataHash(args) => sign::typed_data_hash(&session, &args),
+        Command::SignMessage(args) => sign::sign_message(&session, args).await,
+        Command::Grant(args) => registry::grant(&session, args).await,
+        Command::Revoke(args) => registry::revoke(&session, args).await,
+        Command::ApproveMeasurement(args) => registry::approve_measurement(&session, args).await,
+        Command::RevokeMeasurement(args) => registry::revoke_measurement(&session, args).await,
+        Command::BindVaultKey(args) => registry::bind_vault_key(&session, args).await,
+        Command::ApproveBoot(args) => registry::approve_boot(&session, args).await,
+        Command::ApproveQuery(args) => registry::approve_query(&session, args).await,
+        Command::RequestAccess(args) => registry::request_access(&session, args).await,
+    }
+}

@@ -1,0 +1,253 @@
+//! Commands about the keys themselves: new, restore, show, export, config, TLS and OpenPGP export.
+
+use std::{
+    io::{IsTerminal, Read},
+    os::unix::fs::OpenOptionsExt,
+    path::PathBuf,
+};
+
+use alloy::primitives::Address;
+use clap::{Args, Subcommand};
+use dnavault_keys::{SeedPhrase, keystore::read_secret_file};
+use eyre::{WrapErr, bail};
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use super::Session;
+
+const BACKUP_WARNING: &str = "\
+Write these 12 words down, in order, on paper, and keep them somewhere safe and offline.
+They are the only way to restore this wallet and every key it holds, including the keys to your genome.
+Anyone who has them controls your vaults. They will not be shown again (see `dnavault-wallet export`).";
+
+#[derive(Debug, Args)]
+pub(crate) struct NewArgs {}
+
+#[derive(Debug, Args)]
+pub(crate) struct RestoreArgs {
+    /// A file holding the words (else standard input).
+    #[arg(long, value_name = "FILE")]
+    words_file: Option<PathBuf>,
+    /// A file holding the optional BIP39 passphrase (the "25th word").
+    #[arg(long, value_name = "FILE")]
+    bip39_passphrase_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ShowArgs {
+    /// The Ethereum account index (m/44'/60'/0'/0/INDEX).
+    #[arg(long, default_value_t = 0)]
+    index: u32,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConfigArgs {
+    /// The chain's JSON-RPC URL.
+    #[arg(long)]
+    rpc_url: Option<String>,
+    /// The VaultRegistry's address.
+    #[arg(long)]
+    registry: Option<String>,
+    /// The chain id (read from the chain when --rpc-url is given).
+    #[arg(long)]
+    chain_id: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TlsCertArgs {
+    /// Also write the certificate's private key (PKCS#8 PEM) to this new file, mode 0600.
+    #[arg(long, value_name = "FILE")]
+    key_out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PgpCommand {
+    /// Print the OpenPGP public key, ASCII-armored.
+    Export,
+}
+
+pub(crate) fn new(session: &Session, _args: NewArgs) -> eyre::Result<()> {
+    ensure_no_wallet(session)?;
+    let phrase = SeedPhrase::generate();
+    let passphrase = session.passphrase(true)?;
+    session
+        .home
+        .create(&phrase, "", &passphrase, session.strength)?;
+    let address = phrase.to_seed("").ethereum_address(0)?;
+    eprintln!("{BACKUP_WARNING}\n");
+    let words = phrase.words();
+    session.emit(
+        &json!({ "words": words.as_str(), "address": address.to_checksum(None), "home": session.home.dir() }),
+        &format!("{}\n\nAddress: {}", words.as_str(), address.to_checksum(None)),
+    )
+}
+
+pub(crate) fn restore(session: &Session, args: RestoreArgs) -> eyre::Result<()> {
+    ensure_no_wallet(session)?;
+    let words = match &args.words_file {
+        Some(path) => read_secret_file(path)?,
+        None => read_words_from_stdin()?,
+    };
+    let phrase = SeedPhrase::parse(&words)?;
+    let bip39 = match &args.bip39_passphrase_file {
+        Some(path) => read_secret_file(path)?,
+        None => Zeroizing::new(String::new()),
+    };
+    let passphrase = session.passphrase(true)?;
+    session
+        .home
+        .create(&phrase, &bip39, &passphrase, session.strength)?;
+    let address = phrase.to_seed(&bip39).ethereum_address(0)?;
+    session.emit(
+        &json!({ "address": address.to_checksum(None), "home": session.home.dir() }),
+        &format!("Restored. Address: {}", address.to_checksum(None)),
+    )
+}
+
+fn read_words_from_stdin() -> eyre::Result<Zeroizing<String>> {
+    let mut words = Zeroizing::new(String::new());
+    if std::io::stdin().is_terminal() {
+        *words = rpassword::prompt_password("Recovery words (hidden): ")?;
+    } else {
+        std::io::stdin()
+            .read_to_string(&mut words)
+            .wrap_err("reading the words from standard input")?;
+    }
+    Ok(words)
+}
+
+fn ensure_no_wallet(session: &Session) -> eyre::Result<()> {
+    if session.home.has_keystore() {
+        bail!(
+            "a wallet already exists at {}; choose another --home (this wallet is never overwritten)",
+            session.home.dir().display()
+        );
+    }
+    Ok(())
+}
+
+pub(crate) fn show(session: &Session, args: &ShowArgs) -> eyre::Result<()> {
+    let seed = session.unlock()?.seed();
+    let address = seed.ethereum_address(args.index)?;
+    let owner = seed.ethereum_address(0)?;
+    let pgp = seed.pgp_key(&pgp_user_id(&owner))?;
+    let tls = seed.tls_identity()?;
+    let hpke: String = seed
+        .hpke_key()?
+        .public_key()
+        .to_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    session.emit(
+        &json!({
+            "index": args.index,
+            "address": address.to_checksum(None),
+            "pgpFingerprint": pgp.fingerprint(),
+            "tlsCertificateSha256": tls.sha256_hex(),
+            "hpkePublicKey": hpke,
+        }),
+        &format!(
+            "Address (account {}):    {}\nOpenPGP fingerprint:     {}\nTLS certificate SHA-256: {}\nHPKE public key:         {}",
+            args.index,
+            address.to_checksum(None),
+            pgp.fingerprint(),
+            tls.sha256_hex(),
+            hpke
+        ),
+    )
+}
+
+pub(crate) fn export(session: &Session) -> eyre::Result<()> {
+    let unlocked = session.unlock()?;
+    let explanation = dnavault_wallet::explain::Explanation {
+        title: "Show the recovery words on this screen".into(),
+        facts: vec![],
+        warnings: vec!["anyone who sees them controls your vaults".into()],
+    };
+    session.confirm(&explanation, "Show them?")?;
+    let words = unlocked.phrase.words();
+    session.emit(&json!({ "words": words.as_str() }), words.as_str())
+}
+
+pub(crate) async fn config(session: &Session, args: ConfigArgs) -> eyre::Result<()> {
+    let mut config = session.home.config()?;
+    let changed = args.rpc_url.is_some() || args.registry.is_some() || args.chain_id.is_some();
+    if let Some(registry) = &args.registry {
+        config.registry = Some(dnavault_wallet::inputs::address("--registry", registry)?);
+    }
+    if let Some(chain_id) = args.chain_id {
+        config.chain_id = Some(chain_id);
+    }
+    if let Some(url) = args.rpc_url {
+        config.chain_id = Some(chain_id_of(&url).await?);
+        config.rpc_url = Some(url);
+    }
+    if changed {
+        session.home.save_config(&config)?;
+    }
+    let text = format!(
+        "rpc-url:  {}\nregistry: {}\nchain-id: {}",
+        config.rpc_url.as_deref().unwrap_or("(not set)"),
+        config
+            .registry
+            .map(|a| a.to_checksum(None))
+            .unwrap_or_else(|| "(not set)".into()),
+        config
+            .chain_id
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "(not set)".into())
+    );
+    session.emit(&serde_json::to_value(&config)?, &text)
+}
+
+async fn chain_id_of(url: &str) -> eyre::Result<u64> {
+    use alloy::providers::{Provider, ProviderBuilder};
+    let provider =
+        ProviderBuilder::new().connect_http(url.parse().wrap_err("--rpc-url is not a URL")?);
+    provider
+        .get_chain_id()
+        .await
+        .wrap_err_with(|| format!("cannot reach {url}"))
+}
+
+pub(crate) fn tls_cert(session: &Session, args: &TlsCertArgs) -> eyre::Result<()> {
+    let tls = session.unlock()?.seed().tls_identity()?;
+    if let Some(path) = &args.key_out {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .wrap_err_with(|| format!("{} (it must not exist yet)", path.display()))?;
+        file.write_all(tls.private_key_pem().as_bytes())?;
+        file.sync_all()?;
+    }
+    session.emit(
+        &json!({ "certificatePem": tls.certificate_pem(), "sha256": tls.sha256_hex() }),
+        tls.certificate_pem().trim_end(),
+    )
+}
+
+pub(crate) fn pgp(session: &Session, command: PgpCommand) -> eyre::Result<()> {
+    match command {
+        PgpCommand::Export => {
+            let seed = session.unlock()?.seed();
+            let key = seed.pgp_key(&pgp_user_id(&seed.ethereum_address(0)?))?;
+            let armored = key.public_key_armored()?;
+            session.emit(
+                &json!({ "fingerprint": key.fingerprint(), "publicKey": armored }),
+                armored.trim_end(),
+            )
+        }
+    }
+}
+
+/// The OpenPGP user id: the owner's address, which is the identity everything else in DNA Vault uses.
+fn pgp_user_id(owner: &Address) -> String {
+    format!(
+        "DNA Vault owner <{}@dnavault.invalid>",
+        owner.to_checksum(None)
+    )
+}

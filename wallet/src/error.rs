@@ -1,0 +1,54 @@
+//! The wallet error type. Like the key errors it wraps, no variant carries secret material.
+
+/// Why a wallet operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WalletError {
+    /// A key or keystore operation failed.
+    #[error(transparent)]
+    Key(#[from] dnavault_keys::KeyError),
+    /// A command-line or file input is not valid.
+    #[error("{what}: {reason}")]
+    Input {
+        /// Which input.
+        what: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A setting the command needs is missing from the flags and the config.
+    #[error("{what} is not set: pass {flag} or set it with `dnavault-wallet config {flag} ...`")]
+    Missing {
+        /// What is missing.
+        what: &'static str,
+        /// The flag that sets it.
+        flag: &'static str,
+    },
+    /// Reading or writing a wallet file failed.
+    #[error("{path}: {reason}")]
+    File {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Signing failed.
+    #[error("signing failed: {0}")]
+    Signing(#[from] alloy::signers::Error),
+    /// The typed data document is not valid EIP-712.
+    #[error("typed data: {0}")]
+    TypedData(String),
+    /// The chain refused or could not be reached.
+    #[error("chain: {0}")]
+    Chain(String),
+}
+
+/// The wallet result type.
+pub type Result<T, E = WalletError> = std::result::Result<T, E>;
+
+impl WalletError {
+    pub(crate) fn input(what: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Input {
+            what: what.into(),
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! What a message means, in words, shown before anything is signed: which vault, which researcher, which
+//! analysis, the purpose spelled out, until when, on which chain and registry.
+
+use std::fmt;
+
+use alloy::{
+    dyn_abi::TypedData,
+    primitives::{Address, U256},
+};
+use dnavault_contracts::{
+    ApproveMeasurement, BindVaultKey, BootApproval, Grant, QueryApproval, Revoke,
+    RevokeMeasurement, purpose::Purpose,
+};
+
+use crate::inputs::format_time;
+
+/// A titled list of facts, and any warnings that deserve a second look.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    /// One line saying what signing does.
+    pub title: String,
+    /// Label and value pairs.
+    pub facts: Vec<(String, String)>,
+    /// Things the signer should notice.
+    pub warnings: Vec<String>,
+}
+
+/// Where a message is valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deployment {
+    /// Chain id.
+    pub chain_id: u64,
+    /// VaultRegistry address.
+    pub registry: Address,
+}
+
+impl Explanation {
+    fn new(title: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            facts: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn fact(mut self, label: &str, value: impl Into<String>) -> Self {
+        self.facts.push((label.to_owned(), value.into()));
+        self
+    }
+
+    fn signature_terms(self, deployment: Deployment, nonce: Option<U256>, deadline: U256) -> Self {
+        let with_nonce = match nonce {
+            Some(nonce) => self.fact("Signature nonce", nonce.to_string()),
+            None => self,
+        };
+        with_nonce
+            .fact(
+                "Signature valid until",
+                format_time(deadline.saturating_to()),
+            )
+            .fact("Chain", chain_name(deployment.chain_id))
+            .fact("Registry", deployment.registry.to_checksum(None))
+    }
+}
+
+fn chain_name(chain_id: u64) -> String {
+    match chain_id {
+        1 => "Ethereum mainnet (1)".into(),
+        11_155_111 => "Sepolia testnet (11155111)".into(),
+        31_337 => "local development chain (31337)".into(),
+        other => format!("chain {other}"),
+    }
+}
+
+fn purpose_words(packed: alloy::primitives::FixedBytes<16>) -> String {
+    Purpose::from_bytes16(packed)
+        .map(|p| p.describe())
+        .unwrap_or_else(|e| format!("invalid purpose ({e})"))
+}
+
+fn measurement_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A consent grant.
+pub fn grant(m: &Grant, deployment: Deployment) -> Explanation {
+    let mut e = Explanation::new(format!(
+        "Allow researcher {} to run an analysis on vault {}",
+        m.grantee.to_checksum(None),
+        m.vaultId
+    ))
+    .fact("Vault", m.vaultId.to_string())
+    .fact("Researcher", m.grantee.to_checksum(None))
+    .fact("Analysis (scope)", m.scope.to_string())
+    .fact("Purpose", purpose_words(m.purpose))
+    .fact("Allowed until", format_time(m.expiry))
+    .fact(
+        "Each query",
+        if m.perQueryApproval {
+            "needs your approval every time"
+        } else {
+            "runs without asking you again"
+        },
+    )
+    .signature_terms(deployment, Some(m.nonce), m.deadline);
+    if !m.perQueryApproval {
+        e.warnings.push(
+            "queries under this grant will run without asking you; you can revoke it at any time"
+                .into(),
+        );
+    }
+    e
+}
+
+/// A revocation.
+pub fn revoke(m: &Revoke, deployment: Deployment) -> Explanation {
+    Explanation::new(format!(
+        "Withdraw researcher {}'s access to vault {}",
+        m.grantee.to_checksum(None),
+        m.vaultId
+    ))
+    .fact("Vault", m.vaultId.to_string())
+    .fact("Researcher", m.grantee.to_checksum(None))
+    .fact("Analysis (scope)", m.scope.to_string())
+    .signature_terms(deployment, Some(m.nonce), m.deadline)
+}
+
+/// A code update: a new approved launch measurement.
+pub fn approve_measurement(m: &ApproveMeasurement, deployment: Deployment) -> Explanation {
+    let mut e = Explanation::new(format!(
+        "Approve new vault code (a launch measurement) for vault {}",
+        m.vaultId
+    ))
+    .fact("Vault", m.vaultId.to_string())
+    .fact("Launch measurement", measurement_hex(&m.measurement))
+    .signature_terms(deployment, Some(m.nonce), m.deadline);
+    e.warnings
+        .push("code with this measurement will be able to boot with your data key".into());
+    e
+}
+
+/// Withdrawing an approved launch measurement.
+pub fn revoke_measurement(m: &RevokeMeasurement, deployment: Deployment) -> Explanation {
+    Explanation::new(format!(
+        "Stop vault {} from booting the code with this measurement",
+        m.vaultId
+    ))
+    .fact("Vault", m.vaultId.to_string())
+    .fact("Launch measurement", measurement_hex(&m.measurement))
+    .signature_terms(deployment, Some(m.nonce), m.deadline)
+}
+
+/// Binding a booted vault's attested key.
+pub fn bind_vault_key(m: &BindVaultKey, deployment: Deployment) -> Explanation {
+    Explanation::new(format!(
+        "Let the running vault {} sign access receipts with its attested key",
+        m.vaultId
+    ))
+    .fact("Vault", m.vaultId.to_string())
+    .fact("Vault key", m.vaultKey.to_checksum(None))
+    .fact("Booted measurement", measurement_hex(&m.measurement))
+    .signature_terms(deployment, Some(m.nonce), m.deadline)
+}
+
+/// Letting a sealed vault boot.
+pub fn boot_approval(m: &BootApproval, deployment: Deployment) -> Explanation {
+    Explanation::new(format!(
+        "Let vault {} boot and unlock your genome",
+        m.vaultId
+    ))
+    .fact("Vault", m.vaultId.to_string())
+    .fact("Vault key", m.vaultKey.to_checksum(None))
+    .fact("Launch measurement", measurement_hex(&m.measurement))
+    .fact("Boot request", m.bootNonce.to_string())
+    .fact("Wrapped data key", m.wrappedKeyHash.to_string())
+    .signature_terms(deployment, None, m.deadline)
+}
+
+/// Approving one query.
+pub fn query_approval(m: &QueryApproval, deployment: Deployment) -> Explanation {
+    Explanation::new(format!("Approve one query on vault {}", m.vaultId))
+        .fact("Vault", m.vaultId.to_string())
+        .fact("Query request", m.requestHash.to_string())
+        .signature_terms(deployment, None, m.deadline)
+}
+
+/// Any typed-data document: a registry message is explained in words; anything else is shown field by field.
+pub fn typed_data(data: &TypedData, known: Option<Deployment>) -> Explanation {
+    let domain = &data.domain;
+    let deployment = domain
+        .chain_id
+        .zip(domain.verifying_contract)
+        .map(|(chain, registry)| Deployment {
+            chain_id: chain.saturating_to(),
+            registry,
+        });
+    let ours = deployment
+        .filter(|_| domain.name.as_deref() == Some(dnavault_contracts::eip712::DOMAIN_NAME));
+    if let Some(d) = ours {
+        let message = data.message.clone();
+        let explained = match data.primary_type.as_str() {
+            "Grant" => serde_json::from_value(message).ok().map(|m| grant(&m, d)),
+            "Revoke" => serde_json::from_value(message).ok().map(|m| revoke(&m, d)),
+            "ApproveMeasurement" => serde_json::from_value(message)
+                .ok()
+                .map(|m| approve_measurement(&m, d)),
+            "RevokeMeasurement" => serde_json::from_value(message)
+                .ok()
+                .map(|m| revoke_measurement(&m, d)),
+            "BindVaultKey" => serde_json::from_value(message)
+                .ok()
+                .map(|m| bind_vault_key(&m, d)),
+            "BootApproval" => serde_json::from_value(message)
+                .ok()
+                .map(|m| boot_approval(&m, d)),
+            "QueryApproval" => serde_json::from_value(message)
+                .ok()
+                .map(|m| query_approval(&m, d)),
+            _ => None,
+        };
+        if let Some(mut e) = explained {
+            if known.is_some_and(|k| k != d) {
+                e.warnings.push("this message is for a different chain or registry than your wallet is set up for".into());
+            }
+            return e;
+        }
+    }
+    let mut e = Explanation::new(format!("Sign a \"{}\" message", data.primary_type))
+        .fact(
+            "Application",
+            domain.name.clone().unwrap_or_else(|| "(unnamed)".into()),
+        )
+        .fact(
+            "Chain",
+            domain
+                .chain_id
+                .map(|c| chain_name(c.saturating_to()))
+                .unwrap_or_else(|| "(any)".into()),
+        )
+        .fact(
+            "Contract",
+            domain
+                .verifying_contract
+                .map(|a| a.to_checksum(None))
+                .unwrap_or_else(|| "(none)".into()),
+        )
+        .fact(
+            "Message",
+            serde_json::to_string_pretty(&data.message).unwrap_or_default(),
+        );
+    e.warnings.push(
+        "this is not a DNA Vault registry message: read the fields above before signing".into(),
+    );
+    e
+}
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.title)?;
+        let width = self
+            .facts
+            .iter()
+            .map(|(label, _)| label.len())
+            .max()
+            .unwrap_or(0);
+        for (label, value) in &self.facts {
+            writeln!(f, "  {label:width$}  {value}")?;
+        }
+        for warning in &self.warnings {
+            writeln!(f, "  ! {warning}")?;
+        }
+        Ok(())
+    }
+}

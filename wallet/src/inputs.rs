@@ -1,0 +1,200 @@
+//! Parsing what people type: scopes, purposes, times, measurements, addresses. Errors say which input and why.
+
+use alloy::primitives::{Address, B256, Bytes, keccak256};
+use dnavault_contracts::{duo, purpose::Purpose};
+use time::{OffsetDateTime, format_description::well_known::Rfc3339, macros::format_description};
+
+use crate::{Result, WalletError};
+
+/// A scope: 32 bytes of hex, or an analysis name whose keccak256 is the scope
+/// (`dnavault/query/genotype-lookup/v1`).
+pub fn scope(text: &str) -> Result<B256> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(WalletError::input(
+            "--scope",
+            "empty: name the analysis or give its 32-byte hash",
+        ));
+    }
+    if let Some(hex) = text.strip_prefix("0x") {
+        return hex32(hex).ok_or_else(|| {
+            WalletError::input("--scope", "0x-prefixed scopes are 32 bytes of hex")
+        });
+    }
+    Ok(keccak256(text.as_bytes()))
+}
+
+fn hex32(hex: &str) -> Option<B256> {
+    (hex.len() == 64).then(|| hex.parse().ok()).flatten()
+}
+
+/// A purpose: DUO ids or shorthands joined by `+` (`DS+NCU`, `DUO:0000007+DUO:0000046`); the first must be
+/// a DUO permission.
+pub fn purpose(text: &str) -> Result<Purpose> {
+    let ids = text
+        .split('+')
+        .map(|part| {
+            let part = part.trim();
+            if part.starts_with("DUO:") {
+                return Ok(part.to_owned());
+            }
+            duo::terms()
+                .find(|t| !t.shorthand.is_empty() && t.shorthand.eq_ignore_ascii_case(part))
+                .map(|t| t.id.clone())
+                .ok_or_else(|| {
+                    WalletError::input(
+                        "--purpose",
+                        format!("`{part}` is neither a DUO id nor a DUO shorthand"),
+                    )
+                })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let purpose = Purpose::parse(&ids.join("+"))
+        .map_err(|e| WalletError::input("--purpose", e.to_string()))?;
+    match duo::term(purpose.permission()) {
+        Some(term) if term.is_permission() => Ok(purpose),
+        _ => Err(WalletError::input(
+            "--purpose",
+            format!(
+                "the first term must be a DUO permission (NRES, GRU, HMB, DS, POA), not DUO:{:07}",
+                purpose.permission()
+            ),
+        )),
+    }
+}
+
+/// A point in time: `30d`, `12h`, `90m`, `45s` from `now`; an RFC 3339 time; a `YYYY-MM-DD` date (midnight
+/// UTC); or Unix seconds.
+pub fn time(what: &str, text: &str, now: u64) -> Result<u64> {
+    let text = text.trim();
+    let bad = |reason: &str| WalletError::input(what, format!("`{text}`: {reason}"));
+    if let Some(unit) = text.chars().last().filter(|c| "smhdw".contains(*c)) {
+        let amount: u64 = text[..text.len() - 1]
+            .trim_start_matches('+')
+            .parse()
+            .map_err(|_| bad("not a duration"))?;
+        let seconds = match unit {
+            's' => 1,
+            'm' => 60,
+            'h' => 3_600,
+            'd' => 86_400,
+            _ => 604_800,
+        };
+        return amount
+            .checked_mul(seconds)
+            .and_then(|d| now.checked_add(d))
+            .ok_or_else(|| bad("too far away"));
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().map_err(|_| bad("not a Unix time"));
+    }
+    let parsed = OffsetDateTime::parse(text, &Rfc3339).or_else(|_| {
+        time::Date::parse(text, format_description!("[year]-[month]-[day]"))
+            .map(|d| d.midnight().assume_utc())
+    });
+    let at = parsed.map_err(|_| bad("use 30d, 12h, an RFC 3339 time or YYYY-MM-DD"))?;
+    u64::try_from(at.unix_timestamp()).map_err(|_| bad("before 1970"))
+}
+
+/// A 48-byte SNP launch measurement as 96 hex digits (0x optional).
+pub fn measurement(text: &str) -> Result<Bytes> {
+    let hex = text.trim().trim_start_matches("0x");
+    let bytes: Bytes = hex
+        .parse()
+        .map_err(|_| WalletError::input("--measurement", "not hexadecimal"))?;
+    if bytes.len() != 48 {
+        return Err(WalletError::input(
+            "--measurement",
+            format!("{} bytes; an SNP measurement is 48", bytes.len()),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// An Ethereum address (EIP-55 checksum checked when mixed case).
+pub fn address(what: &str, text: &str) -> Result<Address> {
+    let text = text.trim();
+    let parsed = if text.chars().any(|c| c.is_ascii_uppercase()) {
+        Address::parse_checksummed(text, None).map_err(|e| e.to_string())
+    } else {
+        text.parse::<Address>().map_err(|e| e.to_string())
+    };
+    parsed.map_err(|e| WalletError::input(what, format!("`{text}` is not an address: {e}")))
+}
+
+/// 32 bytes of hex (0x optional).
+pub fn bytes32(what: &str, text: &str) -> Result<B256> {
+    hex32(text.trim().trim_start_matches("0x"))
+        .ok_or_else(|| WalletError::input(what, "expected 32 bytes of hex"))
+}
+
+/// A Unix time as `2026-11-24T10:00:00Z`.
+pub fn format_time(unix: u64) -> String {
+    i64::try_from(unix)
+        .ok()
+        .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| format!("Unix time {unix}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: u64 = 1_800_000_000;
+
+    #[test]
+    fn times() {
+        assert_eq!(time("--expiry", "30d", NOW).unwrap(), NOW + 30 * 86_400);
+        assert_eq!(time("--expiry", "+2h", NOW).unwrap(), NOW + 7_200);
+        assert_eq!(time("--expiry", "2027-01-01", NOW).unwrap(), 1_798_761_600);
+        assert_eq!(
+            time("--expiry", "2027-01-01T00:00:01Z", NOW).unwrap(),
+            1_798_761_601
+        );
+        assert_eq!(time("--expiry", "1900000000", NOW).unwrap(), 1_900_000_000);
+        let err = time("--expiry", "tomorrow", NOW).unwrap_err().to_string();
+        assert!(err.starts_with("--expiry: `tomorrow`:"), "{err}");
+        assert_eq!(format_time(1_798_761_600), "2027-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn purposes_by_id_or_shorthand() {
+        assert_eq!(
+            purpose("DS+NCU").unwrap().to_string(),
+            "DUO:0000007+DUO:0000046"
+        );
+        assert_eq!(purpose("gru").unwrap().to_string(), "DUO:0000042");
+        assert!(
+            purpose("NCU")
+                .unwrap_err()
+                .to_string()
+                .contains("must be a DUO permission")
+        );
+        assert!(
+            purpose("XYZ")
+                .unwrap_err()
+                .to_string()
+                .contains("neither a DUO id nor a DUO shorthand")
+        );
+    }
+
+    #[test]
+    fn scopes_measurements_addresses() {
+        assert_eq!(scope("genotype").unwrap(), keccak256("genotype"));
+        assert!(scope("0x12").is_err());
+        assert_eq!(measurement(&"ab".repeat(48)).unwrap().len(), 48);
+        assert!(
+            measurement(&"ab".repeat(32))
+                .unwrap_err()
+                .to_string()
+                .contains("32 bytes")
+        );
+        assert!(address("--grantee", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8").is_ok());
+        assert!(address("--grantee", "0x70997970c51812dc3a010c7d01b50e0d17dc79c8").is_ok());
+        assert!(
+            address("--grantee", "0x70997970C51812dc3A010C7d01b50e0d17dc79c8").is_err(),
+            "bad checksum"
+        );
+    }
+}

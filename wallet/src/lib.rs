@@ -1,0 +1,15 @@
+//! The owner's authenticator, as a library a mobile shell can wrap: it holds the keystore, derives every key
+//! from the one seed, explains in words what each registry message means before it is signed, signs EIP-712
+//! and EIP-191 messages, and submits signed registry messages or hands them to a relayer.
+//!
+//! The `dnavault-wallet` binary is a thin command line over this crate.
+
+mod error;
+pub mod explain;
+pub mod home;
+pub mod inputs;
+pub mod registry;
+pub mod typed;
+
+pub use error::{Result, WalletError};
+pub use home::{Config, WalletHome};

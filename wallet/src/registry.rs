@@ -1,0 +1,229 @@
+//! Talking to the registry: reading nonces and the chain id, submitting signed messages, filing access requests.
+
+use alloy::{
+    network::EthereumWallet,
+    primitives::{Address, B256, Bytes, FixedBytes, U256},
+    providers::{DynProvider, Provider, ProviderBuilder},
+    signers::local::PrivateKeySigner,
+};
+use dnavault_contracts::{
+    ApproveMeasurement, BindVaultKey, Grant, Revoke, RevokeMeasurement, VaultRegistry,
+    VaultRegistry::VaultRegistryErrors,
+};
+
+use crate::{Result, WalletError, explain::Deployment};
+
+/// A connection to the registry on a chain, sending transactions as `sender`.
+pub struct Connection {
+    registry: VaultRegistry::VaultRegistryInstance<DynProvider>,
+    deployment: Deployment,
+}
+
+/// What a submitted transaction did.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Submitted {
+    /// The transaction hash.
+    pub transaction: B256,
+    /// The block it was mined in.
+    pub block: u64,
+    /// Gas it used.
+    pub gas_used: u64,
+}
+
+impl Connection {
+    /// Connects to `rpc_url`; transactions are signed and paid for by `sender`.
+    pub async fn connect(
+        rpc_url: &str,
+        registry: Address,
+        sender: PrivateKeySigner,
+    ) -> Result<Self> {
+        let url = rpc_url
+            .parse()
+            .map_err(|e| WalletError::input("--rpc-url", format!("{e}")))?;
+        let provider = ProviderBuilder::new()
+            .wallet(EthereumWallet::from(sender))
+            .connect_http(url)
+            .erased();
+        let chain_id = provider.get_chain_id().await.map_err(chain_error)?;
+        let code = provider.get_code_at(registry).await.map_err(chain_error)?;
+        if code.is_empty() {
+            return Err(WalletError::Chain(format!(
+                "no contract at {registry} on chain {chain_id}: wrong --registry?"
+            )));
+        }
+        Ok(Self {
+            registry: VaultRegistry::new(registry, provider),
+            deployment: Deployment { chain_id, registry },
+        })
+    }
+
+    /// The chain and registry.
+    pub fn deployment(&self) -> Deployment {
+        self.deployment
+    }
+
+    /// The next signature nonce of `owner` (the vault owner, EOA or contract wallet).
+    pub async fn nonce(&self, owner: Address) -> Result<U256> {
+        self.registry
+            .nonces(owner)
+            .call()
+            .await
+            .map_err(contract_error)
+    }
+
+    /// The owner of `vault`.
+    pub async fn owner_of(&self, vault: U256) -> Result<Address> {
+        self.registry
+            .ownerOf(vault)
+            .call()
+            .await
+            .map_err(contract_error)
+    }
+
+    /// Submits a signed grant.
+    pub async fn grant(&self, message: Grant, signature: Bytes) -> Result<Submitted> {
+        self.send(self.registry.grantWithSig(message, signature))
+            .await
+    }
+
+    /// Submits a signed revocation.
+    pub async fn revoke(&self, message: Revoke, signature: Bytes) -> Result<Submitted> {
+        self.send(self.registry.revokeWithSig(message, signature))
+            .await
+    }
+
+    /// Submits a signed measurement approval.
+    pub async fn approve_measurement(
+        &self,
+        message: ApproveMeasurement,
+        signature: Bytes,
+    ) -> Result<Submitted> {
+        self.send(self.registry.approveMeasurementWithSig(message, signature))
+            .await
+    }
+
+    /// Submits a signed measurement revocation.
+    pub async fn revoke_measurement(
+        &self,
+        message: RevokeMeasurement,
+        signature: Bytes,
+    ) -> Result<Submitted> {
+        self.send(self.registry.revokeMeasurementWithSig(message, signature))
+            .await
+    }
+
+    /// Submits a signed vault key binding.
+    pub async fn bind_vault_key(
+        &self,
+        message: BindVaultKey,
+        signature: Bytes,
+    ) -> Result<Submitted> {
+        self.send(self.registry.bindVaultKeyWithSig(message, signature))
+            .await
+    }
+
+    /// Files a researcher's access request; returns the transaction and the request id.
+    pub async fn request_access(
+        &self,
+        vault: U256,
+        scope: B256,
+        purpose: FixedBytes<16>,
+        requested_expiry: u64,
+        protocol_hash: B256,
+        protocol_uri: String,
+    ) -> Result<(Submitted, U256)> {
+        let call = self.registry.requestAccess(
+            vault,
+            scope,
+            purpose,
+            requested_expiry,
+            protocol_hash,
+            protocol_uri,
+        );
+        let request_id = call.call().await.map_err(contract_error)?;
+        Ok((self.send(call).await?, request_id))
+    }
+
+    async fn send<C>(
+        &self,
+        call: alloy::contract::SolCallBuilder<&DynProvider, C>,
+    ) -> Result<Submitted>
+    where
+        C: alloy::sol_types::SolCall,
+    {
+        // Simulate first, so a refusal comes back as the registry's own error rather than a failed transaction.
+        call.call_raw().await.map_err(contract_error)?;
+        let receipt = call
+            .send()
+            .await
+            .map_err(contract_error)?
+            .get_receipt()
+            .await
+            .map_err(chain_error)?;
+        if !receipt.status() {
+            return Err(WalletError::Chain(format!(
+                "transaction {} reverted",
+                receipt.transaction_hash
+            )));
+        }
+        Ok(Submitted {
+            transaction: receipt.transaction_hash,
+            block: receipt.block_number.unwrap_or_default(),
+            gas_used: receipt.gas_used,
+        })
+    }
+}
+
+fn chain_error(e: impl std::fmt::Display) -> WalletError {
+    WalletError::Chain(e.to_string())
+}
+
+/// Turns a contract error into words, decoding the registry's custom errors.
+fn contract_error(e: alloy::contract::Error) -> WalletError {
+    match e.as_decoded_interface_error::<VaultRegistryErrors>() {
+        Some(decoded) => WalletError::Chain(format!(
+            "the registry refused: {}",
+            registry_error_words(&decoded)
+        )),
+        None => WalletError::Chain(e.to_string()),
+    }
+}
+
+fn registry_error_words(e: &VaultRegistryErrors) -> String {
+    use VaultRegistryErrors as E;
+    match e {
+        E::InvalidSignature(x) => format!(
+            "the signature is not vault {}'s owner's ({})",
+            x.vaultId, x.owner
+        ),
+        E::InvalidAccountNonce(x) => {
+            format!(
+                "nonce already used or out of order (the owner's next nonce is {})",
+                x.currentNonce
+            )
+        }
+        E::SignatureExpired(x) => format!(
+            "the signature expired at {}",
+            crate::inputs::format_time(x.deadline.saturating_to())
+        ),
+        E::VaultNotFound(x) => format!("there is no vault {}", x.vaultId),
+        E::NotVaultOwner(x) => format!("{} does not own vault {}", x.caller, x.vaultId),
+        E::GrantNotFound(x) => format!(
+            "{} has no live grant for that scope on vault {}",
+            x.grantee, x.vaultId
+        ),
+        E::InvalidExpiry(x) => format!(
+            "expiry {} is in the past or later than requested",
+            crate::inputs::format_time(x.expiry)
+        ),
+        E::MeasurementNotApproved(x) => {
+            format!("that measurement is not approved for vault {}", x.vaultId)
+        }
+        E::MeasurementAlreadyApproved(x) => format!(
+            "that measurement is already approved for vault {}",
+            x.vaultId
+        ),
+        other => format!("{other:?}"),
+    }
+}

@@ -1,0 +1,250 @@
+//! Creating, restoring and showing a wallet; the errors people meet; secrets staying out of output.
+
+use dnavault_keys::SeedPhrase;
+
+use crate::{ANVIL_WORDS, Wallet};
+
+#[test]
+fn new_shows_twelve_words_once_and_restore_reproduces_every_key() {
+    let wallet = Wallet::empty();
+    let created = wallet.run(&["--json", "new"]);
+    let words = created.json()["words"].as_str().unwrap().to_owned();
+    assert_eq!(words.split(' ').count(), 12);
+    assert!(
+        created.stderr.contains("Write these 12 words down"),
+        "backup warning: {}",
+        created.stderr
+    );
+    let shown = wallet.run(&["--json", "show"]).json();
+    assert_eq!(shown["address"], created.json()["address"]);
+
+    let restored = Wallet::restored(&words);
+    assert_eq!(
+        restored.run(&["--json", "show"]).json(),
+        shown,
+        "same address and fingerprints after restore"
+    );
+    for index in ["0", "3"] {
+        assert_eq!(
+            restored.run(&["--json", "show", "--index", index]).json(),
+            wallet.run(&["--json", "show", "--index", index]).json()
+        );
+    }
+    let cert = |w: &Wallet| w.run(&["tls-cert"]).stdout;
+    assert_eq!(
+        cert(&wallet),
+        cert(&restored),
+        "the TLS certificate is byte-identical"
+    );
+}
+
+#[test]
+fn restore_from_standard_input_with_a_bip39_passphrase() {
+    let wallet = Wallet::empty();
+    let extra = wallet.write("extra.txt", "my 25th word\n");
+    let run = wallet.run_with(
+        &[
+            "--json",
+            "restore",
+            "--bip39-passphrase-file",
+            extra.to_str().unwrap(),
+        ],
+        crate::PASSPHRASE,
+        Some(ANVIL_WORDS),
+    );
+    let expected = SeedPhrase::parse(ANVIL_WORDS)
+        .unwrap()
+        .to_seed("my 25th word")
+        .ethereum_address(0)
+        .unwrap();
+    assert_eq!(run.json()["address"], expected.to_checksum(None));
+    assert_ne!(
+        expected.to_checksum(None),
+        "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+    );
+}
+
+#[test]
+fn anvil_words_give_anvil_accounts() {
+    let wallet = Wallet::restored(ANVIL_WORDS);
+    assert_eq!(
+        wallet.run(&["--json", "show"]).json()["address"],
+        "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+    );
+    assert_eq!(
+        wallet.run(&["--json", "show", "--index", "1"]).json()["address"],
+        "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+    );
+}
+
+#[test]
+fn bad_words_are_clear_errors_and_leave_nothing_behind() {
+    let cases = [
+        (
+            "test test test test test test test test test test test junkk",
+            "word 12 of the recovery phrase is not in the BIP39 English word list",
+        ),
+        (
+            "test test test test test test test test test test test test",
+            "checksum does not match",
+        ),
+        (
+            "test test test test test test test test test test test test junk",
+            "has 12, 15, 18, 21 or 24 words; this one has 13",
+        ),
+    ];
+    for (words, expected) in cases {
+        let wallet = Wallet::empty();
+        let file = wallet.write("words.txt", words);
+        let run = wallet.run(&["restore", "--words-file", file.to_str().unwrap()]);
+        assert!(!run.ok);
+        assert!(run.stderr.contains(expected), "{words}: {}", run.stderr);
+        assert!(
+            !run.stderr.contains("junkk"),
+            "the wrong word itself is never echoed"
+        );
+        assert!(
+            !wallet.home().join("keystore.age").exists(),
+            "no keystore after a failed restore"
+        );
+    }
+}
+
+#[test]
+fn wrong_passphrase_and_missing_wallet_are_clear() {
+    let wallet = Wallet::restored(ANVIL_WORDS);
+    let run = wallet.run_with(&["show"], "not the passphrase", None);
+    assert!(!run.ok);
+    assert!(
+        run.stderr.contains("wrong passphrase for the keystore at"),
+        "{}",
+        run.stderr
+    );
+
+    let empty = Wallet::empty();
+    let run = empty.run(&["show"]);
+    assert!(
+        run.stderr
+            .contains("run `dnavault-wallet new` or `restore` first"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_existing_wallet_is_never_overwritten() {
+    let wallet = Wallet::restored(ANVIL_WORDS);
+    let before = std::fs::read(wallet.home().join("keystore.age")).unwrap();
+    for args in [&["new"][..], &["restore", "--words-file", "/dev/null"][..]] {
+        let run = wallet.run(args);
+        assert!(!run.ok);
+        assert!(
+            run.stderr.contains("a wallet already exists"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert_eq!(
+        std::fs::read(wallet.home().join("keystore.age")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn signing_needs_a_yes_when_no_one_can_answer() {
+    let wallet = Wallet::restored(ANVIL_WORDS);
+    let run = wallet.run(&["sign-message", "--message", "hello"]);
+    assert!(!run.ok);
+    assert!(
+        run.stderr.contains("Sign a personal message"),
+        "the explanation is shown: {}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("re-run with --yes"), "{}", run.stderr);
+    let export = wallet.run(&["export"]);
+    assert!(!export.ok);
+    assert!(
+        !export.all().contains("test test"),
+        "the words are not shown without confirmation"
+    );
+}
+
+#[test]
+fn no_secret_reaches_output_or_errors() {
+    let wallet = Wallet::empty();
+    let words = wallet.run(&["--json", "new"]).json()["words"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let seed = SeedPhrase::parse(&words).unwrap().to_seed("");
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let signer = seed.ethereum_signer(0).unwrap();
+    let secrets = [
+        words.clone(),
+        words.split(' ').take(3).collect::<Vec<_>>().join(" "),
+        hex(seed.expose()),
+        hex(&signer.credential().to_bytes()),
+        hex(seed.tls_identity().unwrap().private_key_der()),
+        crate::PASSPHRASE.to_owned(),
+    ];
+    let mail = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/eip712-mail.json"
+    );
+    let runs = [
+        wallet.run(&["show"]),
+        wallet.run(&["--json", "show", "--index", "2"]),
+        wallet.run(&["pgp", "export"]),
+        wallet.run(&["tls-cert"]),
+        wallet.run(&["typed-data-hash", mail]),
+        wallet.run(&["--yes", "sign-typed-data", mail]),
+        wallet.run(&["--yes", "sign-message", "--message", "hi"]),
+        wallet.run_with(&["show"], "wrong passphrase", None),
+        wallet.run(&[
+            "--yes",
+            "grant",
+            "--vault",
+            "1",
+            "--grantee",
+            "0x00",
+            "--scope",
+            "x",
+            "--purpose",
+            "GRU",
+            "--expiry",
+            "1d",
+        ]),
+        wallet.run(&[
+            "--yes",
+            "grant",
+            "--vault",
+            "1",
+            "--grantee",
+            "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+            "--scope",
+            "x",
+            "--purpose",
+            "GRU",
+            "--expiry",
+            "1d",
+            "--registry",
+            "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+            "--chain-id",
+            "31337",
+            "--nonce",
+            "0",
+        ]),
+        wallet.run(&["new"]),
+    ];
+    for (i, run) in runs.iter().enumerate() {
+        for secret in &secrets {
+            assert!(
+                !run.all().contains(secret.as_str()),
+                "run {i} printed a secret"
+            );
+        }
+    }
+    assert!(runs[9].ok, "an offline grant signs: {}", runs[9].stderr);
+    // The one command that shows the words does so only when asked.
+    assert!(wallet.run(&["--yes", "export"]).stdout.contains(&words));
+}
