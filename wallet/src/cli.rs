@@ -1,5 +1,6 @@
 //! Command-line arguments and the session every command runs in.
 
+mod hpke;
 mod keys;
 mod registry;
 mod session;
@@ -49,9 +50,12 @@ enum Command {
     Config(keys::ConfigArgs),
     /// Print the TLS client certificate (and optionally write its private key, 0600).
     TlsCert(keys::TlsCertArgs),
-    /// OpenPGP: export the public key.
+    /// OpenPGP: export the public key, sign, verify, encrypt, decrypt.
     #[command(subcommand)]
     Pgp(keys::PgpCommand),
+    /// HPKE: wrap a vault's data key to it, open results sealed to you.
+    #[command(subcommand)]
+    Hpke(hpke::HpkeCommand),
     /// Sign an eth_signTypedData_v4 JSON document.
     SignTypedData(sign::SignTypedDataArgs),
     /// Print the EIP-712 digest of an eth_signTypedData_v4 JSON document.
@@ -92,6 +96,7 @@ pub(crate) async fn run(cli: Cli) -> eyre::Result<()> {
         Command::Config(args) => keys::config(&session, args).await,
         Command::TlsCert(args) => keys::tls_cert(&session, &args),
         Command::Pgp(command) => keys::pgp(&session, command),
+        Command::Hpke(command) => hpke::run(&session, command),
         Command::SignTypedData(args) => sign::sign_typed_data(&session, args).await,
         Command::TypedDataHash(args) => sign::typed_data_hash(&session, &args),
         Command::SignMessage(args) => sign::sign_message(&session, args).await,

@@ -29,5 +29,15 @@ pub mod context {
     pub const QUERY_RESULT: &[u8] = b"dnavault/v1/query-result";
 }
 
+/// The associated data binding a wrapped data key to one vault of one registry deployment: the vault refuses
+/// a key wrapped for another vault, registry or chain.
+pub fn data_key_aad(chain_id: u64, registry: &[u8; 20], vault_id: u64) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(36);
+    aad.extend_from_slice(&chain_id.to_be_bytes());
+    aad.extend_from_slice(registry);
+    aad.extend_from_slice(&vault_id.to_be_bytes());
+    aad
+}
+
 /// The HPKE suite, spelled as RFC 9180 names it.
 pub const SUITE: &str = "DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM";

@@ -5,12 +5,19 @@
 use std::fmt;
 
 use pgp::{
-    composed::{KeyType, SecretKeyParamsBuilder, SignedSecretKey, SubkeyParamsBuilder},
-    crypto::ecc_curve::ECCCurve,
-    types::{KeyDetails, Password},
+    composed::{
+        Deserializable, KeyType, Message, MessageBuilder, SecretKeyParamsBuilder, SignedPublicKey,
+        SignedSecretKey, StandaloneSignature, SubkeyParamsBuilder,
+    },
+    crypto::{ecc_curve::ECCCurve, hash::HashAlgorithm, sym::SymmetricKeyAlgorithm},
+    packet::{SignatureConfig, SignatureType, Subpacket, SubpacketData},
+    types::{KeyDetails, Password, PublicKeyTrait},
 };
 use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng;
+use rand_core::{OsRng, SeedableRng};
+use zeroize::Zeroizing;
+
+use chrono::SubsecRound;
 
 use crate::{KEY_EPOCH, KeyError, Result};
 
@@ -62,10 +69,106 @@ impl PgpKey {
             .map_err(|e| KeyError::Pgp(e.to_string()))
     }
 
-    /// The signed secret key, for the OpenPGP operations the wallet performs.
-    pub fn secret_key(&self) -> &SignedSecretKey {
-        &self.secret
+    /// The public key, for verifying this key's own signatures and encrypting to itself.
+    pub fn public_key(&self) -> SignedPublicKey {
+        self.secret.signed_public_key()
     }
+
+    /// A detached, ASCII-armored OpenPGP signature of `data` (binary mode, SHA-256), as `gpg --detach-sign`
+    /// makes.
+    pub fn sign_detached(&self, data: &[u8]) -> Result<String> {
+        let mut config = SignatureConfig::v4(
+            SignatureType::Binary,
+            self.secret.algorithm(),
+            HashAlgorithm::Sha256,
+        );
+        config.hashed_subpackets = vec![
+            Subpacket::regular(SubpacketData::SignatureCreationTime(
+                chrono::Utc::now().trunc_subsecs(0),
+            ))
+            .map_err(pgp_error)?,
+            Subpacket::regular(SubpacketData::IssuerFingerprint(self.secret.fingerprint()))
+                .map_err(pgp_error)?,
+        ];
+        config.unhashed_subpackets = vec![
+            Subpacket::regular(SubpacketData::Issuer(self.secret.key_id())).map_err(pgp_error)?,
+        ];
+        let signature = config
+            .sign(&self.secret.primary_key, &Password::empty(), data)
+            .map_err(pgp_error)?;
+        StandaloneSignature::new(signature)
+            .to_armored_string(Default::default())
+            .map_err(pgp_error)
+    }
+
+    /// Decrypts an ASCII-armored message encrypted to this key's encryption subkey. Tampering, a message for
+    /// another key or a malformed message is an error; the plaintext is zeroized on drop.
+    pub fn decrypt(&self, armored: &str) -> Result<Zeroizing<Vec<u8>>> {
+        let (message, _) = Message::from_armor(armored.as_bytes()).map_err(pgp_error)?;
+        let mut plain = message
+            .decrypt(&Password::empty(), &self.secret)
+            .map_err(pgp_error)?;
+        if plain.is_compressed() {
+            plain = plain.decompress().map_err(pgp_error)?;
+        }
+        let data = plain
+            .as_data_vec()
+            .map_err(|e| KeyError::Pgp(e.to_string()))?;
+        Ok(Zeroizing::new(data))
+    }
+}
+
+/// Reads an ASCII-armored OpenPGP public key.
+pub fn read_public_key(armored: &str) -> Result<SignedPublicKey> {
+    let (key, _) = SignedPublicKey::from_string(armored).map_err(pgp_error)?;
+    key.verify().map_err(pgp_error)?;
+    Ok(key)
+}
+
+/// The upper-case hex fingerprint of a public key.
+pub fn fingerprint(key: &SignedPublicKey) -> String {
+    key.fingerprint().to_string().to_uppercase()
+}
+
+/// Checks a detached ASCII-armored signature of `data` against `key` (primary key or a signing subkey).
+pub fn verify_detached(key: &SignedPublicKey, data: &[u8], armored_signature: &str) -> Result<()> {
+    let (signature, _) = StandaloneSignature::from_string(armored_signature).map_err(pgp_error)?;
+    if signature.verify(key, data).is_ok() {
+        return Ok(());
+    }
+    for subkey in &key.public_subkeys {
+        if signature.verify(subkey, data).is_ok() {
+            return Ok(());
+        }
+    }
+    Err(KeyError::Pgp(
+        "the signature does not match this data and key".into(),
+    ))
+}
+
+/// Encrypts `data` to `recipient`'s encryption subkey (SEIPD v1 with AES-256, which every OpenPGP
+/// implementation reads), ASCII-armored.
+pub fn encrypt_to(recipient: &SignedPublicKey, data: &[u8]) -> Result<String> {
+    let subkey = recipient
+        .public_subkeys
+        .iter()
+        .find(|k| k.is_encryption_key())
+        .ok_or_else(|| {
+            KeyError::Pgp(format!(
+                "key {} has no encryption subkey",
+                fingerprint(recipient)
+            ))
+        })?;
+    let mut builder = MessageBuilder::from_bytes("", data.to_vec())
+        .seipd_v1(OsRng, SymmetricKeyAlgorithm::AES256);
+    builder.encrypt_to_key(OsRng, subkey).map_err(pgp_error)?;
+    builder
+        .to_armored_string(OsRng, Default::default())
+        .map_err(pgp_error)
+}
+
+fn pgp_error(e: pgp::errors::Error) -> KeyError {
+    KeyError::Pgp(e.to_string())
 }
 
 impl fmt::Debug for PgpKey {

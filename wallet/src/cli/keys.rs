@@ -8,7 +8,7 @@ use std::{
 
 use alloy::primitives::Address;
 use clap::{Args, Subcommand};
-use dnavault_keys::{SeedPhrase, keystore::read_secret_file};
+use dnavault_keys::{SeedPhrase, keystore::read_secret_file, pgp};
 use eyre::{WrapErr, bail};
 use serde_json::json;
 use zeroize::Zeroizing;
@@ -64,6 +64,73 @@ pub(crate) struct TlsCertArgs {
 pub(crate) enum PgpCommand {
     /// Print the OpenPGP public key, ASCII-armored.
     Export,
+    /// Make a detached, armored signature of a file (standard input by default).
+    Sign(PgpIo),
+    /// Check a detached signature (against your own key, or --key).
+    Verify {
+        /// The armored signature.
+        #[arg(long, value_name = "FILE")]
+        signature: PathBuf,
+        /// The signer's armored public key (default: your own).
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+        #[command(flatten)]
+        io: PgpIo,
+    },
+    /// Encrypt a message or file to a recipient's public key (default: yourself).
+    Encrypt {
+        /// The recipient's armored public key.
+        #[arg(long, value_name = "FILE")]
+        recipient: Option<PathBuf>,
+        #[command(flatten)]
+        io: PgpIo,
+    },
+    /// Decrypt a message or file encrypted to your key.
+    Decrypt(PgpIo),
+}
+
+/// Where OpenPGP data comes from and goes to.
+#[derive(Debug, Args)]
+pub(crate) struct PgpIo {
+    /// Input file (default: standard input).
+    #[arg(long = "in", value_name = "FILE")]
+    input: Option<PathBuf>,
+    /// Output file, created new (default: standard output).
+    #[arg(long = "out", value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+impl PgpIo {
+    fn read(&self) -> eyre::Result<Vec<u8>> {
+        match &self.input {
+            Some(path) => std::fs::read(path).wrap_err_with(|| path.display().to_string()),
+            None => {
+                let mut bytes = Vec::new();
+                std::io::stdin()
+                    .read_to_end(&mut bytes)
+                    .wrap_err("reading standard input")?;
+                Ok(bytes)
+            }
+        }
+    }
+
+    fn write(&self, bytes: &[u8]) -> eyre::Result<()> {
+        use std::io::Write;
+        match &self.output {
+            Some(path) => {
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(path)
+                    .wrap_err_with(|| format!("{} (it must not exist yet)", path.display()))?;
+                file.write_all(bytes)?;
+                file.sync_all()?;
+            }
+            None => std::io::stdout().write_all(bytes)?,
+        }
+        Ok(())
+    }
 }
 
 pub(crate) fn new(session: &Session, _args: NewArgs) -> eyre::Result<()> {
@@ -231,17 +298,72 @@ pub(crate) fn tls_cert(session: &Session, args: &TlsCertArgs) -> eyre::Result<()
 }
 
 pub(crate) fn pgp(session: &Session, command: PgpCommand) -> eyre::Result<()> {
+    let seed = session.unlock()?.seed();
+    let key = seed.pgp_key(&pgp_user_id(&seed.ethereum_address(0)?))?;
     match command {
         PgpCommand::Export => {
-            let seed = session.unlock()?.seed();
-            let key = seed.pgp_key(&pgp_user_id(&seed.ethereum_address(0)?))?;
             let armored = key.public_key_armored()?;
             session.emit(
                 &json!({ "fingerprint": key.fingerprint(), "publicKey": armored }),
                 armored.trim_end(),
             )
         }
+        PgpCommand::Sign(io) => {
+            let data = io.read()?;
+            let explanation = dnavault_wallet::explain::Explanation {
+                title: "Sign data with your OpenPGP key".into(),
+                facts: vec![
+                    (
+                        "Data".into(),
+                        format!("{} bytes from {}", data.len(), describe_input(&io)),
+                    ),
+                    ("Key".into(), key.fingerprint()),
+                ],
+                warnings: vec![],
+            };
+            session.confirm(&explanation, "Sign?")?;
+            io.write(key.sign_detached(&data)?.as_bytes())
+        }
+        PgpCommand::Verify {
+            signature,
+            key: signer,
+            io,
+        } => {
+            let public = match &signer {
+                Some(path) => pgp::read_public_key(&read_text(path)?)?,
+                None => key.public_key(),
+            };
+            pgp::verify_detached(&public, &io.read()?, &read_text(&signature)?)?;
+            let fingerprint = pgp::fingerprint(&public);
+            session.emit(
+                &json!({ "valid": true, "fingerprint": fingerprint }),
+                &format!("Good signature from {fingerprint}"),
+            )
+        }
+        PgpCommand::Encrypt { recipient, io } => {
+            let public = match &recipient {
+                Some(path) => pgp::read_public_key(&read_text(path)?)?,
+                None => key.public_key(),
+            };
+            io.write(pgp::encrypt_to(&public, &io.read()?)?.as_bytes())
+        }
+        PgpCommand::Decrypt(io) => {
+            let armored =
+                String::from_utf8(io.read()?).wrap_err("the message is not ASCII-armored")?;
+            io.write(&key.decrypt(&armored)?)
+        }
     }
+}
+
+fn read_text(path: &std::path::Path) -> eyre::Result<String> {
+    std::fs::read_to_string(path).wrap_err_with(|| path.display().to_string())
+}
+
+fn describe_input(io: &PgpIo) -> String {
+    io.input
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "standard input".into())
 }
 
 /// The OpenPGP user id: the owner's address, which is the identity everything else in DNA Vault uses.

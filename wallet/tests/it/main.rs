@@ -1,6 +1,7 @@
 //! dnavault-wallet end to end: the binary as a person or a script uses it.
 
 mod cli_keys;
+mod crypto;
 mod eip712_spec;
 mod onchain;
 
