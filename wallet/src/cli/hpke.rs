@@ -96,8 +96,10 @@ fn open(session: &Session, args: &OpenArgs) -> eyre::Result<()> {
     let aad = hex(&args.aad).wrap_err("--aad")?;
     let key = session.unlock()?.seed().hpke_key()?;
     let plaintext = dnavault_envelope::open(&key, &envelope, context::QUERY_RESULT, &aad)?;
-    std::io::stdout().write_all(&plaintext)?;
-    Ok(())
+    match std::str::from_utf8(&plaintext) {
+        Ok(text) if session.json => session.emit(&json!({ "plaintext": text }), text),
+        _ => Ok(std::io::stdout().write_all(&plaintext)?),
+    }
 }
 
 fn hex(text: &str) -> eyre::Result<Vec<u8>> {

@@ -114,6 +114,14 @@ impl PgpIo {
         }
     }
 
+    /// Writes armored text to --out, or prints it (as `{field: text}` with --json).
+    fn emit(&self, session: &Session, field: &str, text: &str) -> eyre::Result<()> {
+        if self.output.is_none() && session.json {
+            return session.emit(&json!({ field: text }), text);
+        }
+        self.write(text.as_bytes())
+    }
+
     fn write(&self, bytes: &[u8]) -> eyre::Result<()> {
         use std::io::Write;
         match &self.output {
@@ -322,7 +330,8 @@ pub(crate) fn pgp(session: &Session, command: PgpCommand) -> eyre::Result<()> {
                 warnings: vec![],
             };
             session.confirm(&explanation, "Sign?")?;
-            io.write(key.sign_detached(&data)?.as_bytes())
+            let signature = key.sign_detached(&data)?;
+            io.emit(session, "signature", &signature)
         }
         PgpCommand::Verify {
             signature,
@@ -345,7 +354,8 @@ pub(crate) fn pgp(session: &Session, command: PgpCommand) -> eyre::Result<()> {
                 Some(path) => pgp::read_public_key(&read_text(path)?)?,
                 None => key.public_key(),
             };
-            io.write(pgp::encrypt_to(&public, &io.read()?)?.as_bytes())
+            let message = pgp::encrypt_to(&public, &io.read()?)?;
+            io.emit(session, "message", &message)
         }
         PgpCommand::Decrypt(io) => {
             let armored =
