@@ -2,16 +2,16 @@
 
 use alloy::{
     network::EthereumWallet,
-    primitives::{Address, B256, Bytes, FixedBytes, U256},
+    primitives::{Address, B256, FixedBytes, U256},
     providers::{DynProvider, Provider, ProviderBuilder},
     signers::local::PrivateKeySigner,
 };
 use dnavault_contracts::{
-    ApproveMeasurement, BindVaultKey, Grant, Revoke, RevokeMeasurement, VaultRegistry,
+    ApproveMeasurement, BindVaultKey, RevokeMeasurement, VaultRegistry,
     VaultRegistry::VaultRegistryErrors,
 };
 
-use crate::{Result, WalletError, explain::Deployment};
+use crate::{Result, WalletError, explain::Deployment, typed::SignedTypedData};
 
 /// A connection to the registry on a chain, sending transactions as `sender`.
 pub struct Connection {
@@ -81,46 +81,48 @@ impl Connection {
             .map_err(contract_error)
     }
 
-    /// Submits a signed grant.
-    pub async fn grant(&self, message: Grant, signature: Bytes) -> Result<Submitted> {
-        self.send(self.registry.grantWithSig(message, signature))
-            .await
-    }
-
-    /// Submits a signed revocation.
-    pub async fn revoke(&self, message: Revoke, signature: Bytes) -> Result<Submitted> {
-        self.send(self.registry.revokeWithSig(message, signature))
-            .await
-    }
-
-    /// Submits a signed measurement approval.
-    pub async fn approve_measurement(
-        &self,
-        message: ApproveMeasurement,
-        signature: Bytes,
-    ) -> Result<Submitted> {
-        self.send(self.registry.approveMeasurementWithSig(message, signature))
-            .await
-    }
-
-    /// Submits a signed measurement revocation.
-    pub async fn revoke_measurement(
-        &self,
-        message: RevokeMeasurement,
-        signature: Bytes,
-    ) -> Result<Submitted> {
-        self.send(self.registry.revokeMeasurementWithSig(message, signature))
-            .await
-    }
-
-    /// Submits a signed vault key binding.
-    pub async fn bind_vault_key(
-        &self,
-        message: BindVaultKey,
-        signature: Bytes,
-    ) -> Result<Submitted> {
-        self.send(self.registry.bindVaultKeyWithSig(message, signature))
-            .await
+    /// Submits a signed registry message (as the wallet prints it) through the registry's `*WithSig`
+    /// function for its type. Anyone may relay; the registry checks the owner's signature.
+    pub async fn submit(&self, signed: &SignedTypedData) -> Result<Submitted> {
+        let message = signed.typed_data.message.clone();
+        let signature = signed.signature.clone();
+        let decode = |e: serde_json::Error| {
+            WalletError::TypedData(format!("{}: {e}", signed.typed_data.primary_type))
+        };
+        match signed.typed_data.primary_type.as_str() {
+            "Grant" => {
+                self.send(
+                    self.registry
+                        .grantWithSig(serde_json::from_value(message).map_err(decode)?, signature),
+                )
+                .await
+            }
+            "Revoke" => {
+                self.send(
+                    self.registry
+                        .revokeWithSig(serde_json::from_value(message).map_err(decode)?, signature),
+                )
+                .await
+            }
+            "ApproveMeasurement" => {
+                let m: ApproveMeasurement = serde_json::from_value(message).map_err(decode)?;
+                self.send(self.registry.approveMeasurementWithSig(m, signature))
+                    .await
+            }
+            "RevokeMeasurement" => {
+                let m: RevokeMeasurement = serde_json::from_value(message).map_err(decode)?;
+                self.send(self.registry.revokeMeasurementWithSig(m, signature))
+                    .await
+            }
+            "BindVaultKey" => {
+                let m: BindVaultKey = serde_json::from_value(message).map_err(decode)?;
+                self.send(self.registry.bindVaultKeyWithSig(m, signature))
+                    .await
+            }
+            other => Err(WalletError::TypedData(format!(
+                "a {other} message is not submitted to the registry"
+            ))),
+        }
     }
 
     /// Files a researcher's access request; returns the transaction and the request id.

@@ -15,7 +15,7 @@ use dnavault_contracts::{
 use dnavault_wallet::{
     explain::{self, Deployment, Explanation},
     inputs,
-    registry::{Connection, Submitted},
+    registry::Connection,
     typed::{self, SignedTypedData},
 };
 use eyre::{WrapErr, bail};
@@ -277,6 +277,34 @@ impl Signing {
         Ok(connection.nonce(owner).await?)
     }
 
+    /// Explains, confirms, signs, then submits (`--send`) or prints the signed message.
+    async fn finish<S: SolStruct + Serialize>(
+        &self,
+        session: &Session,
+        args: &ChainArgs,
+        message: &S,
+        explanation: &Explanation,
+    ) -> eyre::Result<()> {
+        let signed = self.sign(session, message, explanation).await?;
+        if !args.send {
+            let value = serde_json::to_value(&signed)?;
+            // The payload is meant to be passed on: it is JSON either way.
+            return session.emit(&value, &serde_json::to_string_pretty(&value)?);
+        }
+        let connection = self
+            .connection
+            .as_ref()
+            .ok_or_else(|| eyre::eyre!("--send needs an RPC URL"))?;
+        let submitted = connection.submit(&signed).await?;
+        session.emit(
+            &serde_json::to_value(&submitted)?,
+            &format!(
+                "Submitted: transaction {} in block {} ({} gas)",
+                submitted.transaction, submitted.block, submitted.gas_used
+            ),
+        )
+    }
+
     /// Explains, confirms and signs `message`.
     async fn sign<S: SolStruct + Serialize>(
         &self,
@@ -290,28 +318,6 @@ impl Signing {
         debug_assert_eq!(signed.digest, message.eip712_signing_hash(&domain));
         Ok(signed)
     }
-
-    fn connection(&self) -> eyre::Result<&Connection> {
-        self.connection
-            .as_ref()
-            .ok_or_else(|| eyre::eyre!("--send needs an RPC URL"))
-    }
-}
-
-fn emit_signed(session: &Session, signed: &SignedTypedData) -> eyre::Result<()> {
-    let value = serde_json::to_value(signed)?;
-    // The payload is meant to be passed on: it is JSON either way.
-    session.emit(&value, &serde_json::to_string_pretty(&value)?)
-}
-
-fn emit_submitted(session: &Session, what: &str, submitted: &Submitted) -> eyre::Result<()> {
-    session.emit(
-        &serde_json::to_value(submitted)?,
-        &format!(
-            "{what}: transaction {} in block {} ({} gas)",
-            submitted.transaction, submitted.block, submitted.gas_used
-        ),
-    )
 }
 
 pub(crate) async fn grant(session: &Session, args: GrantArgs) -> eyre::Result<()> {
@@ -332,14 +338,13 @@ pub(crate) async fn grant(session: &Session, args: GrantArgs) -> eyre::Result<()
             inputs::format_time(message.expiry)
         );
     }
-    let signed = s
-        .sign(session, &message, &explain::grant(&message, s.deployment))
-        .await?;
-    if args.chain.send {
-        let submitted = s.connection()?.grant(message, signed.signature).await?;
-        return emit_submitted(session, "Granted", &submitted);
-    }
-    emit_signed(session, &signed)
+    s.finish(
+        session,
+        &args.chain,
+        &message,
+        &explain::grant(&message, s.deployment),
+    )
+    .await
 }
 
 pub(crate) async fn revoke(session: &Session, args: RevokeArgs) -> eyre::Result<()> {
@@ -351,14 +356,13 @@ pub(crate) async fn revoke(session: &Session, args: RevokeArgs) -> eyre::Result<
         nonce: s.nonce(&args.chain, args.vault).await?,
         deadline: s.deadline(&args.chain)?,
     };
-    let signed = s
-        .sign(session, &message, &explain::revoke(&message, s.deployment))
-        .await?;
-    if args.chain.send {
-        let submitted = s.connection()?.revoke(message, signed.signature).await?;
-        return emit_submitted(session, "Revoked", &submitted);
-    }
-    emit_signed(session, &signed)
+    s.finish(
+        session,
+        &args.chain,
+        &message,
+        &explain::revoke(&message, s.deployment),
+    )
+    .await
 }
 
 pub(crate) async fn approve_measurement(
@@ -372,21 +376,13 @@ pub(crate) async fn approve_measurement(
         nonce: s.nonce(&args.chain, args.vault).await?,
         deadline: s.deadline(&args.chain)?,
     };
-    let signed = s
-        .sign(
-            session,
-            &message,
-            &explain::approve_measurement(&message, s.deployment),
-        )
-        .await?;
-    if args.chain.send {
-        let submitted = s
-            .connection()?
-            .approve_measurement(message, signed.signature)
-            .await?;
-        return emit_submitted(session, "Measurement approved", &submitted);
-    }
-    emit_signed(session, &signed)
+    s.finish(
+        session,
+        &args.chain,
+        &message,
+        &explain::approve_measurement(&message, s.deployment),
+    )
+    .await
 }
 
 pub(crate) async fn revoke_measurement(
@@ -400,21 +396,13 @@ pub(crate) async fn revoke_measurement(
         nonce: s.nonce(&args.chain, args.vault).await?,
         deadline: s.deadline(&args.chain)?,
     };
-    let signed = s
-        .sign(
-            session,
-            &message,
-            &explain::revoke_measurement(&message, s.deployment),
-        )
-        .await?;
-    if args.chain.send {
-        let submitted = s
-            .connection()?
-            .revoke_measurement(message, signed.signature)
-            .await?;
-        return emit_submitted(session, "Measurement revoked", &submitted);
-    }
-    emit_signed(session, &signed)
+    s.finish(
+        session,
+        &args.chain,
+        &message,
+        &explain::revoke_measurement(&message, s.deployment),
+    )
+    .await
 }
 
 pub(crate) async fn bind_vault_key(session: &Session, args: BindArgs) -> eyre::Result<()> {
@@ -426,21 +414,13 @@ pub(crate) async fn bind_vault_key(session: &Session, args: BindArgs) -> eyre::R
         nonce: s.nonce(&args.chain, args.vault).await?,
         deadline: s.deadline(&args.chain)?,
     };
-    let signed = s
-        .sign(
-            session,
-            &message,
-            &explain::bind_vault_key(&message, s.deployment),
-        )
-        .await?;
-    if args.chain.send {
-        let submitted = s
-            .connection()?
-            .bind_vault_key(message, signed.signature)
-            .await?;
-        return emit_submitted(session, "Vault key bound", &submitted);
-    }
-    emit_signed(session, &signed)
+    s.finish(
+        session,
+        &args.chain,
+        &message,
+        &explain::bind_vault_key(&message, s.deployment),
+    )
+    .await
 }
 
 pub(crate) async fn approve_boot(session: &Session, args: BootArgs) -> eyre::Result<()> {
@@ -454,14 +434,13 @@ pub(crate) async fn approve_boot(session: &Session, args: BootArgs) -> eyre::Res
         wrappedKeyHash: inputs::bytes32("--wrapped-key-hash", &args.wrapped_key_hash)?,
         deadline: s.deadline(&args.chain)?,
     };
-    let signed = s
-        .sign(
-            session,
-            &message,
-            &explain::boot_approval(&message, s.deployment),
-        )
-        .await?;
-    emit_signed(session, &signed)
+    s.finish(
+        session,
+        &args.chain,
+        &message,
+        &explain::boot_approval(&message, s.deployment),
+    )
+    .await
 }
 
 pub(crate) async fn approve_query(session: &Session, args: QueryArgs) -> eyre::Result<()> {
@@ -472,14 +451,13 @@ pub(crate) async fn approve_query(session: &Session, args: QueryArgs) -> eyre::R
         requestHash: inputs::bytes32("--request-hash", &args.request_hash)?,
         deadline: s.deadline(&args.chain)?,
     };
-    let signed = s
-        .sign(
-            session,
-            &message,
-            &explain::query_approval(&message, s.deployment),
-        )
-        .await?;
-    emit_signed(session, &signed)
+    s.finish(
+        session,
+        &args.chain,
+        &message,
+        &explain::query_approval(&message, s.deployment),
+    )
+    .await
 }
 
 fn refuse_send(args: &ChainArgs, what: &str) -> eyre::Result<()> {

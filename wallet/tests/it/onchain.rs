@@ -9,6 +9,8 @@ use dnavault_contracts::{Grant, eip712::registry_domain};
 use dnavault_testkit::TestChain;
 use serde_json::Value;
 
+use dnavault_wallet::registry::Connection;
+
 use crate::{ANVIL_WORDS, Wallet};
 
 const MEASUREMENT: &str = "5c19d5b4a50066c8c991bd920dfa2276e11d3e75cb9d53d8ac38cd9dc70af4ab1e4a8fd96e3fdd7d0a0d7e8cb2f1c2e9";
@@ -185,15 +187,13 @@ async fn grant_sent_relayed_and_revoked() {
             .unwrap(),
         "nothing before relay"
     );
-    s.chain
-        .registry_as(&researcher)
-        .grantWithSig(message.clone(), signature_of(&payload))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
+    // Relayed (and paid for) by the researcher through the wallet library, as a relay service would.
+    let signed: dnavault_wallet::typed::SignedTypedData =
+        serde_json::from_value(payload.clone()).unwrap();
+    let relay = Connection::connect(&s.rpc, s.chain.registry_address(), researcher.clone())
         .await
         .unwrap();
+    relay.submit(&signed).await.unwrap();
     assert!(
         registry
             .isAllowed(vault, researcher.address(), scope)
