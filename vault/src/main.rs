@@ -1,17 +1,37 @@
-//! `dnavault-vault`: The DNA Vault service: sealed until its owner's wallet releases the data key; stores a genome encrypted and runs consented queries. Its commands arrive with the attestation and genome-store work.
+//! `dnavault-vault`: the DNA Vault service. So far: inspecting and verifying SEV-SNP attestation evidence.
 
-use clap::Parser;
+mod attest;
 
-/// The DNA Vault service: sealed until its owner's wallet releases the data key; stores a genome encrypted and runs consented queries. Its commands arrive with the attestation and genome-store work.
-#[derive(Parser)]
-#[command(name = "dnavault-vault", version, about)]
-struct Cli {}
+use std::process::ExitCode;
 
-fn main() {
-    let Cli {} = Cli::parse();
-    eprintln!(
-        "dnavault-vault {}: no commands yet; see --help",
-        env!("CARGO_PKG_VERSION")
-    );
-    std::process::exit(2);
+use clap::{Parser, Subcommand};
+
+/// The DNA Vault service: sealed until its owner's wallet releases the data key; stores a genome encrypted
+/// and runs consented queries.
+#[derive(Debug, Parser)]
+#[command(name = "dnavault-vault", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// SEV-SNP attestation.
+    #[command(subcommand)]
+    Attest(attest::AttestCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Attest(command) => attest::run(command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }
