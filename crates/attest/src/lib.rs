@@ -15,6 +15,8 @@ mod error;
 mod extensions;
 mod report_data;
 mod roots;
+#[cfg(feature = "simulated")]
+pub mod simulated;
 mod verify;
 
 pub use error::{AttestError, Result};

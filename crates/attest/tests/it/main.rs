@@ -1,6 +1,7 @@
 //! Verification of real AMD SEV-SNP evidence (tests/vectors/snp, Apache-2.0, see its README).
 
 mod real_vectors;
+mod simulated;
 
 use dnavault_attest::Evidence;
 
