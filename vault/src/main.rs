@@ -2,6 +2,8 @@
 
 mod attest;
 
+use dnavault_vault as _;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};

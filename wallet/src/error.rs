@@ -36,6 +36,15 @@ pub enum WalletError {
     /// The typed data document is not valid EIP-712.
     #[error("typed data: {0}")]
     TypedData(String),
+    /// The vault's attestation did not verify.
+    #[error("attestation: {0}")]
+    Attestation(#[from] dnavault_attest::AttestError),
+    /// A data key could not be wrapped.
+    #[error("envelope: {0}")]
+    Envelope(#[from] dnavault_envelope::EnvelopeError),
+    /// A boot request was refused.
+    #[error("boot request refused: {0}")]
+    Boot(String),
     /// The chain refused or could not be reached.
     #[error("chain: {0}")]
     Chain(String),

@@ -72,6 +72,19 @@ impl Connection {
             .map_err(contract_error)
     }
 
+    /// Whether the owner approved `measurement` for `vault`.
+    pub async fn is_measurement_approved(
+        &self,
+        vault: U256,
+        measurement: alloy::primitives::Bytes,
+    ) -> Result<bool> {
+        self.registry
+            .isMeasurementApproved(vault, measurement)
+            .call()
+            .await
+            .map_err(contract_error)
+    }
+
     /// The owner of `vault`.
     pub async fn owner_of(&self, vault: U256) -> Result<Address> {
         self.registry

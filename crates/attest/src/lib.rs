@@ -11,14 +11,18 @@
 //! A test-only root (the simulated backend's) is accepted only by a verifier configured to accept it, and a
 //! report that chains to one says so ([`Verified::test_only`]).
 
+pub mod backend;
 mod error;
 mod extensions;
+#[cfg(target_os = "linux")]
+pub mod hardware;
 mod report_data;
 mod roots;
 #[cfg(feature = "simulated")]
 pub mod simulated;
 mod verify;
 
+pub use backend::Backend;
 pub use error::{AttestError, Result};
 pub use extensions::AmdExtensions;
 pub use report_data::ReportDataBinding;
@@ -29,3 +33,11 @@ pub use verify::{EndorsementKind, Evidence, ExpectedReportData, Policy, Tcb, Ver
 pub const REPORT_LEN: usize = 1184;
 /// Length of the signed part of a report (bytes 0 to 0x29F).
 pub const SIGNED_LEN: usize = 0x2A0;
+
+/// The launch measurement of a raw report, without verifying it (a guest reading its own report).
+pub fn report_measurement(report: &[u8]) -> Result<[u8; 48]> {
+    use sev::parser::ByteParser;
+    sev::firmware::guest::AttestationReport::from_bytes(report)
+        .map(|r| r.measurement)
+        .map_err(|e| AttestError::MalformedReport(e.to_string()))
+}

@@ -24,6 +24,7 @@
 //! ```
 
 pub mod bindings;
+pub mod boot;
 pub mod duo;
 pub mod eip712;
 pub mod purpose;

@@ -1,0 +1,282 @@
+//! Sealed boot: the boot request and the checks an approval must pass before the data key is unwrapped.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use alloy::{
+    primitives::{Address, B256, Bytes, U256, keccak256},
+    providers::Provider,
+    signers::local::PrivateKeySigner,
+    sol_types::SolStruct,
+};
+use dnavault_attest::{Backend, ReportDataBinding, report_measurement};
+use dnavault_contracts::{
+    VaultRegistry::VaultRegistryInstance,
+    boot::{BootRequest, BootResponse},
+    eip712::registry_domain,
+};
+use dnavault_envelope::{Envelope, RecipientKey, context, data_key_aad};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+/// Which vault this is: the chain, the registry and the vault's id in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VaultIdentity {
+    /// Chain id.
+    pub chain_id: u64,
+    /// VaultRegistry address.
+    pub registry: Address,
+    /// The vault's id.
+    pub vault_id: u64,
+}
+
+/// Why a vault stays sealed.
+#[derive(Debug, thiserror::Error)]
+pub enum BootError {
+    /// The platform could not attest.
+    #[error("attestation: {0}")]
+    Attestation(#[from] dnavault_attest::AttestError),
+    /// The approval is for another vault.
+    #[error("the approval is for vault {approved}, this is vault {this}")]
+    WrongVault {
+        /// The approved vault.
+        approved: U256,
+        /// This vault.
+        this: u64,
+    },
+    /// The approval names another key: it was made for another boot of this vault.
+    #[error("the approval names vault key {approved}, not this boot's key {this}")]
+    WrongKey {
+        /// The approved key.
+        approved: Address,
+        /// This boot's key.
+        this: Address,
+    },
+    /// The approval answers another boot request: a replay.
+    #[error(
+        "the approval answers boot request {approved}, not this boot's {this} (replayed approval)"
+    )]
+    Replayed {
+        /// The nonce approved.
+        approved: B256,
+        /// This boot's nonce.
+        this: B256,
+    },
+    /// The approval is for another launch measurement.
+    #[error("the approval is for another launch measurement than this vault's")]
+    WrongMeasurement,
+    /// The wrapped key is not the one the approval names.
+    #[error("the wrapped data key is not the one the owner approved")]
+    WrappedKeyMismatch,
+    /// The approval expired.
+    #[error("the approval expired at Unix time {deadline}")]
+    Expired {
+        /// Its deadline.
+        deadline: U256,
+    },
+    /// The chain the vault reads is not its own.
+    #[error("the RPC endpoint serves chain {found}, the vault belongs to chain {expected}")]
+    WrongChain {
+        /// The chain id served.
+        found: u64,
+        /// The vault's chain id.
+        expected: u64,
+    },
+    /// The signature is not the vault owner's for this chain and registry.
+    #[error("the approval is not signed by vault {vault}'s owner for this chain and registry")]
+    NotOwner {
+        /// The vault.
+        vault: u64,
+    },
+    /// The registry could not be read: nothing is unsealed on an unverifiable approval.
+    #[error("cannot read the registry: {0}")]
+    Chain(String),
+    /// The data key did not unwrap.
+    #[error("the data key does not unwrap with this vault's key: {0}")]
+    Unwrap(#[from] dnavault_envelope::EnvelopeError),
+}
+
+/// A sealed vault: fresh keys in memory and a boot request waiting for its owner.
+pub struct SealedVault {
+    identity: VaultIdentity,
+    signer: PrivateKeySigner,
+    hpke: RecipientKey,
+    measurement: [u8; 48],
+    request: BootRequest,
+    test_only: bool,
+}
+
+/// An unsealed vault, holding its data key in zeroizing memory.
+pub struct UnsealedVault {
+    identity: VaultIdentity,
+    signer: PrivateKeySigner,
+    data_key: Zeroizing<[u8; 32]>,
+    measurement: [u8; 48],
+    test_only: bool,
+}
+
+impl SealedVault {
+    /// Starts sealed: fresh signing, HPKE and TLS keys, a fresh nonce, and evidence binding them.
+    pub fn start(identity: VaultIdentity, backend: &dyn Backend) -> Result<Self, BootError> {
+        let signer = PrivateKeySigner::random();
+        let hpke = RecipientKey::generate();
+        let tls =
+            rcgen::KeyPair::generate().map_err(|e| BootError::Chain(format!("TLS key: {e}")))?;
+        let tls_spki_sha256: [u8; 32] =
+            Sha256::digest(rcgen::PublicKeyData::subject_public_key_info(&tls)).into();
+        let mut nonce = B256::ZERO;
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, nonce.as_mut_slice());
+        let binding = ReportDataBinding {
+            vault_key: signer.address().into_array(),
+            hpke_public_key: hpke.public_key().to_bytes(),
+            tls_spki_sha256,
+            nonce: nonce.0,
+        };
+        let evidence = backend.attest(binding.report_data())?;
+        let measurement = report_measurement(&evidence.report)?;
+        let request = BootRequest {
+            chain_id: identity.chain_id,
+            registry: identity.registry,
+            vault_id: U256::from(identity.vault_id),
+            vault_key: signer.address(),
+            hpke_public_key: B256::from(binding.hpke_public_key),
+            tls_spki_sha256: B256::from(tls_spki_sha256),
+            boot_nonce: nonce,
+            report: Bytes::from(evidence.report),
+            endorsement_key: Bytes::from(evidence.endorsement_key),
+            product: evidence.product.map(|p| p.to_string()),
+        };
+        Ok(Self {
+            identity,
+            signer,
+            hpke,
+            measurement,
+            request,
+            test_only: backend.is_test_only(),
+        })
+    }
+
+    /// The request to send to the owner's wallet.
+    pub fn request(&self) -> &BootRequest {
+        &self.request
+    }
+
+    /// Checks the owner's answer and unwraps the data key. Any failed check leaves the vault sealed.
+    pub async fn unseal<P: Provider>(
+        self,
+        response: &BootResponse,
+        registry: &VaultRegistryInstance<P>,
+    ) -> Result<UnsealedVault, BootError> {
+        let approval = &response.approval;
+        let id = self.identity;
+        if approval.vaultId != U256::from(id.vault_id) {
+            return Err(BootError::WrongVault {
+                approved: approval.vaultId,
+                this: id.vault_id,
+            });
+        }
+        if approval.vaultKey != self.signer.address() {
+            return Err(BootError::WrongKey {
+                approved: approval.vaultKey,
+                this: self.signer.address(),
+            });
+        }
+        if approval.bootNonce != self.request.boot_nonce {
+            return Err(BootError::Replayed {
+                approved: approval.bootNonce,
+                this: self.request.boot_nonce,
+            });
+        }
+        if approval.measurement.as_ref() != self.measurement.as_slice() {
+            return Err(BootError::WrongMeasurement);
+        }
+        if approval.wrappedKeyHash != keccak256(&response.wrapped_data_key) {
+            return Err(BootError::WrappedKeyMismatch);
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(u64::MAX);
+        if approval.deadline < U256::from(now) {
+            return Err(BootError::Expired {
+                deadline: approval.deadline,
+            });
+        }
+        let chain = registry
+            .provider()
+            .get_chain_id()
+            .await
+            .map_err(|e| BootError::Chain(e.to_string()))?;
+        if chain != id.chain_id || *registry.address() != id.registry {
+            return Err(BootError::WrongChain {
+                found: chain,
+                expected: id.chain_id,
+            });
+        }
+        let digest = approval.eip712_signing_hash(&registry_domain(id.chain_id, id.registry));
+        let owners = registry
+            .isOwnerSignature(U256::from(id.vault_id), digest, response.signature.clone())
+            .call()
+            .await
+            .map_err(|e| BootError::Chain(e.to_string()))?;
+        if !owners {
+            return Err(BootError::NotOwner { vault: id.vault_id });
+        }
+        let envelope = Envelope::from_bytes(&response.wrapped_data_key)?;
+        let aad = data_key_aad(id.chain_id, &id.registry.into_array(), id.vault_id);
+        let opened = dnavault_envelope::open(&self.hpke, &envelope, context::DATA_KEY, &aad)?;
+        let data_key: [u8; 32] = opened.as_slice().try_into().map_err(|_| {
+            BootError::Unwrap(dnavault_envelope::EnvelopeError::Malformed {
+                what: "data key",
+                reason: "not 32 bytes".into(),
+            })
+        })?;
+        Ok(UnsealedVault {
+            identity: id,
+            signer: self.signer,
+            data_key: Zeroizing::new(data_key),
+            measurement: self.measurement,
+            test_only: self.test_only,
+        })
+    }
+}
+
+impl UnsealedVault {
+    /// The data key. It never leaves memory: not to disk, logs or the database.
+    pub fn data_key(&self) -> &[u8; 32] {
+        &self.data_key
+    }
+
+    /// The attested signing key's address (bound on-chain by the owner to anchor receipts).
+    pub fn vault_key(&self) -> Address {
+        self.signer.address()
+    }
+
+    /// The launch measurement this vault booted with.
+    pub fn measurement(&self) -> &[u8; 48] {
+        &self.measurement
+    }
+
+    /// Which vault this is.
+    pub fn identity(&self) -> VaultIdentity {
+        self.identity
+    }
+
+    /// True on the simulated platform: no hardware protects this vault's memory.
+    pub fn is_test_only(&self) -> bool {
+        self.test_only
+    }
+
+    /// Seals the vault: the data key and the signing key are wiped from memory.
+    pub fn seal(self) {
+        drop(self);
+    }
+}
+
+impl std::fmt::Debug for UnsealedVault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UnsealedVault")
+            .field("identity", &self.identity)
+            .field("test_only", &self.test_only)
+            .finish_non_exhaustive()
+    }
+}

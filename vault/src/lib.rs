@@ -1,0 +1,8 @@
+//! The DNA Vault service. A vault starts sealed: it makes fresh keys in memory, has the platform attest to
+//! them, and asks its owner's wallet for its data key ([`boot`]). Only an approval the owner signed for this
+//! boot, with the data key wrapped to this vault's attested key, unseals it; the key lives only in zeroizing
+//! memory and sealing wipes it.
+
+pub mod boot;
+
+pub use boot::{BootError, SealedVault, UnsealedVault, VaultIdentity};

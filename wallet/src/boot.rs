@@ -1,0 +1,167 @@
+//! Answering a sealed vault's boot request: verify its attestation, check on-chain that its code is
+//! approved and that this wallet owns it, then wrap the data key to the attested key and sign the approval.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use alloy::{
+    primitives::{U256, keccak256},
+    signers::{Signer, local::PrivateKeySigner},
+    sol_types::SolStruct,
+};
+use dnavault_attest::{Evidence, ExpectedReportData, ReportDataBinding, Verified, Verifier};
+use dnavault_contracts::{
+    BootApproval,
+    boot::{BootRequest, BootResponse},
+    eip712::registry_domain,
+};
+use dnavault_envelope::{PublicKey, context, data_key_aad};
+use dnavault_keys::Seed;
+
+use crate::{
+    Result, WalletError,
+    explain::{Deployment, Explanation},
+    registry::Connection,
+};
+
+/// How long a boot approval may take to reach the vault.
+pub const APPROVAL_LIFETIME_SECS: u64 = 600;
+
+/// A boot request whose evidence verified and whose measurement the owner approved on-chain.
+#[derive(Debug, Clone)]
+pub struct CheckedBoot {
+    /// The request.
+    pub request: BootRequest,
+    /// What the attestation report says.
+    pub verified: Verified,
+    /// The vault id, as the registry numbers it.
+    pub vault_id: u64,
+}
+
+/// Verifies a boot request: it is for this wallet's chain and registry and a vault `owner` owns; its
+/// evidence verifies and binds the vault's keys and nonce; its measurement is approved on-chain.
+pub async fn check(
+    request: &BootRequest,
+    connection: &Connection,
+    verifier: &Verifier,
+    owner: &PrivateKeySigner,
+) -> Result<CheckedBoot> {
+    let deployment = connection.deployment();
+    if request.chain_id != deployment.chain_id || request.registry != deployment.registry {
+        return Err(WalletError::Boot(format!(
+            "the request is for chain {} registry {}, this wallet uses chain {} registry {}",
+            request.chain_id, request.registry, deployment.chain_id, deployment.registry
+        )));
+    }
+    let vault_id: u64 = request
+        .vault_id
+        .try_into()
+        .map_err(|_| WalletError::Boot("vault id out of range".into()))?;
+    let vault_owner = connection.owner_of(request.vault_id).await?;
+    if vault_owner != owner.address() {
+        return Err(WalletError::Boot(format!(
+            "vault {vault_id} is owned by {vault_owner}, not by this account ({})",
+            owner.address()
+        )));
+    }
+    let mut evidence = Evidence::new(request.report.to_vec(), &request.endorsement_key)?;
+    evidence.product = request.product.as_deref().map(str::parse).transpose()?;
+    let binding = ReportDataBinding {
+        vault_key: request.vault_key.into_array(),
+        hpke_public_key: request.hpke_public_key.0,
+        tls_spki_sha256: request.tls_spki_sha256.0,
+        nonce: request.boot_nonce.0,
+    };
+    let verified = verifier.verify(
+        &evidence,
+        ExpectedReportData::Binding(binding.report_data()),
+    )?;
+    let approved = connection
+        .is_measurement_approved(request.vault_id, verified.measurement.to_vec().into())
+        .await?;
+    verified.require_measurement(|_| approved)?;
+    Ok(CheckedBoot {
+        request: request.clone(),
+        verified,
+        vault_id,
+    })
+}
+
+/// What the owner is asked to approve, in words.
+pub fn explain(checked: &CheckedBoot, deployment: Deployment) -> Explanation {
+    let v = &checked.verified;
+    let mut explanation = Explanation {
+        title: format!("Let vault {} boot and unlock your genome", checked.vault_id),
+        facts: vec![
+            ("Vault".into(), checked.vault_id.to_string()),
+            (
+                "Code (measurement)".into(),
+                alloy::hex::encode(v.measurement),
+            ),
+            ("Approved on-chain".into(), "yes".into()),
+            (
+                "Platform".into(),
+                format!("AMD {} SEV-SNP, report signed by its {}", v.product, v.kind),
+            ),
+            (
+                "Platform TCB".into(),
+                format!(
+                    "bootloader {} TEE {} SNP {} microcode {}",
+                    v.reported_tcb.bootloader,
+                    v.reported_tcb.tee,
+                    v.reported_tcb.snp,
+                    v.reported_tcb.microcode
+                ),
+            ),
+            (
+                "Vault key".into(),
+                checked.request.vault_key.to_checksum(None),
+            ),
+            ("Chain".into(), deployment.chain_id.to_string()),
+            ("Registry".into(), deployment.registry.to_checksum(None)),
+        ],
+        warnings: Vec::new(),
+    };
+    if v.test_only {
+        explanation.warnings.push(
+            "SIMULATED PLATFORM: this vault runs on a test-only attestation root, not on AMD hardware; nothing protects its memory".into(),
+        );
+    }
+    explanation
+}
+
+/// Wraps the vault's data key to its attested HPKE key and signs the boot approval.
+pub async fn answer(
+    checked: &CheckedBoot,
+    seed: &Seed,
+    owner: &PrivateKeySigner,
+) -> Result<BootResponse> {
+    let request = &checked.request;
+    let data_key = seed.data_key(request.chain_id, request.registry, checked.vault_id)?;
+    let recipient = PublicKey::from_bytes(request.hpke_public_key.as_slice())?;
+    let aad = data_key_aad(
+        request.chain_id,
+        &request.registry.into_array(),
+        checked.vault_id,
+    );
+    let wrapped =
+        dnavault_envelope::seal(&recipient, context::DATA_KEY, &aad, data_key.expose())?.to_bytes();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let approval = BootApproval {
+        vaultId: request.vault_id,
+        vaultKey: request.vault_key,
+        measurement: checked.verified.measurement.to_vec().into(),
+        bootNonce: request.boot_nonce,
+        wrappedKeyHash: keccak256(&wrapped),
+        deadline: U256::from(now + APPROVAL_LIFETIME_SECS),
+    };
+    let digest = approval.eip712_signing_hash(&registry_domain(request.chain_id, request.registry));
+    let signature = owner.sign_hash(&digest).await?;
+    Ok(BootResponse {
+        wrapped_data_key: wrapped.into(),
+        approval,
+        signature: signature.as_bytes().into(),
+    })
+}
