@@ -1,5 +1,6 @@
 //! Command-line arguments and the session every command runs in.
 
+mod boot;
 mod hpke;
 mod keys;
 mod registry;
@@ -72,7 +73,9 @@ enum Command {
     RevokeMeasurement(registry::MeasurementArgs),
     /// Bind a booted vault's attested signing key.
     BindVaultKey(registry::BindArgs),
-    /// Approve a sealed vault's boot (off-chain; the vault checks it).
+    /// Answer a sealed vault's boot request: verify it, then release its data key.
+    Boot(boot::BootArgs),
+    /// Sign a boot approval by hand (off-chain; `boot` does this after verifying the vault).
     ApproveBoot(registry::BootArgs),
     /// Approve one query under a grant that asks for it (off-chain).
     ApproveQuery(registry::QueryArgs),
@@ -105,6 +108,7 @@ pub(crate) async fn run(cli: Cli) -> eyre::Result<()> {
         Command::ApproveMeasurement(args) => registry::approve_measurement(&session, args).await,
         Command::RevokeMeasurement(args) => registry::revoke_measurement(&session, args).await,
         Command::BindVaultKey(args) => registry::bind_vault_key(&session, args).await,
+        Command::Boot(args) => boot::run(&session, args).await,
         Command::ApproveBoot(args) => registry::approve_boot(&session, args).await,
         Command::ApproveQuery(args) => registry::approve_query(&session, args).await,
         Command::RequestAccess(args) => registry::request_access(&session, args).await,

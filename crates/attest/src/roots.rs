@@ -107,6 +107,30 @@ impl TrustRoot {
         })
     }
 
+    /// A test-only root from a PEM bundle in AMD's order (ASK, ARK, ASVK), as the simulated platform writes.
+    pub fn test_only_bundle(product: Product, bundle: &[u8]) -> Result<Self> {
+        let certs = x509_cert::Certificate::load_pem_chain(bundle).map_err(|e| {
+            AttestError::MalformedCertificate {
+                which: "test root bundle",
+                reason: e.to_string(),
+            }
+        })?;
+        let [ask, ark, asvk]: [x509_cert::Certificate; 3] =
+            certs
+                .try_into()
+                .map_err(|v: Vec<_>| AttestError::MalformedCertificate {
+                    which: "test root bundle",
+                    reason: format!("{} certificates, expected ASK, ARK, ASVK", v.len()),
+                })?;
+        Ok(Self {
+            product,
+            ark: ark.into(),
+            ask: ask.into(),
+            asvk: asvk.into(),
+            test_only: true,
+        })
+    }
+
     /// The ARK, DER.
     pub fn ark_der(&self) -> Vec<u8> {
         x509_cert::Certificate::from(self.ark.clone())

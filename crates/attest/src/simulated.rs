@@ -54,6 +54,7 @@ pub struct GuestConfig {
 pub struct SimulatedPlatform {
     root: TrustRoot,
     ark_pem: String,
+    bundle_pem: String,
     vcek_key: SigningKey,
     vcek_der: Vec<u8>,
     chip_id: [u8; 64],
@@ -115,9 +116,11 @@ impl SimulatedPlatform {
             ask_pem.as_bytes(),
             asvk_pem.as_bytes(),
         )?;
+        let bundle_pem = format!("{ask_pem}{ark_pem}{asvk_pem}");
         Ok(Self {
             root,
             ark_pem,
+            bundle_pem,
             vcek_key,
             vcek_der: vcek.to_der().map_err(sim_error)?,
             chip_id,
@@ -133,6 +136,11 @@ impl SimulatedPlatform {
     /// The test-only ARK, PEM.
     pub fn ark_pem(&self) -> &str {
         &self.ark_pem
+    }
+
+    /// The test-only ASK, ARK and ASVK as a PEM bundle in AMD's order, for a verifier to load.
+    pub fn root_bundle_pem(&self) -> &str {
+        &self.bundle_pem
     }
 
     /// The VCEK certificate, DER.

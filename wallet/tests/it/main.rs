@@ -1,5 +1,6 @@
 //! dnavault-wallet end to end: the binary as a person or a script uses it.
 
+mod boot_cli;
 mod cli_keys;
 mod crypto;
 mod eip712_spec;

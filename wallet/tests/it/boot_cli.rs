@@ -1,0 +1,109 @@
+//! `dnavault-wallet boot` on Anvil: a simulated vault's request is verified and answered, or refused.
+
+use alloy::primitives::{B256, Bytes, U256};
+use dnavault_attest::{
+    ReportDataBinding,
+    simulated::{GuestConfig, SimulatedPlatform},
+};
+use dnavault_contracts::boot::{BootRequest, BootResponse};
+use dnavault_envelope::{RecipientKey, context, data_key_aad};
+use dnavault_keys::SeedPhrase;
+use dnavault_testkit::TestChain;
+
+use crate::{ANVIL_WORDS, Wallet};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn boot_answers_a_verified_request_and_refuses_a_simulated_one_by_default() {
+    let chain = TestChain::start().await.unwrap();
+    let owner = chain.registry_as(&chain.signer(1));
+    owner
+        .registerVault(String::new())
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    owner
+        .approveMeasurement(U256::from(1), Bytes::from(vec![0x33; 48]))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+
+    let platform = SimulatedPlatform::new().unwrap();
+    let hpke = RecipientKey::generate();
+    let binding = ReportDataBinding {
+        vault_key: [0x44; 20],
+        hpke_public_key: hpke.public_key().to_bytes(),
+        tls_spki_sha256: [0x55; 32],
+        nonce: [0x66; 32],
+    };
+    let evidence = platform
+        .attest(&GuestConfig {
+            measurement: [0x33; 48],
+            report_data: binding.report_data(),
+            debug: false,
+            vmpl: 0,
+        })
+        .unwrap();
+    let request = BootRequest {
+        chain_id: chain.chain_id(),
+        registry: chain.registry_address(),
+        vault_id: U256::from(1),
+        vault_key: binding.vault_key.into(),
+        hpke_public_key: B256::from(binding.hpke_public_key),
+        tls_spki_sha256: B256::from(binding.tls_spki_sha256),
+        boot_nonce: B256::from(binding.nonce),
+        report: evidence.report.into(),
+        endorsement_key: evidence.endorsement_key.into(),
+        product: Some("Milan".into()),
+    };
+    let wallet = Wallet::restored(ANVIL_WORDS);
+    let request_file = wallet.write(
+        "boot-request.json",
+        &serde_json::to_string(&request).unwrap(),
+    );
+    let bundle = wallet.write("test-root.pem", platform.root_bundle_pem());
+    let rpc = chain.endpoint_url().to_string();
+    let registry = chain.registry_address().to_string();
+    let base = [
+        "boot",
+        "--request",
+        request_file.to_str().unwrap(),
+        "--index",
+        "1",
+        "--rpc-url",
+        &rpc,
+        "--registry",
+        &registry,
+    ];
+
+    let refused = wallet.run(&[&["--yes"][..], &base].concat());
+    assert!(!refused.ok);
+    assert!(
+        refused.stderr.contains("does not chain to AMD"),
+        "without --accept-test-platform only AMD roots count: {}",
+        refused.stderr
+    );
+
+    let mut args = vec!["--json", "--yes"];
+    args.extend_from_slice(&base);
+    args.extend_from_slice(&["--accept-test-platform", bundle.to_str().unwrap()]);
+    let run = wallet.run(&args);
+    assert!(run.stderr.contains("SIMULATED PLATFORM"), "{}", run.stderr);
+    let response: BootResponse = serde_json::from_value(run.json()).unwrap();
+    let envelope = dnavault_envelope::Envelope::from_bytes(&response.wrapped_data_key).unwrap();
+    let aad = data_key_aad(chain.chain_id(), &chain.registry_address().into_array(), 1);
+    let key = dnavault_envelope::open(&hpke, &envelope, context::DATA_KEY, &aad).unwrap();
+    let seed = SeedPhrase::parse(ANVIL_WORDS).unwrap().to_seed("");
+    assert_eq!(
+        &key[..],
+        seed.data_key(chain.chain_id(), chain.registry_address(), 1)
+            .unwrap()
+            .expose()
+    );
+    assert_eq!(response.approval.bootNonce, B256::from(binding.nonce));
+}
