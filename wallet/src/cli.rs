@@ -54,7 +54,7 @@ enum Command {
     /// OpenPGP: export the public key, sign, verify, encrypt, decrypt.
     #[command(subcommand)]
     Pgp(keys::PgpCommand),
-    /// HPKE: wrap a vault's data key to it, open results sealed to you.
+    /// HPKE: open results a vault sealed to you.
     #[command(subcommand)]
     Hpke(hpke::HpkeCommand),
     /// Sign an eth_signTypedData_v4 JSON document.

@@ -1,32 +1,19 @@
-//! HPKE: wrapping a vault's data key to the vault's public key, and opening results sealed to this wallet.
+//! HPKE: opening results a vault sealed to this wallet. (A data key is only ever wrapped by `boot`, to a
+//! key whose attestation verified.)
 
 use std::path::PathBuf;
 
-use alloy::primitives::{U256, keccak256};
 use clap::{Args, Subcommand};
-use dnavault_envelope::{Envelope, PublicKey, context, data_key_aad};
-use dnavault_wallet::explain::Explanation;
+use dnavault_envelope::{Envelope, context};
 use eyre::{WrapErr, eyre};
 use serde_json::json;
 
-use super::{Session, registry::configured_deployment};
+use super::Session;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum HpkeCommand {
-    /// Wrap a vault's data key to the vault's X25519 public key (prints the envelope and its keccak256).
-    WrapDataKey(WrapArgs),
     /// Open a result a vault sealed to this wallet's HPKE key.
     Open(OpenArgs),
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct WrapArgs {
-    /// The vault id.
-    #[arg(long)]
-    vault: U256,
-    /// The vault's X25519 public key, 64 hex digits.
-    #[arg(long, value_name = "HEX")]
-    to: String,
 }
 
 #[derive(Debug, Args)]
@@ -41,45 +28,8 @@ pub(crate) struct OpenArgs {
 
 pub(crate) fn run(session: &Session, command: HpkeCommand) -> eyre::Result<()> {
     match command {
-        HpkeCommand::WrapDataKey(args) => wrap(session, &args),
         HpkeCommand::Open(args) => open(session, &args),
     }
-}
-
-fn wrap(session: &Session, args: &WrapArgs) -> eyre::Result<()> {
-    let deployment = configured_deployment(session)
-        .wrap_err("set the chain and registry with `dnavault-wallet config`")?;
-    let vault: u64 = args
-        .vault
-        .try_into()
-        .map_err(|_| eyre!("--vault {} is out of range", args.vault))?;
-    let recipient = PublicKey::from_bytes(&hex(&args.to).wrap_err("--to")?)?;
-    let explanation = Explanation {
-        title: format!("Give vault {vault} the key to your genome"),
-        facts: vec![
-            ("Vault".into(), vault.to_string()),
-            ("Vault public key".into(), args.to.trim_start_matches("0x").to_owned()),
-            ("Registry".into(), deployment.registry.to_checksum(None)),
-        ],
-        warnings: vec![
-            "whoever holds this public key's secret can read your genome: continue only for a vault whose attestation you verified".into(),
-        ],
-    };
-    session.confirm(&explanation, "Wrap the data key?")?;
-    let seed = session.unlock()?.seed();
-    let key = seed.data_key(deployment.chain_id, deployment.registry, vault)?;
-    let aad = data_key_aad(
-        deployment.chain_id,
-        &deployment.registry.into_array(),
-        vault,
-    );
-    let envelope =
-        dnavault_envelope::seal(&recipient, context::DATA_KEY, &aad, key.expose())?.to_bytes();
-    let envelope_hex = to_hex(&envelope);
-    session.emit(
-        &json!({ "envelope": envelope_hex, "wrappedKeyHash": keccak256(&envelope) }),
-        &format!("{envelope_hex}\nwrappedKeyHash: {}", keccak256(&envelope)),
-    )
 }
 
 fn open(session: &Session, args: &OpenArgs) -> eyre::Result<()> {
@@ -104,8 +54,4 @@ fn open(session: &Session, args: &OpenArgs) -> eyre::Result<()> {
 
 fn hex(text: &str) -> eyre::Result<Vec<u8>> {
     alloy::hex::decode(text.trim()).map_err(|e| eyre!("not hexadecimal: {e}"))
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    alloy::hex::encode(bytes)
 }

@@ -1,7 +1,6 @@
 //! OpenPGP and HPKE through the command line, between two people.
 
-use dnavault_envelope::{RecipientKey, context, data_key_aad};
-use dnavault_keys::SeedPhrase;
+use dnavault_envelope::context;
 
 use crate::{ANVIL_WORDS, Wallet};
 
@@ -67,87 +66,6 @@ fn pgp_sign_verify_encrypt_decrypt_between_two_wallets() {
             ])
             .ok,
         "not for Alice"
-    );
-}
-
-#[test]
-fn wrapped_data_key_opens_only_for_that_vault() {
-    let owner = Wallet::restored(ANVIL_WORDS);
-    let registry = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
-    assert!(
-        owner
-            .run(&["config", "--registry", registry, "--chain-id", "31337"])
-            .ok
-    );
-    let vault_key = RecipientKey::generate();
-    let to = alloy::hex::encode(vault_key.public_key().to_bytes());
-    let out = owner
-        .run(&[
-            "--json",
-            "--yes",
-            "hpke",
-            "wrap-data-key",
-            "--vault",
-            "7",
-            "--to",
-            &to,
-        ])
-        .json();
-    let envelope_bytes = alloy::hex::decode(out["envelope"].as_str().unwrap()).unwrap();
-    assert_eq!(
-        out["wrappedKeyHash"].as_str().unwrap(),
-        alloy::primitives::keccak256(&envelope_bytes).to_string()
-    );
-    let envelope = dnavault_envelope::Envelope::from_bytes(&envelope_bytes).unwrap();
-
-    let registry_bytes: [u8; 20] = alloy::hex::decode(registry).unwrap().try_into().unwrap();
-    let opened = dnavault_envelope::open(
-        &vault_key,
-        &envelope,
-        context::DATA_KEY,
-        &data_key_aad(31337, &registry_bytes, 7),
-    )
-    .unwrap();
-    let expected = SeedPhrase::parse(ANVIL_WORDS)
-        .unwrap()
-        .to_seed("")
-        .data_key(31337, registry.parse().unwrap(), 7)
-        .unwrap();
-    assert_eq!(&opened[..], expected.expose());
-    assert!(
-        dnavault_envelope::open(
-            &vault_key,
-            &envelope,
-            context::DATA_KEY,
-            &data_key_aad(31337, &registry_bytes, 8)
-        )
-        .is_err(),
-        "a key wrapped for vault 7 does not open as vault 8's"
-    );
-    assert!(
-        dnavault_envelope::open(
-            &RecipientKey::generate(),
-            &envelope,
-            context::DATA_KEY,
-            &data_key_aad(31337, &registry_bytes, 7)
-        )
-        .is_err()
-    );
-
-    let run = owner.run(&[
-        "--yes",
-        "hpke",
-        "wrap-data-key",
-        "--vault",
-        "7",
-        "--to",
-        "abcd",
-    ]);
-    assert!(!run.ok);
-    assert!(
-        run.stderr.contains("malformed public key"),
-        "{}",
-        run.stderr
     );
 }
 
