@@ -44,12 +44,8 @@ async fn setup() -> Setup {
     let owner = seed.ethereum_signer(1).unwrap();
     assert_eq!(owner.address(), chain.signer(1).address());
     let registry = chain.registry_as(&owner);
-    registry
-        .registerVault("https://vault.example".into())
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
+    chain
+        .register_vault(&owner, "https://vault.example")
         .await
         .unwrap();
     registry
@@ -203,12 +199,7 @@ async fn wrong_vault_and_wrong_owner_are_refused() {
     let s = setup().await;
     // Vault 2 belongs to account 2: the owner's wallet will not answer for it.
     s.chain
-        .registry_as(&s.chain.signer(2))
-        .registerVault(String::new())
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
+        .register_vault(&s.chain.signer(2), "")
         .await
         .unwrap();
     let other = SealedVault::start(

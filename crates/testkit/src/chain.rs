@@ -86,6 +86,23 @@ impl TestChain {
         VaultRegistry::new(self.registry, self.provider.clone())
     }
 
+    /// Registers a vault owned by `owner` and returns its id.
+    pub async fn register_vault(&self, owner: &PrivateKeySigner, uri: &str) -> Result<U256> {
+        let registry = self.registry_as(owner);
+        let receipt = registry
+            .registerVault(uri.to_owned())
+            .send()
+            .await?
+            .get_receipt()
+            .await?;
+        if !receipt.status() {
+            return Err(TestkitError::Reverted {
+                tx: receipt.transaction_hash,
+            });
+        }
+        Ok(registry.vaultCount().call().await?)
+    }
+
     /// Gives `address` `ether` ether, e.g. a fresh wallet that must pay for its own transactions.
     pub async fn fund(&self, address: Address, ether: u64) -> Result<()> {
         let wei = U256::from(ether) * U256::from(10u64).pow(U256::from(18));

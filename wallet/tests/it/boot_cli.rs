@@ -16,14 +16,7 @@ use crate::{ANVIL_WORDS, Wallet};
 async fn boot_answers_a_verified_request_and_refuses_a_simulated_one_by_default() {
     let chain = TestChain::start().await.unwrap();
     let owner = chain.registry_as(&chain.signer(1));
-    owner
-        .registerVault(String::new())
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    chain.register_vault(&chain.signer(1), "").await.unwrap();
     owner
         .approveMeasurement(U256::from(1), Bytes::from(vec![0x33; 48]))
         .send()

@@ -26,12 +26,7 @@ struct Setup {
 async fn setup() -> Setup {
     let chain = TestChain::start().await.unwrap();
     chain
-        .registry_as(&chain.signer(1))
-        .registerVault("https://vault.example".into())
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
+        .register_vault(&chain.signer(1), "https://vault.example")
         .await
         .unwrap();
     Setup {

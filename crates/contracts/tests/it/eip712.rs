@@ -154,12 +154,7 @@ async fn rust_signatures_grant_and_revoke_on_chain() {
     let (owner, researcher) = (chain.signer(1), chain.signer(2));
     let domain = registry_domain(chain.chain_id(), chain.registry_address());
     chain
-        .registry_as(&owner)
-        .registerVault("https://vault.example".into())
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
+        .register_vault(&owner, "https://vault.example")
         .await
         .unwrap();
     let vault = U256::from(1);
@@ -238,15 +233,7 @@ async fn rust_signatures_grant_and_revoke_on_chain() {
 async fn signatures_for_another_chain_or_contract_are_refused() {
     let chain = TestChain::start().await.unwrap();
     let (owner, researcher) = (chain.signer(1), chain.signer(2));
-    chain
-        .registry_as(&owner)
-        .registerVault(String::new())
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    chain.register_vault(&owner, "").await.unwrap();
     let now = chain.latest_timestamp().await.unwrap();
     let message = grant(U256::from(1), researcher.address(), U256::ZERO, now + 3600);
     let relay = chain.registry_as(&researcher);

@@ -12,12 +12,8 @@ async fn consent_transactions_stay_cheap() {
     let domain = registry_domain(chain.chain_id(), chain.registry_address());
     let as_owner = chain.registry_as(&owner);
     let as_researcher = chain.registry_as(&researcher);
-    as_owner
-        .registerVault("https://vault.example".into())
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
+    chain
+        .register_vault(&owner, "https://vault.example")
         .await
         .unwrap();
     let now = chain.latest_timestamp().await.unwrap();
