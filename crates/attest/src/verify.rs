@@ -146,10 +146,15 @@ impl Verified {
 }
 
 /// Verifies evidence against pinned roots and a policy.
+///
+/// Chain verifications that succeeded are remembered (per root and endorsement key certificate), so a
+/// verifier that sees the same VCEK again checks only the report; validity, signature and policy are
+/// checked on every call.
 #[derive(Debug, Clone)]
 pub struct Verifier {
     roots: Vec<TrustRoot>,
     policy: Policy,
+    verified_chains: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<[u8; 32]>>>,
 }
 
 impl Verifier {
@@ -159,6 +164,7 @@ impl Verifier {
         Self {
             roots: Product::ALL.into_iter().map(TrustRoot::amd).collect(),
             policy,
+            verified_chains: Default::default(),
         }
     }
 
@@ -276,12 +282,28 @@ impl Verifier {
         cert: &x509_cert::Certificate,
     ) -> Result<&TrustRoot> {
         let vek = Certificate::from(cert.clone());
+        let vek_der = x509_cert::der::Encode::to_der(cert).unwrap_or_default();
         let candidates = || {
             self.roots
                 .iter()
-                .filter(|r| product.is_none_or(|p| r.product == p))
+                .enumerate()
+                .filter(|(_, r)| product.is_none_or(|p| r.product == p))
         };
-        let verifies = |root: &TrustRoot| {
+        let verifies = |index: usize, root: &TrustRoot| {
+            let key: [u8; 32] = sha2::Sha256::new()
+                .chain_update((index as u64).to_be_bytes())
+                .chain_update([kind as u8])
+                .chain_update(&vek_der)
+                .finalize()
+                .into();
+            let cache = || {
+                self.verified_chains
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+            };
+            if cache().contains(&key) {
+                return Ok(());
+            }
             let chain = Chain {
                 ca: ca::Chain {
                     ark: root.ark.clone(),
@@ -289,19 +311,21 @@ impl Verifier {
                 },
                 vek: vek.clone(),
             };
-            (&chain).verify().map(|_| ()).map_err(|e| e.to_string())
+            (&chain).verify().map_err(|e| e.to_string())?;
+            cache().insert(key);
+            Ok::<(), String>(())
         };
         let mut first_failure = None;
-        for root in candidates().filter(|r| !r.test_only) {
-            match verifies(root) {
+        for (index, root) in candidates().filter(|(_, r)| !r.test_only) {
+            match verifies(index, root) {
                 Ok(()) => return Ok(root),
                 Err(reason) => {
                     first_failure.get_or_insert((root.product, reason));
                 }
             }
         }
-        for root in candidates().filter(|r| r.test_only) {
-            if verifies(root).is_ok() {
+        for (index, root) in candidates().filter(|(_, r)| r.test_only) {
+            if verifies(index, root).is_ok() {
                 return if self.policy.accept_test_roots {
                     Ok(root)
                 } else {

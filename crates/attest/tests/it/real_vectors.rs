@@ -302,3 +302,31 @@ fn pinned_roots_are_amds() {
     }
     let _ = vector("test-report.bin");
 }
+
+#[test]
+fn a_cached_chain_does_not_excuse_anything_else() {
+    let verifier = verifier();
+    let good = evidence("test-report.bin", "test-vcek.der");
+    verifier
+        .verify(&good, ExpectedReportData::Unchecked)
+        .unwrap();
+    let mut tampered = good.clone();
+    tampered.report[0x90] ^= 1;
+    assert!(matches!(
+        verifier.verify(&tampered, ExpectedReportData::Unchecked),
+        Err(AttestError::Signature(_))
+    ));
+    assert!(matches!(
+        verifier.verify_at(&good, ExpectedReportData::Unchecked, 0),
+        Err(AttestError::CertificateValidity { .. })
+    ));
+    let mut genoa = good.clone();
+    genoa.product = Some(Product::Genoa);
+    assert!(matches!(
+        verifier.verify(&genoa, ExpectedReportData::Unchecked),
+        Err(AttestError::Chain { .. })
+    ));
+    verifier
+        .verify(&good, ExpectedReportData::Unchecked)
+        .unwrap();
+}
