@@ -213,7 +213,7 @@ impl Verifier {
                 .map(str::parse)
                 .transpose()?,
         };
-        let root = self.chain(product, kind, &cert)?;
+        let root = self.chain(product, kind, &cert, &evidence.endorsement_key)?;
         check_validity("endorsement key", &cert, now)?;
         for (which, ca) in [
             ("ARK", &root.ark),
@@ -280,9 +280,9 @@ impl Verifier {
         product: Option<Product>,
         kind: EndorsementKind,
         cert: &x509_cert::Certificate,
+        vek_der: &[u8],
     ) -> Result<&TrustRoot> {
         let vek = Certificate::from(cert.clone());
-        let vek_der = x509_cert::der::Encode::to_der(cert).unwrap_or_default();
         let candidates = || {
             self.roots
                 .iter()
@@ -293,7 +293,7 @@ impl Verifier {
             let key: [u8; 32] = sha2::Sha256::new()
                 .chain_update((index as u64).to_be_bytes())
                 .chain_update([kind as u8])
-                .chain_update(&vek_der)
+                .chain_update(vek_der)
                 .finalize()
                 .into();
             let cache = || {
