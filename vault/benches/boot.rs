@@ -8,7 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use alloy::primitives::{Bytes, U256};
+use alloy::primitives::U256;
 use dnavault_attest::{Policy, Verifier, backend::Simulated, simulated::SimulatedPlatform};
 use dnavault_keys::SeedPhrase;
 use dnavault_testkit::TestChain;
@@ -27,13 +27,8 @@ async fn main() {
         .to_seed("");
     let owner = seed.ethereum_signer(1).unwrap();
     chain.register_vault(&owner, "").await.unwrap();
-    let registry = chain.registry_as(&owner);
-    registry
-        .approveMeasurement(U256::from(1), Bytes::from(MEASUREMENT.to_vec()))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
+    chain
+        .approve_measurement(&owner, U256::from(1), &MEASUREMENT)
         .await
         .unwrap();
     let platform = Arc::new(SimulatedPlatform::new().unwrap());

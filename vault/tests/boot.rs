@@ -4,7 +4,7 @@
 use std::sync::{Arc, OnceLock};
 
 use alloy::{
-    primitives::{Bytes, U256},
+    primitives::U256,
     signers::{Signer, local::PrivateKeySigner},
     sol_types::SolStruct,
 };
@@ -43,17 +43,12 @@ async fn setup() -> Setup {
         .to_seed("");
     let owner = seed.ethereum_signer(1).unwrap();
     assert_eq!(owner.address(), chain.signer(1).address());
-    let registry = chain.registry_as(&owner);
     chain
         .register_vault(&owner, "https://vault.example")
         .await
         .unwrap();
-    registry
-        .approveMeasurement(U256::from(1), Bytes::from(APPROVED.to_vec()))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
+    chain
+        .approve_measurement(&owner, U256::from(1), &APPROVED)
         .await
         .unwrap();
     let connection = Connection::connect(

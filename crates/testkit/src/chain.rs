@@ -103,6 +103,28 @@ impl TestChain {
         Ok(registry.vaultCount().call().await?)
     }
 
+    /// Approves `measurement` for `vault` as its owner `owner` (a code update).
+    pub async fn approve_measurement(
+        &self,
+        owner: &PrivateKeySigner,
+        vault: U256,
+        measurement: &[u8],
+    ) -> Result<()> {
+        let receipt = self
+            .registry_as(owner)
+            .approveMeasurement(vault, measurement.to_vec().into())
+            .send()
+            .await?
+            .get_receipt()
+            .await?;
+        if !receipt.status() {
+            return Err(TestkitError::Reverted {
+                tx: receipt.transaction_hash,
+            });
+        }
+        Ok(())
+    }
+
     /// Gives `address` `ether` ether, e.g. a fresh wallet that must pay for its own transactions.
     pub async fn fund(&self, address: Address, ether: u64) -> Result<()> {
         let wei = U256::from(ether) * U256::from(10u64).pow(U256::from(18));

@@ -1,6 +1,6 @@
 //! `dnavault-wallet boot` on Anvil: a simulated vault's request is verified and answered, or refused.
 
-use alloy::primitives::{B256, Bytes, U256};
+use alloy::primitives::{B256, U256};
 use dnavault_attest::{
     ReportDataBinding,
     simulated::{GuestConfig, SimulatedPlatform},
@@ -15,14 +15,9 @@ use crate::{ANVIL_WORDS, Wallet};
 #[tokio::test(flavor = "multi_thread")]
 async fn boot_answers_a_verified_request_and_refuses_a_simulated_one_by_default() {
     let chain = TestChain::start().await.unwrap();
-    let owner = chain.registry_as(&chain.signer(1));
     chain.register_vault(&chain.signer(1), "").await.unwrap();
-    owner
-        .approveMeasurement(U256::from(1), Bytes::from(vec![0x33; 48]))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
+    chain
+        .approve_measurement(&chain.signer(1), U256::from(1), &[0x33; 48])
         .await
         .unwrap();
 
