@@ -15,6 +15,7 @@ use dnavault_contracts::{
     eip712::registry_domain,
 };
 use dnavault_envelope::{Envelope, RecipientKey, context, data_key_aad};
+use dnavault_ratls::ServerIdentity;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -90,9 +91,32 @@ pub enum BootError {
     /// The registry could not be read: nothing is unsealed on an unverifiable approval.
     #[error("cannot read the registry: {0}")]
     Chain(String),
+    /// The TLS identity could not be made.
+    #[error("TLS identity: {0}")]
+    Tls(#[from] dnavault_ratls::RatlsError),
     /// The data key did not unwrap.
     #[error("the data key does not unwrap with this vault's key: {0}")]
     Unwrap(#[from] dnavault_envelope::EnvelopeError),
+}
+
+impl BootError {
+    /// A short name for the failed check, for API clients.
+    pub fn check(&self) -> &'static str {
+        match self {
+            Self::Attestation(_) => "attestation",
+            Self::WrongVault { .. } => "wrong-vault",
+            Self::WrongKey { .. } => "wrong-key",
+            Self::Replayed { .. } => "replayed",
+            Self::WrongMeasurement => "wrong-measurement",
+            Self::WrappedKeyMismatch => "wrapped-key-mismatch",
+            Self::Expired { .. } => "expired",
+            Self::WrongChain { .. } => "wrong-chain",
+            Self::NotOwner { .. } => "not-owner",
+            Self::Chain(_) => "chain-unreadable",
+            Self::Tls(_) => "tls",
+            Self::Unwrap(_) => "unwrap",
+        }
+    }
 }
 
 /// A sealed vault: fresh keys in memory and a boot request waiting for its owner.
@@ -102,6 +126,7 @@ pub struct SealedVault {
     hpke: RecipientKey,
     measurement: [u8; 48],
     request: BootRequest,
+    tls_key: rcgen::KeyPair,
     test_only: bool,
 }
 
@@ -151,8 +176,29 @@ impl SealedVault {
             hpke,
             measurement,
             request,
+            tls_key: tls,
             test_only: backend.is_test_only(),
         })
+    }
+
+    /// The vault's TLS identity: a self-signed certificate for the key the report binds.
+    pub fn tls_identity(&self, names: Vec<String>) -> Result<ServerIdentity, BootError> {
+        Ok(ServerIdentity::self_signed(&self.tls_key, names)?)
+    }
+
+    /// True on the simulated platform: no hardware protects this vault's memory.
+    pub fn is_test_only(&self) -> bool {
+        self.test_only
+    }
+
+    /// The launch measurement in this vault's report.
+    pub fn measurement(&self) -> &[u8; 48] {
+        &self.measurement
+    }
+
+    /// Which vault this is.
+    pub fn identity(&self) -> VaultIdentity {
+        self.identity
     }
 
     /// The request to send to the owner's wallet.
@@ -162,7 +208,7 @@ impl SealedVault {
 
     /// Checks the owner's answer and unwraps the data key. Any failed check leaves the vault sealed.
     pub async fn unseal<P: Provider>(
-        self,
+        &self,
         response: &BootResponse,
         registry: &VaultRegistryInstance<P>,
     ) -> Result<UnsealedVault, BootError> {
@@ -232,7 +278,7 @@ impl SealedVault {
         })?;
         Ok(UnsealedVault {
             identity: id,
-            signer: self.signer,
+            signer: self.signer.clone(),
             data_key: Zeroizing::new(data_key),
             measurement: self.measurement,
             test_only: self.test_only,

@@ -1,8 +1,8 @@
-//! `dnavault-vault`: the DNA Vault service. So far: inspecting and verifying SEV-SNP attestation evidence.
+//! `dnavault-vault`: the DNA Vault service, and the tools its owner uses around it.
 
 mod attest;
-
-use dnavault_vault as _;
+mod measure;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -19,15 +19,34 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a vault: it starts sealed and serves its boot request over attested TLS.
+    Serve(serve::ServeArgs),
+    /// Seal a running vault: it wipes its keys and stops.
+    Seal(serve::ControlArgs),
+    /// A running vault's status.
+    Status(serve::ControlArgs),
+    /// The launch measurement a guest will have, to approve before it boots.
+    Measure(measure::MeasureArgs),
     /// SEV-SNP attestation.
     #[command(subcommand)]
     Attest(attest::AttestCommand),
 }
 
 fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Attest(command) => attest::run(command),
+        Command::Measure(args) => measure::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Serve(args) => runtime(serve::serve(args)),
+        Command::Seal(args) => runtime(serve::seal(args)),
+        Command::Status(args) => runtime(serve::status(args)),
     };
     match result {
         Ok(code) => code,
@@ -36,4 +55,9 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn runtime(work: impl Future<Output = eyre::Result<()>>) -> eyre::Result<ExitCode> {
+    tokio::runtime::Runtime::new()?.block_on(work)?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -16,6 +16,7 @@ mod error;
 mod extensions;
 #[cfg(target_os = "linux")]
 pub mod hardware;
+pub mod measure;
 mod report_data;
 mod roots;
 #[cfg(feature = "simulated")]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use dnavault_attest::{Policy, Product, TrustRoot, Verifier};
 use dnavault_contracts::boot::BootRequest;
+use dnavault_ratls::{Client, Pin};
 use dnavault_wallet::{boot, inputs, registry::Connection};
 use eyre::{WrapErr, bail};
 
@@ -12,9 +13,18 @@ use super::Session;
 
 #[derive(Debug, Args)]
 pub(crate) struct BootArgs {
-    /// The vault's boot request (JSON).
-    #[arg(long, value_name = "FILE")]
-    request: PathBuf,
+    /// The vault's boot request (JSON); the response is printed for you to deliver.
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "vault",
+        conflicts_with = "vault"
+    )]
+    request: Option<PathBuf>,
+    /// The sealed vault's URL: fetch its boot request over TLS, check the vault's TLS key is the attested
+    /// one, and deliver the response to it.
+    #[arg(long, value_name = "URL")]
+    vault: Option<String>,
     /// Accept a vault on a SIMULATED platform whose test-only ASK, ARK and ASVK are in this PEM bundle
     /// (development only; the simulated platform is a Milan).
     #[arg(long, value_name = "ARK_PEM")]
@@ -31,10 +41,27 @@ pub(crate) struct BootArgs {
 }
 
 pub(crate) async fn run(session: &Session, args: BootArgs) -> eyre::Result<()> {
-    let text = std::fs::read_to_string(&args.request)
-        .wrap_err_with(|| args.request.display().to_string())?;
-    let request: BootRequest =
-        serde_json::from_str(&text).wrap_err("the boot request is not valid JSON")?;
+    let request: BootRequest = match (&args.request, &args.vault) {
+        (Some(path), _) => {
+            let text =
+                std::fs::read_to_string(path).wrap_err_with(|| path.display().to_string())?;
+            serde_json::from_str(&text).wrap_err("the boot request is not valid JSON")?
+        }
+        (None, Some(url)) => {
+            let fetched = Client::new(url, Pin::Report)?
+                .get::<BootRequest>("v1/boot")
+                .await?;
+            // The report (checked below) binds the TLS key the vault must serve with: the one that served.
+            if fetched.spki_sha256 != fetched.value.tls_spki_sha256.0 {
+                bail!(
+                    "the vault at {url} served its boot request with a TLS key its evidence does not bind: \
+                     refusing (a relay or an impostor is in the way)"
+                );
+            }
+            fetched.value
+        }
+        (None, None) => bail!("give --request FILE or --vault URL"),
+    };
     let config = session.home.config()?;
     let registry = match args.registry.as_deref() {
         Some(text) => inputs::address("--registry", text)?,
@@ -77,6 +104,20 @@ pub(crate) async fn run(session: &Session, args: BootArgs) -> eyre::Result<()> {
         "Release the data key to this vault?",
     )?;
     let response = boot::answer(&checked, &seed, &owner).await?;
-    let value = serde_json::to_value(&response)?;
-    session.emit(&value, &serde_json::to_string_pretty(&value)?)
+    let Some(url) = &args.vault else {
+        let value = serde_json::to_value(&response)?;
+        return session.emit(&value, &serde_json::to_string_pretty(&value)?);
+    };
+    // Delivered only to the attested vault: the connection is pinned to the key its report binds.
+    let status = Client::new(url, Pin::Spki(checked.request.tls_spki_sha256.0))?
+        .post::<_, serde_json::Value>("v1/boot", &response)
+        .await
+        .wrap_err("the vault did not accept the approval")?
+        .value;
+    let text = format!(
+        "Vault {} is {}.",
+        checked.vault_id,
+        status["state"].as_str().unwrap_or("in an unknown state")
+    );
+    session.emit(&status, &text)
 }

@@ -1,5 +1,6 @@
 //! Verification of real AMD SEV-SNP evidence (tests/vectors/snp, Apache-2.0, see its README).
 
+mod measure;
 mod real_vectors;
 mod simulated;
 

@@ -1,0 +1,189 @@
+//! The client's side: JSON over HTTPS to a vault whose TLS key is pinned to the attested one.
+
+use std::sync::{Arc, Mutex};
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::{Method, Request, body::Bytes, header};
+use hyper_util::rt::TokioIo;
+use rustls::{ClientConfig, pki_types::ServerName};
+use serde::{Serialize, de::DeserializeOwned};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use url::Url;
+
+use crate::{RatlsError, verifier::SpkiVerifier};
+
+/// The largest answer a client reads.
+const MAX_BODY: usize = 64 << 20;
+
+/// Which server key a client accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pin {
+    /// Only the key whose SPKI SHA-256 is this: the attested vault.
+    Spki([u8; 32]),
+    /// Any key, recorded in [`Fetched::spki_sha256`]: only to fetch attestation evidence, which must then be
+    /// found to bind the key that served it.
+    Report,
+}
+
+/// An answer, with the SPKI hash of the key that served it.
+#[derive(Debug, Clone)]
+pub struct Fetched<T> {
+    /// The decoded answer.
+    pub value: T,
+    /// SHA-256 of the server's SubjectPublicKeyInfo.
+    pub spki_sha256: [u8; 32],
+}
+
+/// A JSON-over-HTTPS client for one vault.
+#[derive(Debug, Clone)]
+pub struct Client {
+    base: Url,
+    pin: Pin,
+}
+
+impl Client {
+    /// A client for the vault at `base` (an `https://` URL).
+    pub fn new(base: &str, pin: Pin) -> Result<Self, RatlsError> {
+        let url = Url::parse(base).map_err(|e| RatlsError::Url {
+            url: base.into(),
+            reason: e.to_string(),
+        })?;
+        if url.scheme() != "https" || url.host_str().is_none() {
+            return Err(RatlsError::Url {
+                url: base.into(),
+                reason: "expected https://HOST[:PORT]/".into(),
+            });
+        }
+        Ok(Self { base: url, pin })
+    }
+
+    /// This client's pin.
+    pub fn pin(&self) -> Pin {
+        self.pin
+    }
+
+    /// GETs `path` as JSON.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<Fetched<T>, RatlsError> {
+        self.exchange(Method::GET, path, None).await
+    }
+
+    /// POSTs `body` as JSON to `path`, decoding the JSON answer.
+    pub async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<Fetched<T>, RatlsError> {
+        let url = self.url(path)?;
+        let body = serde_json::to_vec(body).map_err(|e| RatlsError::Json {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })?;
+        self.exchange(Method::POST, path, Some(body)).await
+    }
+
+    fn url(&self, path: &str) -> Result<Url, RatlsError> {
+        self.base.join(path).map_err(|e| RatlsError::Url {
+            url: format!("{}{path}", self.base),
+            reason: e.to_string(),
+        })
+    }
+
+    async fn exchange<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Fetched<T>, RatlsError> {
+        let url = self.url(path)?;
+        let at = url.to_string();
+        let connect_error = |reason: String| RatlsError::Connect {
+            url: at.clone(),
+            reason,
+        };
+        let http_error = |reason: String| RatlsError::Http {
+            url: at.clone(),
+            reason,
+        };
+        let host = url.host_str().unwrap_or_default().to_owned();
+        let port = url.port_or_known_default().unwrap_or(443);
+        let verifier = Arc::new(SpkiVerifier {
+            pin: match self.pin {
+                Pin::Spki(pin) => Some(pin),
+                Pin::Report => None,
+            },
+            seen: Mutex::new(None),
+            provider: crate::provider(),
+        });
+        let config = ClientConfig::builder_with_provider(crate::provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| RatlsError::Config(e.to_string()))?
+            .dangerous()
+            .with_custom_certificate_verifier(verifier.clone())
+            .with_no_client_auth();
+        let name = ServerName::try_from(host.trim_matches(['[', ']']).to_owned())
+            .map_err(|e| connect_error(e.to_string()))?;
+        let tcp = TcpStream::connect((host.trim_matches(['[', ']']), port))
+            .await
+            .map_err(|e| connect_error(e.to_string()))?;
+        let tls = TlsConnector::from(Arc::new(config))
+            .connect(name, tcp)
+            .await
+            .map_err(|e| connect_error(e.to_string()))?;
+        let spki_sha256 = verifier
+            .seen
+            .lock()
+            .ok()
+            .and_then(|seen| *seen)
+            .ok_or_else(|| connect_error("the server presented no certificate".into()))?;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+            .await
+            .map_err(|e| http_error(e.to_string()))?;
+        tokio::spawn(connection);
+        let authority = match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.clone(),
+        };
+        let request = Request::builder()
+            .method(method)
+            .uri(
+                url.path().to_owned()
+                    + url
+                        .query()
+                        .map(|q| format!("?{q}"))
+                        .as_deref()
+                        .unwrap_or(""),
+            )
+            .header(header::HOST, authority)
+            .header(header::ACCEPT, "application/json")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .map_err(|e| http_error(e.to_string()))?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| http_error(e.to_string()))?;
+        let status = response.status();
+        let bytes = Limited::new(response.into_body(), MAX_BODY)
+            .collect()
+            .await
+            .map_err(|e| http_error(e.to_string()))?
+            .to_bytes();
+        if !status.is_success() {
+            let message = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
+                .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+            return Err(RatlsError::Status {
+                url: at,
+                status: status.as_u16(),
+                message,
+            });
+        }
+        let value = serde_json::from_slice(&bytes).map_err(|e| RatlsError::Json {
+            url: at.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(Fetched { value, spki_sha256 })
+    }
+}

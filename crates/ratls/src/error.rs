@@ -1,0 +1,54 @@
+//! Why an attested-TLS exchange failed.
+
+/// An attested-TLS failure.
+#[derive(Debug, thiserror::Error)]
+pub enum RatlsError {
+    /// The URL is not an `https://host:port/` URL.
+    #[error("invalid vault URL `{url}`: {reason}")]
+    Url {
+        /// The URL given.
+        url: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A certificate could not be read or made.
+    #[error("certificate: {0}")]
+    Certificate(String),
+    /// TLS set-up failed.
+    #[error("TLS configuration: {0}")]
+    Config(String),
+    /// The connection failed (refused, reset, TLS handshake; a pinned key that does not match fails here).
+    #[error("cannot reach {url}: {reason}")]
+    Connect {
+        /// Where.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The HTTP exchange failed.
+    #[error("HTTP exchange with {url} failed: {reason}")]
+    Http {
+        /// Where.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The server answered with an error.
+    #[error("{url} answered {status}: {message}")]
+    Status {
+        /// Where.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// The server's message (its JSON `error`, or the body).
+        message: String,
+    },
+    /// The answer is not the JSON expected.
+    #[error("{url} answered with unexpected JSON: {reason}")]
+    Json {
+        /// Where.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+}

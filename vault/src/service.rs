@@ -1,0 +1,249 @@
+//! The vault's HTTPS API while it boots: its status, its boot request and the owner's answer.
+//!
+//! A vault serves its boot request sealed, unseals on an answer that passes every check, and stays sealed on
+//! any other. [`VaultService::seal`] wipes the keys and stops the service; a sealed vault boots again only as a
+//! new process, with fresh keys and fresh evidence.
+
+use std::sync::Arc;
+
+use alloy::{
+    primitives::{Address, B256},
+    providers::DynProvider,
+};
+use axum::{
+    Json, Router,
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use dnavault_contracts::{
+    VaultRegistry::VaultRegistryInstance,
+    boot::{BootRequest, BootResponse},
+};
+use serde::Serialize;
+use tokio::sync::{Mutex, watch};
+
+use crate::{BootError, SealedVault, UnsealedVault};
+
+/// Where a vault is in its life.
+enum Phase {
+    Sealed(Box<SealedVault>),
+    Unsealed(Box<UnsealedVault>),
+    /// Sealed for good: the keys are wiped and the service is stopping.
+    Wiped,
+}
+
+/// What a vault says about itself (`GET /v1/status`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VaultStatus {
+    /// `sealed`, `unsealed` or `wiped`.
+    pub state: &'static str,
+    /// Chain id.
+    pub chain_id: u64,
+    /// VaultRegistry address.
+    pub registry: Address,
+    /// The vault's id.
+    pub vault_id: u64,
+    /// The launch measurement, hex.
+    pub measurement: String,
+    /// The attested signing key of this boot.
+    pub vault_key: Address,
+    /// SHA-256 of the TLS key's SubjectPublicKeyInfo, bound by the report.
+    pub tls_spki_sha256: B256,
+    /// True on the simulated platform: nothing protects this vault's memory.
+    pub test_only: bool,
+}
+
+/// The vault service's shared state.
+#[derive(Clone)]
+pub struct VaultService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    phase: Mutex<Phase>,
+    status: std::sync::Mutex<VaultStatus>,
+    registry: VaultRegistryInstance<DynProvider>,
+    stopped: watch::Sender<bool>,
+}
+
+impl VaultService {
+    /// A service for a sealed vault, reading the registry through `registry`.
+    pub fn new(vault: SealedVault, registry: VaultRegistryInstance<DynProvider>) -> Self {
+        let identity = vault.identity();
+        let status = VaultStatus {
+            state: "sealed",
+            chain_id: identity.chain_id,
+            registry: identity.registry,
+            vault_id: identity.vault_id,
+            measurement: hex::encode(vault.measurement()),
+            vault_key: vault.request().vault_key,
+            tls_spki_sha256: vault.request().tls_spki_sha256,
+            test_only: vault.is_test_only(),
+        };
+        Self {
+            inner: Arc::new(Inner {
+                phase: Mutex::new(Phase::Sealed(Box::new(vault))),
+                status: std::sync::Mutex::new(status),
+                registry,
+                stopped: watch::channel(false).0,
+            }),
+        }
+    }
+
+    /// The vault's status.
+    pub fn status(&self) -> VaultStatus {
+        self.inner
+            .status
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// The boot request, while sealed.
+    pub async fn boot_request(&self) -> Option<BootRequest> {
+        match &*self.inner.phase.lock().await {
+            Phase::Sealed(vault) => Some(vault.request().clone()),
+            _ => None,
+        }
+    }
+
+    /// Checks the owner's answer and unseals. Any failed check leaves the vault sealed.
+    pub async fn unseal(&self, response: &BootResponse) -> Result<(), ApiError> {
+        let mut phase = self.inner.phase.lock().await;
+        let Phase::Sealed(sealed) = &*phase else {
+            return Err(ApiError::conflict(
+                "the vault is not waiting for a boot approval",
+            ));
+        };
+        let unsealed = match sealed.unseal(response, &self.inner.registry).await {
+            Ok(unsealed) => unsealed,
+            Err(error) => {
+                tracing::warn!(check = error.check(), %error, "boot approval refused; still sealed");
+                return Err(error.into());
+            }
+        };
+        tracing::info!("boot approved by the owner; unsealed");
+        *phase = Phase::Unsealed(Box::new(unsealed));
+        self.set_state("unsealed");
+        Ok(())
+    }
+
+    /// Runs `f` with the unsealed vault, or refuses while sealed.
+    pub async fn with_unsealed<T>(
+        &self,
+        f: impl FnOnce(&UnsealedVault) -> T,
+    ) -> Result<T, ApiError> {
+        match &*self.inner.phase.lock().await {
+            Phase::Unsealed(vault) => Ok(f(vault)),
+            _ => Err(ApiError::sealed()),
+        }
+    }
+
+    /// Wipes the keys and stops the service. Idempotent.
+    pub async fn seal(&self) {
+        *self.inner.phase.lock().await = Phase::Wiped;
+        self.set_state("wiped");
+        self.inner.stopped.send_replace(true);
+    }
+
+    /// Resolves once the vault is sealed for good.
+    pub async fn stopped(&self) {
+        let mut stopped = self.inner.stopped.subscribe();
+        // The sender lives in `self`: waiting cannot fail while `self` exists.
+        let _ = stopped.wait_for(|stopped| *stopped).await;
+    }
+
+    fn set_state(&self, state: &'static str) {
+        match self.inner.status.lock() {
+            Ok(mut status) => status.state = state,
+            Err(poisoned) => poisoned.into_inner().state = state,
+        }
+    }
+
+    /// The HTTP API.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/v1/status", get(status))
+            .route("/v1/boot", get(boot_request).post(boot_response))
+            .with_state(self.clone())
+    }
+}
+
+async fn status(State(service): State<VaultService>) -> Json<VaultStatus> {
+    Json(service.status())
+}
+
+async fn boot_request(State(service): State<VaultService>) -> Result<Json<BootRequest>, ApiError> {
+    service
+        .boot_request()
+        .await
+        .map(Json)
+        .ok_or_else(|| ApiError::conflict("the vault is not sealed: it has no boot request"))
+}
+
+async fn boot_response(
+    State(service): State<VaultService>,
+    body: Result<Json<BootResponse>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<VaultStatus>, ApiError> {
+    let Json(response) = body.map_err(|e| ApiError {
+        status: StatusCode::BAD_REQUEST,
+        error: format!("the boot response is not valid: {}", e.body_text()),
+        check: "request",
+    })?;
+    service.unseal(&response).await?;
+    Ok(Json(service.status()))
+}
+
+/// A refusal, as JSON: `{"error": what was refused and why, "check": which check}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// What was refused and why.
+    pub error: String,
+    /// A short name for the check that failed.
+    pub check: &'static str,
+}
+
+impl ApiError {
+    fn conflict(error: &str) -> Self {
+        Self {
+            status: StatusCode::CONFLICT,
+            error: error.into(),
+            check: "state",
+        }
+    }
+
+    /// The vault is sealed: nothing that needs the data key runs.
+    pub fn sealed() -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            error: "the vault is sealed: its owner has not approved this boot".into(),
+            check: "sealed",
+        }
+    }
+}
+
+impl From<BootError> for ApiError {
+    fn from(error: BootError) -> Self {
+        let status = match error {
+            BootError::Chain(_) => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::FORBIDDEN,
+        };
+        Self {
+            status,
+            check: error.check(),
+            error: error.to_string(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error": self.error, "check": self.check });
+        (self.status, Json(body)).into_response()
+    }
+}
