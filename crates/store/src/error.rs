@@ -1,0 +1,76 @@
+//! What can go wrong with a stored object.
+
+/// A store failure: each says which object and, for tampering, which chunk.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Reading or writing failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file does not start with a store header.
+    #[error("object `{object}` is not an encrypted store object (bad header)")]
+    NotAnObject {
+        /// The object.
+        object: String,
+    },
+    /// The file ends inside a chunk or header.
+    #[error("object `{object}` is truncated at byte {offset}")]
+    Truncated {
+        /// The object.
+        object: String,
+        /// Where the file ends.
+        offset: u64,
+    },
+    /// A chunk failed authentication: altered, truncated, dropped, duplicated, reordered, moved from another
+    /// object, or the wrong key.
+    #[error(
+        "object `{object}` chunk {chunk} failed authentication (tampered, reordered, truncated or wrong key)"
+    )]
+    Tampered {
+        /// The object.
+        object: String,
+        /// The chunk index.
+        chunk: u32,
+    },
+    /// The object's length is not what its metadata says.
+    #[error("object `{object}` is {found} bytes, its metadata says {expected}")]
+    LengthMismatch {
+        /// The object.
+        object: String,
+        /// Bytes on disk.
+        found: u64,
+        /// Bytes recorded.
+        expected: u64,
+    },
+    /// The object would need more than 2^32 chunks.
+    #[error("object `{object}` is too large for its chunk size")]
+    TooLarge {
+        /// The object.
+        object: String,
+    },
+    /// An object id outside `[A-Za-z0-9._-]{1,128}`.
+    #[error("invalid object id `{0}`: use 1 to 128 of A-Z a-z 0-9 . _ -")]
+    InvalidId(String),
+    /// A chunk size outside 4 KiB to 16 MiB.
+    #[error("invalid chunk size {0}: use 4 KiB to 16 MiB")]
+    InvalidChunkSize(u32),
+    /// Input that should be BGZF is not.
+    #[error("not BGZF at byte {offset}: {reason}")]
+    NotBgzf {
+        /// Where.
+        offset: u64,
+        /// What was wrong.
+        reason: &'static str,
+    },
+}
+
+impl StoreError {
+    pub(crate) fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
+        let what = what.into();
+        move |source| Self::Io { what, source }
+    }
+}
