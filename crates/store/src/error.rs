@@ -58,6 +58,15 @@ pub enum StoreError {
     /// A chunk size outside 4 KiB to 16 MiB.
     #[error("invalid chunk size {0}: use 4 KiB to 16 MiB")]
     InvalidChunkSize(u32),
+    /// No such object.
+    #[error("no object `{object}` in the store")]
+    NotFound {
+        /// The object.
+        object: String,
+    },
+    /// The metadata database failed.
+    #[error("metadata database: {0}")]
+    Database(String),
     /// Input that should be BGZF is not.
     #[error("not BGZF at byte {offset}: {reason}")]
     NotBgzf {

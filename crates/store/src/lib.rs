@@ -18,12 +18,14 @@ mod format;
 mod id;
 mod reader;
 mod ring_gcm;
+mod store;
 mod writer;
 
 pub use error::StoreError;
 pub use format::Layout;
 pub use id::ObjectId;
 pub use reader::ObjectReader;
+pub use store::{AuditEntry, ObjectRecord, Staged, Store};
 pub use writer::{ObjectSummary, ObjectWriter};
 
 /// The default largest plaintext chunk: 256 KiB, four maximal BGZF blocks.

@@ -1,0 +1,476 @@
+//! The store: objects as files under `objects/`, their metadata and the audit log in a database (SQLite in
+//! the data directory by default, PostgreSQL by URL).
+//!
+//! A write is atomic: the object is encrypted to `objects/<id>.<random>.tmp`, synced, renamed to `.obj` and
+//! the directory synced ([`Store::stage`]); then one transaction points the metadata at the new file and
+//! appends to the audit log ([`Store::commit`]); only then is the previous version's file removed. A crash at
+//! any point leaves the previous version readable: at the next [`Store::open`], temporary files and files
+//! the metadata does not name are removed.
+
+use std::{
+    fs::File,
+    io::Read,
+    os::unix::fs::{DirBuilderExt, OpenOptionsExt},
+    path::{Path, PathBuf},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use sqlx::{AnyPool, Row, any::AnyPoolOptions};
+
+use crate::{DataKey, Layout, ObjectId, ObjectReader, ObjectSummary, ObjectWriter, StoreError};
+
+/// The objects directory, under the data directory.
+const OBJECTS: &str = "objects";
+/// The default database, under the data directory.
+const DATABASE: &str = "vault.db";
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS objects (
+        id TEXT PRIMARY KEY,
+        file TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        layout INTEGER NOT NULL,
+        plaintext_len BIGINT NOT NULL,
+        stored_len BIGINT NOT NULL,
+        chunks BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+    )",
+    "CREATE TABLE IF NOT EXISTS audit (
+        seq BIGINT PRIMARY KEY,
+        at BIGINT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        object TEXT,
+        detail TEXT NOT NULL
+    )",
+];
+
+/// An object's metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRecord {
+    /// The object.
+    pub id: ObjectId,
+    /// What it holds (`vcf.gz`, `tbi`, ...), as the ingest named it.
+    pub kind: String,
+    /// How it is cut.
+    pub layout: Layout,
+    /// Plaintext bytes.
+    pub plaintext_len: u64,
+    /// Bytes on disk.
+    pub stored_len: u64,
+    /// Chunks.
+    pub chunks: u32,
+    /// When it was written (Unix seconds).
+    pub updated_at: i64,
+    file: String,
+}
+
+/// One audit log entry. It names objects and actions, never their contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Unix seconds.
+    pub at: i64,
+    /// Who acted (an address, `owner`, `vault`).
+    pub actor: String,
+    /// What was done.
+    pub action: String,
+    /// On which object.
+    pub object: Option<String>,
+    /// Details.
+    pub detail: String,
+}
+
+/// An object written and synced but not yet in the metadata; removed if dropped uncommitted.
+#[derive(Debug)]
+pub struct Staged {
+    path: PathBuf,
+    record: ObjectRecord,
+    committed: bool,
+}
+
+impl Staged {
+    /// What was written.
+    pub fn record(&self) -> &ObjectRecord {
+        &self.record
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// The vault's object store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    objects: PathBuf,
+    db: AnyPool,
+}
+
+impl Store {
+    /// Opens (creating) the store in `data_dir`, with its metadata in `database_url` or in SQLite at
+    /// `data_dir/vault.db`, and removes what an interrupted write left behind.
+    pub async fn open(data_dir: &Path, database_url: Option<&str>) -> Result<Self, StoreError> {
+        let objects = data_dir.join(OBJECTS);
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&objects)
+            .map_err(StoreError::io(format!("creating {}", objects.display())))?;
+        sqlx::any::install_default_drivers();
+        let url = match database_url {
+            Some(url) => url.to_owned(),
+            None => format!("sqlite://{}?mode=rwc", data_dir.join(DATABASE).display()),
+        };
+        let db = AnyPoolOptions::new()
+            .max_connections(4)
+            .connect(&url)
+            .await
+            .map_err(database)?;
+        for statement in SCHEMA {
+            sqlx::query(statement)
+                .execute(&db)
+                .await
+                .map_err(database)?;
+        }
+        let store = Self { objects, db };
+        store.recover().await?;
+        Ok(store)
+    }
+
+    /// Removes temporary files and files no metadata names.
+    async fn recover(&self) -> Result<(), StoreError> {
+        let named: Vec<String> = sqlx::query("SELECT file FROM objects")
+            .fetch_all(&self.db)
+            .await
+            .map_err(database)?
+            .iter()
+            .map(|row| row.try_get::<String, _>(0))
+            .collect::<Result<_, _>>()
+            .map_err(database)?;
+        let listing = std::fs::read_dir(&self.objects).map_err(StoreError::io(format!(
+            "listing {}",
+            self.objects.display()
+        )))?;
+        for entry in listing {
+            let entry = entry.map_err(StoreError::io("listing objects"))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !named.contains(&name) {
+                std::fs::remove_file(entry.path())
+                    .map_err(StoreError::io(format!("removing leftover {name}")))?;
+            }
+        }
+        sync_dir(&self.objects)
+    }
+
+    /// Encrypts `input` as a new version of `id` with `layout` and syncs it to disk, not yet visible.
+    pub fn stage<R: Read + Send>(
+        &self,
+        key: &DataKey,
+        id: &ObjectId,
+        kind: &str,
+        layout: Layout,
+        input: R,
+    ) -> Result<Staged, StoreError> {
+        self.stage_with(key, id, kind, layout, |mut writer| {
+            writer.copy_from(input)?;
+            writer.finish()
+        })
+    }
+
+    /// Like [`stage`](Self::stage), with the caller feeding the writer (a BGZF copy, a converter).
+    pub fn stage_with(
+        &self,
+        key: &DataKey,
+        id: &ObjectId,
+        kind: &str,
+        layout: Layout,
+        write: impl FnOnce(ObjectWriter<File>) -> Result<(File, ObjectSummary), StoreError>,
+    ) -> Result<Staged, StoreError> {
+        let mut random = [0u8; 8];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut random);
+        let stem = format!("{id}.{}", hex::encode(random));
+        let temporary = self.objects.join(format!("{stem}.tmp"));
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temporary)
+            .map_err(StoreError::io(format!("creating {}", temporary.display())))?;
+        // From here on, a failure removes the temporary file.
+        let mut staged = Staged {
+            path: temporary,
+            record: ObjectRecord {
+                id: id.clone(),
+                kind: kind.to_owned(),
+                layout,
+                plaintext_len: 0,
+                stored_len: 0,
+                chunks: 0,
+                updated_at: now(),
+                file: format!("{stem}.obj"),
+            },
+            committed: false,
+        };
+        let writer = ObjectWriter::new(file, key, id, layout, crate::DEFAULT_CHUNK)?;
+        let (file, summary) = write(writer)?;
+        file.sync_all()
+            .map_err(StoreError::io(format!("syncing object `{id}`")))?;
+        drop(file);
+        let path = self.objects.join(&staged.record.file);
+        std::fs::rename(&staged.path, &path)
+            .map_err(StoreError::io(format!("renaming object `{id}`")))?;
+        staged.path = path;
+        sync_dir(&self.objects)?;
+        staged.record.plaintext_len = summary.plaintext_len;
+        staged.record.stored_len = summary.stored_len;
+        staged.record.chunks = summary.chunks;
+        Ok(staged)
+    }
+
+    /// Makes staged objects current, in one transaction with an audit entry; then removes the versions they
+    /// replace. Either all become current or none does.
+    pub async fn commit(
+        &self,
+        staged: Vec<Staged>,
+        actor: &str,
+        action: &str,
+    ) -> Result<Vec<ObjectRecord>, StoreError> {
+        let mut transaction = self.db.begin().await.map_err(database)?;
+        let mut replaced = Vec::new();
+        for object in &staged {
+            let record = &object.record;
+            let previous = sqlx::query("SELECT file FROM objects WHERE id = $1")
+                .bind(record.id.as_str())
+                .fetch_optional(&mut *transaction)
+                .await
+                .map_err(database)?;
+            if let Some(row) = previous {
+                replaced.push(row.try_get::<String, _>(0).map_err(database)?);
+            }
+            sqlx::query("DELETE FROM objects WHERE id = $1")
+                .bind(record.id.as_str())
+                .execute(&mut *transaction)
+                .await
+                .map_err(database)?;
+            sqlx::query(
+                "INSERT INTO objects (id, file, kind, layout, plaintext_len, stored_len, chunks, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(record.id.as_str())
+            .bind(&record.file)
+            .bind(&record.kind)
+            .bind(layout_code(record.layout))
+            .bind(to_i64(record.plaintext_len))
+            .bind(to_i64(record.stored_len))
+            .bind(i64::from(record.chunks))
+            .bind(record.updated_at)
+            .execute(&mut *transaction)
+            .await
+            .map_err(database)?;
+            let detail = format!(
+                "{} bytes in {} chunks ({})",
+                record.plaintext_len, record.chunks, record.kind
+            );
+            insert_audit(
+                &mut transaction,
+                actor,
+                action,
+                Some(record.id.as_str()),
+                &detail,
+            )
+            .await?;
+        }
+        transaction.commit().await.map_err(database)?;
+        let records = staged
+            .into_iter()
+            .map(|mut object| {
+                object.committed = true;
+                object.record.clone()
+            })
+            .collect();
+        for file in replaced {
+            let _ = std::fs::remove_file(self.objects.join(file));
+        }
+        sync_dir(&self.objects)?;
+        Ok(records)
+    }
+
+    /// An object's metadata.
+    pub async fn get(&self, id: &ObjectId) -> Result<Option<ObjectRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, file, kind, layout, plaintext_len, stored_len, chunks, updated_at FROM objects WHERE id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&self.db)
+        .await
+        .map_err(database)?;
+        row.map(|row| record(&row)).transpose()
+    }
+
+    /// All objects, by id.
+    pub async fn list(&self) -> Result<Vec<ObjectRecord>, StoreError> {
+        sqlx::query(
+            "SELECT id, file, kind, layout, plaintext_len, stored_len, chunks, updated_at FROM objects ORDER BY id",
+        )
+        .fetch_all(&self.db)
+        .await
+        .map_err(database)?
+        .iter()
+        .map(record)
+        .collect()
+    }
+
+    /// Opens an object for reading, checking its length against the metadata.
+    pub async fn open_object(
+        &self,
+        key: &DataKey,
+        id: &ObjectId,
+    ) -> Result<ObjectReader<File>, StoreError> {
+        let record = self.get(id).await?.ok_or_else(|| StoreError::NotFound {
+            object: id.to_string(),
+        })?;
+        let path = self.objects.join(&record.file);
+        let file = File::open(&path).map_err(StoreError::io(format!("opening object `{id}`")))?;
+        ObjectReader::open_checked(file, key, id, record.stored_len)
+    }
+
+    /// Removes an object. Returns whether it existed.
+    pub async fn delete(&self, id: &ObjectId, actor: &str) -> Result<bool, StoreError> {
+        let mut transaction = self.db.begin().await.map_err(database)?;
+        let row = sqlx::query("SELECT file FROM objects WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&mut *transaction)
+            .await
+            .map_err(database)?;
+        let Some(row) = row else {
+            return Ok(false);
+        };
+        let file: String = row.try_get(0).map_err(database)?;
+        sqlx::query("DELETE FROM objects WHERE id = $1")
+            .bind(id.as_str())
+            .execute(&mut *transaction)
+            .await
+            .map_err(database)?;
+        insert_audit(&mut transaction, actor, "delete", Some(id.as_str()), "").await?;
+        transaction.commit().await.map_err(database)?;
+        let _ = std::fs::remove_file(self.objects.join(file));
+        sync_dir(&self.objects)?;
+        Ok(true)
+    }
+
+    /// Appends to the audit log.
+    pub async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        object: Option<&str>,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.db.begin().await.map_err(database)?;
+        insert_audit(&mut transaction, actor, action, object, detail).await?;
+        transaction.commit().await.map_err(database)
+    }
+
+    /// The audit log, oldest first.
+    pub async fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
+        sqlx::query("SELECT at, actor, action, object, detail FROM audit ORDER BY seq")
+            .fetch_all(&self.db)
+            .await
+            .map_err(database)?
+            .iter()
+            .map(|row| {
+                Ok(AuditEntry {
+                    at: row.try_get(0)?,
+                    actor: row.try_get(1)?,
+                    action: row.try_get(2)?,
+                    object: row.try_get(3)?,
+                    detail: row.try_get(4)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(database)
+    }
+
+    /// Closes the database.
+    pub async fn close(&self) {
+        self.db.close().await;
+    }
+}
+
+async fn insert_audit(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    actor: &str,
+    action: &str,
+    object: Option<&str>,
+    detail: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit (seq, at, actor, action, object, detail)
+         SELECT COALESCE(MAX(seq), 0) + 1, $1, $2, $3, $4, $5 FROM audit",
+    )
+    .bind(now())
+    .bind(actor)
+    .bind(action)
+    .bind(object)
+    .bind(detail)
+    .execute(&mut **transaction)
+    .await
+    .map_err(database)?;
+    Ok(())
+}
+
+fn record(row: &sqlx::any::AnyRow) -> Result<ObjectRecord, StoreError> {
+    let id: String = row.try_get(0).map_err(database)?;
+    let layout: i64 = row.try_get(3).map_err(database)?;
+    let count = |column| {
+        row.try_get::<i64, _>(column)
+            .map_err(database)
+            .map(|value| u64::try_from(value).unwrap_or_default())
+    };
+    Ok(ObjectRecord {
+        id: ObjectId::new(id)?,
+        file: row.try_get(1).map_err(database)?,
+        kind: row.try_get(2).map_err(database)?,
+        layout: if layout == 1 {
+            Layout::Bgzf
+        } else {
+            Layout::Fixed
+        },
+        plaintext_len: count(4)?,
+        stored_len: count(5)?,
+        chunks: u32::try_from(count(6)?).unwrap_or(u32::MAX),
+        updated_at: row.try_get(7).map_err(database)?,
+    })
+}
+
+fn layout_code(layout: Layout) -> i64 {
+    match layout {
+        Layout::Fixed => 0,
+        Layout::Bgzf => 1,
+    }
+}
+
+fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn database(error: sqlx::Error) -> StoreError {
+    StoreError::Database(error.to_string())
+}
+
+fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(StoreError::io(format!("syncing {}", dir.display())))
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or_default()
+}

@@ -1,0 +1,237 @@
+//! The store on disk: atomic versions, metadata and audit log in SQLite, recovery after a crash.
+
+use std::io::{Cursor, Read};
+
+use dnavault_store::{DataKey, Layout, ObjectId, Store, StoreError};
+
+const KEY: DataKey = *b"distinct-data-key-for-the-store!";
+
+fn id(name: &str) -> ObjectId {
+    ObjectId::new(name).unwrap()
+}
+
+fn object_files(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("objects"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+async fn read_all(store: &Store, name: &str) -> Vec<u8> {
+    let mut reader = store.open_object(&KEY, &id(name)).await.unwrap();
+    let mut plain = Vec::new();
+    reader.read_to_end(&mut plain).unwrap();
+    plain
+}
+
+async fn put(store: &Store, name: &str, bytes: &[u8]) {
+    let staged = store
+        .stage(
+            &KEY,
+            &id(name),
+            "vcf",
+            Layout::Fixed,
+            Cursor::new(bytes.to_vec()),
+        )
+        .unwrap();
+    store.commit(vec![staged], "owner", "ingest").await.unwrap();
+}
+
+/// Fails after yielding `good` bytes: a connection dropped mid-upload.
+struct Broken(usize);
+
+impl Read for Broken {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.0 == 0 {
+            return Err(std::io::Error::other("connection reset"));
+        }
+        let n = out.len().min(self.0);
+        out[..n].fill(b'A');
+        self.0 -= n;
+        Ok(n)
+    }
+}
+
+#[tokio::test]
+async fn versions_replace_each_other_atomically_and_are_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), None).await.unwrap();
+    put(&store, "genome.vcf", b"version one").await;
+    put(&store, "genome.vcf", b"version two, longer").await;
+    assert_eq!(read_all(&store, "genome.vcf").await, b"version two, longer");
+    // One file per object: the replaced version is gone.
+    assert_eq!(object_files(dir.path()).len(), 1);
+    let record = store.get(&id("genome.vcf")).await.unwrap().unwrap();
+    assert_eq!(record.plaintext_len, 19);
+    assert_eq!(record.kind, "vcf");
+    let log = store.audit_log().await.unwrap();
+    assert_eq!(log.len(), 2);
+    assert!(
+        log.iter()
+            .all(|e| e.action == "ingest" && e.actor == "owner")
+    );
+    assert!(log[1].detail.contains("19 bytes"), "{:?}", log[1]);
+
+    // Two objects become current together.
+    let a = store
+        .stage(
+            &KEY,
+            &id("x.vcf.gz"),
+            "vcf.gz",
+            Layout::Fixed,
+            Cursor::new(vec![1; 10]),
+        )
+        .unwrap();
+    let b = store
+        .stage(
+            &KEY,
+            &id("x.vcf.gz.tbi"),
+            "tbi",
+            Layout::Fixed,
+            Cursor::new(vec![2; 10]),
+        )
+        .unwrap();
+    store.commit(vec![a, b], "owner", "ingest").await.unwrap();
+    let ids: Vec<String> = store
+        .list()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id.to_string())
+        .collect();
+    assert_eq!(ids, ["genome.vcf", "x.vcf.gz", "x.vcf.gz.tbi"]);
+
+    assert!(store.delete(&id("x.vcf.gz"), "owner").await.unwrap());
+    assert!(!store.delete(&id("x.vcf.gz"), "owner").await.unwrap());
+    assert!(matches!(
+        store.open_object(&KEY, &id("x.vcf.gz")).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(object_files(dir.path()).len(), 2);
+}
+
+#[tokio::test]
+async fn a_failed_or_abandoned_write_leaves_the_previous_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), None).await.unwrap();
+    put(&store, "genome.vcf", b"the good version").await;
+    let error = store
+        .stage(
+            &KEY,
+            &id("genome.vcf"),
+            "vcf",
+            Layout::Fixed,
+            Broken(1 << 20),
+        )
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Io { .. }), "{error}");
+    // Staged but never committed (dropped): removed.
+    drop(
+        store
+            .stage(
+                &KEY,
+                &id("genome.vcf"),
+                "vcf",
+                Layout::Fixed,
+                Cursor::new(vec![9; 99]),
+            )
+            .unwrap(),
+    );
+    assert_eq!(object_files(dir.path()).len(), 1);
+    assert_eq!(read_all(&store, "genome.vcf").await, b"the good version");
+}
+
+#[tokio::test]
+async fn a_crash_between_write_and_commit_is_cleaned_up_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path(), None).await.unwrap();
+        put(&store, "genome.vcf", b"before the crash").await;
+        // A new version written and synced, then the process dies before the metadata commit.
+        let staged = store
+            .stage(
+                &KEY,
+                &id("genome.vcf"),
+                "vcf",
+                Layout::Fixed,
+                Cursor::new(vec![7; 5000]),
+            )
+            .unwrap();
+        std::mem::forget(staged);
+        // And a temporary file from a write killed earlier still.
+        std::fs::write(
+            dir.path().join("objects/genome.vcf.00ff00ff00ff00ff.tmp"),
+            b"partial",
+        )
+        .unwrap();
+        store.close().await;
+    }
+    assert_eq!(object_files(dir.path()).len(), 3);
+    let store = Store::open(dir.path(), None).await.unwrap();
+    assert_eq!(object_files(dir.path()).len(), 1);
+    assert_eq!(read_all(&store, "genome.vcf").await, b"before the crash");
+}
+
+#[tokio::test]
+async fn a_tampered_or_truncated_file_on_disk_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), None).await.unwrap();
+    put(&store, "genome.vcf", &vec![5; 300_000]).await;
+    let file = dir
+        .path()
+        .join("objects")
+        .join(&object_files(dir.path())[0]);
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes[100_000] ^= 1;
+    std::fs::write(&file, &bytes).unwrap();
+    let mut reader = store.open_object(&KEY, &id("genome.vcf")).await.unwrap();
+    let error = reader.read_to_end(&mut Vec::new()).unwrap_err();
+    assert!(
+        error.to_string().contains("failed authentication"),
+        "{error}"
+    );
+    bytes.truncate(bytes.len() - 10);
+    std::fs::write(&file, &bytes).unwrap();
+    assert!(matches!(
+        store.open_object(&KEY, &id("genome.vcf")).await,
+        Err(StoreError::LengthMismatch { .. })
+    ));
+}
+
+#[tokio::test]
+async fn nothing_in_clear_reaches_the_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), None).await.unwrap();
+    let genome = b"22\t16050075\trs587697622\tA\tG\t.\tPASS\t.\tGT\t0|1\n".repeat(2000);
+    put(&store, "genome.vcf", &genome).await;
+    store.close().await;
+    let needle = b"rs587697622";
+    for entry in walk(dir.path()) {
+        let bytes = std::fs::read(&entry).unwrap();
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle),
+            "genome text in {}",
+            entry.display()
+        );
+        assert!(
+            !bytes.windows(32).any(|w| w == KEY),
+            "data key in {}",
+            entry.display()
+        );
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
