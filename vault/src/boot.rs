@@ -238,11 +238,7 @@ impl SealedVault {
         if approval.wrappedKeyHash != keccak256(&response.wrapped_data_key) {
             return Err(BootError::WrappedKeyMismatch);
         }
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(u64::MAX);
-        if approval.deadline < U256::from(now) {
+        if approval.deadline < U256::from(unix_now()) {
             return Err(BootError::Expired {
                 deadline: approval.deadline,
             });
@@ -325,4 +321,12 @@ impl std::fmt::Debug for UnsealedVault {
             .field("test_only", &self.test_only)
             .finish_non_exhaustive()
     }
+}
+
+/// Seconds since the Unix epoch (u64::MAX if the clock is before it, so deadlines fail closed).
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(u64::MAX)
 }

@@ -6,7 +6,9 @@
 
 pub mod boot;
 pub mod control;
+mod ingest;
 pub mod service;
 
 pub use boot::{BootError, SealedVault, UnsealedVault, VaultIdentity};
+pub use ingest::Stored;
 pub use service::{ApiError, VaultService, VaultStatus};

@@ -17,6 +17,7 @@ use dnavault_attest::{
     Backend, backend::Simulated, hardware::Hardware, simulated::SimulatedPlatform,
 };
 use dnavault_contracts::VaultRegistry;
+use dnavault_store::Store;
 use dnavault_vault::{SealedVault, VaultIdentity, VaultService, control};
 use eyre::{WrapErr, bail, eyre};
 use serde_json::json;
@@ -59,6 +60,9 @@ pub(crate) struct ServeArgs {
     /// Simulated platform: the launch measurement the guest reports (96 hex digits).
     #[arg(long, value_name = "HEX", required_if_eq("platform", "simulated"))]
     simulated_measurement: Option<String>,
+    /// The metadata database (`postgres://...`); default: SQLite in the data directory.
+    #[arg(long, env = "DNAVAULT_DATABASE_URL", value_name = "URL")]
+    database_url: Option<String>,
     /// Hardware platform: a VCEK to use when the host supplies none.
     #[arg(long, value_name = "FILE")]
     cached_vcek: Option<PathBuf>,
@@ -123,7 +127,10 @@ pub(crate) async fn serve(args: ServeArgs) -> eyre::Result<()> {
     let sealed = SealedVault::start(identity, backend.as_ref())?;
     let tls = sealed.tls_identity(args.tls_names.clone())?;
     let registry = VaultRegistry::new(args.registry, provider);
-    let service = VaultService::new(sealed, registry);
+    let store = Store::open(&args.data_dir, args.database_url.as_deref())
+        .await
+        .wrap_err("cannot open the vault's store")?;
+    let service = VaultService::new(sealed, registry, store);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .wrap_err_with(|| format!("cannot listen on {}", args.listen))?;
@@ -157,6 +164,7 @@ pub(crate) async fn serve(args: ServeArgs) -> eyre::Result<()> {
         }
     })
     .await;
+    service.store().close().await;
     let _ = std::fs::remove_file(&socket);
     tracing::info!("keys wiped; stopped");
     Ok(())

@@ -15,7 +15,7 @@ use axum::{
     extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, put},
 };
 use dnavault_contracts::{
     VaultRegistry::VaultRegistryInstance,
@@ -24,7 +24,9 @@ use dnavault_contracts::{
 use serde::Serialize;
 use tokio::sync::{Mutex, watch};
 
-use crate::{BootError, SealedVault, UnsealedVault};
+use dnavault_store::Store;
+
+use crate::{BootError, SealedVault, UnsealedVault, VaultIdentity};
 
 /// Where a vault is in its life.
 enum Phase {
@@ -65,13 +67,20 @@ pub struct VaultService {
 struct Inner {
     phase: Mutex<Phase>,
     status: std::sync::Mutex<VaultStatus>,
+    identity: VaultIdentity,
+    evidence: BootRequest,
     registry: VaultRegistryInstance<DynProvider>,
+    store: Store,
     stopped: watch::Sender<bool>,
 }
 
 impl VaultService {
-    /// A service for a sealed vault, reading the registry through `registry`.
-    pub fn new(vault: SealedVault, registry: VaultRegistryInstance<DynProvider>) -> Self {
+    /// A service for a sealed vault, reading the registry through `registry`, keeping data in `store`.
+    pub fn new(
+        vault: SealedVault,
+        registry: VaultRegistryInstance<DynProvider>,
+        store: Store,
+    ) -> Self {
         let identity = vault.identity();
         let status = VaultStatus {
             state: "sealed",
@@ -83,14 +92,38 @@ impl VaultService {
             tls_spki_sha256: vault.request().tls_spki_sha256,
             test_only: vault.is_test_only(),
         };
+        let evidence = vault.request().clone();
         Self {
             inner: Arc::new(Inner {
                 phase: Mutex::new(Phase::Sealed(Box::new(vault))),
                 status: std::sync::Mutex::new(status),
+                identity,
+                evidence,
                 registry,
+                store,
                 stopped: watch::channel(false).0,
             }),
         }
+    }
+
+    /// Which vault this is.
+    pub fn identity(&self) -> VaultIdentity {
+        self.inner.identity
+    }
+
+    /// The registry, as this vault reads it.
+    pub fn registry(&self) -> &VaultRegistryInstance<DynProvider> {
+        &self.inner.registry
+    }
+
+    /// The object store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// This boot's attestation evidence: the report binding the vault's keys, TLS key included.
+    pub fn evidence(&self) -> &BootRequest {
+        &self.inner.evidence
     }
 
     /// The vault's status.
@@ -167,13 +200,19 @@ impl VaultService {
     pub fn router(&self) -> Router {
         Router::new()
             .route("/v1/status", get(status))
+            .route("/v1/attestation", get(attestation))
             .route("/v1/boot", get(boot_request).post(boot_response))
+            .route("/v1/objects/{id}", put(crate::ingest::put_object))
             .with_state(self.clone())
     }
 }
 
 async fn status(State(service): State<VaultService>) -> Json<VaultStatus> {
     Json(service.status())
+}
+
+async fn attestation(State(service): State<VaultService>) -> Json<BootRequest> {
+    Json(service.evidence().clone())
 }
 
 async fn boot_request(State(service): State<VaultService>) -> Result<Json<BootRequest>, ApiError> {
@@ -214,6 +253,33 @@ impl ApiError {
             status: StatusCode::CONFLICT,
             error: error.into(),
             check: "state",
+        }
+    }
+
+    /// The request is malformed: `what` says which part.
+    pub fn bad_request(what: &'static str, error: String) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            error,
+            check: what,
+        }
+    }
+
+    /// The chain cannot be read: nothing runs on an unverifiable approval.
+    pub fn chain(error: String) -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            error: format!("cannot read the registry: {error}"),
+            check: "chain-unreadable",
+        }
+    }
+
+    /// The vault failed (the reason is logged and returned without secrets).
+    pub fn internal(error: String) -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            error,
+            check: "internal",
         }
     }
 

@@ -3,9 +3,11 @@
 mod boot;
 mod hpke;
 mod keys;
+mod owner;
 mod registry;
 mod session;
 mod sign;
+mod upload;
 
 use std::path::PathBuf;
 
@@ -75,6 +77,8 @@ enum Command {
     BindVaultKey(registry::BindArgs),
     /// Answer a sealed vault's boot request: verify it, then release its data key.
     Boot(boot::BootArgs),
+    /// Put a file (a VCF, its index, a raw genotype file) into your vault, encrypted.
+    Upload(upload::UploadArgs),
     /// Sign a boot approval by hand (off-chain; `boot` does this after verifying the vault).
     ApproveBoot(registry::BootArgs),
     /// Approve one query under a grant that asks for it (off-chain).
@@ -109,6 +113,7 @@ pub(crate) async fn run(cli: Cli) -> eyre::Result<()> {
         Command::RevokeMeasurement(args) => registry::revoke_measurement(&session, args).await,
         Command::BindVaultKey(args) => registry::bind_vault_key(&session, args).await,
         Command::Boot(args) => boot::run(&session, args).await,
+        Command::Upload(args) => upload::run(&session, args).await,
         Command::ApproveBoot(args) => registry::approve_boot(&session, args).await,
         Command::ApproveQuery(args) => registry::approve_query(&session, args).await,
         Command::RequestAccess(args) => registry::request_access(&session, args).await,

@@ -2,8 +2,12 @@
 
 use std::sync::{Arc, Mutex};
 
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::{Method, Request, body::Bytes, header};
+use http_body_util::{BodyExt, Full, Limited, StreamBody, combinators::BoxBody};
+use hyper::{
+    Method, Request,
+    body::{Bytes, Frame},
+    header,
+};
 use hyper_util::rt::TokioIo;
 use rustls::{ClientConfig, pki_types::ServerName};
 use serde::{Serialize, de::DeserializeOwned};
@@ -15,6 +19,15 @@ use crate::{RatlsError, verifier::SpkiVerifier};
 
 /// The largest answer a client reads.
 const MAX_BODY: usize = 64 << 20;
+
+/// A request body: JSON in memory, or a file streamed.
+type RequestBody = BoxBody<Bytes, std::io::Error>;
+
+fn empty() -> RequestBody {
+    Full::new(Bytes::new())
+        .map_err(|never| match never {})
+        .boxed()
+}
 
 /// Which server key a client accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +78,38 @@ impl Client {
 
     /// GETs `path` as JSON.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<Fetched<T>, RatlsError> {
-        self.exchange(Method::GET, path, None).await
+        self.exchange(Method::GET, path, &[], empty()).await
+    }
+
+    /// PUTs the file at `file` to `path` as a stream (constant memory), with extra `headers`; decodes the JSON
+    /// answer.
+    pub async fn put_file<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        headers: &[(&str, String)],
+        file: &std::path::Path,
+    ) -> Result<Fetched<T>, RatlsError> {
+        let opened = tokio::fs::File::open(file)
+            .await
+            .map_err(|e| RatlsError::Http {
+                url: file.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        let chunks = futures_util::stream::unfold(Some(opened), |file| async move {
+            let mut file = file?;
+            let mut buffer = vec![0u8; 1 << 20];
+            match tokio::io::AsyncReadExt::read(&mut file, &mut buffer).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    buffer.truncate(n);
+                    Some((Ok(Frame::data(Bytes::from(buffer))), Some(file)))
+                }
+                // One error ends the stream.
+                Err(e) => Some((Err(e), None)),
+            }
+        });
+        self.exchange(Method::PUT, path, headers, StreamBody::new(chunks).boxed())
+            .await
     }
 
     /// POSTs `body` as JSON to `path`, decoding the JSON answer.
@@ -79,7 +123,10 @@ impl Client {
             url: url.to_string(),
             reason: e.to_string(),
         })?;
-        self.exchange(Method::POST, path, Some(body)).await
+        let body = Full::new(Bytes::from(body))
+            .map_err(|never| match never {})
+            .boxed();
+        self.exchange(Method::POST, path, &[], body).await
     }
 
     fn url(&self, path: &str) -> Result<Url, RatlsError> {
@@ -93,7 +140,8 @@ impl Client {
         &self,
         method: Method,
         path: &str,
-        body: Option<Vec<u8>>,
+        headers: &[(&str, String)],
+        body: RequestBody,
     ) -> Result<Fetched<T>, RatlsError> {
         let url = self.url(path)?;
         let at = url.to_string();
@@ -144,7 +192,7 @@ impl Client {
             Some(port) => format!("{host}:{port}"),
             None => host.clone(),
         };
-        let request = Request::builder()
+        let mut request = Request::builder()
             .method(method)
             .uri(
                 url.path().to_owned()
@@ -156,9 +204,11 @@ impl Client {
             )
             .header(header::HOST, authority)
             .header(header::ACCEPT, "application/json")
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Full::new(Bytes::from(body.unwrap_or_default())))
-            .map_err(|e| http_error(e.to_string()))?;
+            .header(header::CONTENT_TYPE, "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let request = request.body(body).map_err(|e| http_error(e.to_string()))?;
         let response = sender
             .send_request(request)
             .await

@@ -64,6 +64,12 @@ pub enum StoreError {
         /// The object.
         object: String,
     },
+    /// An approval's nonce was used before.
+    #[error("approval nonce {nonce} was already used (replayed approval)")]
+    Replayed {
+        /// The nonce.
+        nonce: String,
+    },
     /// The metadata database failed.
     #[error("metadata database: {0}")]
     Database(String),

@@ -35,6 +35,7 @@ const SCHEMA: &[&str] = &[
         chunks BIGINT NOT NULL,
         updated_at BIGINT NOT NULL
     )",
+    "CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, at BIGINT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS audit (
         seq BIGINT PRIMARY KEY,
         at BIGINT NOT NULL,
@@ -232,14 +233,34 @@ impl Store {
     }
 
     /// Makes staged objects current, in one transaction with an audit entry; then removes the versions they
-    /// replace. Either all become current or none does.
+    /// replace. Either all become current or none does. A `nonce` (of the approval that allowed the write) is
+    /// consumed in the same transaction: a nonce seen before refuses the commit.
     pub async fn commit(
         &self,
         staged: Vec<Staged>,
         actor: &str,
         action: &str,
+        nonce: Option<&str>,
     ) -> Result<Vec<ObjectRecord>, StoreError> {
         let mut transaction = self.db.begin().await.map_err(database)?;
+        if let Some(nonce) = nonce {
+            let seen = sqlx::query("SELECT nonce FROM nonces WHERE nonce = $1")
+                .bind(nonce)
+                .fetch_optional(&mut *transaction)
+                .await
+                .map_err(database)?;
+            if seen.is_some() {
+                return Err(StoreError::Replayed {
+                    nonce: nonce.to_owned(),
+                });
+            }
+            sqlx::query("INSERT INTO nonces (nonce, at) VALUES ($1, $2)")
+                .bind(nonce)
+                .bind(now())
+                .execute(&mut *transaction)
+                .await
+                .map_err(database)?;
+        }
         let mut replaced = Vec::new();
         for object in &staged {
             let record = &object.record;

@@ -1,4 +1,5 @@
-//! The store on disk: atomic versions, metadata and audit log in SQLite, recovery after a crash.
+//! The store on disk: atomic versions, metadata and audit log, recovery after a crash; each case runs with
+//! SQLite in the data directory and with a throwaway PostgreSQL server.
 
 use std::io::{Cursor, Read};
 
@@ -36,7 +37,10 @@ async fn put(store: &Store, name: &str, bytes: &[u8]) {
             Cursor::new(bytes.to_vec()),
         )
         .unwrap();
-    store.commit(vec![staged], "owner", "ingest").await.unwrap();
+    store
+        .commit(vec![staged], "owner", "ingest", None)
+        .await
+        .unwrap();
 }
 
 /// Fails after yielding `good` bytes: a connection dropped mid-upload.
@@ -54,10 +58,44 @@ impl Read for Broken {
     }
 }
 
+/// Where the metadata lives.
+enum Db {
+    Sqlite,
+    Postgres(String),
+}
+
+impl Db {
+    fn url(&self) -> Option<&str> {
+        match self {
+            Self::Sqlite => None,
+            Self::Postgres(url) => Some(url),
+        }
+    }
+}
+
 #[tokio::test]
-async fn versions_replace_each_other_atomically_and_are_audited() {
+async fn on_sqlite() {
+    run_all(|_| Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn on_postgres() {
+    let server = dnavault_testkit::TestPostgres::start().unwrap();
+    run_all(|case| Db::Postgres(server.database(case).unwrap())).await;
+}
+
+/// Every case, each with a fresh database from `db`.
+async fn run_all(db: impl Fn(&str) -> Db) {
+    versions_replace_each_other_atomically_and_are_audited(&db("versions")).await;
+    a_failed_or_abandoned_write_leaves_the_previous_version(&db("failed")).await;
+    a_crash_between_write_and_commit_is_cleaned_up_at_open(&db("crash")).await;
+    a_tampered_or_truncated_file_on_disk_is_refused(&db("tampered")).await;
+    nothing_in_clear_reaches_the_disk(&db("clear")).await;
+}
+
+async fn versions_replace_each_other_atomically_and_are_audited(db: &Db) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), None).await.unwrap();
+    let store = Store::open(dir.path(), db.url()).await.unwrap();
     put(&store, "genome.vcf", b"version one").await;
     put(&store, "genome.vcf", b"version two, longer").await;
     assert_eq!(read_all(&store, "genome.vcf").await, b"version two, longer");
@@ -93,7 +131,10 @@ async fn versions_replace_each_other_atomically_and_are_audited() {
             Cursor::new(vec![2; 10]),
         )
         .unwrap();
-    store.commit(vec![a, b], "owner", "ingest").await.unwrap();
+    store
+        .commit(vec![a, b], "owner", "ingest", None)
+        .await
+        .unwrap();
     let ids: Vec<String> = store
         .list()
         .await
@@ -102,6 +143,40 @@ async fn versions_replace_each_other_atomically_and_are_audited() {
         .map(|r| r.id.to_string())
         .collect();
     assert_eq!(ids, ["genome.vcf", "x.vcf.gz", "x.vcf.gz.tbi"]);
+
+    // An approval nonce commits once.
+    let c = store
+        .stage(
+            &KEY,
+            &id("y"),
+            "vcf",
+            Layout::Fixed,
+            Cursor::new(vec![3; 10]),
+        )
+        .unwrap();
+    store
+        .commit(vec![c], "owner", "ingest", Some("n-1"))
+        .await
+        .unwrap();
+    let d = store
+        .stage(
+            &KEY,
+            &id("z"),
+            "vcf",
+            Layout::Fixed,
+            Cursor::new(vec![4; 10]),
+        )
+        .unwrap();
+    let replayed = store
+        .commit(vec![d], "owner", "ingest", Some("n-1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(replayed, StoreError::Replayed { .. }),
+        "{replayed}"
+    );
+    assert!(store.get(&id("z")).await.unwrap().is_none());
+    assert!(store.delete(&id("y"), "owner").await.unwrap());
 
     assert!(store.delete(&id("x.vcf.gz"), "owner").await.unwrap());
     assert!(!store.delete(&id("x.vcf.gz"), "owner").await.unwrap());
@@ -112,10 +187,9 @@ async fn versions_replace_each_other_atomically_and_are_audited() {
     assert_eq!(object_files(dir.path()).len(), 2);
 }
 
-#[tokio::test]
-async fn a_failed_or_abandoned_write_leaves_the_previous_version() {
+async fn a_failed_or_abandoned_write_leaves_the_previous_version(db: &Db) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), None).await.unwrap();
+    let store = Store::open(dir.path(), db.url()).await.unwrap();
     put(&store, "genome.vcf", b"the good version").await;
     let error = store
         .stage(
@@ -143,11 +217,10 @@ async fn a_failed_or_abandoned_write_leaves_the_previous_version() {
     assert_eq!(read_all(&store, "genome.vcf").await, b"the good version");
 }
 
-#[tokio::test]
-async fn a_crash_between_write_and_commit_is_cleaned_up_at_open() {
+async fn a_crash_between_write_and_commit_is_cleaned_up_at_open(db: &Db) {
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = Store::open(dir.path(), None).await.unwrap();
+        let store = Store::open(dir.path(), db.url()).await.unwrap();
         put(&store, "genome.vcf", b"before the crash").await;
         // A new version written and synced, then the process dies before the metadata commit.
         let staged = store
@@ -169,15 +242,14 @@ async fn a_crash_between_write_and_commit_is_cleaned_up_at_open() {
         store.close().await;
     }
     assert_eq!(object_files(dir.path()).len(), 3);
-    let store = Store::open(dir.path(), None).await.unwrap();
+    let store = Store::open(dir.path(), db.url()).await.unwrap();
     assert_eq!(object_files(dir.path()).len(), 1);
     assert_eq!(read_all(&store, "genome.vcf").await, b"before the crash");
 }
 
-#[tokio::test]
-async fn a_tampered_or_truncated_file_on_disk_is_refused() {
+async fn a_tampered_or_truncated_file_on_disk_is_refused(db: &Db) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), None).await.unwrap();
+    let store = Store::open(dir.path(), db.url()).await.unwrap();
     put(&store, "genome.vcf", &vec![5; 300_000]).await;
     let file = dir
         .path()
@@ -200,15 +272,14 @@ async fn a_tampered_or_truncated_file_on_disk_is_refused() {
     ));
 }
 
-#[tokio::test]
-async fn nothing_in_clear_reaches_the_disk() {
+async fn nothing_in_clear_reaches_the_disk(db: &Db) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), None).await.unwrap();
+    let store = Store::open(dir.path(), db.url()).await.unwrap();
     let genome = b"22\t16050075\trs587697622\tA\tG\t.\tPASS\t.\tGT\t0|1\n".repeat(2000);
     put(&store, "genome.vcf", &genome).await;
     store.close().await;
     let needle = b"rs587697622";
-    for entry in walk(dir.path()) {
+    for entry in dnavault_testkit::disk::files_under(dir.path()) {
         let bytes = std::fs::read(&entry).unwrap();
         assert!(
             !bytes.windows(needle.len()).any(|w| w == needle),
@@ -221,17 +292,4 @@ async fn nothing_in_clear_reaches_the_disk() {
             entry.display()
         );
     }
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            found.extend(walk(&path));
-        } else {
-            found.push(path);
-        }
-    }
-    found
 }

@@ -18,6 +18,9 @@ pub enum TestkitError {
     /// Anvil did not start.
     #[error("anvil did not start: {0}")]
     AnvilStart(#[from] alloy::node_bindings::NodeError),
+    /// The throwaway PostgreSQL server could not be set up.
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
     /// A call or transaction to the chain failed.
     #[error(transparent)]
     Contract(#[from] alloy::contract::Error),

@@ -1,5 +1,6 @@
 //! The test harness every integration test stands on: starts Anvil (the npm binary the project pins, via
-//! alloy's node bindings), deploys VaultRegistry, and hands back typed clients and funded signers.
+//! alloy's node bindings), deploys VaultRegistry, and hands back typed clients and funded signers; and starts
+//! throwaway PostgreSQL servers ([`TestPostgres`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), dnavault_testkit::TestkitError> {
@@ -13,8 +14,11 @@
 
 mod anvil;
 mod chain;
+pub mod disk;
 mod error;
+mod postgres;
 
 pub use anvil::{ANVIL_ENV, anvil_binary};
 pub use chain::{Registry, TestChain};
 pub use error::{Result, TestkitError};
+pub use postgres::{PG_BIN_ENV, TestPostgres};

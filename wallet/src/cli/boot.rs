@@ -3,13 +3,15 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use dnavault_attest::{Policy, Product, TrustRoot, Verifier};
 use dnavault_contracts::boot::BootRequest;
 use dnavault_ratls::{Client, Pin};
-use dnavault_wallet::{boot, inputs, registry::Connection};
+use dnavault_wallet::boot;
 use eyre::{WrapErr, bail};
 
-use super::Session;
+use super::{
+    Session,
+    owner::{OwnerArgs, fetch_evidence},
+};
 
 #[derive(Debug, Args)]
 pub(crate) struct BootArgs {
@@ -25,19 +27,8 @@ pub(crate) struct BootArgs {
     /// one, and deliver the response to it.
     #[arg(long, value_name = "URL")]
     vault: Option<String>,
-    /// Accept a vault on a SIMULATED platform whose test-only ASK, ARK and ASVK are in this PEM bundle
-    /// (development only; the simulated platform is a Milan).
-    #[arg(long, value_name = "ARK_PEM")]
-    accept_test_platform: Option<PathBuf>,
-    /// The chain's JSON-RPC URL (else the config's).
-    #[arg(long, env = "DNAVAULT_RPC_URL")]
-    rpc_url: Option<String>,
-    /// The VaultRegistry's address (else the config's).
-    #[arg(long)]
-    registry: Option<String>,
-    /// The Ethereum account index that owns the vault.
-    #[arg(long, default_value_t = 0)]
-    index: u32,
+    #[command(flatten)]
+    owner: OwnerArgs,
 }
 
 pub(crate) async fn run(session: &Session, args: BootArgs) -> eyre::Result<()> {
@@ -47,57 +38,14 @@ pub(crate) async fn run(session: &Session, args: BootArgs) -> eyre::Result<()> {
                 std::fs::read_to_string(path).wrap_err_with(|| path.display().to_string())?;
             serde_json::from_str(&text).wrap_err("the boot request is not valid JSON")?
         }
-        (None, Some(url)) => {
-            let fetched = Client::new(url, Pin::Report)?
-                .get::<BootRequest>("v1/boot")
-                .await?;
-            // The report (checked below) binds the TLS key the vault must serve with: the one that served.
-            if fetched.spki_sha256 != fetched.value.tls_spki_sha256.0 {
-                bail!(
-                    "the vault at {url} served its boot request with a TLS key its evidence does not bind: \
-                     refusing (a relay or an impostor is in the way)"
-                );
-            }
-            fetched.value
-        }
+        (None, Some(url)) => fetch_evidence(url, "v1/boot").await?,
         (None, None) => bail!("give --request FILE or --vault URL"),
-    };
-    let config = session.home.config()?;
-    let registry = match args.registry.as_deref() {
-        Some(text) => inputs::address("--registry", text)?,
-        None => match config.registry {
-            Some(registry) => registry,
-            None => bail!(dnavault_wallet::WalletError::Missing {
-                what: "the registry address",
-                flag: "--registry"
-            }),
-        },
-    };
-    let Some(url) = args.rpc_url.or(config.rpc_url) else {
-        bail!(dnavault_wallet::WalletError::Missing {
-            what: "the RPC URL",
-            flag: "--rpc-url"
-        });
     };
     let unlocked = session.unlock()?;
     let seed = unlocked.seed();
-    let owner = seed.ethereum_signer(args.index)?;
-    let connection = Connection::connect(&url, registry, owner.clone()).await?;
-    let verifier = match &args.accept_test_platform {
-        None => Verifier::production(Policy::default()),
-        Some(path) => {
-            let pem = std::fs::read(path).wrap_err_with(|| path.display().to_string())?;
-            eprintln!(
-                "WARNING: accepting a SIMULATED platform (test-only root bundle {})",
-                path.display()
-            );
-            Verifier::production(Policy {
-                accept_test_roots: true,
-                ..Policy::default()
-            })
-            .with_test_root(TrustRoot::test_only_bundle(Product::Milan, &pem)?)
-        }
-    };
+    let owner = seed.ethereum_signer(args.owner.index)?;
+    let connection = args.owner.connect(session, owner.clone()).await?;
+    let verifier = args.owner.verifier()?;
     let checked = boot::check(&request, &connection, &verifier, &owner).await?;
     session.confirm(
         &boot::explain(&checked, connection.deployment()),

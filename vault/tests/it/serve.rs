@@ -1,128 +1,17 @@
-//! `dnavault-vault serve` as a process on Anvil with the simulated platform: it serves its boot request over
-//! attested TLS, unseals only on its owner's approval, and `seal` wipes it and stops it.
+//! Serving and sealing: the boot exchange over attested TLS, refusals, seal, and a wrong chain.
 
-use std::{
-    io::{BufRead, BufReader},
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-};
-
-use alloy::primitives::{B256, U256};
 use dnavault_attest::{Policy, Product, TrustRoot, Verifier};
 use dnavault_contracts::boot::{BootRequest, BootResponse};
-use dnavault_keys::SeedPhrase;
 use dnavault_ratls::{Client, Pin, RatlsError};
 use dnavault_testkit::TestChain;
 use dnavault_wallet::{boot, registry::Connection};
 use serde_json::Value;
 
-const MEASUREMENT: &str = "abababababababababababababababababababababababababababababababababababababababababababababababab";
-
-/// A vault process, killed if a test fails before sealing it.
-struct VaultProcess {
-    child: Child,
-    data_dir: PathBuf,
-    url: String,
-    roots: PathBuf,
-    tls_spki: [u8; 32],
-}
-
-impl Drop for VaultProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn vault_command(data_dir: &Path, chain: &TestChain, chain_id: u64) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dnavault-vault"));
-    command
-        .args([
-            "serve",
-            "--platform",
-            "simulated",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .args(["--simulated-measurement", MEASUREMENT, "--vault-id", "1"])
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(["--rpc-url", chain.endpoint_url().as_str()])
-        .args(["--chain-id", &chain_id.to_string()])
-        .args(["--registry", &chain.registry_address().to_string()])
-        .env_remove("DNAVAULT_RPC_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    command
-}
-
-fn start_vault(data_dir: &Path, chain: &TestChain) -> VaultProcess {
-    let mut child = vault_command(data_dir, chain, chain.chain_id())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let ready: Value = serde_json::from_str(&line)
-        .unwrap_or_else(|e| panic!("the vault's first line is not JSON ({e}): {line:?}"));
-    assert_eq!(ready["event"], "listening");
-    assert_eq!(ready["status"]["state"], "sealed");
-    assert_eq!(ready["status"]["testOnly"], true);
-    let spki: B256 = ready["status"]["tlsSpkiSha256"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    VaultProcess {
-        child,
-        data_dir: data_dir.to_owned(),
-        url: ready["url"].as_str().unwrap().to_owned(),
-        roots: ready["simulatedRoots"].as_str().unwrap().into(),
-        tls_spki: spki.0,
-    }
-}
-
-fn control(data_dir: &Path, command: &str) -> (bool, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_dnavault-vault"))
-        .args([command, "--data-dir"])
-        .arg(data_dir)
-        .output()
-        .unwrap();
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned()
-            + &String::from_utf8_lossy(&output.stderr),
-    )
-}
-
-/// Every file under `dir`, recursively.
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            found.extend(files(&path));
-        } else {
-            found.push(path);
-        }
-    }
-    found
-}
+use crate::{MEASUREMENT, chain_with_vault, control, found_in, start_vault, vault_command};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_served_vault_boots_on_approval_and_seal_wipes_it() {
-    let chain = TestChain::start().await.unwrap();
-    let seed = SeedPhrase::parse("test test test test test test test test test test test junk")
-        .unwrap()
-        .to_seed("");
-    let owner = seed.ethereum_signer(1).unwrap();
-    chain.register_vault(&owner, "").await.unwrap();
-    let measurement: [u8; 48] = hex::decode(MEASUREMENT).unwrap().try_into().unwrap();
-    chain
-        .approve_measurement(&owner, U256::from(1), &measurement)
-        .await
-        .unwrap();
+    let (chain, seed, owner) = chain_with_vault().await;
     let dir = tempfile::tempdir().unwrap();
     let mut vault = start_vault(&dir.path().join("vault"), &chain);
 
@@ -212,16 +101,10 @@ async fn a_served_vault_boots_on_approval_and_seal_wipes_it() {
     let data_key = seed
         .data_key(chain.chain_id(), chain.registry_address(), 1)
         .unwrap();
-    for file in files(&vault.data_dir) {
-        let bytes = std::fs::read(&file).unwrap();
-        assert!(
-            !bytes
-                .windows(32)
-                .any(|window| window == data_key.expose().as_slice()),
-            "the data key is in {}",
-            file.display()
-        );
-    }
+    assert_eq!(
+        found_in(&vault.data_dir, data_key.expose().as_slice()),
+        None
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

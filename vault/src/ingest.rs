@@ -1,0 +1,251 @@
+//! `PUT /v1/objects/{id}`: the owner's upload, streamed into the encrypted store.
+//!
+//! The request carries the owner's EIP-712 [`UploadApproval`] (header `x-dnavault-upload`) naming this vault,
+//! the object, the content's SHA-256 and size, a nonce and a deadline. The vault checks the approval and the
+//! owner's signature against the registry before reading the body, streams the body into a staged object
+//! while hashing it, and makes it current only if the bytes are the approved ones, consuming the nonce in the
+//! same transaction. Anything else leaves no trace but an audit entry.
+
+use std::io::Read;
+
+use alloy::{primitives::U256, sol_types::SolStruct};
+use axum::{
+    Json,
+    body::Body,
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode},
+};
+use bytes::Bytes;
+use dnavault_contracts::{
+    eip712::registry_domain,
+    upload::{SignedUpload, UPLOAD_HEADER},
+};
+use dnavault_store::{Layout, ObjectId, StoreError, bgzf};
+use http_body_util::BodyExt;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::{ApiError, VaultService};
+
+/// The largest upload a vault accepts: 16 GiB.
+const MAX_UPLOAD: u64 = 16 << 30;
+
+/// What an upload stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stored {
+    /// The object.
+    pub id: String,
+    /// Plaintext bytes.
+    pub size: u64,
+    /// Chunks.
+    pub chunks: u32,
+    /// `bgzf` or `fixed`.
+    pub layout: &'static str,
+}
+
+pub(crate) async fn put_object(
+    State(service): State<VaultService>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<Stored>), ApiError> {
+    let id = ObjectId::new(id).map_err(|e| ApiError::bad_request("object id", e.to_string()))?;
+    let signed = headers
+        .get(UPLOAD_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(SignedUpload::from_header)
+        .ok_or_else(|| ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            error: format!(
+                "uploads need the owner's signed approval in the `{UPLOAD_HEADER}` header"
+            ),
+            check: "approval",
+        })?;
+    let approval = &signed.approval;
+    let identity = service.identity();
+    let refuse = |error: String| ApiError {
+        status: StatusCode::FORBIDDEN,
+        error,
+        check: "approval",
+    };
+    if approval.vaultId != U256::from(identity.vault_id) {
+        return Err(refuse(format!(
+            "the approval is for vault {}, this is vault {}",
+            approval.vaultId, identity.vault_id
+        )));
+    }
+    if approval.objectId != id.as_str() {
+        return Err(refuse(format!(
+            "the approval is for object `{}`, not `{id}`",
+            approval.objectId
+        )));
+    }
+    if approval.deadline < U256::from(crate::boot::unix_now()) {
+        return Err(refuse(format!(
+            "the approval expired at Unix time {}",
+            approval.deadline
+        )));
+    }
+    if approval.size > MAX_UPLOAD {
+        return Err(ApiError::bad_request(
+            "size",
+            format!("uploads are limited to {MAX_UPLOAD} bytes"),
+        ));
+    }
+    let digest =
+        approval.eip712_signing_hash(&registry_domain(identity.chain_id, identity.registry));
+    let owners = service
+        .registry()
+        .isOwnerSignature(approval.vaultId, digest, signed.signature.clone())
+        .call()
+        .await
+        .map_err(|e| ApiError::chain(e.to_string()))?;
+    if !owners {
+        return Err(refuse(format!(
+            "the approval is not signed by vault {}'s owner",
+            identity.vault_id
+        )));
+    }
+    let key = service
+        .with_unsealed(|vault| Zeroizing::new(*vault.data_key()))
+        .await?;
+
+    // The body streams to a blocking thread that encrypts as it hashes.
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, String>>(8);
+    let store = service.store().clone();
+    let layout = layout_for(&id);
+    let expected = (approval.contentSha256.0, approval.size);
+    let object = id.clone();
+    let staging = tokio::task::spawn_blocking(move || {
+        let mut input = BodyReader::new(receiver, expected.1);
+        let staged = match layout {
+            Layout::Bgzf => store.stage_with(&key, &object, "bgzf", layout, |writer| {
+                bgzf::copy_blocks(&mut input, writer)
+            }),
+            Layout::Fixed => store.stage(&key, &object, "raw", layout, &mut input),
+        }?;
+        Ok::<_, StoreError>((staged, input.finish()))
+    });
+    let mut body = body;
+    while let Some(frame) = body.frame().await {
+        let message = match frame {
+            Ok(frame) => match frame.into_data() {
+                Ok(data) => Ok(data),
+                Err(_) => continue,
+            },
+            Err(e) => Err(e.to_string()),
+        };
+        let failed = message.is_err();
+        if sender.send(message).await.is_err() || failed {
+            break;
+        }
+    }
+    drop(sender);
+    let (staged, (sha256, size)) = staging
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(|e| ApiError::bad_request("body", e.to_string()))?;
+    if size != expected.1 || sha256 != expected.0 {
+        // `staged` is dropped: its file is removed.
+        return Err(ApiError::bad_request(
+            "body",
+            format!(
+                "the content ({size} bytes, SHA-256 {}) is not what the owner approved ({} bytes, SHA-256 {})",
+                alloy::hex::encode(sha256),
+                expected.1,
+                alloy::hex::encode(expected.0)
+            ),
+        ));
+    }
+    let nonce = alloy::hex::encode(approval.nonce.0);
+    let records = service
+        .store()
+        .commit(vec![staged], "owner", "ingest", Some(&nonce))
+        .await
+        .map_err(|e| match e {
+            StoreError::Replayed { .. } => ApiError {
+                status: StatusCode::CONFLICT,
+                error: e.to_string(),
+                check: "replayed",
+            },
+            other => ApiError::internal(other.to_string()),
+        })?;
+    let record = &records[0];
+    tracing::info!(object = %record.id, size = record.plaintext_len, chunks = record.chunks, "stored");
+    Ok((
+        StatusCode::CREATED,
+        Json(Stored {
+            id: record.id.to_string(),
+            size: record.plaintext_len,
+            chunks: record.chunks,
+            layout: match record.layout {
+                Layout::Bgzf => "bgzf",
+                Layout::Fixed => "fixed",
+            },
+        }),
+    ))
+}
+
+/// Bgzipped files keep their block boundaries (random access through their index).
+fn layout_for(id: &ObjectId) -> Layout {
+    let name = id.as_str();
+    if name.ends_with(".gz") || name.ends_with(".bgz") || name.ends_with(".bcf") {
+        Layout::Bgzf
+    } else {
+        Layout::Fixed
+    }
+}
+
+/// The request body as `Read`, hashed and counted, refusing more than the approved size.
+struct BodyReader {
+    receiver: tokio::sync::mpsc::Receiver<Result<Bytes, String>>,
+    current: Bytes,
+    hasher: Sha256,
+    size: u64,
+    limit: u64,
+}
+
+impl BodyReader {
+    fn new(receiver: tokio::sync::mpsc::Receiver<Result<Bytes, String>>, limit: u64) -> Self {
+        Self {
+            receiver,
+            current: Bytes::new(),
+            hasher: Sha256::new(),
+            size: 0,
+            limit,
+        }
+    }
+
+    fn finish(self) -> ([u8; 32], u64) {
+        (self.hasher.finalize().into(), self.size)
+    }
+}
+
+impl Read for BodyReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.receiver.blocking_recv() {
+                Some(Ok(bytes)) => self.current = bytes,
+                Some(Err(reason)) => {
+                    return Err(std::io::Error::other(format!(
+                        "the upload broke off: {reason}"
+                    )));
+                }
+                None => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.current.len());
+        out[..n].copy_from_slice(&self.current.split_to(n));
+        self.hasher.update(&out[..n]);
+        self.size += n as u64;
+        if self.size > self.limit {
+            return Err(std::io::Error::other(format!(
+                "the upload is longer than the {} bytes approved",
+                self.limit
+            )));
+        }
+        Ok(n)
+    }
+}

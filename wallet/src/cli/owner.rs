@@ -1,0 +1,91 @@
+//! What the owner's vault commands share: the chain, the verifier, and attested connections to a vault.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use dnavault_attest::{Policy, Product, TrustRoot, Verifier};
+use dnavault_contracts::boot::BootRequest;
+use dnavault_ratls::{Client, Pin};
+use dnavault_wallet::{WalletError, inputs, registry::Connection};
+use eyre::{WrapErr, bail};
+
+use super::Session;
+
+#[derive(Debug, Args)]
+pub(crate) struct OwnerArgs {
+    /// Accept a vault on a SIMULATED platform whose test-only ASK, ARK and ASVK are in this PEM bundle
+    /// (development only; the simulated platform is a Milan).
+    #[arg(long, value_name = "ARK_PEM")]
+    accept_test_platform: Option<PathBuf>,
+    /// The chain's JSON-RPC URL (else the config's).
+    #[arg(long, env = "DNAVAULT_RPC_URL")]
+    rpc_url: Option<String>,
+    /// The VaultRegistry's address (else the config's).
+    #[arg(long)]
+    registry: Option<String>,
+    /// The Ethereum account index that owns the vault.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) index: u32,
+}
+
+impl OwnerArgs {
+    /// A connection to the registry as the owner's account `index`.
+    pub(crate) async fn connect(
+        &self,
+        session: &Session,
+        owner: alloy::signers::local::PrivateKeySigner,
+    ) -> eyre::Result<Connection> {
+        let config = session.home.config()?;
+        let registry = match self.registry.as_deref() {
+            Some(text) => inputs::address("--registry", text)?,
+            None => match config.registry {
+                Some(registry) => registry,
+                None => bail!(WalletError::Missing {
+                    what: "the registry address",
+                    flag: "--registry"
+                }),
+            },
+        };
+        let Some(url) = self.rpc_url.clone().or(config.rpc_url) else {
+            bail!(WalletError::Missing {
+                what: "the RPC URL",
+                flag: "--rpc-url"
+            });
+        };
+        Ok(Connection::connect(&url, registry, owner).await?)
+    }
+
+    /// AMD's roots, plus the simulated platform's when asked for, loudly.
+    pub(crate) fn verifier(&self) -> eyre::Result<Verifier> {
+        Ok(match &self.accept_test_platform {
+            None => Verifier::production(Policy::default()),
+            Some(path) => {
+                let pem = std::fs::read(path).wrap_err_with(|| path.display().to_string())?;
+                eprintln!(
+                    "WARNING: accepting a SIMULATED platform (test-only root bundle {})",
+                    path.display()
+                );
+                Verifier::production(Policy {
+                    accept_test_roots: true,
+                    ..Policy::default()
+                })
+                .with_test_root(TrustRoot::test_only_bundle(Product::Milan, &pem)?)
+            }
+        })
+    }
+}
+
+/// Fetches a vault's evidence from `path` and checks that the TLS key that served it is the one it binds.
+/// The caller then verifies the evidence and pins the key.
+pub(crate) async fn fetch_evidence(url: &str, path: &str) -> eyre::Result<BootRequest> {
+    let fetched = Client::new(url, Pin::Report)?
+        .get::<BootRequest>(path)
+        .await?;
+    if fetched.spki_sha256 != fetched.value.tls_spki_sha256.0 {
+        bail!(
+            "the vault at {url} served its evidence with a TLS key the evidence does not bind: refusing \
+             (a relay or an impostor is in the way)"
+        );
+    }
+    Ok(fetched.value)
+}
