@@ -26,10 +26,13 @@ ensure_rust_toolchain() {
   cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 }
 
-# Debian packages the tests use: the PostgreSQL server (tests start their own throwaway clusters).
+# Debian packages the tests use: the PostgreSQL server (tests start their own throwaway clusters), and
+# bcftools and tabix, the peers the genome analyses are checked against.
 ensure_debian_packages() {
   local missing=()
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+  command -v bcftools >/dev/null || missing+=(bcftools)
+  command -v tabix >/dev/null || missing+=(tabix)
   [ ${#missing[@]} -eq 0 ] && return
   say "installing Debian packages: ${missing[*]}"
   local sudo=()

@@ -1,6 +1,7 @@
 //! `dnavault-vault`: the DNA Vault service, and the tools its owner uses around it.
 
 mod attest;
+mod genome;
 mod measure;
 mod serve;
 
@@ -30,6 +31,9 @@ enum Command {
     /// SEV-SNP attestation.
     #[command(subcommand)]
     Attest(attest::AttestCommand),
+    /// The vault's analyses on your own plaintext genome file (no chain, no vault).
+    #[command(subcommand)]
+    Genome(genome::GenomeCommand),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Attest(command) => attest::run(command),
+        Command::Genome(command) => genome::run(command).map(|()| ExitCode::SUCCESS),
         Command::Measure(args) => measure::run(args).map(|()| ExitCode::SUCCESS),
         Command::Serve(args) => runtime(serve::serve(args)),
         Command::Seal(args) => runtime(serve::seal(args)),

@@ -1,0 +1,14 @@
+//! Genome analyses over a person's variant calls, the same in the vault (on decrypted objects) and on the
+//! owner's own plaintext file (`dnavault-vault genome ...`), so anyone can check them against bcftools and
+//! plink2.
+//!
+//! VCF (plain, bgzipped) and BCF are read with noodles ([`Genome`]); lookups by region or rsID
+//! ([`lookup`]) follow `bcftools view -R` (a record matches a region its REF span overlaps) and
+//! `bcftools query -i 'ID=@file'`.
+
+mod error;
+mod genome;
+pub mod lookup;
+
+pub use error::GenomeError;
+pub use genome::{Genome, Variant};
