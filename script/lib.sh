@@ -27,12 +27,13 @@ ensure_rust_toolchain() {
 }
 
 # Debian packages the tests use: the PostgreSQL server (tests start their own throwaway clusters), and
-# bcftools and tabix, the peers the genome analyses are checked against.
+# bcftools, tabix and plink2, the peers the genome analyses are checked against.
 ensure_debian_packages() {
   local missing=()
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
   command -v bcftools >/dev/null || missing+=(bcftools)
   command -v tabix >/dev/null || missing+=(tabix)
+  command -v plink2 >/dev/null || missing+=(plink2)
   [ ${#missing[@]} -eq 0 ] && return
   say "installing Debian packages: ${missing[*]}"
   local sudo=()

@@ -4,12 +4,30 @@
 use std::{io::Write, path::PathBuf};
 
 use clap::{Args, Subcommand};
-use dnavault_genome::{Genome, lookup::Query};
+use dnavault_genome::{Genome, lookup::Query, score::ScoringFile};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum GenomeCommand {
     /// Genotypes at regions (as `bcftools view -R` takes them) or rsIDs: one line per variant found.
     Lookup(LookupArgs),
+    /// A polygenic score from a PGS Catalog scoring file, with plink2's no-mean-imputation semantics.
+    Prs(PrsArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PrsArgs {
+    /// The genome: VCF, bgzipped VCF or BCF.
+    #[arg(long, value_name = "FILE")]
+    input: PathBuf,
+    /// The PGS Catalog scoring file (format 2.0; harmonized columns used where present; gzip read).
+    #[arg(long, value_name = "FILE")]
+    score: PathBuf,
+    /// The sample (required when the file has several).
+    #[arg(long)]
+    sample: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -39,7 +57,31 @@ pub(crate) struct LookupArgs {
 pub(crate) fn run(command: GenomeCommand) -> eyre::Result<()> {
     match command {
         GenomeCommand::Lookup(args) => lookup(&args),
+        GenomeCommand::Prs(args) => prs(&args),
     }
+}
+
+fn prs(args: &PrsArgs) -> eyre::Result<()> {
+    let score = ScoringFile::read(&args.score)?;
+    let mut genome = Genome::open(&args.input, args.sample.as_deref())?;
+    let result = dnavault_genome::prs::score(&mut genome, &score)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&result)?);
+    } else {
+        println!(
+            "{} {}: score {} from {} of {} variants ({} missing, {} missing genotype, {} allele mismatch, {} ambiguous)",
+            result.sample,
+            result.pgs_id.as_deref().unwrap_or("score"),
+            result.score_sum,
+            result.variants_matched,
+            result.variants_total,
+            result.variants_missing,
+            result.variants_missing_genotype,
+            result.variants_allele_mismatch,
+            result.variants_ambiguous
+        );
+    }
+    Ok(())
 }
 
 fn lookup(args: &LookupArgs) -> eyre::Result<()> {

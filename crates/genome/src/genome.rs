@@ -8,6 +8,7 @@ use std::{
 
 use noodles::vcf::{
     self,
+    variant::Record as _,
     variant::record::{
         AlternateBases, Ids, ReferenceBases,
         samples::{series::Value, series::value::genotype::Phasing},
@@ -56,6 +57,8 @@ pub struct Genome {
     sample: usize,
     header_lines: u64,
     records: u64,
+    /// Reused for every record read.
+    record: noodles_util::variant::Record,
 }
 
 impl Genome {
@@ -112,6 +115,7 @@ impl Genome {
             sample,
             header_lines,
             records: 0,
+            record: noodles_util::variant::Record::default(),
         })
     }
 
@@ -126,27 +130,48 @@ impl Genome {
 
     /// The next variant call, in file order; `None` at the end.
     pub fn next_variant(&mut self) -> Option<Result<Variant, GenomeError>> {
-        let Self {
-            path,
-            reader,
-            header,
-            sample,
-            header_lines,
-            records,
-        } = self;
-        let result = reader.records(header).next()?;
-        *records += 1;
-        let refuse = |reason: String| GenomeError::Record {
-            path: path.clone(),
-            record: *records,
-            line: *header_lines + *records,
+        self.next_where(|_, _| true).transpose()
+    }
+
+    /// The next variant call whose chromosome and position `want` accepts. Records it refuses are not
+    /// decoded past CHROM and POS, so a scan for a few positions is fast.
+    pub fn next_where(
+        &mut self,
+        mut want: impl FnMut(&str, u64) -> bool,
+    ) -> Result<Option<Variant>, GenomeError> {
+        loop {
+            let read = self.reader.read_record(&mut self.record);
+            self.records += 1;
+            match read {
+                Ok(0) => return Ok(None),
+                Ok(_) => {}
+                Err(e) => return Err(self.refuse(chain(&e))),
+            }
+            let record = &self.record;
+            let chrom = record
+                .reference_sequence_name(&self.header)
+                .map_err(|e| format!("CHROM: {e}"));
+            let pos = position(record);
+            let (chrom, pos) = match (chrom, pos) {
+                (Ok(chrom), Ok(pos)) => (chrom, pos),
+                (Err(reason), _) | (_, Err(reason)) => return Err(self.refuse(reason)),
+            };
+            if !want(chrom, pos) {
+                continue;
+            }
+            return variant(record, &self.header, self.sample)
+                .map(Some)
+                .map_err(|reason| self.refuse(reason));
+        }
+    }
+
+    fn refuse(&self, reason: String) -> GenomeError {
+        GenomeError::Record {
+            path: self.path.clone(),
+            record: self.records,
+            line: self.header_lines + self.records,
             reason,
-        };
-        Some(
-            result
-                .map_err(|e| refuse(chain(&e)))
-                .and_then(|record| variant(record.as_ref(), header, *sample).map_err(refuse)),
-        )
+        }
     }
 }
 
@@ -167,11 +192,7 @@ fn variant(
         .reference_sequence_name(header)
         .map_err(|e| format!("CHROM: {e}"))?
         .to_owned();
-    let pos = match record.variant_start() {
-        Some(Ok(position)) => usize::from(position) as u64,
-        Some(Err(e)) => return Err(format!("POS: {e}")),
-        None => return Err("POS is missing".into()),
-    };
+    let pos = position(record)?;
     let ids = record.ids();
     let id = if ids.is_empty() {
         ".".to_owned()
@@ -203,6 +224,14 @@ fn variant(
         alt,
         gt,
     })
+}
+
+fn position(record: &dyn vcf::variant::Record) -> Result<u64, String> {
+    match record.variant_start() {
+        Some(Ok(position)) => Ok(usize::from(position) as u64),
+        Some(Err(e)) => Err(format!("POS: {e}")),
+        None => Err("POS is missing".into()),
+    }
 }
 
 /// The sample's GT as VCF text; `.` when the record has no GT or the sample's is missing.

@@ -4,11 +4,14 @@
 //!
 //! VCF (plain, bgzipped) and BCF are read with noodles ([`Genome`]); lookups by region or rsID
 //! ([`lookup`]) follow `bcftools view -R` (a record matches a region its REF span overlaps) and
-//! `bcftools query -i 'ID=@file'`.
+//! `bcftools query -i 'ID=@file'`; polygenic scores ([`prs`]) read PGS Catalog scoring files ([`score`]) and
+//! follow plink2's `--score ... no-mean-imputation`.
 
 mod error;
 mod genome;
 pub mod lookup;
+pub mod prs;
+pub mod score;
 
 pub use error::GenomeError;
 pub use genome::{Genome, Variant};

@@ -1,0 +1,165 @@
+//! Polygenic scores: the sum of weight x effect-allele dosage over the sample's genotyped variants, with
+//! plink2's `no-mean-imputation` semantics: a missing genotype adds nothing and is counted apart.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::{Genome, GenomeError, Variant, score::ScoringFile};
+
+/// A score and how each weight fared.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PrsResult {
+    /// The sample scored.
+    pub sample: String,
+    /// The score's PGS Catalog id.
+    pub pgs_id: Option<String>,
+    /// The build the score's positions are on.
+    pub genome_build: Option<String>,
+    /// Sum of weight x dosage over the matched variants.
+    pub score_sum: f64,
+    /// Weights in the scoring file.
+    pub variants_total: u64,
+    /// Weights matched to a genotyped variant: in the score.
+    pub variants_matched: u64,
+    /// Weights with no variant at their position (or rsID) in the genome; a variant at the position under
+    /// another rsID is another variant.
+    pub variants_missing: u64,
+    /// Weights whose variant has a missing genotype: skipped, not imputed.
+    pub variants_missing_genotype: u64,
+    /// Weights whose variant was found with other alleles (the effect or other allele is not REF/ALT).
+    pub variants_allele_mismatch: u64,
+    /// Weights that more than one variant matched: left out rather than guessed.
+    pub variants_ambiguous: u64,
+    /// Total effect-allele dosage over the matched variants.
+    pub effect_dosage_sum: u64,
+}
+
+/// What became of one weight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    Unseen,
+    Mismatch,
+    MissingGenotype,
+    Matched(u32),
+    Ambiguous,
+}
+
+/// Scores `genome`'s sample with `score`.
+pub fn score(genome: &mut Genome, score: &ScoringFile) -> Result<PrsResult, GenomeError> {
+    let mut by_position: HashMap<String, HashMap<u64, Vec<usize>>> = HashMap::new();
+    let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, weight) in score.variants.iter().enumerate() {
+        match (&weight.chrom, weight.pos, &weight.rsid) {
+            (Some(chrom), Some(pos), _) => by_position
+                .entry(chrom.clone())
+                .or_default()
+                .entry(pos)
+                .or_default()
+                .push(i),
+            (_, _, Some(id)) => by_id.entry(id.as_str()).or_default().push(i),
+            // The reader refuses rows with neither.
+            _ => {}
+        }
+    }
+    let mut fates = vec![Fate::Unseen; score.variants.len()];
+    // Only records at a scored position are decoded, unless some weights are located by rsID alone.
+    let every_record = !by_id.is_empty();
+    loop {
+        let found = genome.next_where(|chrom, pos| {
+            every_record
+                || by_position
+                    .get(normalized(chrom))
+                    .is_some_and(|positions| positions.contains_key(&pos))
+        })?;
+        let Some(variant) = found else { break };
+        let at_position = by_position
+            .get(normalized(&variant.chrom))
+            .and_then(|positions| positions.get(&variant.pos))
+            .into_iter()
+            .flatten();
+        let by_rsid = variant
+            .id
+            .split(';')
+            .filter_map(|id| by_id.get(id))
+            .flatten();
+        for &i in at_position.chain(by_rsid) {
+            fates[i] = next_fate(fates[i], &variant, &score.variants[i]);
+        }
+    }
+    let mut result = PrsResult {
+        sample: genome.sample_name().to_owned(),
+        pgs_id: score.pgs_id.clone(),
+        genome_build: score.genome_build.clone(),
+        score_sum: 0.0,
+        variants_total: score.variants.len() as u64,
+        variants_matched: 0,
+        variants_missing: 0,
+        variants_missing_genotype: 0,
+        variants_allele_mismatch: 0,
+        variants_ambiguous: 0,
+        effect_dosage_sum: 0,
+    };
+    // Summed in file order, so the result does not depend on hashing.
+    for (fate, weight) in fates.iter().zip(&score.variants) {
+        match fate {
+            Fate::Unseen => result.variants_missing += 1,
+            Fate::Mismatch => result.variants_allele_mismatch += 1,
+            Fate::MissingGenotype => result.variants_missing_genotype += 1,
+            Fate::Ambiguous => result.variants_ambiguous += 1,
+            Fate::Matched(dosage) => {
+                result.variants_matched += 1;
+                result.effect_dosage_sum += u64::from(*dosage);
+                result.score_sum += weight.weight * f64::from(*dosage);
+            }
+        }
+    }
+    Ok(result)
+}
+
+fn next_fate(fate: Fate, variant: &Variant, weight: &crate::score::ScoreVariant) -> Fate {
+    // Both name the variant, differently: another variant at the same position, not this weight's.
+    if let Some(rsid) = &weight.rsid
+        && variant.id != "."
+        && !variant.has_id(rsid)
+    {
+        return fate;
+    }
+    let alleles: Vec<&str> = std::iter::once(variant.reference.as_str())
+        .chain(variant.alt.split(',').filter(|alt| *alt != "."))
+        .collect();
+    let has = |allele: &str| alleles.iter().any(|a| a.eq_ignore_ascii_case(allele));
+    let matches = has(&weight.effect_allele) && weight.other_allele.as_deref().is_none_or(has);
+    if !matches {
+        return if fate == Fate::Unseen {
+            Fate::Mismatch
+        } else {
+            fate
+        };
+    }
+    let here = match dosage(&variant.gt, &alleles, &weight.effect_allele) {
+        Some(dosage) => Fate::Matched(dosage),
+        None => Fate::MissingGenotype,
+    };
+    match fate {
+        Fate::Unseen | Fate::Mismatch => here,
+        Fate::Matched(_) | Fate::MissingGenotype | Fate::Ambiguous => Fate::Ambiguous,
+    }
+}
+
+/// How many of the genotype's alleles are `effect`; `None` if any allele is missing.
+fn dosage(gt: &str, alleles: &[&str], effect: &str) -> Option<u32> {
+    let mut count = 0;
+    for allele in gt.split(['/', '|']) {
+        let index: usize = allele.parse().ok()?;
+        if alleles.get(index)?.eq_ignore_ascii_case(effect) {
+            count += 1;
+        }
+    }
+    Some(count)
+}
+
+/// Chromosome names compare without a `chr` prefix.
+fn normalized(chrom: &str) -> &str {
+    chrom.strip_prefix("chr").unwrap_or(chrom)
+}

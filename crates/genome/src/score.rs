@@ -1,0 +1,231 @@
+//! PGS Catalog scoring files (format 2.0, author-reported and harmonized columns).
+
+use std::{
+    collections::HashMap,
+    io::{BufRead, BufReader, Read},
+    path::{Path, PathBuf},
+};
+
+use crate::GenomeError;
+
+/// One weight of a score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreVariant {
+    /// The file line it came from.
+    pub line: u64,
+    /// rsID, if given.
+    pub rsid: Option<String>,
+    /// Chromosome, without a `chr` prefix.
+    pub chrom: Option<String>,
+    /// Position (harmonized when the file is).
+    pub pos: Option<u64>,
+    /// The allele whose dosage the weight multiplies.
+    pub effect_allele: String,
+    /// The other allele, if given.
+    pub other_allele: Option<String>,
+    /// The weight.
+    pub weight: f64,
+}
+
+/// A parsed scoring file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoringFile {
+    /// `#pgs_id`.
+    pub pgs_id: Option<String>,
+    /// The build the positions are on (`#HmPOS_build`, else `#genome_build`).
+    pub genome_build: Option<String>,
+    /// The weights, in file order.
+    pub variants: Vec<ScoreVariant>,
+}
+
+impl ScoringFile {
+    /// Reads a scoring file, gzipped or not. Positions come from `hm_chr`/`hm_pos` where a row has them,
+    /// else from `chr_name`/`chr_position`; a row with neither needs an rsID.
+    pub fn read(path: &Path) -> Result<Self, GenomeError> {
+        let io = |source| GenomeError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let mut head = [0u8; 2];
+        let gzip = std::fs::File::open(path)
+            .and_then(|mut f| f.read(&mut head))
+            .map(|n| n == 2 && head == [0x1f, 0x8b])
+            .unwrap_or(false);
+        let input: Box<dyn Read> = if gzip {
+            Box::new(flate2::read::MultiGzDecoder::new(file))
+        } else {
+            Box::new(file)
+        };
+        Self::parse(path, BufReader::with_capacity(1 << 20, input))
+    }
+
+    fn parse(path: &Path, input: impl BufRead) -> Result<Self, GenomeError> {
+        let bad = |line: u64, reason: String| GenomeError::Query {
+            path: PathBuf::from(path),
+            line,
+            reason,
+        };
+        let mut meta: HashMap<String, String> = HashMap::new();
+        let mut columns: Option<Columns> = None;
+        let mut variants = Vec::new();
+        for (index, line) in input.lines().enumerate() {
+            let number = index as u64 + 1;
+            let line = line.map_err(|source| GenomeError::Io {
+                path: path.to_owned(),
+                source,
+            })?;
+            let line = line.trim_end_matches(['\r', '\n']);
+            if let Some(comment) = line.strip_prefix('#') {
+                if let Some((key, value)) = comment.trim_end_matches('\t').split_once('=') {
+                    meta.insert(
+                        key.trim_start_matches('#').to_owned(),
+                        value.trim().to_owned(),
+                    );
+                }
+                continue;
+            }
+            if line.trim().is_empty() {
+                continue;
+            }
+            let fields: Vec<&str> = line.split('\t').collect();
+            let Some(columns) = &columns else {
+                columns = Some(Columns::find(&fields).map_err(|reason| bad(number, reason))?);
+                continue;
+            };
+            variants.push(
+                columns
+                    .variant(number, &fields)
+                    .map_err(|reason| bad(number, reason))?,
+            );
+        }
+        if let Some(version) = meta.get("format_version")
+            && version != "2.0"
+        {
+            return Err(bad(
+                1,
+                format!("format_version {version}: this reader knows 2.0"),
+            ));
+        }
+        if columns.is_none() {
+            return Err(bad(1, "no column header line".into()));
+        }
+        Ok(Self {
+            pgs_id: meta.get("pgs_id").cloned(),
+            genome_build: meta
+                .get("HmPOS_build")
+                .or_else(|| meta.get("genome_build"))
+                .cloned(),
+            variants,
+        })
+    }
+}
+
+/// Where each field is.
+struct Columns {
+    rsid: Option<usize>,
+    chrom: Option<usize>,
+    pos: Option<usize>,
+    hm_rsid: Option<usize>,
+    hm_chrom: Option<usize>,
+    hm_pos: Option<usize>,
+    effect: usize,
+    other: Option<usize>,
+    weight: usize,
+    width: usize,
+}
+
+impl Columns {
+    fn find(names: &[&str]) -> Result<Self, String> {
+        let at = |name: &str| names.iter().position(|n| n.trim() == name);
+        let need = |name: &str| at(name).ok_or_else(|| format!("no `{name}` column"));
+        let columns = Self {
+            rsid: at("rsID"),
+            chrom: at("chr_name"),
+            pos: at("chr_position"),
+            hm_rsid: at("hm_rsID"),
+            hm_chrom: at("hm_chr"),
+            hm_pos: at("hm_pos"),
+            effect: need("effect_allele")?,
+            other: at("other_allele").or_else(|| at("hm_inferOtherAllele")),
+            weight: need("effect_weight")?,
+            width: names.len(),
+        };
+        let located = (columns.chrom.is_some() && columns.pos.is_some())
+            || (columns.hm_chrom.is_some() && columns.hm_pos.is_some())
+            || columns.rsid.is_some()
+            || columns.hm_rsid.is_some();
+        if !located {
+            return Err(
+                "the variants cannot be located: need chr_name and chr_position, hm_chr and hm_pos, or rsID"
+                    .into(),
+            );
+        }
+        Ok(columns)
+    }
+
+    fn variant(&self, line: u64, fields: &[&str]) -> Result<ScoreVariant, String> {
+        if fields.len() > self.width {
+            return Err(format!(
+                "{} fields, the header has {}",
+                fields.len(),
+                self.width
+            ));
+        }
+        let get = |column: Option<usize>| {
+            column
+                .and_then(|i| fields.get(i))
+                .map(|v| v.trim())
+                .filter(|v| !v.is_empty() && *v != "." && *v != "NA")
+        };
+        let position = |column: Option<usize>, what: &str| {
+            get(column)
+                .map(|text| {
+                    text.parse::<u64>()
+                        .ok()
+                        .filter(|&p| p > 0)
+                        .ok_or_else(|| format!("{what} `{text}` is not a position"))
+                })
+                .transpose()
+        };
+        let chrom = |column| get(column).map(|c: &str| c.trim_start_matches("chr").to_owned());
+        // Harmonized coordinates where the row has them.
+        let (chrom, pos) = match (chrom(self.hm_chrom), position(self.hm_pos, "hm_pos")?) {
+            (Some(chrom), Some(pos)) => (Some(chrom), Some(pos)),
+            _ => (chrom(self.chrom), position(self.pos, "chr_position")?),
+        };
+        let rsid = get(self.hm_rsid)
+            .or_else(|| get(self.rsid))
+            .map(str::to_owned);
+        if (chrom.is_none() || pos.is_none()) && rsid.is_none() {
+            return Err("no position (hm_chr/hm_pos, chr_name/chr_position) and no rsID".into());
+        }
+        let allele = |text: &str, what: &str| {
+            let upper = text.to_ascii_uppercase();
+            if !upper.is_empty() && upper.bytes().all(|b| b"ACGTN".contains(&b)) {
+                Ok(upper)
+            } else {
+                Err(format!("{what} `{text}` is not an allele (A, C, G, T, N)"))
+            }
+        };
+        let effect = get(Some(self.effect)).ok_or("no effect_allele")?;
+        let other = get(self.other)
+            .map(|text| allele(text, "other_allele"))
+            .transpose()?;
+        let weight_text = get(Some(self.weight)).ok_or("no effect_weight")?;
+        let weight = weight_text
+            .parse::<f64>()
+            .ok()
+            .filter(|w| w.is_finite())
+            .ok_or_else(|| format!("effect_weight `{weight_text}` is not a number"))?;
+        Ok(ScoreVariant {
+            line,
+            rsid,
+            chrom,
+            pos,
+            effect_allele: allele(effect, "effect_allele")?,
+            other_allele: other,
+            weight,
+        })
+    }
+}
