@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use serde::Serialize;
 
 use crate::{Genome, GenomeError, Variant, score::ScoringFile};
@@ -35,6 +37,26 @@ pub struct PrsResult {
     pub effect_dosage_sum: u64,
 }
 
+/// The weights at one position: almost always one, so the first is kept inline.
+#[derive(Debug, Default)]
+struct Weights {
+    first: Option<usize>,
+    more: Vec<usize>,
+}
+
+impl Weights {
+    fn push(&mut self, i: usize) {
+        match self.first {
+            None => self.first = Some(i),
+            Some(_) => self.more.push(i),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.first.into_iter().chain(self.more.iter().copied())
+    }
+}
+
 /// What became of one weight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fate {
@@ -47,16 +69,19 @@ enum Fate {
 
 /// Scores `genome`'s sample with `score`.
 pub fn score(genome: &mut Genome, score: &ScoringFile) -> Result<PrsResult, GenomeError> {
-    let mut by_position: HashMap<String, HashMap<u64, Vec<usize>>> = HashMap::new();
-    let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
+    // Weights by chromosome and position, and by rsID for those without a position; without a
+    // per-weight allocation, since scores have millions of weights.
+    let mut by_position: HashMap<&str, FxHashMap<u64, Weights>> = HashMap::new();
+    let mut by_id: FxHashMap<&str, Weights> = FxHashMap::default();
     for (i, weight) in score.variants.iter().enumerate() {
         match (&weight.chrom, weight.pos, &weight.rsid) {
-            (Some(chrom), Some(pos), _) => by_position
-                .entry(chrom.clone())
-                .or_default()
-                .entry(pos)
-                .or_default()
-                .push(i),
+            (Some(chrom), Some(pos), _) => {
+                let positions = match by_position.get_mut(chrom.as_str()) {
+                    Some(positions) => positions,
+                    None => by_position.entry(chrom.as_str()).or_default(),
+                };
+                positions.entry(pos).or_default().push(i);
+            }
             (_, _, Some(id)) => by_id.entry(id.as_str()).or_default().push(i),
             // The reader refuses rows with neither.
             _ => {}
@@ -65,25 +90,27 @@ pub fn score(genome: &mut Genome, score: &ScoringFile) -> Result<PrsResult, Geno
     let mut fates = vec![Fate::Unseen; score.variants.len()];
     // Only records at a scored position are decoded, unless some weights are located by rsID alone.
     let every_record = !by_id.is_empty();
-    loop {
-        let found = genome.next_where(|chrom, pos| {
+    let mut variant = Variant::default();
+    while genome.next_into(
+        |chrom, pos| {
             every_record
                 || by_position
                     .get(normalized(chrom))
                     .is_some_and(|positions| positions.contains_key(&pos))
-        })?;
-        let Some(variant) = found else { break };
+        },
+        &mut variant,
+    )? {
         let at_position = by_position
             .get(normalized(&variant.chrom))
             .and_then(|positions| positions.get(&variant.pos))
             .into_iter()
-            .flatten();
+            .flat_map(Weights::iter);
         let by_rsid = variant
             .id
             .split(';')
             .filter_map(|id| by_id.get(id))
-            .flatten();
-        for &i in at_position.chain(by_rsid) {
+            .flat_map(Weights::iter);
+        for i in at_position.chain(by_rsid) {
             fates[i] = next_fate(fates[i], &variant, &score.variants[i]);
         }
     }
@@ -125,10 +152,11 @@ fn next_fate(fate: Fate, variant: &Variant, weight: &crate::score::ScoreVariant)
     {
         return fate;
     }
-    let alleles: Vec<&str> = std::iter::once(variant.reference.as_str())
-        .chain(variant.alt.split(',').filter(|alt| *alt != "."))
-        .collect();
-    let has = |allele: &str| alleles.iter().any(|a| a.eq_ignore_ascii_case(allele));
+    let alleles = || {
+        std::iter::once(variant.reference.as_str())
+            .chain(variant.alt.split(',').filter(|alt| *alt != "."))
+    };
+    let has = |allele: &str| alleles().any(|a| a.eq_ignore_ascii_case(allele));
     let matches = has(&weight.effect_allele) && weight.other_allele.as_deref().is_none_or(has);
     if !matches {
         return if fate == Fate::Unseen {
@@ -137,7 +165,7 @@ fn next_fate(fate: Fate, variant: &Variant, weight: &crate::score::ScoreVariant)
             fate
         };
     }
-    let here = match dosage(&variant.gt, &alleles, &weight.effect_allele) {
+    let here = match dosage(&variant.gt, alleles, &weight.effect_allele) {
         Some(dosage) => Fate::Matched(dosage),
         None => Fate::MissingGenotype,
     };
@@ -148,11 +176,15 @@ fn next_fate(fate: Fate, variant: &Variant, weight: &crate::score::ScoreVariant)
 }
 
 /// How many of the genotype's alleles are `effect`; `None` if any allele is missing.
-fn dosage(gt: &str, alleles: &[&str], effect: &str) -> Option<u32> {
+fn dosage<'v, A: Iterator<Item = &'v str>>(
+    gt: &str,
+    alleles: impl Fn() -> A,
+    effect: &str,
+) -> Option<u32> {
     let mut count = 0;
     for allele in gt.split(['/', '|']) {
         let index: usize = allele.parse().ok()?;
-        if alleles.get(index)?.eq_ignore_ascii_case(effect) {
+        if alleles().nth(index)?.eq_ignore_ascii_case(effect) {
             count += 1;
         }
     }

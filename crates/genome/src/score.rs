@@ -2,11 +2,14 @@
 
 use std::{
     collections::HashMap,
-    io::{BufRead, BufReader, Read},
+    io::Read,
     path::{Path, PathBuf},
 };
 
 use crate::GenomeError;
+
+/// The most columns a scoring file row may have.
+const MAX_COLUMNS: usize = 64;
 
 /// One weight of a score.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,41 +43,48 @@ pub struct ScoringFile {
 
 impl ScoringFile {
     /// Reads a scoring file, gzipped or not. Positions come from `hm_chr`/`hm_pos` where a row has them,
-    /// else from `chr_name`/`chr_position`; a row with neither needs an rsID.
+    /// else from `chr_name`/`chr_position`; a row with neither needs an rsID. The rows are parsed on every
+    /// core.
     pub fn read(path: &Path) -> Result<Self, GenomeError> {
         let io = |source| GenomeError::Io {
             path: path.to_owned(),
             source,
         };
-        let file = std::fs::File::open(path).map_err(io)?;
-        let mut head = [0u8; 2];
-        let gzip = std::fs::File::open(path)
-            .and_then(|mut f| f.read(&mut head))
-            .map(|n| n == 2 && head == [0x1f, 0x8b])
-            .unwrap_or(false);
-        let input: Box<dyn Read> = if gzip {
-            Box::new(flate2::read::MultiGzDecoder::new(file))
-        } else {
-            Box::new(file)
-        };
-        Self::parse(path, BufReader::with_capacity(1 << 20, input))
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(io)?;
+        if bytes.starts_with(&[0x1f, 0x8b]) {
+            let mut plain = Vec::new();
+            flate2::read::MultiGzDecoder::new(bytes.as_slice())
+                .read_to_end(&mut plain)
+                .map_err(io)?;
+            bytes = plain;
+        }
+        let text = String::from_utf8(bytes).map_err(|e| GenomeError::Query {
+            path: path.to_owned(),
+            line: 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64,
+            reason: "not UTF-8 text".into(),
+        })?;
+        Self::parse(path, &text)
     }
 
-    fn parse(path: &Path, input: impl BufRead) -> Result<Self, GenomeError> {
+    fn parse(path: &Path, text: &str) -> Result<Self, GenomeError> {
         let bad = |line: u64, reason: String| GenomeError::Query {
             path: PathBuf::from(path),
             line,
             reason,
         };
+        // The metadata and the column header, line by line.
         let mut meta: HashMap<String, String> = HashMap::new();
-        let mut columns: Option<Columns> = None;
-        let mut variants = Vec::new();
-        for (index, line) in input.lines().enumerate() {
-            let number = index as u64 + 1;
-            let line = line.map_err(|source| GenomeError::Io {
-                path: path.to_owned(),
-                source,
-            })?;
+        let mut columns = None;
+        let mut number = 0u64;
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            number += 1;
+            offset += line.len();
             let line = line.trim_end_matches(['\r', '\n']);
             if let Some(comment) = line.strip_prefix('#') {
                 if let Some((key, value)) = comment.trim_end_matches('\t').split_once('=') {
@@ -88,17 +98,14 @@ impl ScoringFile {
             if line.trim().is_empty() {
                 continue;
             }
-            let fields: Vec<&str> = line.split('\t').collect();
-            let Some(columns) = &columns else {
-                columns = Some(Columns::find(&fields).map_err(|reason| bad(number, reason))?);
-                continue;
-            };
-            variants.push(
-                columns
-                    .variant(number, &fields)
-                    .map_err(|reason| bad(number, reason))?,
-            );
+            let fields = split(line).map_err(|reason| bad(number, reason))?;
+            columns =
+                Some(Columns::find(&fields.0[..fields.1]).map_err(|reason| bad(number, reason))?);
+            break;
         }
+        let Some(columns) = columns else {
+            return Err(bad(number.max(1), "no column header line".into()));
+        };
         if let Some(version) = meta.get("format_version")
             && version != "2.0"
         {
@@ -107,8 +114,47 @@ impl ScoringFile {
                 format!("format_version {version}: this reader knows 2.0"),
             ));
         }
-        if columns.is_none() {
-            return Err(bad(1, "no column header line".into()));
+        // The rows, in as many parts as there are cores, each knowing its first line number.
+        let body = &text[offset..];
+        let parts = std::thread::available_parallelism().map_or(1, usize::from);
+        let mut pieces = Vec::new();
+        let mut start = 0;
+        let mut first_line = number + 1;
+        for part in 1..=parts {
+            let target = body.len() * part / parts;
+            let end = if part == parts {
+                body.len()
+            } else {
+                body[target..]
+                    .find('\n')
+                    .map_or(body.len(), |n| target + n + 1)
+                    .max(start)
+            };
+            let piece = &body[start..end];
+            pieces.push((first_line, piece));
+            first_line += piece.bytes().filter(|&b| b == b'\n').count() as u64;
+            start = end;
+        }
+        let parsed: Vec<Result<Vec<ScoreVariant>, GenomeError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = pieces
+                .iter()
+                .map(|&(first, piece)| {
+                    let (columns, bad) = (&columns, &bad);
+                    scope.spawn(move || rows(columns, first, piece, bad))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|_| Err(bad(0, "parser thread failed".into())))
+                })
+                .collect()
+        });
+        let mut variants = Vec::new();
+        for part in parsed {
+            variants.extend(part?);
         }
         Ok(Self {
             pgs_id: meta.get("pgs_id").cloned(),
@@ -119,6 +165,44 @@ impl ScoringFile {
             variants,
         })
     }
+}
+
+/// The rows of one part of the body, whose first line is `first`.
+fn rows(
+    columns: &Columns,
+    first: u64,
+    piece: &str,
+    bad: &(dyn Fn(u64, String) -> GenomeError + Sync),
+) -> Result<Vec<ScoreVariant>, GenomeError> {
+    let mut variants = Vec::with_capacity(piece.len() / 40);
+    for (index, line) in piece.lines().enumerate() {
+        let number = first + index as u64;
+        let line = line.trim_end_matches('\r');
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let (fields, count) = split(line).map_err(|reason| bad(number, reason))?;
+        variants.push(
+            columns
+                .variant(number, &fields[..count])
+                .map_err(|reason| bad(number, reason))?,
+        );
+    }
+    Ok(variants)
+}
+
+/// Splits a row on tabs without allocating: scoring files have a handful of columns.
+fn split(line: &str) -> Result<([&str; MAX_COLUMNS], usize), String> {
+    let mut fields = [""; MAX_COLUMNS];
+    let mut count = 0;
+    for field in line.split('\t') {
+        if count == MAX_COLUMNS {
+            return Err(format!("more than {MAX_COLUMNS} columns"));
+        }
+        fields[count] = field;
+        count += 1;
+    }
+    Ok((fields, count))
 }
 
 /// Where each field is.
@@ -201,9 +285,8 @@ impl Columns {
             return Err("no position (hm_chr/hm_pos, chr_name/chr_position) and no rsID".into());
         }
         let allele = |text: &str, what: &str| {
-            let upper = text.to_ascii_uppercase();
-            if !upper.is_empty() && upper.bytes().all(|b| b"ACGTN".contains(&b)) {
-                Ok(upper)
+            if !text.is_empty() && text.bytes().all(|b| b"ACGTNacgtn".contains(&b)) {
+                Ok(text.to_ascii_uppercase())
             } else {
                 Err(format!("{what} `{text}` is not an allele (A, C, G, T, N)"))
             }

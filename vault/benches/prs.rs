@@ -1,0 +1,133 @@
+//! A polygenic score from the encrypted store against plink2's one-shot `--vcf --score`, in one run.
+//!
+//! Input: `DNAVAULT_BENCH_DIR`, the benchmark workload's `data/` directory (`python3 ../shared/bench/gen.py`):
+//! `sample.vcf` (bgzipped here to `sample.vcf.gz` if missing), `score.txt` (PGS format, 1M weights) and
+//! `score_plink.tsv` (the same weights by ID, for plink2). Ours is timed from the encrypted object to the
+//! score: decryption, BGZF decompression, parsing the scoring file and the VCF, scoring. plink2 is timed as
+//! `plink2 --vcf sample.vcf.gz --score score_plink.tsv 1 2 3 header cols=+scoresums no-mean-imputation`.
+//! Median of 3 each. Target: ours at most 0.7x plink2's wall time, with the same score.
+//! Run: `DNAVAULT_BENCH_DIR=data cargo bench -p dnavault-vault --bench prs`.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use dnavault_genome::{Genome, prs, score::ScoringFile};
+use dnavault_store::{Layout, ObjectId, Store, bgzf};
+
+const KEY: [u8; 32] = [0x42; 32];
+const RUNS: usize = 3;
+const TARGET: f64 = 0.7;
+
+#[tokio::main]
+async fn main() {
+    let data: PathBuf = std::env::var("DNAVAULT_BENCH_DIR")
+        .expect("set DNAVAULT_BENCH_DIR to the benchmark workload's data/ directory")
+        .into();
+    let vcf_gz = data.join("sample.vcf.gz");
+    if !vcf_gz.exists() {
+        run(
+            "bgzip",
+            &["-k", "-@", "2", data.join("sample.vcf").to_str().unwrap()],
+        );
+    }
+    let work = tempfile::tempdir().expect("temporary directory");
+    let store = Store::open(work.path(), None).await.expect("store");
+    let id = ObjectId::new("sample.vcf.gz").expect("id");
+    let staged = store
+        .stage_with(&KEY, &id, "vcf.gz", Layout::Bgzf, |writer| {
+            bgzf::copy_blocks(std::fs::File::open(&vcf_gz).expect("sample.vcf.gz"), writer)
+        })
+        .expect("encrypt");
+    store
+        .commit(vec![staged], "bench", "ingest", None)
+        .await
+        .expect("commit");
+
+    let mut ours = Vec::new();
+    let mut result = None;
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        let object = store.open_object(&KEY, &id).await.expect("open");
+        let mut genome = Genome::from_reader(Path::new("sample.vcf.gz"), Box::new(object), None)
+            .expect("genome");
+        let score = ScoringFile::read(&data.join("score.txt")).expect("score.txt");
+        result = Some(prs::score(&mut genome, &score).expect("score"));
+        ours.push(started.elapsed());
+    }
+    let result = result.expect("ran");
+
+    let out = work.path().join("plink");
+    let mut plink = Vec::new();
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        run(
+            "plink2",
+            &[
+                "--vcf",
+                vcf_gz.to_str().unwrap(),
+                "--score",
+                data.join("score_plink.tsv").to_str().unwrap(),
+                "1",
+                "2",
+                "3",
+                "header",
+                "cols=+scoresums",
+                "no-mean-imputation",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        );
+        plink.push(started.elapsed());
+    }
+    let table = std::fs::read_to_string(work.path().join("plink.sscore")).expect("plink2 output");
+    let row: Vec<&str> = table
+        .lines()
+        .nth(1)
+        .expect("a sample")
+        .split('\t')
+        .collect();
+    let plink_sum: f64 = row[4].parse().expect("SCORE1_SUM");
+
+    let (ours, plink) = (median(ours), median(plink));
+    println!("PRS, 1M weights, 5M-variant genome (median of {RUNS}):");
+    println!(
+        "  ours, from the encrypted store: {:>6.2} s  score_sum {:.6} over {} variants",
+        ours.as_secs_f64(),
+        result.score_sum,
+        result.variants_matched
+    );
+    println!(
+        "  plink2 --vcf --score (one shot): {:>6.2} s  SCORE1_SUM {plink_sum} over {} variants",
+        plink.as_secs_f64(),
+        row[1].parse::<u64>().unwrap_or(0) / 2
+    );
+    let ratio = ours.as_secs_f64() / plink.as_secs_f64();
+    let same = (result.score_sum - plink_sum).abs() <= 1e-5 * plink_sum.abs().max(1.0);
+    println!("ratio ours/plink2: {ratio:.2} (target <= {TARGET}); same score: {same}");
+    println!(
+        "{}",
+        if ratio <= TARGET && same {
+            "PASS"
+        } else {
+            "MISS"
+        }
+    );
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn run(program: &str, args: &[&str]) {
+    let status = Command::new(program)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("{program} ({e}): `apt-get install {program}`"));
+    assert!(status.success(), "{program} {args:?} failed");
+}
