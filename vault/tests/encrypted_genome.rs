@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use dnavault_genome::{Genome, lookup::Query, prs, score::ScoringFile};
+use dnavault_genome::{Genome, IndexedGenome, lookup::Query, prs, score::ScoringFile};
 use dnavault_store::{Layout, ObjectId, Store, bgzf};
 
 const KEY: [u8; 32] = *b"a-data-key-for-the-genome-tests!";
@@ -45,6 +45,34 @@ async fn lookups_and_scores_from_the_encrypted_store_equal_the_plaintext_ones() 
         .unwrap();
     assert!(from_store.len() > 100);
     assert_eq!(from_store, from_file);
+
+    // Through the tabix index, also stored encrypted: only the blocks holding the regions are decrypted.
+    let index_id = ObjectId::new("chr22.vcf.gz.tbi").unwrap();
+    let index_file = std::fs::File::open(testdata("vcf/real/chr22.vcf.gz.tbi")).unwrap();
+    let staged = store
+        .stage(&KEY, &index_id, "tbi", Layout::Fixed, index_file)
+        .unwrap();
+    store
+        .commit(vec![staged], "owner", "ingest", None)
+        .await
+        .unwrap();
+    let object = store.open_object(&KEY, &id).await.unwrap();
+    let index = store.open_object(&KEY, &index_id).await.unwrap();
+    let mut indexed =
+        IndexedGenome::open(Path::new("chr22.vcf.gz"), object, index, Some("HG00100")).unwrap();
+    assert_eq!(indexed.lookup(&query).unwrap(), from_file);
+    let narrow = dir.path().join("narrow.tsv");
+    std::fs::write(
+        &narrow,
+        "22\t50300078\n22\t51000000\t51000100\n22\t50300086\t50300101\n",
+    )
+    .unwrap();
+    let narrow = Query::regions_file(&narrow).unwrap();
+    let mut genome = Genome::open(&plain, Some("HG00100")).unwrap();
+    let scanned = dnavault_genome::lookup::lookup(&mut genome, &narrow)
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    assert_eq!(indexed.lookup(&narrow).unwrap(), scanned);
 
     let score = dir.path().join("score.txt");
     std::fs::write(

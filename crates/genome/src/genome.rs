@@ -87,38 +87,7 @@ impl Genome {
             path: path.to_owned(),
             reason: e.to_string(),
         })?;
-        let names = header.sample_names();
-        let listed = || {
-            let mut text: Vec<&str> = names.iter().take(5).map(String::as_str).collect();
-            if names.len() > 5 {
-                text.push("...");
-            }
-            text.join(", ")
-        };
-        let sample = match (sample, names.len()) {
-            (_, 0) => {
-                return Err(GenomeError::NoSamples {
-                    path: path.to_owned(),
-                });
-            }
-            (None, 1) => 0,
-            (None, count) => {
-                return Err(GenomeError::SampleNeeded {
-                    path: path.to_owned(),
-                    count,
-                    names: listed(),
-                });
-            }
-            (Some(name), _) => {
-                names
-                    .get_index_of(name)
-                    .ok_or_else(|| GenomeError::NoSuchSample {
-                        path: path.to_owned(),
-                        sample: name.to_owned(),
-                        names: listed(),
-                    })?
-            }
-        };
+        let sample = choose_sample(path, &header, sample)?;
         // `##` lines and the `#CHROM` line, for line numbers in errors.
         let header_lines = header_line_count(&header);
         Ok(Self {
@@ -203,8 +172,42 @@ impl Iterator for Genome {
     }
 }
 
+/// The index of `sample` in `header`, which a multi-sample file requires.
+pub(crate) fn choose_sample(
+    path: &Path,
+    header: &vcf::Header,
+    sample: Option<&str>,
+) -> Result<usize, GenomeError> {
+    let names = header.sample_names();
+    let listed = || {
+        let mut text: Vec<&str> = names.iter().take(5).map(String::as_str).collect();
+        if names.len() > 5 {
+            text.push("...");
+        }
+        text.join(", ")
+    };
+    match (sample, names.len()) {
+        (_, 0) => Err(GenomeError::NoSamples {
+            path: path.to_owned(),
+        }),
+        (None, 1) => Ok(0),
+        (None, count) => Err(GenomeError::SampleNeeded {
+            path: path.to_owned(),
+            count,
+            names: listed(),
+        }),
+        (Some(name), _) => names
+            .get_index_of(name)
+            .ok_or_else(|| GenomeError::NoSuchSample {
+                path: path.to_owned(),
+                sample: name.to_owned(),
+                names: listed(),
+            }),
+    }
+}
+
 /// Fills `out` with the record's fields, reusing its buffers (millions of records are decoded per score).
-fn fill_variant(
+pub(crate) fn fill_variant(
     record: &dyn vcf::variant::Record,
     header: &vcf::Header,
     sample: usize,

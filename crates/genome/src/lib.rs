@@ -9,9 +9,11 @@
 
 mod error;
 mod genome;
+mod indexed;
 pub mod lookup;
 pub mod prs;
 pub mod score;
 
 pub use error::GenomeError;
 pub use genome::{Genome, Variant};
+pub use indexed::IndexedGenome;
