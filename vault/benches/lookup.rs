@@ -9,58 +9,26 @@
 //! Target: ours at most 1.5x bcftools' wall time.
 //! Run: `DNAVAULT_BENCH_DIR=data cargo bench -p dnavault-vault --bench lookup`.
 
-use std::{
-    path::{Path, PathBuf},
-    process::Command,
-    time::{Duration, Instant},
-};
+use std::{path::Path, process::Command, time::Instant};
 
 use dnavault_genome::{IndexedGenome, lookup::Query};
-use dnavault_store::{Layout, ObjectId, Store, bgzf};
+use dnavault_store::ObjectId;
 
 const KEY: [u8; 32] = [0x24; 32];
 const RUNS: usize = 7;
 const TARGET: f64 = 1.5;
 
+mod common;
+
 #[tokio::main]
 async fn main() {
-    let data: PathBuf = std::env::var("DNAVAULT_BENCH_DIR")
-        .expect("set DNAVAULT_BENCH_DIR to the benchmark workload's data/ directory")
-        .into();
+    let data = common::workload();
     let vcf_gz = data.join("sample.vcf.gz");
-    let tbi = data.join("sample.vcf.gz.tbi");
-    if !vcf_gz.exists() {
-        run(
-            "bgzip",
-            &["-k", "-@", "2", data.join("sample.vcf").to_str().unwrap()],
-        );
-    }
-    if !tbi.exists() {
-        run("tabix", &["-p", "vcf", vcf_gz.to_str().unwrap()]);
-    }
     let regions = data.join("q_regions.tsv");
     let work = tempfile::tempdir().expect("temporary directory");
-    let store = Store::open(work.path(), None).await.expect("store");
+    let store = common::encrypted_sample(&data, work.path(), &KEY).await;
     let vcf_id = ObjectId::new("sample.vcf.gz").expect("id");
     let tbi_id = ObjectId::new("sample.vcf.gz.tbi").expect("id");
-    let vcf_staged = store
-        .stage_with(&KEY, &vcf_id, "vcf.gz", Layout::Bgzf, |writer| {
-            bgzf::copy_blocks(std::fs::File::open(&vcf_gz).expect("sample.vcf.gz"), writer)
-        })
-        .expect("encrypt");
-    let tbi_staged = store
-        .stage(
-            &KEY,
-            &tbi_id,
-            "tbi",
-            Layout::Fixed,
-            std::fs::File::open(&tbi).expect("tbi"),
-        )
-        .expect("encrypt");
-    store
-        .commit(vec![vcf_staged, tbi_staged], "bench", "ingest", None)
-        .await
-        .expect("commit");
 
     let mut ours = Vec::new();
     let mut found = 0;
@@ -97,7 +65,7 @@ async fn main() {
         assert!(output.status.success());
         lines = output.stdout.iter().filter(|&&b| b == b'\n').count();
     }
-    let (ours, theirs) = (median(ours), median(theirs));
+    let (ours, theirs) = (common::median(ours), common::median(theirs));
     println!("1,000 positions (median of {RUNS}):");
     println!(
         "  ours, from the encrypted store: {:>7.1} ms  {found} variants, {decrypted} of {chunks} chunks decrypted",
@@ -120,17 +88,4 @@ async fn main() {
             "MISS"
         }
     );
-}
-
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
-}
-
-fn run(program: &str, args: &[&str]) {
-    let status = Command::new(program)
-        .args(args)
-        .status()
-        .unwrap_or_else(|e| panic!("{program} ({e}): `apt-get install bcftools tabix`"));
-    assert!(status.success(), "{program} {args:?} failed");
 }

@@ -8,43 +8,24 @@
 //! Median of 3 each. Target: ours at most 0.7x plink2's wall time, with the same score.
 //! Run: `DNAVAULT_BENCH_DIR=data cargo bench -p dnavault-vault --bench prs`.
 
-use std::{
-    path::{Path, PathBuf},
-    process::Command,
-    time::{Duration, Instant},
-};
+use std::{path::Path, time::Instant};
 
 use dnavault_genome::{Genome, prs, score::ScoringFile};
-use dnavault_store::{Layout, ObjectId, Store, bgzf};
+use dnavault_store::ObjectId;
 
 const KEY: [u8; 32] = [0x42; 32];
 const RUNS: usize = 3;
 const TARGET: f64 = 0.7;
 
+mod common;
+
 #[tokio::main]
 async fn main() {
-    let data: PathBuf = std::env::var("DNAVAULT_BENCH_DIR")
-        .expect("set DNAVAULT_BENCH_DIR to the benchmark workload's data/ directory")
-        .into();
+    let data = common::workload();
     let vcf_gz = data.join("sample.vcf.gz");
-    if !vcf_gz.exists() {
-        run(
-            "bgzip",
-            &["-k", "-@", "2", data.join("sample.vcf").to_str().unwrap()],
-        );
-    }
     let work = tempfile::tempdir().expect("temporary directory");
-    let store = Store::open(work.path(), None).await.expect("store");
+    let store = common::encrypted_sample(&data, work.path(), &KEY).await;
     let id = ObjectId::new("sample.vcf.gz").expect("id");
-    let staged = store
-        .stage_with(&KEY, &id, "vcf.gz", Layout::Bgzf, |writer| {
-            bgzf::copy_blocks(std::fs::File::open(&vcf_gz).expect("sample.vcf.gz"), writer)
-        })
-        .expect("encrypt");
-    store
-        .commit(vec![staged], "bench", "ingest", None)
-        .await
-        .expect("commit");
 
     let mut ours = Vec::new();
     let mut result = None;
@@ -63,7 +44,7 @@ async fn main() {
     let mut plink = Vec::new();
     for _ in 0..RUNS {
         let started = Instant::now();
-        run(
+        common::run(
             "plink2",
             &[
                 "--vcf",
@@ -91,7 +72,7 @@ async fn main() {
         .collect();
     let plink_sum: f64 = row[4].parse().expect("SCORE1_SUM");
 
-    let (ours, plink) = (median(ours), median(plink));
+    let (ours, plink) = (common::median(ours), common::median(plink));
     println!("PRS, 1M weights, 5M-variant genome (median of {RUNS}):");
     println!(
         "  ours, from the encrypted store: {:>6.2} s  score_sum {:.6} over {} variants",
@@ -115,19 +96,4 @@ async fn main() {
             "MISS"
         }
     );
-}
-
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
-}
-
-fn run(program: &str, args: &[&str]) {
-    let status = Command::new(program)
-        .args(args)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .unwrap_or_else(|e| panic!("{program} ({e}): `apt-get install {program}`"));
-    assert!(status.success(), "{program} {args:?} failed");
 }

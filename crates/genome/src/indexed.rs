@@ -132,7 +132,7 @@ fn merged(spans: &[Span]) -> Vec<Span> {
     for span in spans {
         match out.last_mut() {
             Some(last) if span.start <= last.end.saturating_add(1) => {
-                last.end = last.end.max(span.end)
+                last.end = last.end.max(span.end);
             }
             _ => out.push(*span),
         }
