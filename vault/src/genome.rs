@@ -12,6 +12,18 @@ pub(crate) enum GenomeCommand {
     Lookup(LookupArgs),
     /// A polygenic score from a PGS Catalog scoring file, with plink2's no-mean-imputation semantics.
     Prs(PrsArgs),
+    /// Read a whole genome file (VCF, BCF, 23andMe, AncestryDNA) as the vault does before storing it.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// The file.
+    #[arg(long, value_name = "FILE")]
+    input: PathBuf,
+    /// The sample of a multi-sample VCF.
+    #[arg(long)]
+    sample: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -58,6 +70,14 @@ pub(crate) fn run(command: GenomeCommand) -> eyre::Result<()> {
     match command {
         GenomeCommand::Lookup(args) => lookup(&args),
         GenomeCommand::Prs(args) => prs(&args),
+        GenomeCommand::Check(args) => {
+            let file = std::fs::File::open(&args.input)
+                .map_err(|e| eyre::eyre!("{}: {e}", args.input.display()))?;
+            let summary =
+                dnavault_genome::check::check(&args.input, Box::new(file), args.sample.as_deref())?;
+            println!("{}", serde_json::to_string(&summary)?);
+            Ok(())
+        }
     }
 }
 

@@ -20,7 +20,8 @@ use dnavault_contracts::{
     eip712::registry_domain,
     upload::{SignedUpload, UPLOAD_HEADER},
 };
-use dnavault_store::{Layout, ObjectId, StoreError, bgzf};
+use dnavault_genome::check;
+use dnavault_store::{Layout, ObjectId, Staged, StoreError, bgzf};
 use http_body_util::BodyExt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -115,10 +116,34 @@ pub(crate) async fn put_object(
     // The body streams to a blocking thread that encrypts as it hashes.
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, String>>(8);
     let store = service.store().clone();
-    let layout = layout_for(&id);
+    // The first bytes decide the layout: BGZF (bgzipped VCF, BCF) keeps its block boundaries.
+    let mut body = body;
+    let mut head = Vec::new();
+    let mut ended = false;
+    while head.len() < 18 {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    head.extend_from_slice(&data);
+                }
+            }
+            Some(Err(e)) => return Err(ApiError::bad_request("body", e.to_string())),
+            None => {
+                ended = true;
+                break;
+            }
+        }
+    }
+    let layout = if bgzf::starts_block(&head) {
+        Layout::Bgzf
+    } else {
+        Layout::Fixed
+    };
     let expected = (approval.contentSha256.0, approval.size);
     let object = id.clone();
+    let stage_key = key.clone();
     let staging = tokio::task::spawn_blocking(move || {
+        let key = stage_key;
         let mut input = BodyReader::new(receiver, expected.1);
         let staged = match layout {
             Layout::Bgzf => store.stage_with(&key, &object, "bgzf", layout, |writer| {
@@ -128,8 +153,8 @@ pub(crate) async fn put_object(
         }?;
         Ok::<_, StoreError>((staged, input.finish()))
     });
-    let mut body = body;
-    while let Some(frame) = body.frame().await {
+    let mut forwarding = sender.send(Ok(Bytes::from(head))).await.is_ok() && !ended;
+    while forwarding && let Some(frame) = body.frame().await {
         let message = match frame {
             Ok(frame) => match frame.into_data() {
                 Ok(data) => Ok(data),
@@ -138,9 +163,7 @@ pub(crate) async fn put_object(
             Err(e) => Err(e.to_string()),
         };
         let failed = message.is_err();
-        if sender.send(message).await.is_err() || failed {
-            break;
-        }
+        forwarding = sender.send(message).await.is_ok() && !failed;
     }
     drop(sender);
     let (staged, (sha256, size)) = staging
@@ -159,6 +182,12 @@ pub(crate) async fn put_object(
             ),
         ));
     }
+    // The bytes are the approved ones; they must also be a genome or an index the vault can read, every
+    // record of it. A refused file leaves nothing: the staged object is removed when dropped.
+    let object = id.clone();
+    let staged = tokio::task::spawn_blocking(move || validate(staged, &key, &object))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))??;
     let nonce = alloy::hex::encode(approval.nonce.0);
     let records = service
         .store()
@@ -188,14 +217,20 @@ pub(crate) async fn put_object(
     ))
 }
 
-/// Bgzipped files keep their block boundaries (random access through their index).
-fn layout_for(id: &ObjectId) -> Layout {
-    let name = id.as_str();
-    if name.ends_with(".gz") || name.ends_with(".bgz") || name.ends_with(".bcf") {
-        Layout::Bgzf
-    } else {
-        Layout::Fixed
-    }
+/// Reads the whole staged object: an index (`.tbi`, `.csi`) must parse, anything else must be a VCF, BCF,
+/// 23andMe or AncestryDNA file whose every record parses.
+fn validate(staged: Staged, key: &[u8; 32], id: &ObjectId) -> Result<Staged, ApiError> {
+    let reader = staged
+        .open(key)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let name = std::path::Path::new(id.as_str());
+    let checked = match id.as_str().rsplit('.').next() {
+        Some("tbi") => check::check_index(name, Box::new(reader), false).map(|_| ()),
+        Some("csi") => check::check_index(name, Box::new(reader), true).map(|_| ()),
+        _ => check::check(name, Box::new(reader), None).map(|_| ()),
+    };
+    checked.map_err(|e| ApiError::bad_request("content", e.to_string()))?;
+    Ok(staged)
 }
 
 /// The request body as `Read`, hashed and counted, refusing more than the approved size.

@@ -7,11 +7,13 @@
 //! `bcftools query -i 'ID=@file'`; polygenic scores ([`prs`]) read PGS Catalog scoring files ([`score`]) and
 //! follow plink2's `--score ... no-mean-imputation`.
 
+pub mod check;
 mod error;
 mod genome;
 mod indexed;
 pub mod lookup;
 pub mod prs;
+pub mod raw;
 pub mod score;
 
 pub use error::GenomeError;

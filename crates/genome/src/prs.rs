@@ -87,33 +87,36 @@ pub fn score(genome: &mut Genome, score: &ScoringFile) -> Result<PrsResult, Geno
             _ => {}
         }
     }
-    let mut fates = vec![Fate::Unseen; score.variants.len()];
     // Only records at a scored position are decoded, unless some weights are located by rsID alone.
     let every_record = !by_id.is_empty();
-    let mut variant = Variant::default();
-    while genome.next_into(
-        |chrom, pos| {
-            every_record
-                || by_position
-                    .get(normalized(chrom))
-                    .is_some_and(|positions| positions.contains_key(&pos))
-        },
-        &mut variant,
-    )? {
-        let at_position = by_position
-            .get(normalized(&variant.chrom))
-            .and_then(|positions| positions.get(&variant.pos))
-            .into_iter()
-            .flat_map(Weights::iter);
-        let by_rsid = variant
-            .id
-            .split(';')
-            .filter_map(|id| by_id.get(id))
-            .flat_map(Weights::iter);
-        for i in at_position.chain(by_rsid) {
-            fates[i] = next_fate(fates[i], &variant, &score.variants[i]);
+    let want = |chrom: &str, pos: u64| {
+        every_record
+            || by_position
+                .get(normalized(chrom))
+                .is_some_and(|positions| positions.contains_key(&pos))
+    };
+    let by_position = &by_position;
+    let by_id = &by_id;
+    let fates = genome.scan_parallel(want, |variants| {
+        let mut fates = vec![Fate::Unseen; score.variants.len()];
+        for variant in variants {
+            let variant = variant?;
+            let at_position = by_position
+                .get(normalized(&variant.chrom))
+                .and_then(|positions| positions.get(&variant.pos))
+                .into_iter()
+                .flat_map(Weights::iter);
+            let by_rsid = variant
+                .id
+                .split(';')
+                .filter_map(|id| by_id.get(id))
+                .flat_map(Weights::iter);
+            for i in at_position.chain(by_rsid) {
+                fates[i] = next_fate(fates[i], &variant, &score.variants[i]);
+            }
         }
-    }
+        Ok::<_, GenomeError>(fates)
+    })?;
     let mut result = PrsResult {
         sample: genome.sample_name().to_owned(),
         pgs_id: score.pgs_id.clone(),

@@ -47,6 +47,11 @@ pub fn copy_blocks<R: Read, W: Write>(
     writer.finish()
 }
 
+/// Whether `bytes` start with a BGZF block header (a gzip member with a `BC` extra field).
+pub fn starts_block(bytes: &[u8]) -> bool {
+    bytes.len() >= HEADER && block_size(&bytes[..HEADER]).is_some()
+}
+
 /// The total size of the block whose header is `header`, if it is a BGZF header.
 fn block_size(header: &[u8]) -> Option<usize> {
     let gzip = header[0] == 31 && header[1] == 139 && header[2] == 8 && header[3] & 4 != 0;

@@ -94,6 +94,14 @@ impl Staged {
     pub fn record(&self) -> &ObjectRecord {
         &self.record
     }
+
+    /// Opens the staged object for reading (to validate it before it becomes current).
+    pub fn open(&self, key: &DataKey) -> Result<ObjectReader<File>, StoreError> {
+        let id = &self.record.id;
+        let file =
+            File::open(&self.path).map_err(StoreError::io(format!("opening object `{id}`")))?;
+        ObjectReader::open_checked(file, key, id, self.record.stored_len)
+    }
 }
 
 impl Drop for Staged {

@@ -136,7 +136,7 @@ async fn uploads_without_the_owners_approval_of_the_exact_bytes_are_refused() {
     let (chain, _, owner) = chain_with_vault().await;
     let dir = tempfile::tempdir().unwrap();
     let (vault, _wallet) = tokio::task::block_in_place(|| booted_vault(&chain, dir.path()));
-    let content = b"##fileformat=VCFv4.2\n".repeat(100);
+    let content = small_vcf(100);
     let file = dir.path().join("small.vcf");
     std::fs::write(&file, &content).unwrap();
     let stranger = chain.signer(2);
@@ -214,6 +214,17 @@ async fn uploads_without_the_owners_approval_of_the_exact_bytes_are_refused() {
             .unwrap()
             .count()
     };
+    // The approved bytes, but not a readable genome: refused with the line and reason, nothing kept.
+    let malformed = std::fs::read(testdata("vcf/edge-cases/strelka.vcf.gz")).unwrap();
+    let malformed_file = dir.path().join("strelka.vcf.gz");
+    std::fs::write(&malformed_file, &malformed).unwrap();
+    let approved = signed(&chain, &owner, approval("strelka.vcf.gz", &malformed)).await;
+    let (code, message) =
+        status(put(&vault, "strelka.vcf.gz", Some(approved), &malformed_file).await);
+    assert!(
+        code == 400 && message.contains("strelka.vcf.gz: record 1 (line 55)"),
+        "{code} {message}"
+    );
     assert_eq!(objects(), 0, "nothing refused was kept");
 
     let good = signed(&chain, &owner, approval("small.vcf", &content)).await;
@@ -235,7 +246,7 @@ async fn a_vault_killed_mid_upload_restarts_with_its_previous_data() {
     let dir = tempfile::tempdir().unwrap();
     let (mut vault, _wallet) = tokio::task::block_in_place(|| booted_vault(&chain, dir.path()));
     let first = dir.path().join("v1.bin");
-    std::fs::write(&first, b"the first version".repeat(1000)).unwrap();
+    std::fs::write(&first, small_vcf(1000)).unwrap();
     let v1 = std::fs::read(&first).unwrap();
     put(
         &vault,
@@ -292,4 +303,20 @@ async fn a_vault_killed_mid_upload_restarts_with_its_previous_data() {
         .collect();
     assert_eq!(left.len(), 1, "{left:?}");
     assert!(left[0].ends_with(".obj"));
+}
+
+/// A valid single-sample VCF with `records` records.
+fn small_vcf(records: u32) -> Vec<u8> {
+    let mut text = String::from(
+        "##fileformat=VCFv4.2\n##contig=<ID=1>\n##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n\
+         #CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tME\n",
+    );
+    for i in 0..records {
+        text.push_str(&format!(
+            "1\t{}\trs{}\tA\tG\t.\tPASS\t.\tGT\t0/1\n",
+            1000 + i * 10,
+            100 + i
+        ));
+    }
+    text.into_bytes()
 }
