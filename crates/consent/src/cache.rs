@@ -1,0 +1,283 @@
+//! The grant cache and its sync from the registry's events.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use alloy::{
+    primitives::{Address, B256, FixedBytes, U256},
+    providers::Provider,
+    rpc::types::Filter,
+    sol_types::SolEvent,
+};
+use dnavault_contracts::VaultRegistry::{GrantRevoked, Granted, VaultRegistryInstance};
+
+/// How the cache follows the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsentConfig {
+    /// The vault whose grants are mirrored.
+    pub vault_id: u64,
+    /// Blocks an event must be under before it counts (0: at once).
+    pub confirmations: u64,
+    /// The longest the cache may go without a successful sync before every check refuses.
+    pub max_staleness: Duration,
+    /// How often [`ConsentCache::keep_current`] syncs.
+    pub poll_interval: Duration,
+}
+
+impl ConsentConfig {
+    /// Defaults for a vault: no confirmation depth, 250 ms polls, refusing after 10 s without a sync.
+    pub fn for_vault(vault_id: u64) -> Self {
+        Self {
+            vault_id,
+            confirmations: 0,
+            max_staleness: Duration::from_secs(10),
+            poll_interval: Duration::from_millis(250),
+        }
+    }
+}
+
+/// A grant as the cache holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Grant {
+    expiry: u64,
+    purpose: FixedBytes<16>,
+    per_query_approval: bool,
+    revoked: bool,
+}
+
+/// Consent to run a query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Consent {
+    /// When the grant expires (Unix seconds).
+    pub expiry: u64,
+    /// The DUO purpose the grant names.
+    pub purpose: FixedBytes<16>,
+    /// Whether each query also needs the owner's live approval.
+    pub per_query_approval: bool,
+    /// The block the cache had read up to.
+    pub block: u64,
+}
+
+/// Why a query may not run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConsentError {
+    /// No grant for this researcher and scope.
+    #[error("no grant for {grantee} and scope {scope} on this vault")]
+    NoGrant {
+        /// The researcher.
+        grantee: Address,
+        /// The scope.
+        scope: B256,
+    },
+    /// The grant was revoked.
+    #[error("the grant for {grantee} and scope {scope} was revoked")]
+    Revoked {
+        /// The researcher.
+        grantee: Address,
+        /// The scope.
+        scope: B256,
+    },
+    /// The grant expired.
+    #[error("the grant for {grantee} and scope {scope} expired at Unix time {expiry}")]
+    Expired {
+        /// The researcher.
+        grantee: Address,
+        /// The scope.
+        scope: B256,
+        /// Its expiry.
+        expiry: u64,
+    },
+    /// The cache has not synced recently: the chain cannot be read, so nothing runs.
+    #[error("consent cannot be checked: the registry was last read {age:?} ago (limit {limit:?})")]
+    Stale {
+        /// Since the last sync (or since start, if never).
+        age: Duration,
+        /// The staleness limit.
+        limit: Duration,
+    },
+    /// Reading the chain failed.
+    #[error("cannot read the registry: {0}")]
+    Chain(String),
+}
+
+#[derive(Debug)]
+struct State {
+    grants: HashMap<(Address, B256), Grant>,
+    /// The last block whose events are applied; `None` before the first sync.
+    block: Option<u64>,
+    /// That block's timestamp: the chain's "now" for expiry.
+    block_time: u64,
+    synced_at: Instant,
+}
+
+/// The grants of one vault, kept current from the registry's events.
+#[derive(Debug)]
+pub struct ConsentCache {
+    config: ConsentConfig,
+    state: RwLock<State>,
+}
+
+impl ConsentCache {
+    /// An empty cache: every check refuses until the first sync.
+    pub fn new(config: ConsentConfig) -> Self {
+        Self {
+            config,
+            state: RwLock::new(State {
+                grants: HashMap::new(),
+                block: None,
+                block_time: 0,
+                synced_at: Instant::now(),
+            }),
+        }
+    }
+
+    /// Applies the registry's grant events up to the head minus the confirmation depth; returns that block.
+    pub async fn sync<P: Provider>(
+        &self,
+        registry: &VaultRegistryInstance<P>,
+    ) -> Result<u64, ConsentError> {
+        let chain = |e: &dyn std::fmt::Display| ConsentError::Chain(e.to_string());
+        let provider = registry.provider();
+        let head = provider.get_block_number().await.map_err(|e| chain(&e))?;
+        let target = head.saturating_sub(self.config.confirmations);
+        let from = self.read(|state| state.block.map_or(0, |block| block + 1));
+        let block_time = provider
+            .get_block_by_number(target.into())
+            .await
+            .map_err(|e| chain(&e))?
+            .map(|block| block.header.timestamp)
+            .ok_or_else(|| ConsentError::Chain(format!("block {target} not found")))?;
+        let mut updates = Vec::new();
+        if from <= target {
+            let filter = Filter::new()
+                .address(*registry.address())
+                .event_signature(vec![Granted::SIGNATURE_HASH, GrantRevoked::SIGNATURE_HASH])
+                .topic1(U256::from(self.config.vault_id))
+                .from_block(from)
+                .to_block(target);
+            for log in provider.get_logs(&filter).await.map_err(|e| chain(&e))? {
+                match log.topic0() {
+                    Some(&Granted::SIGNATURE_HASH) => {
+                        let event = log
+                            .log_decode::<Granted>()
+                            .map_err(|e| chain(&e))?
+                            .inner
+                            .data;
+                        updates.push((
+                            (event.grantee, event.scope),
+                            Some(Grant {
+                                expiry: event.expiry,
+                                purpose: event.purpose,
+                                per_query_approval: event.perQueryApproval,
+                                revoked: false,
+                            }),
+                        ));
+                    }
+                    Some(&GrantRevoked::SIGNATURE_HASH) => {
+                        let event = log
+                            .log_decode::<GrantRevoked>()
+                            .map_err(|e| chain(&e))?
+                            .inner
+                            .data;
+                        updates.push(((event.grantee, event.scope), None));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut state = self
+            .state
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // A sync that raced another one past this block has nothing left to apply.
+        if state.block.is_some_and(|block| block >= target) && from > target {
+            state.synced_at = Instant::now();
+            return Ok(target);
+        }
+        for (key, update) in updates {
+            match update {
+                Some(grant) => {
+                    state.grants.insert(key, grant);
+                }
+                None => {
+                    if let Some(grant) = state.grants.get_mut(&key) {
+                        grant.revoked = true;
+                    }
+                }
+            }
+        }
+        state.block = Some(target);
+        state.block_time = block_time;
+        state.synced_at = Instant::now();
+        Ok(target)
+    }
+
+    /// Syncs every poll interval until the returned handle is aborted. A failed sync keeps the last state,
+    /// which turns stale (and refuses) once the staleness limit passes.
+    pub fn keep_current<P: Provider + Clone + 'static>(
+        self: &Arc<Self>,
+        registry: VaultRegistryInstance<P>,
+    ) -> tokio::task::JoinHandle<()> {
+        let cache = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(cache.config.poll_interval);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                if let Err(error) = cache.sync(&registry).await {
+                    tracing::warn!(%error, "consent cache sync failed; it refuses queries once stale");
+                }
+            }
+        })
+    }
+
+    /// Whether `grantee` may run `scope` on this vault now. Fails closed.
+    pub fn check(&self, grantee: Address, scope: B256) -> Result<Consent, ConsentError> {
+        let state = self
+            .state
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let age = state.synced_at.elapsed();
+        let Some(block) = state.block.filter(|_| age <= self.config.max_staleness) else {
+            return Err(ConsentError::Stale {
+                age,
+                limit: self.config.max_staleness,
+            });
+        };
+        let grant = state
+            .grants
+            .get(&(grantee, scope))
+            .ok_or(ConsentError::NoGrant { grantee, scope })?;
+        if grant.revoked {
+            return Err(ConsentError::Revoked { grantee, scope });
+        }
+        // The later of the wall clock and the chain's clock: an expired grant never runs.
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(u64::MAX, |d| d.as_secs())
+            .max(state.block_time);
+        if grant.expiry <= now {
+            return Err(ConsentError::Expired {
+                grantee,
+                scope,
+                expiry: grant.expiry,
+            });
+        }
+        Ok(Consent {
+            expiry: grant.expiry,
+            purpose: grant.purpose,
+            per_query_approval: grant.per_query_approval,
+            block,
+        })
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&State) -> T) -> T {
+        f(&self
+            .state
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+}

@@ -1,0 +1,226 @@
+//! The consent cache on Anvil: grants, revocations, renewals, expiry, confirmation depth, and a chain that
+//! cannot be read.
+
+use std::{sync::Arc, time::Duration};
+
+use alloy::{
+    primitives::{Address, B256, FixedBytes, U256},
+    providers::ext::AnvilApi,
+};
+use dnavault_consent::{ConsentCache, ConsentConfig, ConsentError};
+use dnavault_testkit::{Registry, TestChain};
+
+const RESEARCHER: Address = Address::new([0x77; 20]);
+const SCOPE: B256 = B256::new([0x5c; 32]);
+
+async fn setup() -> (TestChain, Registry) {
+    let chain = TestChain::start().await.unwrap();
+    let owner = chain.signer(1);
+    chain.register_vault(&owner, "").await.unwrap();
+    chain.register_vault(&owner, "").await.unwrap();
+    let registry = chain.registry_as(&owner);
+    (chain, registry)
+}
+
+async fn grant(
+    registry: &Registry,
+    vault: u64,
+    grantee: Address,
+    scope: B256,
+    expiry: u64,
+    per_query: bool,
+) {
+    let purpose = research_purpose();
+    registry
+        .grant(
+            U256::from(vault),
+            grantee,
+            scope,
+            purpose,
+            expiry,
+            per_query,
+        )
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+}
+
+async fn revoke(registry: &Registry, vault: u64, grantee: Address, scope: B256) {
+    registry
+        .revoke(U256::from(vault), grantee, scope)
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn grants_revocations_and_renewals_are_mirrored_for_this_vault_only() {
+    let (chain, registry) = setup().await;
+    let expiry = chain.latest_timestamp().await.unwrap() + 3600;
+    let cache = ConsentCache::new(ConsentConfig::for_vault(1));
+    assert!(
+        matches!(
+            cache.check(RESEARCHER, SCOPE),
+            Err(ConsentError::Stale { .. })
+        ),
+        "unsynced refuses"
+    );
+    grant(&registry, 1, RESEARCHER, SCOPE, expiry, true).await;
+    grant(&registry, 2, RESEARCHER, B256::ZERO, expiry, false).await;
+    cache.sync(&chain.registry()).await.unwrap();
+    let consent = cache.check(RESEARCHER, SCOPE).unwrap();
+    assert_eq!(consent.expiry, expiry);
+    assert!(consent.per_query_approval);
+    assert_eq!(consent.purpose, research_purpose());
+    assert!(
+        matches!(
+            cache.check(RESEARCHER, B256::ZERO),
+            Err(ConsentError::NoGrant { .. })
+        ),
+        "vault 2's grant"
+    );
+    assert!(matches!(
+        cache.check(Address::ZERO, SCOPE),
+        Err(ConsentError::NoGrant { .. })
+    ));
+    // The cache agrees with the contract.
+    let allowed = chain
+        .registry()
+        .isAllowed(U256::from(1), RESEARCHER, SCOPE)
+        .call()
+        .await
+        .unwrap();
+    assert!(allowed);
+
+    revoke(&registry, 1, RESEARCHER, SCOPE).await;
+    assert!(cache.check(RESEARCHER, SCOPE).is_ok(), "not read yet");
+    cache.sync(&chain.registry()).await.unwrap();
+    assert!(matches!(
+        cache.check(RESEARCHER, SCOPE),
+        Err(ConsentError::Revoked { .. })
+    ));
+    grant(&registry, 1, RESEARCHER, SCOPE, expiry, false).await;
+    cache.sync(&chain.registry()).await.unwrap();
+    assert!(
+        !cache.check(RESEARCHER, SCOPE).unwrap().per_query_approval,
+        "renewed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revocation_takes_effect_within_one_poll_of_its_block() {
+    let (chain, registry) = setup().await;
+    let expiry = chain.latest_timestamp().await.unwrap() + 3600;
+    grant(&registry, 1, RESEARCHER, SCOPE, expiry, false).await;
+    let config = ConsentConfig {
+        poll_interval: Duration::from_millis(100),
+        ..ConsentConfig::for_vault(1)
+    };
+    let cache = Arc::new(ConsentCache::new(config));
+    let task = cache.keep_current(chain.registry());
+    until(|| cache.check(RESEARCHER, SCOPE).is_ok()).await;
+    assert!(cache.check(RESEARCHER, SCOPE).is_ok());
+    revoke(&registry, 1, RESEARCHER, SCOPE).await;
+    // The revocation is in the latest block: the next poll applies it.
+    let took = until(|| cache.check(RESEARCHER, SCOPE).is_err()).await;
+    assert!(matches!(
+        cache.check(RESEARCHER, SCOPE),
+        Err(ConsentError::Revoked { .. })
+    ));
+    assert!(
+        took < Duration::from_secs(2),
+        "took {took:?} with 100 ms polls"
+    );
+    task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn expired_grants_and_unconfirmed_events_do_not_count() {
+    let (chain, registry) = setup().await;
+    let now = chain.latest_timestamp().await.unwrap();
+    grant(&registry, 1, RESEARCHER, SCOPE, now + 100, false).await;
+    let cache = ConsentCache::new(ConsentConfig::for_vault(1));
+    cache.sync(&chain.registry()).await.unwrap();
+    assert!(cache.check(RESEARCHER, SCOPE).is_ok());
+    // The chain's clock passes the expiry: the contract and the cache both refuse.
+    chain.advance_time(200).await.unwrap();
+    cache.sync(&chain.registry()).await.unwrap();
+    assert!(matches!(
+        cache.check(RESEARCHER, SCOPE),
+        Err(ConsentError::Expired { .. })
+    ));
+    assert!(
+        !chain
+            .registry()
+            .isAllowed(U256::from(1), RESEARCHER, SCOPE)
+            .call()
+            .await
+            .unwrap()
+    );
+
+    // Two confirmations: a grant counts once two blocks are on top of it.
+    let deep = ConsentCache::new(ConsentConfig {
+        confirmations: 2,
+        ..ConsentConfig::for_vault(1)
+    });
+    let later = chain.latest_timestamp().await.unwrap() + 3600;
+    grant(&registry, 1, RESEARCHER, B256::ZERO, later, false).await;
+    deep.sync(&chain.registry()).await.unwrap();
+    assert!(matches!(
+        deep.check(RESEARCHER, B256::ZERO),
+        Err(ConsentError::NoGrant { .. })
+    ));
+    chain
+        .registry()
+        .provider()
+        .anvil_mine(Some(2), None)
+        .await
+        .unwrap();
+    deep.sync(&chain.registry()).await.unwrap();
+    assert!(deep.check(RESEARCHER, B256::ZERO).is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chain_that_cannot_be_read_stops_everything_once_stale() {
+    let (chain, registry) = setup().await;
+    let expiry = chain.latest_timestamp().await.unwrap() + 3600;
+    grant(&registry, 1, RESEARCHER, SCOPE, expiry, false).await;
+    let cache = ConsentCache::new(ConsentConfig {
+        max_staleness: Duration::from_millis(300),
+        ..ConsentConfig::for_vault(1)
+    });
+    let reader = chain.registry();
+    cache.sync(&reader).await.unwrap();
+    assert!(cache.check(RESEARCHER, SCOPE).is_ok());
+    drop(chain);
+    assert!(matches!(
+        cache.sync(&reader).await,
+        Err(ConsentError::Chain(_))
+    ));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let error = cache.check(RESEARCHER, SCOPE).unwrap_err();
+    assert!(matches!(error, ConsentError::Stale { .. }), "{error}");
+    assert!(error.to_string().contains("last read"), "{error}");
+}
+
+/// General research use (DUO:0000042).
+fn research_purpose() -> FixedBytes<16> {
+    dnavault_contracts::purpose::Purpose::parse("DUO:0000042")
+        .unwrap()
+        .to_bytes16()
+}
+
+/// Waits (up to 5 s) until `done`; returns how long it took.
+async fn until(done: impl Fn() -> bool) -> Duration {
+    let started = std::time::Instant::now();
+    while !done() && started.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    started.elapsed()
+}
