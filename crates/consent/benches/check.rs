@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, B256, U256};
 use dnavault_consent::{ConsentCache, ConsentConfig};
-use dnavault_contracts::purpose::Purpose;
+use dnavault_contracts::{GrantRecord, purpose::Purpose};
 use dnavault_testkit::TestChain;
 
 const GRANTS: u64 = 300;
@@ -17,25 +17,22 @@ async fn main() {
     let chain = TestChain::start().await.expect("anvil");
     let owner = chain.signer(1);
     chain.register_vault(&owner, "").await.expect("vault");
-    let registry = chain.registry_as(&owner);
+    let purpose = Purpose::parse("DUO:0000042")
+        .expect("DUO term")
+        .to_bytes16();
     let expiry = chain.latest_timestamp().await.expect("time") + 86_400;
     let mut grantees = Vec::new();
     for i in 0..GRANTS {
         let grantee = Address::with_last_byte((i % 250) as u8 + 1);
         let scope = B256::from(U256::from(i));
-        registry
-            .grant(
-                U256::from(1),
-                grantee,
-                scope,
-                Purpose::parse("DUO:0000042").unwrap().to_bytes16(),
-                expiry,
-                false,
-            )
-            .send()
-            .await
-            .expect("send")
-            .get_receipt()
+        let record = GrantRecord {
+            expiry,
+            purpose,
+            perQueryApproval: false,
+            revoked: false,
+        };
+        chain
+            .grant(&owner, U256::from(1), grantee, scope, &record)
             .await
             .expect("grant");
         grantees.push((grantee, scope));

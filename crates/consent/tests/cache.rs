@@ -8,60 +8,52 @@ use alloy::{
     providers::ext::AnvilApi,
 };
 use dnavault_consent::{ConsentCache, ConsentConfig, ConsentError};
-use dnavault_testkit::{Registry, TestChain};
+use dnavault_contracts::GrantRecord;
+use dnavault_testkit::TestChain;
 
 const RESEARCHER: Address = Address::new([0x77; 20]);
 const SCOPE: B256 = B256::new([0x5c; 32]);
 
-async fn setup() -> (TestChain, Registry) {
+/// Anvil with vaults 1 and 2, both owned by account 1.
+async fn setup() -> TestChain {
     let chain = TestChain::start().await.unwrap();
     let owner = chain.signer(1);
     chain.register_vault(&owner, "").await.unwrap();
     chain.register_vault(&owner, "").await.unwrap();
-    let registry = chain.registry_as(&owner);
-    (chain, registry)
+    chain
 }
 
 async fn grant(
-    registry: &Registry,
+    chain: &TestChain,
     vault: u64,
     grantee: Address,
     scope: B256,
     expiry: u64,
     per_query: bool,
 ) {
-    let purpose = research_purpose();
-    registry
-        .grant(
-            U256::from(vault),
-            grantee,
-            scope,
-            purpose,
-            expiry,
-            per_query,
-        )
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
+    let record = GrantRecord {
+        expiry,
+        purpose: research_purpose(),
+        perQueryApproval: per_query,
+        revoked: false,
+    };
+    let owner = chain.signer(1);
+    chain
+        .grant(&owner, U256::from(vault), grantee, scope, &record)
         .await
         .unwrap();
 }
 
-async fn revoke(registry: &Registry, vault: u64, grantee: Address, scope: B256) {
-    registry
-        .revoke(U256::from(vault), grantee, scope)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
+async fn revoke(chain: &TestChain, vault: u64, grantee: Address, scope: B256) {
+    chain
+        .revoke(&chain.signer(1), U256::from(vault), grantee, scope)
         .await
         .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn grants_revocations_and_renewals_are_mirrored_for_this_vault_only() {
-    let (chain, registry) = setup().await;
+    let chain = setup().await;
     let expiry = chain.latest_timestamp().await.unwrap() + 3600;
     let cache = ConsentCache::new(ConsentConfig::for_vault(1));
     assert!(
@@ -71,8 +63,8 @@ async fn grants_revocations_and_renewals_are_mirrored_for_this_vault_only() {
         ),
         "unsynced refuses"
     );
-    grant(&registry, 1, RESEARCHER, SCOPE, expiry, true).await;
-    grant(&registry, 2, RESEARCHER, B256::ZERO, expiry, false).await;
+    grant(&chain, 1, RESEARCHER, SCOPE, expiry, true).await;
+    grant(&chain, 2, RESEARCHER, B256::ZERO, expiry, false).await;
     cache.sync(&chain.registry()).await.unwrap();
     let consent = cache.check(RESEARCHER, SCOPE).unwrap();
     assert_eq!(consent.expiry, expiry);
@@ -98,14 +90,14 @@ async fn grants_revocations_and_renewals_are_mirrored_for_this_vault_only() {
         .unwrap();
     assert!(allowed);
 
-    revoke(&registry, 1, RESEARCHER, SCOPE).await;
+    revoke(&chain, 1, RESEARCHER, SCOPE).await;
     assert!(cache.check(RESEARCHER, SCOPE).is_ok(), "not read yet");
     cache.sync(&chain.registry()).await.unwrap();
     assert!(matches!(
         cache.check(RESEARCHER, SCOPE),
         Err(ConsentError::Revoked { .. })
     ));
-    grant(&registry, 1, RESEARCHER, SCOPE, expiry, false).await;
+    grant(&chain, 1, RESEARCHER, SCOPE, expiry, false).await;
     cache.sync(&chain.registry()).await.unwrap();
     assert!(
         !cache.check(RESEARCHER, SCOPE).unwrap().per_query_approval,
@@ -115,9 +107,9 @@ async fn grants_revocations_and_renewals_are_mirrored_for_this_vault_only() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_revocation_takes_effect_within_one_poll_of_its_block() {
-    let (chain, registry) = setup().await;
+    let chain = setup().await;
     let expiry = chain.latest_timestamp().await.unwrap() + 3600;
-    grant(&registry, 1, RESEARCHER, SCOPE, expiry, false).await;
+    grant(&chain, 1, RESEARCHER, SCOPE, expiry, false).await;
     let config = ConsentConfig {
         poll_interval: Duration::from_millis(100),
         ..ConsentConfig::for_vault(1)
@@ -126,7 +118,7 @@ async fn a_revocation_takes_effect_within_one_poll_of_its_block() {
     let task = cache.keep_current(chain.registry());
     until(|| cache.check(RESEARCHER, SCOPE).is_ok()).await;
     assert!(cache.check(RESEARCHER, SCOPE).is_ok());
-    revoke(&registry, 1, RESEARCHER, SCOPE).await;
+    revoke(&chain, 1, RESEARCHER, SCOPE).await;
     // The revocation is in the latest block: the next poll applies it.
     let took = until(|| cache.check(RESEARCHER, SCOPE).is_err()).await;
     assert!(matches!(
@@ -142,9 +134,9 @@ async fn a_revocation_takes_effect_within_one_poll_of_its_block() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn expired_grants_and_unconfirmed_events_do_not_count() {
-    let (chain, registry) = setup().await;
+    let chain = setup().await;
     let now = chain.latest_timestamp().await.unwrap();
-    grant(&registry, 1, RESEARCHER, SCOPE, now + 100, false).await;
+    grant(&chain, 1, RESEARCHER, SCOPE, now + 100, false).await;
     let cache = ConsentCache::new(ConsentConfig::for_vault(1));
     cache.sync(&chain.registry()).await.unwrap();
     assert!(cache.check(RESEARCHER, SCOPE).is_ok());
@@ -170,7 +162,7 @@ async fn expired_grants_and_unconfirmed_events_do_not_count() {
         ..ConsentConfig::for_vault(1)
     });
     let later = chain.latest_timestamp().await.unwrap() + 3600;
-    grant(&registry, 1, RESEARCHER, B256::ZERO, later, false).await;
+    grant(&chain, 1, RESEARCHER, B256::ZERO, later, false).await;
     deep.sync(&chain.registry()).await.unwrap();
     assert!(matches!(
         deep.check(RESEARCHER, B256::ZERO),
@@ -188,9 +180,9 @@ async fn expired_grants_and_unconfirmed_events_do_not_count() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_chain_that_cannot_be_read_stops_everything_once_stale() {
-    let (chain, registry) = setup().await;
+    let chain = setup().await;
     let expiry = chain.latest_timestamp().await.unwrap() + 3600;
-    grant(&registry, 1, RESEARCHER, SCOPE, expiry, false).await;
+    grant(&chain, 1, RESEARCHER, SCOPE, expiry, false).await;
     let cache = ConsentCache::new(ConsentConfig {
         max_staleness: Duration::from_millis(300),
         ..ConsentConfig::for_vault(1)

@@ -110,19 +110,43 @@ impl TestChain {
         vault: U256,
         measurement: &[u8],
     ) -> Result<()> {
-        let receipt = self
-            .registry_as(owner)
-            .approveMeasurement(vault, measurement.to_vec().into())
-            .send()
-            .await?
-            .get_receipt()
-            .await?;
-        if !receipt.status() {
-            return Err(TestkitError::Reverted {
-                tx: receipt.transaction_hash,
-            });
-        }
-        Ok(())
+        let registry = self.registry_as(owner);
+        let call = registry.approveMeasurement(vault, measurement.to_vec().into());
+        confirm(call.send().await?).await
+    }
+
+    /// Grants (or renews) `grantee` consent to `scope` on `vault` as recorded in `record` (its `revoked`
+    /// is ignored), as the vault's owner `owner`.
+    pub async fn grant(
+        &self,
+        owner: &PrivateKeySigner,
+        vault: U256,
+        grantee: Address,
+        scope: alloy::primitives::B256,
+        record: &dnavault_contracts::GrantRecord,
+    ) -> Result<()> {
+        let registry = self.registry_as(owner);
+        let call = registry.grant(
+            vault,
+            grantee,
+            scope,
+            record.purpose,
+            record.expiry,
+            record.perQueryApproval,
+        );
+        confirm(call.send().await?).await
+    }
+
+    /// Revokes `grantee`'s consent to `scope` on `vault`, as its owner `owner`.
+    pub async fn revoke(
+        &self,
+        owner: &PrivateKeySigner,
+        vault: U256,
+        grantee: Address,
+        scope: alloy::primitives::B256,
+    ) -> Result<()> {
+        let registry = self.registry_as(owner);
+        confirm(registry.revoke(vault, grantee, scope).send().await?).await
     }
 
     /// Gives `address` `ether` ether, e.g. a fresh wallet that must pay for its own transactions.
@@ -163,4 +187,18 @@ fn client(anvil: &AnvilInstance, signer: PrivateKeySigner) -> DynProvider {
         .wallet(EthereumWallet::from(signer))
         .connect_http(anvil.endpoint_url())
         .erased()
+}
+
+/// Waits for a sent transaction's receipt; a revert is an error.
+async fn confirm<N: alloy::network::Network>(
+    pending: alloy::providers::PendingTransactionBuilder<N>,
+) -> Result<()> {
+    let receipt = pending.get_receipt().await?;
+    if alloy::network::ReceiptResponse::status(&receipt) {
+        Ok(())
+    } else {
+        Err(TestkitError::Reverted {
+            tx: alloy::network::ReceiptResponse::transaction_hash(&receipt),
+        })
+    }
 }
