@@ -192,10 +192,11 @@ impl ConsentCache {
             .state
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        // A sync that raced another one past this block has nothing left to apply.
-        if state.block.is_some_and(|block| block >= target) && from > target {
+        // Another sync got as far or further while this one read: applying these older events again
+        // could bring back a grant revoked since, so they are dropped.
+        if let Some(block) = state.block.filter(|&block| block >= target) {
             state.synced_at = Instant::now();
-            return Ok(target);
+            return Ok(block);
         }
         for (key, update) in updates {
             match update {

@@ -103,6 +103,15 @@ async fn grants_revocations_and_renewals_are_mirrored_for_this_vault_only() {
         !cache.check(RESEARCHER, SCOPE).unwrap().per_query_approval,
         "renewed"
     );
+    // Syncs that race: whatever order they finish in, the newest state wins.
+    revoke(&chain, 1, RESEARCHER, SCOPE).await;
+    let registry = chain.registry();
+    let (a, b) = tokio::join!(cache.sync(&registry), cache.sync(&registry));
+    assert_eq!(a.unwrap(), b.unwrap());
+    assert!(matches!(
+        cache.check(RESEARCHER, SCOPE),
+        Err(ConsentError::Revoked { .. })
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread")]
