@@ -89,23 +89,40 @@ impl Client {
         headers: &[(&str, String)],
         file: &std::path::Path,
     ) -> Result<Fetched<T>, RatlsError> {
+        self.put_file_reporting(path, headers, file, |_| {}).await
+    }
+
+    /// Like [`put_file`](Self::put_file), calling `progress` with the bytes sent so far after each chunk.
+    pub async fn put_file_reporting<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        headers: &[(&str, String)],
+        file: &std::path::Path,
+        progress: impl Fn(u64) + Send + Sync + 'static,
+    ) -> Result<Fetched<T>, RatlsError> {
+        let progress = Arc::new(progress);
         let opened = tokio::fs::File::open(file)
             .await
             .map_err(|e| RatlsError::Http {
                 url: file.display().to_string(),
                 reason: e.to_string(),
             })?;
-        let chunks = futures_util::stream::unfold(Some(opened), |file| async move {
-            let mut file = file?;
-            let mut buffer = vec![0u8; 1 << 20];
-            match tokio::io::AsyncReadExt::read(&mut file, &mut buffer).await {
-                Ok(0) => None,
-                Ok(n) => {
-                    buffer.truncate(n);
-                    Some((Ok(Frame::data(Bytes::from(buffer))), Some(file)))
+        let chunks = futures_util::stream::unfold(Some((opened, 0u64)), move |state| {
+            let progress = Arc::clone(&progress);
+            async move {
+                let (mut file, sent) = state?;
+                let mut buffer = vec![0u8; 1 << 20];
+                match tokio::io::AsyncReadExt::read(&mut file, &mut buffer).await {
+                    Ok(0) => None,
+                    Ok(n) => {
+                        buffer.truncate(n);
+                        let sent = sent + n as u64;
+                        progress(sent);
+                        Some((Ok(Frame::data(Bytes::from(buffer))), Some((file, sent))))
+                    }
+                    // One error ends the stream.
+                    Err(e) => Some((Err(e), None)),
                 }
-                // One error ends the stream.
-                Err(e) => Some((Err(e), None)),
             }
         });
         self.exchange(Method::PUT, path, headers, StreamBody::new(chunks).boxed())

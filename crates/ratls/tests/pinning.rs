@@ -22,7 +22,14 @@ async fn start(identity: ServerIdentity) -> (String, tokio::sync::oneshot::Sende
         .route(
             "/echo",
             axum::routing::post(|Json(v): Json<Value>| async { Json(v) }),
-        );
+        )
+        .route(
+            "/upload",
+            axum::routing::put(|body: axum::body::Bytes| async move {
+                Json(json!({ "size": body.len() }))
+            }),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(64 << 20));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -122,4 +129,26 @@ async fn a_closed_port_is_a_connect_error() {
         client.get::<Value>("hello").await,
         Err(RatlsError::Connect { .. })
     ));
+}
+
+#[tokio::test]
+async fn a_file_streams_up_with_its_progress_reported() {
+    let server = identity();
+    let (url, _stop) = start(server.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("genome.bin");
+    std::fs::write(&file, vec![7u8; 3 * (1 << 20) + 5]).unwrap();
+    let reported = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = reported.clone();
+    let client = Client::new(&url, Pin::Spki(server.spki_sha256())).expect("client");
+    let answer = client
+        .put_file_reporting::<Value>("upload", &[], &file, move |sent| {
+            seen.lock().unwrap().push(sent);
+        })
+        .await
+        .expect("upload");
+    assert_eq!(answer.value, json!({ "size": 3 * (1 << 20) + 5 }));
+    let reported = reported.lock().unwrap().clone();
+    assert_eq!(reported.last(), Some(&(3 * (1 << 20) + 5)));
+    assert!(reported.windows(2).all(|w| w[0] < w[1]), "{reported:?}");
 }

@@ -2,7 +2,7 @@
 //! approval that names the exact bytes.
 
 use std::{
-    io::Read,
+    io::{IsTerminal, Read},
     path::PathBuf,
     time::{SystemTime, UNIX_EPOCH},
 };
@@ -84,15 +84,30 @@ pub(crate) async fn run(session: &Session, args: UploadArgs) -> eyre::Result<()>
         approval,
         signature: signature.as_bytes().to_vec().into(),
     };
+    // A progress line on a terminal; scripts and pipes see only the result.
+    let terminal = std::io::stderr().is_terminal();
+    let progress = move |sent: u64| {
+        if terminal {
+            eprint!(
+                "\ruploading: {:>5.1}% ({} of {size} bytes)",
+                sent as f64 * 100.0 / size.max(1) as f64,
+                sent
+            );
+        }
+    };
     let stored = Client::new(&args.vault, Pin::Spki(evidence.tls_spki_sha256.0))?
-        .put_file::<serde_json::Value>(
+        .put_file_reporting::<serde_json::Value>(
             &format!("v1/objects/{object}"),
             &[(UPLOAD_HEADER, signed.to_header())],
             &args.file,
+            progress,
         )
         .await
         .wrap_err("the vault did not store the file")?
         .value;
+    if terminal {
+        eprintln!();
+    }
     let text = format!(
         "Stored {} in vault {} as `{object}`: {size} bytes, encrypted in {} chunks.",
         args.file.display(),
