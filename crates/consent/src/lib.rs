@@ -4,8 +4,11 @@
 //! [`ConsentCache::sync`] reads the events up to the chain head minus a confirmation depth; a background
 //! task ([`ConsentCache::keep_current`]) repeats it, so a revocation takes effect within one poll of the block
 //! that holds it. [`ConsentCache::check`] fails closed: no grant, a revoked or expired grant, and a cache that
-//! has not synced within its staleness limit (the chain cannot be read) all refuse.
+//! has not synced within its staleness limit (the chain cannot be read) all refuse. [`gate::authorize`] puts
+//! a researcher's signed query request through the researcher's signature, the cache and, when the grant
+//! asks for it, the owner's approval of that request.
 
 mod cache;
+pub mod gate;
 
 pub use cache::{Consent, ConsentCache, ConsentConfig, ConsentError};

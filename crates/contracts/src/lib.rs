@@ -28,6 +28,7 @@ pub mod boot;
 pub mod duo;
 pub mod eip712;
 pub mod purpose;
+pub mod query;
 pub mod upload;
 
 pub use bindings::VaultRegistry::{
