@@ -46,11 +46,34 @@ pub struct Stored {
     pub layout: &'static str,
 }
 
+/// The most of a refused upload's body the vault reads before answering, so that a client still sending a
+/// small file reads the refusal rather than a broken connection.
+const DRAIN_LIMIT: usize = 1 << 20;
+
 pub(crate) async fn put_object(
+    state: State<VaultService>,
+    path: Path<String>,
+    headers: HeaderMap,
+    mut body: Body,
+) -> Result<(StatusCode, Json<Stored>), ApiError> {
+    let result = upload(state, path, headers, &mut body).await;
+    if result.is_err() {
+        let mut drained = 0;
+        while drained < DRAIN_LIMIT {
+            match body.frame().await {
+                Some(Ok(frame)) => drained += frame.data_ref().map_or(0, |data| data.len()),
+                _ => break,
+            }
+        }
+    }
+    result
+}
+
+async fn upload(
     State(service): State<VaultService>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Body,
+    body: &mut Body,
 ) -> Result<(StatusCode, Json<Stored>), ApiError> {
     let id = ObjectId::new(id).map_err(|e| ApiError::bad_request("object id", e.to_string()))?;
     let signed = headers
@@ -117,7 +140,6 @@ pub(crate) async fn put_object(
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, String>>(8);
     let store = service.store().clone();
     // The first bytes decide the layout: BGZF (bgzipped VCF, BCF) keeps its block boundaries.
-    let mut body = body;
     let mut head = Vec::new();
     let mut ended = false;
     while head.len() < 18 {
