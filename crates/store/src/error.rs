@@ -58,6 +58,12 @@ pub enum StoreError {
     /// A chunk size outside 4 KiB to 16 MiB.
     #[error("invalid chunk size {0}: use 4 KiB to 16 MiB")]
     InvalidChunkSize(u32),
+    /// Another process has this data directory open.
+    #[error("{dir} is in use by another vault process")]
+    Locked {
+        /// The data directory.
+        dir: String,
+    },
     /// No such object.
     #[error("no object `{object}` in the store")]
     NotFound {

@@ -21,6 +21,8 @@ use crate::{DataKey, Layout, ObjectId, ObjectReader, ObjectSummary, ObjectWriter
 
 /// The objects directory, under the data directory.
 const OBJECTS: &str = "objects";
+/// The lock file, under the data directory.
+const LOCK: &str = "store.lock";
 /// The default database, under the data directory.
 const DATABASE: &str = "vault.db";
 
@@ -117,6 +119,8 @@ impl Drop for Staged {
 pub struct Store {
     objects: PathBuf,
     db: AnyPool,
+    /// The data directory's exclusive lock, held while any clone lives.
+    _lock: std::sync::Arc<File>,
 }
 
 impl Store {
@@ -129,6 +133,19 @@ impl Store {
             .mode(0o700)
             .create(&objects)
             .map_err(StoreError::io(format!("creating {}", objects.display())))?;
+        // One store per data directory: opening cleans up what no metadata names, which would remove
+        // another process's upload in progress.
+        let lock_path = data_dir.join(LOCK);
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&lock_path)
+            .map_err(StoreError::io(format!("opening {}", lock_path.display())))?;
+        lock.try_lock().map_err(|_| StoreError::Locked {
+            dir: data_dir.display().to_string(),
+        })?;
         sqlx::any::install_default_drivers();
         let url = match database_url {
             Some(url) => url.to_owned(),
@@ -145,7 +162,11 @@ impl Store {
                 .await
                 .map_err(database)?;
         }
-        let store = Self { objects, db };
+        let store = Self {
+            objects,
+            db,
+            _lock: std::sync::Arc::new(lock),
+        };
         store.recover().await?;
         Ok(store)
     }

@@ -243,6 +243,11 @@ async fn a_crash_between_write_and_commit_is_cleaned_up_at_open(db: &Db) {
     }
     assert_eq!(object_files(dir.path()).len(), 3);
     let store = Store::open(dir.path(), db.url()).await.unwrap();
+    // While it is open, no other store opens the directory (its clean-up would remove uploads in progress).
+    assert!(matches!(
+        Store::open(dir.path(), db.url()).await,
+        Err(StoreError::Locked { .. })
+    ));
     assert_eq!(object_files(dir.path()).len(), 1);
     assert_eq!(read_all(&store, "genome.vcf").await, b"before the crash");
 }

@@ -97,6 +97,10 @@ async fn the_owner_boots_and_uploads_a_genome_with_the_wallet() {
         .data_key(chain.chain_id(), chain.registry_address(), 1)
         .unwrap();
     let original = std::fs::read(&genome).unwrap();
+    let (ok, text) = control(&vault.data_dir, "seal");
+    assert!(ok, "{text}");
+    assert!(vault.child.wait().unwrap().success());
+    // The store, reopened once the vault has stopped, holds them byte for byte.
     assert_eq!(
         read_object(&vault.data_dir, key.expose(), "chr22.vcf.gz").await,
         original
@@ -105,9 +109,6 @@ async fn the_owner_boots_and_uploads_a_genome_with_the_wallet() {
         read_object(&vault.data_dir, key.expose(), "chr22.vcf.gz.tbi").await,
         std::fs::read(&index).unwrap()
     );
-    let (ok, text) = control(&vault.data_dir, "seal");
-    assert!(ok, "{text}");
-    assert!(vault.child.wait().unwrap().success());
 
     // After a session of use, neither the data key nor any stretch of the genome or its index is on disk in
     // clear: not in the objects, not in the database.
