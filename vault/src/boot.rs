@@ -3,9 +3,9 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use alloy::{
-    primitives::{Address, B256, Bytes, U256, keccak256},
+    primitives::{Address, B256, Bytes, Signature, U256, keccak256},
     providers::Provider,
-    signers::local::PrivateKeySigner,
+    signers::{SignerSync, local::PrivateKeySigner},
     sol_types::SolStruct,
 };
 use dnavault_attest::{Backend, ReportDataBinding, report_measurement};
@@ -306,6 +306,16 @@ impl UnsealedVault {
     /// True on the simulated platform: no hardware protects this vault's memory.
     pub fn is_test_only(&self) -> bool {
         self.test_only
+    }
+
+    /// Signs `hash` (a receipt's EIP-712 hash) with the attested vault key.
+    pub fn sign_hash(&self, hash: &B256) -> Result<Signature, alloy::signers::Error> {
+        self.signer.sign_hash_sync(hash)
+    }
+
+    /// The attested vault key, for the task that anchors receipts from it.
+    pub(crate) fn signer(&self) -> PrivateKeySigner {
+        self.signer.clone()
     }
 
     /// Seals the vault: the data key and the signing key are wiped from memory.

@@ -4,9 +4,12 @@
 //! memory and sealing wipes it. The vault serves its API over TLS with the key its report binds
 //! ([`service`]); a local socket lets its operator seal it ([`control`]).
 
+pub mod anchor;
+pub mod audit;
 pub mod boot;
 pub mod control;
 mod ingest;
+pub mod query;
 pub mod service;
 
 pub use boot::{BootError, SealedVault, UnsealedVault, VaultIdentity};

@@ -6,6 +6,7 @@ use std::{
     os::unix::fs::DirBuilderExt,
     path::{Path, PathBuf},
     sync::Arc,
+    time::Duration,
 };
 
 use alloy::{
@@ -16,9 +17,10 @@ use clap::{Args, ValueEnum};
 use dnavault_attest::{
     Backend, backend::Simulated, hardware::Hardware, simulated::SimulatedPlatform,
 };
+use dnavault_consent::{ConsentCache, ConsentConfig};
 use dnavault_contracts::VaultRegistry;
 use dnavault_store::Store;
-use dnavault_vault::{SealedVault, VaultIdentity, VaultService, control};
+use dnavault_vault::{SealedVault, VaultIdentity, VaultService, anchor::AnchorConfig, control};
 use eyre::{WrapErr, bail, eyre};
 use serde_json::json;
 
@@ -63,6 +65,21 @@ pub(crate) struct ServeArgs {
     /// The metadata database (`postgres://...`); default: SQLite in the data directory.
     #[arg(long, env = "DNAVAULT_DATABASE_URL", value_name = "URL")]
     database_url: Option<String>,
+    /// Blocks a grant or revocation must be under before the vault acts on it.
+    #[arg(long, default_value_t = 0)]
+    confirmations: u64,
+    /// Seconds without a successful read of the chain after which every query is refused.
+    #[arg(long, default_value_t = 10)]
+    consent_max_staleness: u64,
+    /// Milliseconds between reads of the registry's grant events.
+    #[arg(long, default_value_t = 250)]
+    consent_poll_ms: u64,
+    /// Seconds a receipt waits at most before its hash is anchored on-chain.
+    #[arg(long, default_value_t = 60)]
+    anchor_interval: u64,
+    /// Receipts per anchoring transaction (one goes as soon as this many wait).
+    #[arg(long, default_value_t = 64)]
+    anchor_batch: u32,
     /// Hardware platform: a VCEK to use when the host supplies none.
     #[arg(long, value_name = "FILE")]
     cached_vcek: Option<PathBuf>,
@@ -130,7 +147,18 @@ pub(crate) async fn serve(args: ServeArgs) -> eyre::Result<()> {
     let store = Store::open(&args.data_dir, args.database_url.as_deref())
         .await
         .wrap_err("cannot open the vault's store")?;
-    let service = VaultService::new(sealed, registry, store);
+    let consent = Arc::new(ConsentCache::new(ConsentConfig {
+        confirmations: args.confirmations,
+        max_staleness: Duration::from_secs(args.consent_max_staleness),
+        poll_interval: Duration::from_millis(args.consent_poll_ms),
+        ..ConsentConfig::for_vault(args.vault_id)
+    }));
+    let following = consent.keep_current(registry.clone());
+    let service = VaultService::new(sealed, registry, store, consent);
+    let anchoring = service.anchor_receipts(AnchorConfig {
+        interval: Duration::from_secs(args.anchor_interval),
+        batch_size: args.anchor_batch.max(1),
+    });
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .wrap_err_with(|| format!("cannot listen on {}", args.listen))?;
@@ -164,6 +192,8 @@ pub(crate) async fn serve(args: ServeArgs) -> eyre::Result<()> {
         }
     })
     .await;
+    following.abort();
+    anchoring.abort();
     service.store().close().await;
     let _ = std::fs::remove_file(&socket);
     tracing::info!("keys wiped; stopped");

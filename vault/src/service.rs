@@ -12,11 +12,13 @@ use alloy::{
 };
 use axum::{
     Json, Router,
+    extract::DefaultBodyLimit,
     extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::{get, put},
+    routing::{get, post, put},
 };
+use dnavault_consent::ConsentCache;
 use dnavault_contracts::{
     VaultRegistry::VaultRegistryInstance,
     boot::{BootRequest, BootResponse},
@@ -71,15 +73,20 @@ struct Inner {
     evidence: BootRequest,
     registry: VaultRegistryInstance<DynProvider>,
     store: Store,
+    consent: Arc<ConsentCache>,
+    /// Receipts issued since start, for the anchoring task.
+    issued: watch::Sender<u64>,
     stopped: watch::Sender<bool>,
 }
 
 impl VaultService {
-    /// A service for a sealed vault, reading the registry through `registry`, keeping data in `store`.
+    /// A service for a sealed vault, reading the registry through `registry`, keeping data in `store`,
+    /// checking queries against the grants in `consent` (kept current by the caller).
     pub fn new(
         vault: SealedVault,
         registry: VaultRegistryInstance<DynProvider>,
         store: Store,
+        consent: Arc<ConsentCache>,
     ) -> Self {
         let identity = vault.identity();
         let status = VaultStatus {
@@ -101,6 +108,8 @@ impl VaultService {
                 evidence,
                 registry,
                 store,
+                consent,
+                issued: watch::channel(0).0,
                 stopped: watch::channel(false).0,
             }),
         }
@@ -119,6 +128,33 @@ impl VaultService {
     /// The object store.
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// The grants, as the consent cache mirrors them.
+    pub fn consent(&self) -> &ConsentCache {
+        &self.inner.consent
+    }
+
+    /// Counts a receipt issued (wakes the anchoring task when a batch is full).
+    pub(crate) fn receipt_issued(&self) {
+        self.inner.issued.send_modify(|count| *count += 1);
+    }
+
+    /// Resolves once `count` more receipts have been issued.
+    pub(crate) async fn receipts_waiting(&self, count: u32) {
+        let mut issued = self.inner.issued.subscribe();
+        let start = *issued.borrow_and_update();
+        let _ = issued
+            .wait_for(|now| now.saturating_sub(start) >= u64::from(count))
+            .await;
+    }
+
+    /// Starts anchoring the receipts this vault issues (see [`crate::anchor`]).
+    pub fn anchor_receipts(
+        &self,
+        config: crate::anchor::AnchorConfig,
+    ) -> tokio::task::JoinHandle<()> {
+        crate::anchor::spawn(self.clone(), config)
     }
 
     /// This boot's attestation evidence: the report binding the vault's keys, TLS key included.
@@ -203,6 +239,12 @@ impl VaultService {
             .route("/v1/attestation", get(attestation))
             .route("/v1/boot", get(boot_request).post(boot_response))
             .route("/v1/objects/{id}", put(crate::ingest::put_object))
+            .route("/v1/audit", get(crate::audit::get_audit))
+            .route(
+                "/v1/queries",
+                post(crate::query::post_query)
+                    .layer(DefaultBodyLimit::max(crate::query::MAX_QUERY_BYTES)),
+            )
             .with_state(self.clone())
     }
 }

@@ -2,37 +2,14 @@
 //! the cache, and, when the grant asks for it, the owner's approval of this very request.
 
 use alloy::{
-    primitives::{Address, B256, Bytes, Signature, U256},
+    primitives::{Address, B256, Signature, U256},
     providers::Provider,
     sol_types::{Eip712Domain, SolStruct},
 };
-use dnavault_contracts::{
-    QueryApproval, VaultRegistry::VaultRegistryInstance, query::QueryRequest,
-};
-use serde::{Deserialize, Serialize};
+use dnavault_contracts::VaultRegistry::VaultRegistryInstance;
+pub use dnavault_contracts::query::{OwnerApproval, SignedQuery};
 
 use crate::{Consent, ConsentCache, ConsentError};
-
-/// A query request with its signatures.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SignedQuery {
-    /// The request.
-    pub request: QueryRequest,
-    /// The researcher's signature over its EIP-712 hash.
-    pub signature: Bytes,
-    /// The owner's approval of this request, for grants that ask for one.
-    pub owner_approval: Option<OwnerApproval>,
-}
-
-/// The owner's approval of one request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OwnerApproval {
-    /// The approval.
-    pub approval: QueryApproval,
-    /// The owner's signature (EOA or EIP-1271, checked by the registry).
-    pub signature: Bytes,
-}
 
 /// A request that may run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -64,5 +64,15 @@ mod tests {
             QueryApproval::eip712_encode_type(),
             "QueryApproval(uint256 vaultId,bytes32 requestHash,uint256 deadline)"
         );
+        assert_eq!(
+            crate::query::QueryRequest::eip712_encode_type(),
+            "QueryRequest(uint256 vaultId,address researcher,bytes32 scope,bytes32 queryHash,\
+             bytes32 recipientKey,bytes32 nonce,uint256 deadline)"
+        );
+        assert_eq!(
+            crate::query::QueryReceipt::eip712_encode_type(),
+            "QueryReceipt(uint256 vaultId,bytes32 requestHash,bytes32 resultHash,uint256 consentBlock,\
+             uint64 issuedAt)"
+        );
     }
 }

@@ -27,6 +27,7 @@ pub mod bindings;
 pub mod boot;
 pub mod duo;
 pub mod eip712;
+pub mod owner_read;
 pub mod purpose;
 pub mod query;
 pub mod upload;

@@ -71,7 +71,9 @@ impl ScoringFile {
         Self::parse(path, &text)
     }
 
-    fn parse(path: &Path, text: &str) -> Result<Self, GenomeError> {
+    /// Parses a scoring file's text (as a researcher sends it); `name` names it in errors.
+    pub fn parse(name: &Path, text: &str) -> Result<Self, GenomeError> {
+        let path = name;
         let bad = |line: u64, reason: String| GenomeError::Query {
             path: PathBuf::from(path),
             line,

@@ -81,6 +81,15 @@ impl Client {
         self.exchange(Method::GET, path, &[], empty()).await
     }
 
+    /// GETs `path` as JSON with extra `headers` (an owner's signed authorization).
+    pub async fn get_with<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        headers: &[(&str, String)],
+    ) -> Result<Fetched<T>, RatlsError> {
+        self.exchange(Method::GET, path, headers, empty()).await
+    }
+
     /// PUTs the file at `file` to `path` as a stream (constant memory), with extra `headers`; decodes the JSON
     /// answer.
     pub async fn put_file<T: DeserializeOwned>(

@@ -17,6 +17,7 @@ mod error;
 mod format;
 mod id;
 mod reader;
+mod receipts;
 mod ring_gcm;
 mod store;
 mod writer;
@@ -25,6 +26,7 @@ pub use error::StoreError;
 pub use format::Layout;
 pub use id::ObjectId;
 pub use reader::ObjectReader;
+pub use receipts::{QueryRecord, ReceiptRecord};
 pub use store::{AuditEntry, ObjectRecord, Staged, Store};
 pub use writer::{ObjectSummary, ObjectWriter};
 

@@ -46,6 +46,13 @@ const SCHEMA: &[&str] = &[
         object TEXT,
         detail TEXT NOT NULL
     )",
+    "CREATE TABLE IF NOT EXISTS receipts (
+        seq BIGINT PRIMARY KEY,
+        receipt_hash TEXT NOT NULL UNIQUE,
+        at BIGINT NOT NULL,
+        batch TEXT,
+        anchored_block BIGINT
+    )",
 ];
 
 /// An object's metadata.
@@ -118,7 +125,7 @@ impl Drop for Staged {
 #[derive(Debug, Clone)]
 pub struct Store {
     objects: PathBuf,
-    db: AnyPool,
+    pub(crate) db: AnyPool,
     /// The data directory's exclusive lock, held while any clone lives.
     _lock: std::sync::Arc<File>,
 }
@@ -273,22 +280,7 @@ impl Store {
     ) -> Result<Vec<ObjectRecord>, StoreError> {
         let mut transaction = self.db.begin().await.map_err(database)?;
         if let Some(nonce) = nonce {
-            let seen = sqlx::query("SELECT nonce FROM nonces WHERE nonce = $1")
-                .bind(nonce)
-                .fetch_optional(&mut *transaction)
-                .await
-                .map_err(database)?;
-            if seen.is_some() {
-                return Err(StoreError::Replayed {
-                    nonce: nonce.to_owned(),
-                });
-            }
-            sqlx::query("INSERT INTO nonces (nonce, at) VALUES ($1, $2)")
-                .bind(nonce)
-                .bind(now())
-                .execute(&mut *transaction)
-                .await
-                .map_err(database)?;
+            consume_nonce(&mut transaction, nonce).await?;
         }
         let mut replaced = Vec::new();
         for object in &staged {
@@ -451,7 +443,31 @@ impl Store {
     }
 }
 
-async fn insert_audit(
+/// Records `nonce` as used; refuses one seen before.
+pub(crate) async fn consume_nonce(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    nonce: &str,
+) -> Result<(), StoreError> {
+    let seen = sqlx::query("SELECT nonce FROM nonces WHERE nonce = $1")
+        .bind(nonce)
+        .fetch_optional(&mut **transaction)
+        .await
+        .map_err(database)?;
+    if seen.is_some() {
+        return Err(StoreError::Replayed {
+            nonce: nonce.to_owned(),
+        });
+    }
+    sqlx::query("INSERT INTO nonces (nonce, at) VALUES ($1, $2)")
+        .bind(nonce)
+        .bind(now())
+        .execute(&mut **transaction)
+        .await
+        .map_err(database)?;
+    Ok(())
+}
+
+pub(crate) async fn insert_audit(
     transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
     actor: &str,
     action: &str,
@@ -508,7 +524,7 @@ fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-fn database(error: sqlx::Error) -> StoreError {
+pub(crate) fn database(error: sqlx::Error) -> StoreError {
     StoreError::Database(error.to_string())
 }
 
@@ -518,7 +534,7 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
         .map_err(StoreError::io(format!("syncing {}", dir.display())))
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))

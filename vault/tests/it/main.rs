@@ -1,7 +1,9 @@
 //! dnavault-vault as a process on Anvil with the simulated platform, driven over attested TLS and, for the
 //! owner's side, by the real dnavault-wallet binary.
 
+mod beacon;
 mod ingest;
+mod query;
 mod serve;
 
 use std::{
@@ -62,7 +64,13 @@ pub(crate) fn vault_command(data_dir: &Path, chain: &TestChain, chain_id: u64) -
 }
 
 pub(crate) fn start_vault(data_dir: &Path, chain: &TestChain) -> VaultProcess {
+    start_vault_with(data_dir, chain, &[])
+}
+
+/// Starts a vault with `extra` arguments for `serve`.
+pub(crate) fn start_vault_with(data_dir: &Path, chain: &TestChain, extra: &[&str]) -> VaultProcess {
     let mut child = vault_command(data_dir, chain, chain.chain_id())
+        .args(extra)
         .spawn()
         .unwrap();
     let mut line = String::new();
@@ -188,7 +196,16 @@ impl WalletCli {
 
 /// Starts a vault and boots it with the owner's wallet.
 pub(crate) fn booted_vault(chain: &TestChain, dir: &Path) -> (VaultProcess, WalletCli) {
-    let vault = start_vault(&dir.join("vault"), chain);
+    booted_vault_with(chain, dir, &[])
+}
+
+/// Starts a vault with `extra` arguments for `serve` and boots it with the owner's wallet.
+pub(crate) fn booted_vault_with(
+    chain: &TestChain,
+    dir: &Path,
+    extra: &[&str],
+) -> (VaultProcess, WalletCli) {
+    let vault = start_vault_with(&dir.join("vault"), chain, extra);
     let wallet = WalletCli::restored();
     let run = wallet.owner(chain, &vault, &["boot"]);
     assert!(

@@ -1,0 +1,91 @@
+//! A researcher's query on a vault: the request the researcher signs (EIP-712, the registry's domain), the
+//! query it commits to, what the vault answers (the result sealed to the researcher and a signed receipt),
+//! and the query kinds with the scope ids grants name.
+//!
+//! The vault checks a request against the registry's grant for (vault, researcher, scope) and, when the grant
+//! asks for it, the owner's [`QueryApproval`](crate::QueryApproval) of the request's hash.
+
+mod kind;
+mod params;
+mod receipt;
+
+use alloy::{
+    primitives::{B256, Bytes, keccak256},
+    sol,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+pub use kind::QueryKind;
+pub use params::{
+    AlleleCounts, BeaconAllele, BeaconAlleleParameters, BeaconQuery, BeaconRequest, GenotypeLookup,
+    Granularity, MAX_ITEMS, PolygenicScore, Position, Query, QueryError, Region,
+};
+pub use receipt::{QueryAnswer, QueryReceipt};
+
+use crate::QueryApproval;
+
+sol! {
+    /// One query, as the researcher signs it.
+    #[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
+    struct QueryRequest {
+        /// The vault.
+        uint256 vaultId;
+        /// The researcher (the grantee).
+        address researcher;
+        /// The analysis: the scope id the grant names.
+        bytes32 scope;
+        /// keccak256 of the query's JSON text as sent.
+        bytes32 queryHash;
+        /// The researcher's X25519 HPKE public key: the result is sealed to it.
+        bytes32 recipientKey;
+        /// A fresh random nonce.
+        bytes32 nonce;
+        /// Unix time after which the request is void.
+        uint256 deadline;
+    }
+}
+
+/// A query request with its signatures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedQuery {
+    /// The request.
+    pub request: QueryRequest,
+    /// The researcher's signature over its EIP-712 hash.
+    pub signature: Bytes,
+    /// The owner's approval of this request, for grants that ask for one.
+    #[serde(default)]
+    pub owner_approval: Option<OwnerApproval>,
+}
+
+/// The owner's approval of one request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnerApproval {
+    /// The approval.
+    pub approval: QueryApproval,
+    /// The owner's signature (EOA or EIP-1271, checked by the registry).
+    pub signature: Bytes,
+}
+
+/// What a researcher posts to `POST /v1/queries`: the signed request and the query whose JSON text, byte for
+/// byte, hashes to the request's `queryHash`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QuerySubmission {
+    /// The signed request.
+    pub signed: SignedQuery,
+    /// The query, kept as sent.
+    pub query: Box<RawValue>,
+}
+
+impl QuerySubmission {
+    /// A submission of `query` (serialized once: the hash covers exactly the text sent).
+    pub fn query_text(query: &Query) -> Result<Box<RawValue>, serde_json::Error> {
+        RawValue::from_string(serde_json::to_string(query)?)
+    }
+
+    /// keccak256 of the query's text as sent.
+    pub fn query_hash(&self) -> B256 {
+        keccak256(self.query.get().as_bytes())
+    }
+}

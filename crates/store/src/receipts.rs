@@ -1,0 +1,182 @@
+//! Queries the vault ran: each one's nonce, audit entry and receipt are recorded in one transaction before
+//! its result is released, and receipts wait here until their hashes are anchored on-chain.
+
+use sqlx::Row;
+
+use crate::{
+    Store, StoreError,
+    store::{consume_nonce, database, insert_audit, now},
+};
+
+/// A receipt the vault issued, and where it was anchored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptRecord {
+    /// The receipt's hash (hex, `0x`-prefixed).
+    pub receipt_hash: String,
+    /// When it was issued (Unix seconds).
+    pub at: i64,
+    /// The anchored batch's hash, once anchored.
+    pub batch: Option<String>,
+    /// The block it was anchored in, once anchored.
+    pub anchored_block: Option<u64>,
+}
+
+/// One query to record.
+#[derive(Debug, Clone, Copy)]
+pub struct QueryRecord<'a> {
+    /// The request's nonce: consumed, so the request never runs twice.
+    pub nonce: &'a str,
+    /// Who asked.
+    pub actor: &'a str,
+    /// What ran, for the audit log (never the result).
+    pub detail: &'a str,
+    /// The receipt's hash.
+    pub receipt_hash: &'a str,
+}
+
+impl Store {
+    /// Whether `nonce` was used: a cheap check before a query runs (the record is what decides).
+    pub async fn nonce_used(&self, nonce: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT nonce FROM nonces WHERE nonce = $1")
+            .bind(nonce)
+            .fetch_optional(&self.db)
+            .await
+            .map_err(database)?;
+        Ok(row.is_some())
+    }
+
+    /// Records a query that ran: consumes its nonce (refusing a replay), appends an audit entry and queues
+    /// its receipt for anchoring, all or nothing.
+    pub async fn record_query(&self, query: QueryRecord<'_>) -> Result<(), StoreError> {
+        let mut transaction = self.db.begin().await.map_err(database)?;
+        consume_nonce(&mut transaction, query.nonce).await?;
+        let detail = format!("{}; receipt {}", query.detail, query.receipt_hash);
+        insert_audit(&mut transaction, query.actor, "query", None, &detail).await?;
+        sqlx::query(
+            "INSERT INTO receipts (seq, receipt_hash, at)
+             SELECT COALESCE(MAX(seq), 0) + 1, $1, $2 FROM receipts",
+        )
+        .bind(query.receipt_hash)
+        .bind(now())
+        .execute(&mut *transaction)
+        .await
+        .map_err(database)?;
+        transaction.commit().await.map_err(database)
+    }
+
+    /// Up to `limit` receipts not yet anchored, oldest first.
+    pub async fn pending_receipts(&self, limit: u32) -> Result<Vec<String>, StoreError> {
+        sqlx::query("SELECT receipt_hash FROM receipts WHERE batch IS NULL ORDER BY seq LIMIT $1")
+            .bind(i64::from(limit))
+            .fetch_all(&self.db)
+            .await
+            .map_err(database)?
+            .iter()
+            .map(|row| row.try_get(0).map_err(database))
+            .collect()
+    }
+
+    /// Marks receipts as anchored in `batch` at `block`, with an audit entry.
+    pub async fn mark_anchored(
+        &self,
+        receipts: &[String],
+        batch: &str,
+        block: u64,
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.db.begin().await.map_err(database)?;
+        for receipt in receipts {
+            sqlx::query(
+                "UPDATE receipts SET batch = $1, anchored_block = $2 WHERE receipt_hash = $3",
+            )
+            .bind(batch)
+            .bind(i64::try_from(block).unwrap_or(i64::MAX))
+            .bind(receipt)
+            .execute(&mut *transaction)
+            .await
+            .map_err(database)?;
+        }
+        let detail = format!(
+            "{} receipts in batch {batch}, block {block}",
+            receipts.len()
+        );
+        insert_audit(&mut transaction, "vault", "anchor", None, &detail).await?;
+        transaction.commit().await.map_err(database)
+    }
+
+    /// Every receipt, oldest first.
+    pub async fn receipts(&self) -> Result<Vec<ReceiptRecord>, StoreError> {
+        sqlx::query("SELECT receipt_hash, at, batch, anchored_block FROM receipts ORDER BY seq")
+            .fetch_all(&self.db)
+            .await
+            .map_err(database)?
+            .iter()
+            .map(|row| {
+                Ok(ReceiptRecord {
+                    receipt_hash: row.try_get(0)?,
+                    at: row.try_get(1)?,
+                    batch: row.try_get(2)?,
+                    anchored_block: row
+                        .try_get::<Option<i64>, _>(3)?
+                        .map(|block| u64::try_from(block).unwrap_or_default()),
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(database)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query<'a>(nonce: &'a str, receipt: &'a str) -> QueryRecord<'a> {
+        QueryRecord {
+            nonce,
+            actor: "0xresearcher",
+            detail: "dnavault/query/allele-counts/v1, request 0xabc",
+            receipt_hash: receipt,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_query_is_recorded_once_and_its_receipt_waits_for_anchoring() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), None).await.unwrap();
+        assert!(!store.nonce_used("n1").await.unwrap());
+        store.record_query(query("n1", "0x01")).await.unwrap();
+        assert!(store.nonce_used("n1").await.unwrap());
+        // A replay changes nothing: no second audit entry, no second receipt.
+        let replay = store.record_query(query("n1", "0x02")).await.unwrap_err();
+        assert!(matches!(replay, StoreError::Replayed { .. }), "{replay}");
+        store.record_query(query("n2", "0x03")).await.unwrap();
+        assert_eq!(store.pending_receipts(10).await.unwrap(), ["0x01", "0x03"]);
+        assert_eq!(store.pending_receipts(1).await.unwrap(), ["0x01"]);
+
+        store
+            .mark_anchored(&["0x01".into()], "0xbatch", 7)
+            .await
+            .unwrap();
+        assert_eq!(store.pending_receipts(10).await.unwrap(), ["0x03"]);
+        let receipts = store.receipts().await.unwrap();
+        assert_eq!(receipts.len(), 2);
+        assert_eq!(receipts[0].batch.as_deref(), Some("0xbatch"));
+        assert_eq!(receipts[0].anchored_block, Some(7));
+        assert_eq!(receipts[1].anchored_block, None);
+        let log = store.audit_log().await.unwrap();
+        let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["query", "query", "anchor"]);
+        assert!(log[0].detail.contains("receipt 0x01"), "{}", log[0].detail);
+        assert_eq!(log[0].actor, "0xresearcher");
+    }
+
+    #[tokio::test]
+    async fn a_receipt_hash_is_recorded_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), None).await.unwrap();
+        store.record_query(query("n1", "0x01")).await.unwrap();
+        // Same receipt under another nonce: refused, and the nonce is not consumed (one transaction).
+        assert!(store.record_query(query("n2", "0x01")).await.is_err());
+        assert!(!store.nonce_used("n2").await.unwrap());
+        assert_eq!(store.audit_log().await.unwrap().len(), 1);
+    }
+}

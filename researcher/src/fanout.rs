@@ -1,0 +1,231 @@
+//! One query to many vaults: each is reached and asked on its own, and the report says which answered and
+//! which refused (and why). Allele counts from the vaults that answered are added up per site and allele.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use dnavault_attest::Verifier;
+use dnavault_contracts::query::Query;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{AttestedVault, Chain, Researcher};
+
+/// A vault to ask.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Target {
+    /// Its id in the registry.
+    pub vault_id: u64,
+    /// Its URL.
+    pub url: String,
+}
+
+/// What one vault did with the query.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outcome {
+    /// The vault.
+    pub vault_id: u64,
+    /// Its URL.
+    pub url: String,
+    /// The opened result, if it answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    /// The receipt hash, if it answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt_hash: Option<String>,
+    /// Why not, if it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
+}
+
+/// Asks every target `query`, all at once; outcomes in the targets' order.
+pub async fn fan_out(
+    researcher: Arc<Researcher>,
+    chain: &Chain,
+    verifier: Arc<Verifier>,
+    targets: &[Target],
+    query: &Query,
+) -> Vec<Outcome> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, target) in targets.iter().cloned().enumerate() {
+        let (researcher, chain, verifier, query) = (
+            Arc::clone(&researcher),
+            chain.clone(),
+            Arc::clone(&verifier),
+            query.clone(),
+        );
+        tasks.spawn(async move {
+            let asked = async {
+                let vault =
+                    AttestedVault::connect(&target.url, target.vault_id, &chain, &verifier).await?;
+                vault.ask(&researcher, &query, &chain).await
+            }
+            .await;
+            let outcome = match asked {
+                Ok(opened) => Outcome {
+                    vault_id: target.vault_id,
+                    url: target.url,
+                    result: Some(opened.result),
+                    receipt_hash: Some(opened.receipt_hash.to_string()),
+                    refused: None,
+                },
+                Err(error) => Outcome {
+                    vault_id: target.vault_id,
+                    url: target.url,
+                    result: None,
+                    receipt_hash: None,
+                    refused: Some(error.to_string()),
+                },
+            };
+            (i, outcome)
+        });
+    }
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; targets.len()];
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok((i, outcome)) = joined {
+            outcomes[i] = Some(outcome);
+        }
+    }
+    outcomes
+        .into_iter()
+        .zip(targets)
+        .map(|(outcome, target)| {
+            outcome.unwrap_or_else(|| Outcome {
+                vault_id: target.vault_id,
+                url: target.url.clone(),
+                result: None,
+                receipt_hash: None,
+                refused: Some("the task asking this vault failed".into()),
+            })
+        })
+        .collect()
+}
+
+/// Allele counts at one site, added up over the vaults that answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteTotal {
+    /// Chromosome.
+    pub chrom: String,
+    /// Position.
+    pub pos: u64,
+    /// REF then ALTs.
+    pub alleles: Vec<String>,
+    /// Copies of each allele over all answering vaults.
+    pub counts: Vec<u64>,
+    /// Alleles called.
+    pub called: u64,
+    /// Vaults that had a record here.
+    pub vaults: u64,
+}
+
+/// Adds up the `allele-counts` results of the outcomes that answered, per (site, alleles).
+pub fn total_allele_counts(outcomes: &[Outcome]) -> Result<Vec<SiteTotal>, String> {
+    #[derive(serde::Deserialize)]
+    struct Site {
+        chrom: String,
+        pos: u64,
+        alleles: Vec<String>,
+        counts: Vec<u32>,
+        called: u32,
+    }
+    #[derive(serde::Deserialize)]
+    struct Sites {
+        sites: Vec<Site>,
+    }
+    let mut totals: BTreeMap<(String, u64, Vec<String>), SiteTotal> = BTreeMap::new();
+    for outcome in outcomes {
+        let Some(result) = &outcome.result else {
+            continue;
+        };
+        let sites: Sites = serde_json::from_value(result.clone())
+            .map_err(|e| format!("vault {} answered no allele counts: {e}", outcome.vault_id))?;
+        for site in sites.sites {
+            if site.counts.len() != site.alleles.len() {
+                return Err(format!(
+                    "vault {} gave {} counts for {} alleles at {}:{}",
+                    outcome.vault_id,
+                    site.counts.len(),
+                    site.alleles.len(),
+                    site.chrom,
+                    site.pos
+                ));
+            }
+            let total = totals
+                .entry((site.chrom.clone(), site.pos, site.alleles.clone()))
+                .or_insert_with(|| SiteTotal {
+                    chrom: site.chrom,
+                    pos: site.pos,
+                    counts: vec![0; site.alleles.len()],
+                    alleles: site.alleles,
+                    called: 0,
+                    vaults: 0,
+                });
+            for (sum, count) in total.counts.iter_mut().zip(&site.counts) {
+                *sum += u64::from(*count);
+            }
+            total.called += u64::from(site.called);
+            total.vaults += 1;
+        }
+    }
+    Ok(totals.into_values().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn answered(vault_id: u64, result: Value) -> Outcome {
+        Outcome {
+            vault_id,
+            url: format!("https://vault{vault_id}/"),
+            result: Some(result),
+            receipt_hash: None,
+            refused: None,
+        }
+    }
+
+    #[test]
+    fn counts_add_up_per_site_and_allele_set() {
+        let outcomes = [
+            answered(
+                1,
+                json!({"sites": [{"chrom": "22", "pos": 10, "alleles": ["A", "G"], "counts": [1, 1], "called": 2}]}),
+            ),
+            answered(
+                2,
+                json!({"sites": [
+                    {"chrom": "22", "pos": 10, "alleles": ["A", "G"], "counts": [0, 2], "called": 2},
+                    {"chrom": "22", "pos": 11, "alleles": ["C", "T"], "counts": [1, 0], "called": 1}
+                ]}),
+            ),
+            Outcome {
+                vault_id: 3,
+                url: "https://vault3/".into(),
+                result: None,
+                receipt_hash: None,
+                refused: Some("no grant".into()),
+            },
+            // Another allele set at the same position is another site.
+            answered(
+                4,
+                json!({"sites": [{"chrom": "22", "pos": 10, "alleles": ["A", "GT"], "counts": [1, 1], "called": 2}]}),
+            ),
+        ];
+        let totals = total_allele_counts(&outcomes).unwrap();
+        assert_eq!(totals.len(), 3);
+        assert_eq!(totals[0].alleles, ["A", "G"]);
+        assert_eq!(totals[0].counts, [1, 3]);
+        assert_eq!(totals[0].called, 4);
+        assert_eq!(totals[0].vaults, 2);
+        assert_eq!(totals[1].alleles, ["A", "GT"]);
+        assert_eq!(totals[2].counts, [1, 0]);
+        let bad = [answered(
+            5,
+            json!({"sites": [{"chrom": "22", "pos": 10, "alleles": ["A"], "counts": [1, 1], "called": 2}]}),
+        )];
+        assert!(total_allele_counts(&bad).unwrap_err().contains("vault 5"));
+    }
+}

@@ -1,0 +1,303 @@
+//! `dnavault-researcher`: ask one vault or fan a query out to many, with results opened and receipts checked.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use alloy::{primitives::Address, signers::local::PrivateKeySigner};
+use clap::{Args, Parser, Subcommand};
+use dnavault_attest::{Policy, Product, TrustRoot, Verifier};
+use dnavault_contracts::query::{
+    AlleleCounts, BeaconAllele, GenotypeLookup, PolygenicScore, Position, Query, Region,
+};
+use dnavault_researcher::{
+    AttestedVault, Chain, Researcher,
+    fanout::{Target, fan_out, total_allele_counts},
+};
+use eyre::{WrapErr, bail, eyre};
+use serde_json::json;
+use zeroize::Zeroizing;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dnavault-researcher",
+    version,
+    about = "Consented queries on DNA Vaults"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Prints the researcher's address (what owners grant to) and HPKE key.
+    Whoami(KeyArgs),
+    /// Asks one vault; prints the opened result and the checked receipt as JSON.
+    Query {
+        #[command(flatten)]
+        key: KeyArgs,
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// The vault's URL.
+        #[arg(long)]
+        vault: String,
+        /// The vault's id in the registry.
+        #[arg(long)]
+        vault_id: u64,
+        #[command(flatten)]
+        query: QueryArgs,
+    },
+    /// Asks many vaults at once; prints which answered and which refused (and why), and for allele counts
+    /// the totals over the vaults that answered.
+    FanOut {
+        #[command(flatten)]
+        key: KeyArgs,
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// The vaults: one `VAULT_ID URL` per line.
+        #[arg(long, value_name = "FILE")]
+        vaults: PathBuf,
+        #[command(flatten)]
+        query: QueryArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+struct KeyArgs {
+    /// A file holding the researcher's Ethereum private key (hex).
+    #[arg(long, env = "DNAVAULT_RESEARCHER_KEY_FILE", value_name = "FILE")]
+    key_file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct ChainArgs {
+    /// The chain's JSON-RPC URL.
+    #[arg(long, env = "DNAVAULT_RPC_URL")]
+    rpc_url: String,
+    /// The VaultRegistry's address.
+    #[arg(long)]
+    registry: Address,
+    /// Accept vaults on a SIMULATED platform whose test-only roots are in this PEM bundle (development only).
+    #[arg(long, value_name = "PEM")]
+    accept_test_platform: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+struct QueryArgs {
+    /// Genotypes at the rsIDs in FILE (one per line).
+    #[arg(long, value_name = "FILE")]
+    rsid_file: Option<PathBuf>,
+    /// Genotypes in the regions in FILE (what `bcftools view -R` takes: CHROM POS or CHROM BEG END).
+    #[arg(long, value_name = "FILE")]
+    regions_file: Option<PathBuf>,
+    /// Allele counts at the positions in FILE (CHROM POS per line).
+    #[arg(long, value_name = "FILE")]
+    allele_counts: Option<PathBuf>,
+    /// A polygenic score with the PGS Catalog scoring file FILE (plain text).
+    #[arg(long, value_name = "FILE")]
+    score: Option<PathBuf>,
+    /// A Beacon v2 allele query: the Beacon request body in FILE (JSON).
+    #[arg(long, value_name = "FILE")]
+    beacon: Option<PathBuf>,
+    /// Any query, as JSON in FILE (`{"kind": ...}`).
+    #[arg(long, value_name = "FILE")]
+    query_file: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> eyre::Result<()> {
+    match Cli::parse().command {
+        Command::Whoami(key) => {
+            let researcher = researcher(&key)?;
+            println!(
+                "{}",
+                json!({"address": researcher.address(), "recipientKey": researcher.recipient_key()})
+            );
+        }
+        Command::Query {
+            key,
+            chain,
+            vault,
+            vault_id,
+            query,
+        } => {
+            let researcher = researcher(&key)?;
+            let query = query.build()?;
+            let (client, verifier) = connect(&chain).await?;
+            let attested = AttestedVault::connect(&vault, vault_id, &client, &verifier).await?;
+            let opened = attested.ask(&researcher, &query, &client).await?;
+            let answer = json!({
+                "vaultId": vault_id,
+                "kind": query.kind(),
+                "result": opened.result,
+                "receiptHash": opened.receipt_hash,
+                "vaultKey": opened.vault_key,
+            });
+            println!("{}", serde_json::to_string_pretty(&answer)?);
+        }
+        Command::FanOut {
+            key,
+            chain,
+            vaults,
+            query,
+        } => {
+            let researcher = Arc::new(researcher(&key)?);
+            let query = query.build()?;
+            let targets = read_targets(&vaults)?;
+            let (client, verifier) = connect(&chain).await?;
+            let outcomes = fan_out(researcher, &client, Arc::new(verifier), &targets, &query).await;
+            let answered = outcomes.iter().filter(|o| o.result.is_some()).count();
+            let mut report = json!({
+                "asked": outcomes.len(),
+                "answered": answered,
+                "refused": outcomes.len() - answered,
+                "outcomes": outcomes,
+            });
+            if matches!(query, Query::AlleleCounts(_)) {
+                report["totals"] =
+                    serde_json::to_value(total_allele_counts(&outcomes).map_err(|e| eyre!(e))?)?;
+            }
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+    }
+    Ok(())
+}
+
+fn researcher(args: &KeyArgs) -> eyre::Result<Researcher> {
+    let text = Zeroizing::new(
+        std::fs::read_to_string(&args.key_file)
+            .wrap_err_with(|| format!("cannot read {}", args.key_file.display()))?,
+    );
+    let signer: PrivateKeySigner = text.trim().parse().map_err(|_| {
+        eyre!(
+            "{} does not hold a hex private key",
+            args.key_file.display()
+        )
+    })?;
+    Ok(Researcher::new(signer))
+}
+
+async fn connect(args: &ChainArgs) -> eyre::Result<(Chain, Verifier)> {
+    let chain = Chain::connect(&args.rpc_url, args.registry).await?;
+    let verifier = match &args.accept_test_platform {
+        None => Verifier::production(Policy::default()),
+        Some(path) => {
+            let pem = std::fs::read(path).wrap_err_with(|| path.display().to_string())?;
+            eprintln!(
+                "WARNING: accepting vaults on a SIMULATED platform (test-only roots {})",
+                path.display()
+            );
+            Verifier::production(Policy {
+                accept_test_roots: true,
+                ..Policy::default()
+            })
+            .with_test_root(TrustRoot::test_only_bundle(Product::Milan, &pem)?)
+        }
+    };
+    Ok((chain, verifier))
+}
+
+impl QueryArgs {
+    fn build(&self) -> eyre::Result<Query> {
+        let query = if let Some(path) = &self.rsid_file {
+            Query::GenotypeLookup(GenotypeLookup {
+                rsids: lines(path)?.into_iter().map(|(_, line)| line).collect(),
+                regions: Vec::new(),
+            })
+        } else if let Some(path) = &self.regions_file {
+            let regions = lines(path)?
+                .into_iter()
+                .map(|(number, line)| region(path, number, &line))
+                .collect::<eyre::Result<_>>()?;
+            Query::GenotypeLookup(GenotypeLookup {
+                regions,
+                rsids: Vec::new(),
+            })
+        } else if let Some(path) = &self.allele_counts {
+            let positions = lines(path)?
+                .into_iter()
+                .map(|(number, line)| {
+                    let region = region(path, number, &line)?;
+                    Ok(Position {
+                        chrom: region.chrom,
+                        pos: region.start,
+                    })
+                })
+                .collect::<eyre::Result<_>>()?;
+            Query::AlleleCounts(AlleleCounts { positions })
+        } else if let Some(path) = &self.score {
+            Query::PolygenicScore(PolygenicScore {
+                scoring_file: read(path)?,
+            })
+        } else if let Some(path) = &self.beacon {
+            let request = serde_json::from_str(&read(path)?)
+                .wrap_err_with(|| format!("{} is not a Beacon v2 request body", path.display()))?;
+            Query::BeaconAllele(Box::new(BeaconAllele { request }))
+        } else if let Some(path) = &self.query_file {
+            serde_json::from_str(&read(path)?)
+                .wrap_err_with(|| format!("{} is not a query", path.display()))?
+        } else {
+            bail!(
+                "name a query (--rsid-file, --regions-file, --allele-counts, --score, --beacon, --query-file)"
+            );
+        };
+        query.check()?;
+        Ok(query)
+    }
+}
+
+fn read(path: &Path) -> eyre::Result<String> {
+    std::fs::read_to_string(path).wrap_err_with(|| format!("cannot read {}", path.display()))
+}
+
+/// Non-empty, non-comment lines with their 1-based numbers.
+fn lines(path: &Path) -> eyre::Result<Vec<(usize, String)>> {
+    Ok(read(path)?
+        .lines()
+        .enumerate()
+        .map(|(i, line)| (i + 1, line.trim().to_owned()))
+        .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'))
+        .collect())
+}
+
+fn region(path: &Path, number: usize, line: &str) -> eyre::Result<Region> {
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let position = |text: &str| {
+        text.parse::<u64>()
+            .map_err(|_| eyre!("{}:{number}: `{text}` is not a position", path.display()))
+    };
+    let (start, end) = match fields.as_slice() {
+        [_, pos] => (position(pos)?, position(pos)?),
+        [_, start, end, ..] => (position(start)?, position(end)?),
+        _ => bail!(
+            "{}:{number}: expected CHROM POS or CHROM BEG END",
+            path.display()
+        ),
+    };
+    Ok(Region {
+        chrom: fields[0].to_owned(),
+        start,
+        end,
+    })
+}
+
+fn read_targets(path: &Path) -> eyre::Result<Vec<Target>> {
+    lines(path)?
+        .into_iter()
+        .map(|(number, line)| {
+            let mut fields = line.split_whitespace();
+            let (Some(id), Some(url), None) = (fields.next(), fields.next(), fields.next()) else {
+                bail!("{}:{number}: expected `VAULT_ID URL`", path.display());
+            };
+            Ok(Target {
+                vault_id: id
+                    .parse()
+                    .map_err(|_| eyre!("{}:{number}: `{id}` is not a vault id", path.display()))?,
+                url: url.to_owned(),
+            })
+        })
+        .collect()
+}

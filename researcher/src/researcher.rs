@@ -1,0 +1,161 @@
+//! A researcher's keys, the requests they sign and the answers they open.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use alloy::{
+    primitives::{Address, B256, U256, keccak256},
+    signers::{SignerSync, local::PrivateKeySigner},
+    sol_types::{Eip712Domain, SolStruct},
+};
+use dnavault_contracts::query::{Query, QueryAnswer, QueryRequest, QuerySubmission, SignedQuery};
+use dnavault_envelope::{Envelope, RecipientKey, context};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::ResearchError;
+
+/// The label the HPKE key is derived under.
+const HPKE_LABEL: &[u8] = b"dnavault/v1/researcher-hpke";
+
+/// A researcher: an Ethereum key that signs requests and the HPKE key derived from it.
+pub struct Researcher {
+    signer: PrivateKeySigner,
+    hpke: RecipientKey,
+}
+
+/// A signed request, ready to send.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// What is posted to the vault.
+    pub submission: QuerySubmission,
+    /// The request's EIP-712 hash (receipts name it).
+    pub request_hash: B256,
+}
+
+/// An opened answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Opened {
+    /// The result.
+    pub result: Value,
+    /// The key that signed the receipt (must be the vault's active key on-chain).
+    pub vault_key: Address,
+    /// The receipt's hash, which the vault anchors on-chain.
+    pub receipt_hash: B256,
+}
+
+impl Researcher {
+    /// A researcher with `signer`'s key; the HPKE key is derived from it.
+    pub fn new(signer: PrivateKeySigner) -> Self {
+        let mut ikm = Zeroizing::new([0u8; 32]);
+        let mut hasher = Sha256::new();
+        hasher.update(HPKE_LABEL);
+        hasher.update(signer.credential().to_bytes());
+        ikm.copy_from_slice(&hasher.finalize());
+        let hpke = RecipientKey::derive(ikm.as_slice()).expect("32 bytes of key material");
+        Self { signer, hpke }
+    }
+
+    /// The researcher's address (the grantee grants name).
+    pub fn address(&self) -> Address {
+        self.signer.address()
+    }
+
+    /// The HPKE public key results are sealed to.
+    pub fn recipient_key(&self) -> B256 {
+        B256::from(self.hpke.public_key().to_bytes())
+    }
+
+    /// Signs a request for `query` on vault `vault_id`, valid for `lifetime_secs`, with a fresh nonce.
+    pub fn prepare(
+        &self,
+        vault_id: u64,
+        query: &Query,
+        domain: &Eip712Domain,
+        lifetime_secs: u64,
+    ) -> Result<Prepared, ResearchError> {
+        query
+            .check()
+            .map_err(|e| ResearchError::Query(e.to_string()))?;
+        let text =
+            QuerySubmission::query_text(query).map_err(|e| ResearchError::Query(e.to_string()))?;
+        let mut nonce = B256::ZERO;
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, nonce.as_mut_slice());
+        let request = QueryRequest {
+            vaultId: U256::from(vault_id),
+            researcher: self.address(),
+            scope: query.kind().scope(),
+            queryHash: keccak256(text.get().as_bytes()),
+            recipientKey: self.recipient_key(),
+            nonce,
+            deadline: U256::from(unix_now().saturating_add(lifetime_secs)),
+        };
+        Ok(self.sign(request, text, domain))
+    }
+
+    /// Signs `request` as it is, with `query` as the text it commits to (tests use this to build requests
+    /// a vault must refuse).
+    pub fn sign(
+        &self,
+        request: QueryRequest,
+        query: Box<serde_json::value::RawValue>,
+        domain: &Eip712Domain,
+    ) -> Prepared {
+        let request_hash = request.eip712_signing_hash(domain);
+        let signature = self
+            .signer
+            .sign_hash_sync(&request_hash)
+            .expect("signing a hash with a local key");
+        Prepared {
+            submission: QuerySubmission {
+                signed: SignedQuery {
+                    request,
+                    signature: signature.as_bytes().to_vec().into(),
+                    owner_approval: None,
+                },
+                query,
+            },
+            request_hash,
+        }
+    }
+
+    /// Checks `answer` against `prepared` (receipt for this request and this result, signed) and opens the
+    /// sealed result. The caller checks on-chain that [`Opened::vault_key`] is the vault's active key.
+    pub fn open(
+        &self,
+        prepared: &Prepared,
+        answer: &QueryAnswer,
+        domain: &Eip712Domain,
+    ) -> Result<Opened, ResearchError> {
+        let vault_key = answer
+            .check(domain, prepared.request_hash)
+            .map_err(ResearchError::Answer)?;
+        if answer.receipt.vaultId != prepared.submission.signed.request.vaultId {
+            return Err(ResearchError::Answer(
+                "the receipt is for another vault".into(),
+            ));
+        }
+        let envelope = Envelope::from_bytes(&answer.result)
+            .map_err(|e| ResearchError::Answer(format!("the sealed result: {e}")))?;
+        let plaintext = dnavault_envelope::open(
+            &self.hpke,
+            &envelope,
+            context::QUERY_RESULT,
+            prepared.request_hash.as_slice(),
+        )
+        .map_err(|e| ResearchError::Answer(format!("the sealed result does not open: {e}")))?;
+        let result = serde_json::from_slice(&plaintext)
+            .map_err(|e| ResearchError::Answer(format!("the result is not JSON: {e}")))?;
+        Ok(Opened {
+            result,
+            vault_key,
+            receipt_hash: answer.receipt_hash,
+        })
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}

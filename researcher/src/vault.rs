@@ -1,0 +1,180 @@
+//! Reaching a vault: its evidence verified (AMD chain, policy, measurement approved on-chain, the TLS key
+//! bound), then every exchange pinned to the attested TLS key.
+
+use alloy::{
+    primitives::{Address, U256},
+    providers::{DynProvider, Provider, ProviderBuilder},
+    sol_types::Eip712Domain,
+};
+use dnavault_attest::{Evidence, ExpectedReportData, ReportDataBinding, Verifier};
+use dnavault_contracts::{
+    VaultRegistry::{self, VaultRegistryInstance},
+    boot::BootRequest,
+    eip712::registry_domain,
+    query::{Query, QueryAnswer},
+};
+use dnavault_ratls::{Client, Pin};
+
+use crate::{Opened, Prepared, ResearchError, Researcher};
+
+/// How long a request stays valid: long enough to reach a vault, short enough to be useless later.
+const REQUEST_LIFETIME_SECS: u64 = 300;
+
+/// The chain and registry a researcher works with.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    registry: VaultRegistryInstance<DynProvider>,
+    chain_id: u64,
+}
+
+impl Chain {
+    /// Connects to the registry at `registry` through `rpc_url`.
+    pub async fn connect(rpc_url: &str, registry: Address) -> Result<Self, ResearchError> {
+        let url = rpc_url
+            .parse()
+            .map_err(|e| ResearchError::Chain(format!("`{rpc_url}` is not a URL: {e}")))?;
+        let provider = ProviderBuilder::new().connect_http(url).erased();
+        let chain_id = provider
+            .get_chain_id()
+            .await
+            .map_err(|e| ResearchError::Chain(e.to_string()))?;
+        Ok(Self {
+            registry: VaultRegistry::new(registry, provider),
+            chain_id,
+        })
+    }
+
+    /// The EIP-712 domain requests and receipts are signed in.
+    pub fn domain(&self) -> Eip712Domain {
+        registry_domain(self.chain_id, *self.registry.address())
+    }
+
+    /// Whether `key` is vault `vault_id`'s active (owner-bound) key.
+    pub async fn is_active_vault_key(
+        &self,
+        vault_id: u64,
+        key: Address,
+    ) -> Result<bool, ResearchError> {
+        self.registry
+            .isActiveVaultKey(U256::from(vault_id), key)
+            .call()
+            .await
+            .map_err(|e| ResearchError::Chain(e.to_string()))
+    }
+}
+
+/// A vault whose attestation verified, reached only through its attested TLS key.
+#[derive(Debug, Clone)]
+pub struct AttestedVault {
+    /// Its id.
+    pub vault_id: u64,
+    /// Its attested signing key (receipts are signed with it).
+    pub vault_key: Address,
+    client: Client,
+}
+
+impl AttestedVault {
+    /// Fetches the evidence of the vault at `url`, checks it is vault `vault_id` of `chain`'s registry,
+    /// verifies it with `verifier`, checks its measurement is approved on-chain and that it binds the TLS key
+    /// that served it; then pins that key.
+    pub async fn connect(
+        url: &str,
+        vault_id: u64,
+        chain: &Chain,
+        verifier: &Verifier,
+    ) -> Result<Self, ResearchError> {
+        let fetched = Client::new(url, Pin::Report)?
+            .get::<BootRequest>("/v1/attestation")
+            .await?;
+        let evidence = fetched.value;
+        let refuse = |reason: String| Err(ResearchError::Attestation(reason));
+        if fetched.spki_sha256 != evidence.tls_spki_sha256.0 {
+            return refuse(format!(
+                "{url} served its evidence with a TLS key the evidence does not bind"
+            ));
+        }
+        if evidence.chain_id != chain.chain_id
+            || evidence.registry != *chain.registry.address()
+            || evidence.vault_id != U256::from(vault_id)
+        {
+            return refuse(format!(
+                "{url} is vault {} of chain {} registry {}, not vault {vault_id} of chain {} registry {}",
+                evidence.vault_id,
+                evidence.chain_id,
+                evidence.registry,
+                chain.chain_id,
+                chain.registry.address()
+            ));
+        }
+        let mut report = Evidence::new(evidence.report.to_vec(), &evidence.endorsement_key)
+            .map_err(|e| ResearchError::Attestation(e.to_string()))?;
+        report.product = evidence
+            .product
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e: dnavault_attest::AttestError| ResearchError::Attestation(e.to_string()))?;
+        let binding = ReportDataBinding {
+            vault_key: evidence.vault_key.into_array(),
+            hpke_public_key: evidence.hpke_public_key.0,
+            tls_spki_sha256: evidence.tls_spki_sha256.0,
+            nonce: evidence.boot_nonce.0,
+        };
+        let verified = verifier
+            .verify(&report, ExpectedReportData::Binding(binding.report_data()))
+            .map_err(|e| ResearchError::Attestation(e.to_string()))?;
+        let approved = chain
+            .registry
+            .isMeasurementApproved(evidence.vault_id, verified.measurement.to_vec().into())
+            .call()
+            .await
+            .map_err(|e| ResearchError::Chain(e.to_string()))?;
+        verified
+            .require_measurement(|_| approved)
+            .map_err(|e| ResearchError::Attestation(e.to_string()))?;
+        Ok(Self {
+            vault_id,
+            vault_key: evidence.vault_key,
+            client: Client::new(url, Pin::Spki(evidence.tls_spki_sha256.0))?,
+        })
+    }
+
+    /// Sends a prepared request; returns the vault's answer as it came.
+    pub async fn send(&self, prepared: &Prepared) -> Result<QueryAnswer, ResearchError> {
+        Ok(self
+            .client
+            .post::<_, QueryAnswer>("/v1/queries", &prepared.submission)
+            .await?
+            .value)
+    }
+
+    /// Asks `query` as `researcher`: signs, sends, checks the receipt (signed by this boot's attested key,
+    /// which is the vault's active key on-chain) and opens the result.
+    pub async fn ask(
+        &self,
+        researcher: &Researcher,
+        query: &Query,
+        chain: &Chain,
+    ) -> Result<Opened, ResearchError> {
+        let domain = chain.domain();
+        let prepared = researcher.prepare(self.vault_id, query, &domain, REQUEST_LIFETIME_SECS)?;
+        let answer = self.send(&prepared).await?;
+        let opened = researcher.open(&prepared, &answer, &domain)?;
+        if opened.vault_key != self.vault_key {
+            return Err(ResearchError::Answer(format!(
+                "the receipt is signed by {}, not by the attested vault key {}",
+                opened.vault_key, self.vault_key
+            )));
+        }
+        if !chain
+            .is_active_vault_key(self.vault_id, opened.vault_key)
+            .await?
+        {
+            return Err(ResearchError::Answer(format!(
+                "{} is not vault {}'s active key on-chain (its owner has not bound it)",
+                opened.vault_key, self.vault_id
+            )));
+        }
+        Ok(opened)
+    }
+}

@@ -1,0 +1,242 @@
+//! `POST /v1/queries`: a researcher's signed query, put through the consent gate, run on the genome, its
+//! result sealed to the researcher, with a receipt the vault signs and later anchors on-chain.
+//!
+//! Order of checks: the query is the one the request commits to and of the kind its scope names; the vault
+//! is unsealed; the gate (researcher's signature, live grant from the cache, owner's approval when the grant
+//! asks for it); the nonce is unused. The query then runs, and its nonce, audit entry and receipt are recorded
+//! in one transaction before the sealed result is released: a request runs for a researcher at most once.
+
+mod beacon;
+mod run;
+
+use alloy::{
+    primitives::{B256, U256, keccak256},
+    sol_types::SolStruct,
+};
+use axum::{Json, extract::State, http::StatusCode};
+use dnavault_consent::{
+    ConsentError,
+    gate::{self, GateError},
+};
+use dnavault_contracts::{
+    eip712::registry_domain,
+    query::{Query, QueryAnswer, QueryReceipt, QuerySubmission},
+};
+use dnavault_store::{QueryRecord, StoreError};
+use zeroize::Zeroizing;
+
+pub use run::RunError;
+
+use crate::{ApiError, VaultService, boot::unix_now};
+
+/// The largest query body: a scoring file with a few million weights.
+pub const MAX_QUERY_BYTES: usize = 256 << 20;
+
+pub(crate) async fn post_query(
+    State(service): State<VaultService>,
+    body: Result<Json<QuerySubmission>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<QueryAnswer>, ApiError> {
+    let Json(submission) = body.map_err(|e| {
+        ApiError::bad_request(
+            "request",
+            format!("the query submission is not valid: {}", e.body_text()),
+        )
+    })?;
+    let request = &submission.signed.request;
+    if submission.query_hash() != request.queryHash {
+        return Err(ApiError::bad_request(
+            "query-hash",
+            format!(
+                "the query's keccak256 is {}, the signed request commits to {}",
+                submission.query_hash(),
+                request.queryHash
+            ),
+        ));
+    }
+    let query: Query = serde_json::from_str(submission.query.get())
+        .map_err(|e| ApiError::bad_request("query", format!("the query is not valid: {e}")))?;
+    query
+        .check()
+        .map_err(|e| ApiError::bad_request("query", format!("the query is not valid: {e}")))?;
+    let kind = query.kind();
+    if request.scope != kind.scope() {
+        return Err(refused(
+            "scope",
+            format!(
+                "the request's scope {} is not the scope of a {kind} query ({})",
+                request.scope,
+                kind.scope()
+            ),
+        ));
+    }
+    let recipient = dnavault_envelope::PublicKey::from_bytes(request.recipientKey.as_slice())
+        .map_err(|e| ApiError::bad_request("recipient-key", e.to_string()))?;
+    let (key, identity) = service
+        .with_unsealed(|vault| (Zeroizing::new(*vault.data_key()), vault.identity()))
+        .await?;
+    let domain = registry_domain(identity.chain_id, identity.registry);
+    let authorized = gate::authorize(
+        &submission.signed,
+        identity.vault_id,
+        &domain,
+        service.consent(),
+        service.registry(),
+        unix_now(),
+    )
+    .await;
+    let authorized = match authorized {
+        Ok(authorized) => authorized,
+        Err(error) => {
+            let refusal = gate_refusal(&error);
+            // Refusals of requests the researcher did sign go to the owner's audit log.
+            if !matches!(
+                error,
+                GateError::BadSignature { .. } | GateError::WrongVault { .. }
+            ) {
+                let detail = format!("{kind}: {error}");
+                let actor = request.researcher.to_string();
+                if let Err(e) = service
+                    .store()
+                    .audit(&actor, "query-refused", None, &detail)
+                    .await
+                {
+                    tracing::error!(%e, "cannot write the audit log");
+                }
+            }
+            tracing::info!(researcher = %request.researcher, %kind, check = refusal.check, "query refused");
+            return Err(refusal);
+        }
+    };
+    let nonce = alloy::hex::encode(request.nonce);
+    let used = service
+        .store()
+        .nonce_used(&nonce)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    if used {
+        return Err(replayed(&nonce));
+    }
+
+    let genome = run::open_genome(service.store(), &key)
+        .await
+        .map_err(run_error)?;
+    let running = query.clone();
+    let result = tokio::task::spawn_blocking(move || run::run(&running, genome))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(run_error)?;
+    let plaintext =
+        Zeroizing::new(serde_json::to_vec(&result).map_err(|e| ApiError::internal(e.to_string()))?);
+    drop(result);
+    let sealed = dnavault_envelope::seal(
+        &recipient,
+        dnavault_envelope::context::QUERY_RESULT,
+        authorized.request_hash.as_slice(),
+        &plaintext,
+    )
+    .map_err(|e| ApiError::internal(e.to_string()))?
+    .to_bytes();
+    let receipt = QueryReceipt {
+        vaultId: U256::from(identity.vault_id),
+        requestHash: authorized.request_hash,
+        resultHash: keccak256(&sealed),
+        consentBlock: U256::from(authorized.consent.block),
+        issuedAt: unix_now(),
+    };
+    let receipt_hash = receipt.eip712_signing_hash(&domain);
+    let signature = service
+        .with_unsealed(|vault| vault.sign_hash(&receipt_hash))
+        .await?
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    record(&service, &nonce, &authorized, kind, receipt_hash).await?;
+    tracing::info!(researcher = %request.researcher, %kind, receipt = %receipt_hash, "query ran");
+    service.receipt_issued();
+    Ok(Json(QueryAnswer {
+        kind,
+        result: sealed.into(),
+        receipt,
+        receipt_signature: signature.as_bytes().to_vec().into(),
+        receipt_hash,
+    }))
+}
+
+async fn record(
+    service: &VaultService,
+    nonce: &str,
+    authorized: &gate::Authorized,
+    kind: dnavault_contracts::query::QueryKind,
+    receipt_hash: B256,
+) -> Result<(), ApiError> {
+    let detail = format!(
+        "{kind}, request {}, consent checked at block {}",
+        authorized.request_hash, authorized.consent.block
+    );
+    let actor = authorized.researcher.to_string();
+    let receipt = receipt_hash.to_string();
+    service
+        .store()
+        .record_query(QueryRecord {
+            nonce,
+            actor: &actor,
+            detail: &detail,
+            receipt_hash: &receipt,
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::Replayed { nonce } => replayed(&nonce),
+            other => ApiError::internal(other.to_string()),
+        })
+}
+
+fn refused(check: &'static str, error: String) -> ApiError {
+    ApiError {
+        status: StatusCode::FORBIDDEN,
+        error,
+        check,
+    }
+}
+
+fn replayed(nonce: &str) -> ApiError {
+    ApiError {
+        status: StatusCode::CONFLICT,
+        error: format!("the request with nonce 0x{nonce} already ran (replayed request)"),
+        check: "replayed",
+    }
+}
+
+fn gate_refusal(error: &GateError) -> ApiError {
+    let check = match error {
+        GateError::WrongVault { .. } => "wrong-vault",
+        GateError::Expired { .. } => "expired",
+        GateError::BadSignature { .. } => "signature",
+        GateError::ApprovalNeeded | GateError::BadApproval(_) => "owner-approval",
+        GateError::Consent(ConsentError::NoGrant { .. }) => "no-grant",
+        GateError::Consent(ConsentError::Revoked { .. }) => "revoked",
+        GateError::Consent(ConsentError::Expired { .. }) => "grant-expired",
+        GateError::Consent(ConsentError::Stale { .. } | ConsentError::Chain(_)) => {
+            return ApiError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                error: error.to_string(),
+                check: "chain-unreadable",
+            };
+        }
+    };
+    refused(check, error.to_string())
+}
+
+fn run_error(error: RunError) -> ApiError {
+    match error {
+        RunError::NoGenome | RunError::SeveralGenomes(_) => ApiError {
+            status: StatusCode::CONFLICT,
+            error: error.to_string(),
+            check: "genome",
+        },
+        RunError::Genome(e) => ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            error: e.to_string(),
+            check: "genome",
+        },
+        RunError::Scoring(e) => ApiError::bad_request("query", e.to_string()),
+        RunError::Store(e) => ApiError::internal(e.to_string()),
+    }
+}

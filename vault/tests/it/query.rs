@@ -1,0 +1,712 @@
+//! Researchers' queries on a running vault: consented ones run and answer sealed, with receipts the vault
+//! signs and anchors; anything without live consent does not run, and the owner reads what happened.
+
+use std::{path::Path, sync::Arc, time::Duration};
+
+use alloy::{
+    primitives::{Address, B256, U256, keccak256},
+    signers::{Signer, local::PrivateKeySigner},
+    sol_types::SolStruct,
+};
+use dnavault_attest::{Policy, Product, TrustRoot, Verifier};
+use dnavault_contracts::{
+    GrantRecord, QueryApproval,
+    eip712::registry_domain,
+    owner_read::{OWNER_READ_HEADER, OwnerRead, SignedOwnerRead},
+    query::{
+        AlleleCounts, BeaconAllele, GenotypeLookup, OwnerApproval, PolygenicScore, Position, Query,
+        QueryKind, QuerySubmission, Region,
+    },
+};
+use dnavault_genome::{Genome, lookup, prs, score::ScoringFile};
+use dnavault_ratls::{Client, Pin, RatlsError};
+use dnavault_researcher::{
+    AttestedVault, Chain, ResearchError, Researcher,
+    fanout::{Target, fan_out, total_allele_counts},
+};
+use dnavault_testkit::TestChain;
+use serde_json::{Value, json};
+
+use crate::{MEASUREMENT, VaultProcess, WalletCli, booted_vault_with, chain_with_vault, testdata};
+
+/// The vault's serve flags in these tests: fast polls, fast anchoring, a short staleness limit.
+const FAST: &[&str] = &[
+    "--consent-poll-ms",
+    "100",
+    "--consent-max-staleness",
+    "2",
+    "--anchor-interval",
+    "1",
+];
+
+const GENOME: &str = "vcf/real/chr22.HG00096.vcf.gz";
+
+/// A booted vault holding HG00096's chr22 excerpt and its index, its key bound on-chain and funded.
+async fn vault_with_genome(
+    chain: &TestChain,
+    owner: &PrivateKeySigner,
+    dir: &Path,
+) -> (VaultProcess, WalletCli) {
+    let (vault, wallet) = tokio::task::block_in_place(|| booted_vault_with(chain, dir, FAST));
+    for file in [testdata(GENOME), testdata(&format!("{GENOME}.tbi"))] {
+        let run = tokio::task::block_in_place(|| {
+            wallet.owner(chain, &vault, &["upload", "--file", file.to_str().unwrap()])
+        });
+        assert!(run.ok, "{}", run.stderr);
+    }
+    let status: Value = Client::new(&vault.url, Pin::Spki(vault.tls_spki))
+        .unwrap()
+        .get("v1/status")
+        .await
+        .unwrap()
+        .value;
+    let key: Address = status["vaultKey"].as_str().unwrap().parse().unwrap();
+    let measurement = hex::decode(MEASUREMENT).unwrap();
+    chain
+        .bind_vault_key(owner, U256::from(1), key, &measurement)
+        .await
+        .unwrap();
+    chain.fund(key, 1).await.unwrap();
+    (vault, wallet)
+}
+
+async fn grant(
+    chain: &TestChain,
+    owner: &PrivateKeySigner,
+    researcher: Address,
+    kind: QueryKind,
+    per_query: bool,
+) {
+    let now = chain.latest_timestamp().await.unwrap();
+    let record = GrantRecord {
+        expiry: now + 3600,
+        purpose: dnavault_contracts::purpose::Purpose::parse("DUO:0000042")
+            .unwrap()
+            .to_bytes16(),
+        perQueryApproval: per_query,
+        revoked: false,
+    };
+    chain
+        .grant(owner, U256::from(1), researcher, kind.scope(), &record)
+        .await
+        .unwrap();
+}
+
+fn verifier(vault: &VaultProcess) -> Verifier {
+    let pem = std::fs::read(&vault.roots).unwrap();
+    Verifier::production(Policy {
+        accept_test_roots: true,
+        ..Policy::default()
+    })
+    .with_test_root(TrustRoot::test_only_bundle(Product::Milan, &pem).unwrap())
+}
+
+/// Asserts the vault refused with `status` and a message containing `needle`.
+fn refused<T: std::fmt::Debug>(result: Result<T, ResearchError>, status: u16, needle: &str) {
+    let (found, message) = refusal(result.unwrap_err());
+    assert_eq!(
+        (found, message.contains(needle)),
+        (status, true),
+        "{message}"
+    );
+}
+
+/// The vault's refusal: its HTTP status and message.
+fn refusal(error: ResearchError) -> (u16, String) {
+    match error {
+        ResearchError::Vault(RatlsError::Status {
+            status, message, ..
+        }) => (status, message),
+        other => panic!("expected the vault's refusal, got: {other}"),
+    }
+}
+
+/// Retries `ask` while the vault has not yet seen a grant just made (its cache polls every 100 ms).
+async fn ask_when_granted(
+    vault: &AttestedVault,
+    researcher: &Researcher,
+    query: &Query,
+    chain: &Chain,
+) -> Value {
+    for _ in 0..50 {
+        match vault.ask(researcher, query, chain).await {
+            Ok(opened) => return opened.result,
+            Err(ResearchError::Vault(RatlsError::Status {
+                status: 403,
+                message,
+                ..
+            })) if message.contains("no grant") => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(other) => panic!("{other}"),
+        }
+    }
+    panic!("the grant never reached the vault")
+}
+
+fn plaintext_lookup(query: &lookup::Query) -> Vec<Value> {
+    let mut genome = Genome::open(&testdata(GENOME), None).unwrap();
+    lookup::lookup(&mut genome, query)
+        .map(|v| serde_json::to_value(v.unwrap()).unwrap())
+        .collect()
+}
+
+/// The owner's audit log, read with a signed `OwnerRead`.
+async fn audit(
+    chain: &TestChain,
+    vault: &VaultProcess,
+    signer: &PrivateKeySigner,
+) -> Result<Value, RatlsError> {
+    // The vault checks the deadline against its own clock (the chain's may be moved ahead in tests).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let read = OwnerRead {
+        vaultId: U256::from(1),
+        what: "audit".into(),
+        deadline: U256::from(now + 120),
+    };
+    let digest =
+        read.eip712_signing_hash(&registry_domain(chain.chain_id(), chain.registry_address()));
+    let signature = signer.sign_hash(&digest).await.unwrap();
+    let header = SignedOwnerRead {
+        read,
+        signature: signature.as_bytes().to_vec().into(),
+    }
+    .to_header();
+    Client::new(&vault.url, Pin::Spki(vault.tls_spki))
+        .unwrap()
+        .get_with::<Value>("v1/audit", &[(OWNER_READ_HEADER, header)])
+        .await
+        .map(|fetched| fetched.value)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn consented_queries_answer_sealed_with_anchored_receipts() {
+    let (chain, _seed, owner) = chain_with_vault().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut vault, _wallet) = vault_with_genome(&chain, &owner, dir.path()).await;
+    let researcher = Researcher::new(chain.signer(2));
+    for kind in QueryKind::ALL {
+        grant(&chain, &owner, researcher.address(), kind, false).await;
+    }
+    let client = Chain::connect(chain.endpoint_url().as_str(), chain.registry_address())
+        .await
+        .unwrap();
+    let attested = AttestedVault::connect(&vault.url, 1, &client, &verifier(&vault))
+        .await
+        .unwrap();
+
+    // Genotypes by region (through the encrypted index) and by rsID equal the plaintext file's.
+    let regions = vec![
+        Region {
+            chrom: "22".into(),
+            start: 50_300_078,
+            end: 50_400_000,
+        },
+        Region {
+            chrom: "22".into(),
+            start: 51_000_000,
+            end: 51_100_000,
+        },
+    ];
+    let query = Query::GenotypeLookup(GenotypeLookup {
+        regions: regions.clone(),
+        rsids: vec![],
+    });
+    let result = ask_when_granted(&attested, &researcher, &query, &client).await;
+    let spans = regions
+        .iter()
+        .map(|r| lookup::Span {
+            start: r.start,
+            end: r.end,
+        })
+        .collect();
+    let expected = plaintext_lookup(&lookup::Query::Regions([("22".to_owned(), spans)].into()));
+    assert!(expected.len() > 100);
+    assert_eq!(result["variants"].as_array().unwrap(), &expected);
+    let rsids = vec![
+        "rs7410291".to_owned(),
+        "rs28695790".to_owned(),
+        "rs0".to_owned(),
+    ];
+    let query = Query::GenotypeLookup(GenotypeLookup {
+        regions: vec![],
+        rsids: rsids.clone(),
+    });
+    let result = attested
+        .ask(&researcher, &query, &client)
+        .await
+        .unwrap()
+        .result;
+    let expected = plaintext_lookup(&lookup::Query::Ids(rsids.into_iter().collect()));
+    assert_eq!(expected.len(), 2);
+    assert_eq!(result["variants"].as_array().unwrap(), &expected);
+    assert_eq!(result["variants"][1]["gt"], "1|1");
+
+    // Allele counts: one record per queried start, counts from the genotype.
+    let query = Query::AlleleCounts(AlleleCounts {
+        positions: vec![
+            Position {
+                chrom: "22".into(),
+                pos: 50_326_116,
+            },
+            Position {
+                chrom: "22".into(),
+                pos: 50_351_413,
+            },
+            Position {
+                chrom: "22".into(),
+                pos: 1,
+            },
+        ],
+    });
+    let result = attested
+        .ask(&researcher, &query, &client)
+        .await
+        .unwrap()
+        .result;
+    assert_eq!(
+        result,
+        json!({"sites": [
+            {"chrom": "22", "pos": 50_326_116, "alleles": ["C", "T"], "counts": [1, 1], "called": 2},
+            {"chrom": "22", "pos": 50_351_413, "alleles": ["C", "T"], "counts": [0, 2], "called": 2},
+        ]})
+    );
+
+    // Beacon v2: the request and the answers validate against the GA4GH schemas.
+    for (alternate, granularity, exists, count) in [
+        ("T", "count", true, 1),
+        ("G", "count", false, 0),
+        ("T", "boolean", true, 1),
+    ] {
+        let request = json!({
+            "meta": {"apiVersion": "2.0"},
+            "query": {
+                "requestParameters": {
+                    "referenceName": "22", "start": [50_351_412], "referenceBases": "C",
+                    "alternateBases": alternate, "assemblyId": "GRCh37"
+                },
+                "requestedGranularity": granularity
+            }
+        });
+        crate::beacon::assert_valid_request(&request);
+        let query = Query::BeaconAllele(Box::new(BeaconAllele {
+            request: serde_json::from_value(request).unwrap(),
+        }));
+        let answer = attested
+            .ask(&researcher, &query, &client)
+            .await
+            .unwrap()
+            .result;
+        let schema = match granularity {
+            "count" => "framework/json/responses/beaconCountResponse.json",
+            _ => "framework/json/responses/beaconBooleanResponse.json",
+        };
+        crate::beacon::assert_valid(schema, &answer);
+        assert_eq!(answer["responseSummary"]["exists"], exists, "{answer}");
+        assert_eq!(answer["meta"]["returnedGranularity"], granularity);
+        if granularity == "count" {
+            assert_eq!(answer["responseSummary"]["numTotalResults"], count);
+        }
+    }
+
+    // A polygenic score from a researcher's scoring file equals the plaintext one; PGS000001 itself has no
+    // variant in this excerpt, and says so.
+    let scoring = "#pgs_id=TEST\n#genome_build=GRCh37\nrsID\tchr_name\tchr_position\teffect_allele\tother_allele\teffect_weight\n\
+        rs149266090\t22\t50326116\tT\tC\t0.5\nrs28695790\t22\t50351413\tT\tC\t-0.25\nrs28465520\t22\t50353917\tC\tG\t1.5\n\
+        rs0\t22\t1\tA\tG\t9\n";
+    let query = Query::PolygenicScore(PolygenicScore {
+        scoring_file: scoring.into(),
+    });
+    let result = attested
+        .ask(&researcher, &query, &client)
+        .await
+        .unwrap()
+        .result;
+    let mut genome = Genome::open(&testdata(GENOME), None).unwrap();
+    let expected = prs::score(
+        &mut genome,
+        &ScoringFile::parse(Path::new("scoringFile"), scoring).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(result, serde_json::to_value(&expected).unwrap());
+    assert_eq!(result["variants_matched"], 3);
+    assert_eq!(result["variants_missing"], 1);
+    let pgs = std::fs::read_to_string(testdata("pgs/PGS000001_hmPOS_GRCh37.txt")).unwrap();
+    let query = Query::PolygenicScore(PolygenicScore { scoring_file: pgs });
+    let result = attested
+        .ask(&researcher, &query, &client)
+        .await
+        .unwrap()
+        .result;
+    assert_eq!(result["pgs_id"], "PGS000001");
+    assert_eq!(result["variants_total"], 77);
+    assert_eq!(result["variants_matched"], 0);
+
+    // The fan-out adds up allele counts over the vaults that answered and names the ones that did not.
+    let targets = [
+        Target {
+            vault_id: 1,
+            url: vault.url.clone(),
+        },
+        Target {
+            vault_id: 2,
+            url: vault.url.clone(),
+        },
+    ];
+    let query = Query::AlleleCounts(AlleleCounts {
+        positions: vec![Position {
+            chrom: "22".into(),
+            pos: 50_351_413,
+        }],
+    });
+    let outcomes = fan_out(
+        Arc::new(Researcher::new(chain.signer(2))),
+        &client,
+        Arc::new(verifier(&vault)),
+        &targets,
+        &query,
+    )
+    .await;
+    assert!(outcomes[0].result.is_some(), "{:?}", outcomes[0]);
+    let refused = outcomes[1].refused.as_deref().unwrap();
+    assert!(refused.contains("not vault 2"), "{refused}");
+    let totals = total_allele_counts(&outcomes).unwrap();
+    assert_eq!(totals.len(), 1);
+    assert_eq!(
+        (totals[0].counts.clone(), totals[0].vaults),
+        (vec![0, 2], 1)
+    );
+
+    // The same through the researcher's CLI.
+    let files = tempfile::tempdir().unwrap();
+    let key = files.path().join("key");
+    std::fs::write(&key, alloy::hex::encode(chain.signer(2).to_bytes())).unwrap();
+    let vaults = files.path().join("vaults");
+    std::fs::write(&vaults, format!("1 {}\n2 {}\n", vault.url, vault.url)).unwrap();
+    let positions = files.path().join("positions");
+    std::fs::write(&positions, "22\t50351413\n22\t50326116\n").unwrap();
+    let output = std::process::Command::new(
+        Path::new(env!("CARGO_BIN_EXE_dnavault-vault")).with_file_name("dnavault-researcher"),
+    )
+    .args(["fan-out", "--rpc-url", chain.endpoint_url().as_str()])
+    .args(["--registry", &chain.registry_address().to_string()])
+    .arg("--accept-test-platform")
+    .arg(&vault.roots)
+    .arg("--key-file")
+    .arg(&key)
+    .arg("--vaults")
+    .arg(&vaults)
+    .arg("--allele-counts")
+    .arg(&positions)
+    .output()
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        (report["answered"].as_u64(), report["refused"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(report["totals"][0]["pos"], 50_326_116);
+    assert_eq!(report["totals"][0]["counts"], json!([1, 1]));
+    assert_eq!(report["totals"][1]["counts"], json!([0, 2]));
+
+    // Every receipt is anchored on-chain in batches, and the owner's audit log lists each query.
+    let log = wait_for_anchors(&chain, &mut vault, &owner, 10).await;
+    let receipts = log["receipts"].as_array().unwrap();
+    assert_eq!(receipts.len(), 10);
+    for receipt in receipts {
+        let batch: B256 = receipt["batch"].as_str().unwrap().parse().unwrap();
+        let block = chain.registry().anchoredAt(batch).call().await.unwrap();
+        assert_eq!(
+            block,
+            U256::from(receipt["anchoredBlock"].as_u64().unwrap())
+        );
+    }
+    let queries: Vec<&Value> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "query")
+        .collect();
+    assert_eq!(queries.len(), 10);
+    let researcher_address = researcher.address().to_string();
+    assert!(
+        queries
+            .iter()
+            .all(|e| e["actor"] == researcher_address.as_str())
+    );
+    assert!(
+        log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "anchor")
+    );
+}
+
+/// Polls the owner's audit log until `count` receipts are anchored (up to 20 s).
+async fn wait_for_anchors(
+    chain: &TestChain,
+    vault: &mut VaultProcess,
+    owner: &PrivateKeySigner,
+    count: usize,
+) -> Value {
+    for _ in 0..200 {
+        let log = audit(chain, vault, owner).await.unwrap();
+        let anchored = log["receipts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| !r["anchoredBlock"].is_null())
+            .count();
+        if anchored >= count {
+            return log;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = vault.child.kill();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut vault.child.stderr.take().unwrap(), &mut stderr).unwrap();
+    panic!("receipts not anchored; the vault logged:\n{stderr}")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queries_without_live_consent_do_not_run() {
+    let (chain, _seed, owner) = chain_with_vault().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, _wallet) = vault_with_genome(&chain, &owner, dir.path()).await;
+    let researcher = Researcher::new(chain.signer(2));
+    let client = Chain::connect(chain.endpoint_url().as_str(), chain.registry_address())
+        .await
+        .unwrap();
+    let domain = client.domain();
+    let attested = AttestedVault::connect(&vault.url, 1, &client, &verifier(&vault))
+        .await
+        .unwrap();
+    let lookup = Query::GenotypeLookup(GenotypeLookup {
+        regions: vec![],
+        rsids: vec!["rs7410291".into()],
+    });
+    let counts = Query::AlleleCounts(AlleleCounts {
+        positions: vec![Position {
+            chrom: "22".into(),
+            pos: 50_300_078,
+        }],
+    });
+
+    // No grant at all.
+    refused(
+        attested.ask(&researcher, &lookup, &client).await,
+        403,
+        "no grant",
+    );
+
+    grant(
+        &chain,
+        &owner,
+        researcher.address(),
+        QueryKind::GenotypeLookup,
+        false,
+    )
+    .await;
+    ask_when_granted(&attested, &researcher, &lookup, &client).await;
+
+    // A grant for lookups does not run allele counts.
+    refused(
+        attested.ask(&researcher, &counts, &client).await,
+        403,
+        "no grant",
+    );
+
+    // A request whose scope is not its query's kind: refused before the gate.
+    let prepared = researcher.prepare(1, &lookup, &domain, 300).unwrap();
+    let mut request = prepared.submission.signed.request.clone();
+    let text = QuerySubmission::query_text(&counts).unwrap();
+    request.queryHash = keccak256(text.get().as_bytes());
+    let mislabeled = researcher.sign(request, text, &domain);
+    refused(
+        attested.send(&mislabeled).await,
+        403,
+        "is not the scope of a dnavault/query/allele-counts/v1 query",
+    );
+
+    // The query sent is not the one signed.
+    let mut tampered = researcher.prepare(1, &lookup, &domain, 300).unwrap();
+    tampered.submission.query =
+        QuerySubmission::query_text(&Query::GenotypeLookup(GenotypeLookup {
+            regions: vec![],
+            rsids: vec!["rs28695790".into()],
+        }))
+        .unwrap();
+    refused(attested.send(&tampered).await, 400, "commits to");
+
+    // Replayed: the same signed request runs once.
+    let once = researcher.prepare(1, &lookup, &domain, 300).unwrap();
+    attested.send(&once).await.unwrap();
+    refused(attested.send(&once).await, 409, "replayed");
+
+    // Expired, signed by someone else, for another chain's registry.
+    let expired = {
+        let fresh = researcher.prepare(1, &lookup, &domain, 300).unwrap();
+        let mut request = fresh.submission.signed.request.clone();
+        request.deadline = U256::from(1_000);
+        researcher.sign(request, fresh.submission.query, &domain)
+    };
+    refused(attested.send(&expired).await, 403, "expired");
+    let mut forged = researcher.prepare(1, &lookup, &domain, 300).unwrap();
+    forged.submission.signed.request.researcher = chain.signer(3).address();
+    refused(attested.send(&forged).await, 403, "not signed by");
+    let other_chain = registry_domain(1, chain.registry_address());
+    let wrong_chain = researcher.prepare(1, &lookup, &other_chain, 300).unwrap();
+    refused(attested.send(&wrong_chain).await, 403, "not signed by");
+
+    // A result sealed to the researcher does not open for anyone else.
+    let prepared = researcher.prepare(1, &lookup, &domain, 300).unwrap();
+    let answer = attested.send(&prepared).await.unwrap();
+    let stranger = Researcher::new(chain.signer(3));
+    let error = stranger.open(&prepared, &answer, &domain).unwrap_err();
+    assert!(error.to_string().contains("does not open"), "{error}");
+    let mut swapped = answer.clone();
+    swapped.result = answer
+        .result
+        .iter()
+        .rev()
+        .copied()
+        .collect::<Vec<u8>>()
+        .into();
+    let error = researcher.open(&prepared, &swapped, &domain).unwrap_err();
+    assert!(error.to_string().contains("another result"), "{error}");
+    researcher.open(&prepared, &answer, &domain).unwrap();
+
+    // A grant that asks for the owner's approval of each query: none, the researcher's own, then the owner's.
+    grant(
+        &chain,
+        &owner,
+        researcher.address(),
+        QueryKind::AlleleCounts,
+        true,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    refused(
+        attested.ask(&researcher, &counts, &client).await,
+        403,
+        "approval",
+    );
+    let mut approved = researcher.prepare(1, &counts, &domain, 300).unwrap();
+    let approval = QueryApproval {
+        vaultId: U256::from(1),
+        requestHash: approved.request_hash,
+        deadline: approved.submission.signed.request.deadline,
+    };
+    let digest = approval.eip712_signing_hash(&domain);
+    let by_researcher = chain.signer(2).sign_hash(&digest).await.unwrap();
+    approved.submission.signed.owner_approval = Some(OwnerApproval {
+        approval: approval.clone(),
+        signature: by_researcher.as_bytes().to_vec().into(),
+    });
+    refused(
+        attested.send(&approved).await,
+        403,
+        "not signed by the vault's owner",
+    );
+    let by_owner = owner.sign_hash(&digest).await.unwrap();
+    approved.submission.signed.owner_approval = Some(OwnerApproval {
+        approval,
+        signature: by_owner.as_bytes().to_vec().into(),
+    });
+    attested.send(&approved).await.unwrap();
+
+    // Revoked on-chain: the next query after the cache's next poll is refused.
+    chain
+        .revoke(
+            &owner,
+            U256::from(1),
+            researcher.address(),
+            QueryKind::GenotypeLookup.scope(),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    refused(
+        attested.ask(&researcher, &lookup, &client).await,
+        403,
+        "revoked",
+    );
+
+    // Expired by chain time.
+    grant(
+        &chain,
+        &owner,
+        researcher.address(),
+        QueryKind::GenotypeLookup,
+        false,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    attested.ask(&researcher, &lookup, &client).await.unwrap();
+    chain.advance_time(7200).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    refused(
+        attested.ask(&researcher, &lookup, &client).await,
+        403,
+        "expired",
+    );
+
+    // The owner reads every refusal of a signed request; no one else reads the log.
+    let log = audit(&chain, &vault, &owner).await.unwrap();
+    let refusals: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "query-refused")
+        .map(|e| e["detail"].as_str().unwrap())
+        .collect();
+    assert!(
+        refusals.iter().any(|d| d.contains("revoked")),
+        "{refusals:?}"
+    );
+    assert!(
+        refusals.iter().any(|d| d.contains("no grant")),
+        "{refusals:?}"
+    );
+    let error = audit(&chain, &vault, &chain.signer(2)).await.unwrap_err();
+    assert!(
+        error.to_string().contains("not signed by vault 1's owner"),
+        "{error}"
+    );
+    let error = Client::new(&vault.url, Pin::Spki(vault.tls_spki))
+        .unwrap()
+        .get::<Value>("v1/audit")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, RatlsError::Status { status: 401, .. }),
+        "{error}"
+    );
+
+    // The chain goes away: once the cache is stale, nothing runs.
+    grant(
+        &chain,
+        &owner,
+        researcher.address(),
+        QueryKind::GenotypeLookup,
+        false,
+    )
+    .await;
+    let stale = researcher.prepare(1, &lookup, &domain, 300).unwrap();
+    drop(chain);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    refused(
+        attested.send(&stale).await,
+        503,
+        "consent cannot be checked",
+    );
+}
