@@ -2,6 +2,7 @@
 
 use std::{
     path::{Path, PathBuf},
+    process::ExitCode,
     sync::Arc,
 };
 
@@ -107,15 +108,36 @@ struct QueryArgs {
     query_file: Option<PathBuf>,
 }
 
-#[tokio::main]
-async fn main() -> eyre::Result<()> {
-    match Cli::parse().command {
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> eyre::Result<()> {
+    match command {
         Command::Whoami(key) => {
             let researcher = researcher(&key)?;
-            println!(
-                "{}",
-                json!({"address": researcher.address(), "recipientKey": researcher.recipient_key()})
-            );
+            let who = json!({
+                "address": researcher.address().to_checksum(None),
+                "recipientKey": researcher.recipient_key(),
+            });
+            println!("{who}");
         }
         Command::Query {
             key,

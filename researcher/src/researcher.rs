@@ -48,9 +48,10 @@ impl Researcher {
     /// A researcher with `signer`'s key; the HPKE key is derived from it.
     pub fn new(signer: PrivateKeySigner) -> Self {
         let mut ikm = Zeroizing::new([0u8; 32]);
+        let secret: Zeroizing<[u8; 32]> = Zeroizing::new(signer.credential().to_bytes().into());
         let mut hasher = Sha256::new();
         hasher.update(HPKE_LABEL);
-        hasher.update(signer.credential().to_bytes());
+        hasher.update(secret.as_slice());
         ikm.copy_from_slice(&hasher.finalize());
         let hpke = RecipientKey::derive(ikm.as_slice()).expect("32 bytes of key material");
         Self { signer, hpke }
@@ -158,4 +159,69 @@ fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy::{
+        primitives::{Signature, address},
+        sol_types::SolStruct,
+    };
+    use dnavault_contracts::{
+        eip712::registry_domain,
+        query::{AlleleCounts, Position, QueryKind},
+    };
+
+    use super::*;
+
+    fn signer(byte: u8) -> PrivateKeySigner {
+        PrivateKeySigner::from_bytes(&B256::repeat_byte(byte)).unwrap()
+    }
+
+    #[test]
+    fn the_hpke_key_follows_from_the_ethereum_key() {
+        assert_eq!(
+            Researcher::new(signer(7)).recipient_key(),
+            Researcher::new(signer(7)).recipient_key()
+        );
+        assert_ne!(
+            Researcher::new(signer(7)).recipient_key(),
+            Researcher::new(signer(8)).recipient_key()
+        );
+    }
+
+    #[test]
+    fn a_prepared_request_commits_to_the_query_text_and_is_signed() {
+        let researcher = Researcher::new(signer(7));
+        let domain = registry_domain(
+            31337,
+            address!("0x5FbDB2315678afecb367f032d93F642f64180aa3"),
+        );
+        let query = Query::AlleleCounts(AlleleCounts {
+            positions: vec![Position {
+                chrom: "22".into(),
+                pos: 16_050_075,
+            }],
+        });
+        let prepared = researcher.prepare(3, &query, &domain, 60).unwrap();
+        let request = &prepared.submission.signed.request;
+        assert_eq!(request.vaultId, U256::from(3));
+        assert_eq!(request.scope, QueryKind::AlleleCounts.scope());
+        assert_eq!(request.queryHash, prepared.submission.query_hash());
+        assert_eq!(request.recipientKey, researcher.recipient_key());
+        assert_eq!(prepared.request_hash, request.eip712_signing_hash(&domain));
+        let signature = Signature::try_from(prepared.submission.signed.signature.as_ref()).unwrap();
+        assert_eq!(
+            signature
+                .recover_address_from_prehash(&prepared.request_hash)
+                .unwrap(),
+            researcher.address()
+        );
+        // Two requests for the same query differ in their nonce.
+        let again = researcher.prepare(3, &query, &domain, 60).unwrap();
+        assert_ne!(again.submission.signed.request.nonce, request.nonce);
+        // A query that does not pass its checks is not signed.
+        let empty = Query::AlleleCounts(AlleleCounts { positions: vec![] });
+        assert!(researcher.prepare(3, &empty, &domain, 60).is_err());
+    }
 }

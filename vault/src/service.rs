@@ -74,6 +74,8 @@ struct Inner {
     registry: VaultRegistryInstance<DynProvider>,
     store: Store,
     consent: Arc<ConsentCache>,
+    /// One permit per query allowed to run at once.
+    queries: tokio::sync::Semaphore,
     /// Receipts issued since start, for the anchoring task.
     issued: watch::Sender<u64>,
     stopped: watch::Sender<bool>,
@@ -109,6 +111,9 @@ impl VaultService {
                 registry,
                 store,
                 consent,
+                queries: tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+                ),
                 issued: watch::channel(0).0,
                 stopped: watch::channel(false).0,
             }),
@@ -133,6 +138,13 @@ impl VaultService {
     /// The grants, as the consent cache mirrors them.
     pub fn consent(&self) -> &ConsentCache {
         &self.inner.consent
+    }
+
+    /// Waits for a turn to run a query (one per core at once).
+    pub(crate) async fn query_turn(
+        &self,
+    ) -> Result<tokio::sync::SemaphorePermit<'_>, tokio::sync::AcquireError> {
+        self.inner.queries.acquire().await
     }
 
     /// Counts a receipt issued (wakes the anchoring task when a batch is full).
@@ -240,6 +252,7 @@ impl VaultService {
             .route("/v1/boot", get(boot_request).post(boot_response))
             .route("/v1/objects/{id}", put(crate::ingest::put_object))
             .route("/v1/audit", get(crate::audit::get_audit))
+            .route("/v1/openapi.json", get(openapi))
             .route(
                 "/v1/queries",
                 post(crate::query::post_query)
@@ -247,6 +260,28 @@ impl VaultService {
             )
             .with_state(self.clone())
     }
+}
+
+/// The API's OpenAPI 3.1 description (`GET /v1/openapi.json`).
+pub const OPENAPI: &str = include_str!("../api/openapi.json");
+
+/// Every route the vault serves, as (method, path): the OpenAPI description documents exactly these.
+pub const ROUTES: [(&str, &str); 8] = [
+    ("get", "/v1/status"),
+    ("get", "/v1/attestation"),
+    ("get", "/v1/boot"),
+    ("post", "/v1/boot"),
+    ("put", "/v1/objects/{id}"),
+    ("post", "/v1/queries"),
+    ("get", "/v1/audit"),
+    ("get", "/v1/openapi.json"),
+];
+
+async fn openapi() -> impl IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
 }
 
 async fn status(State(service): State<VaultService>) -> Json<VaultStatus> {
@@ -353,5 +388,49 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "error": self.error, "check": self.check });
         (self.status, Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{OPENAPI, ROUTES};
+
+    #[test]
+    fn the_openapi_description_documents_every_route_and_no_other() {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+        let mut documented: Vec<(String, String)> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .flat_map(|(path, item)| {
+                item.as_object()
+                    .unwrap()
+                    .keys()
+                    .map(move |method| (method.clone(), path.clone()))
+            })
+            .collect();
+        documented.sort();
+        let mut served: Vec<(String, String)> = ROUTES
+            .iter()
+            .map(|(method, path)| ((*method).to_owned(), (*path).to_owned()))
+            .collect();
+        served.sort();
+        assert_eq!(documented, served);
+        // Every operation documents its answers, and every reference resolves.
+        for (method, path) in &served {
+            let operation = &doc["paths"][path][method];
+            assert!(
+                operation["responses"]
+                    .as_object()
+                    .is_some_and(|r| !r.is_empty()),
+                "{method} {path}"
+            );
+        }
+        let text = OPENAPI;
+        for reference in text.split("\"$ref\": \"#/").skip(1) {
+            let pointer = format!("/{}", &reference[..reference.find('"').unwrap()]);
+            assert!(doc.pointer(&pointer).is_some(), "dangling $ref {pointer}");
+        }
     }
 }

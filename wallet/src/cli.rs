@@ -1,5 +1,6 @@
 //! Command-line arguments and the session every command runs in.
 
+mod audit;
 mod boot;
 mod hpke;
 mod keys;
@@ -79,6 +80,8 @@ enum Command {
     Boot(boot::BootArgs),
     /// Put a file (a VCF, its index, a raw genotype file) into your vault, encrypted.
     Upload(upload::UploadArgs),
+    /// Read your vault's audit log: uploads, queries, refusals, anchored receipts.
+    Audit(audit::AuditArgs),
     /// Sign a boot approval by hand (off-chain; `boot` does this after verifying the vault).
     ApproveBoot(registry::BootArgs),
     /// Approve one query under a grant that asks for it (off-chain).
@@ -114,6 +117,7 @@ pub(crate) async fn run(cli: Cli) -> eyre::Result<()> {
         Command::BindVaultKey(args) => registry::bind_vault_key(&session, args).await,
         Command::Boot(args) => boot::run(&session, args).await,
         Command::Upload(args) => upload::run(&session, args).await,
+        Command::Audit(args) => audit::run(&session, args).await,
         Command::ApproveBoot(args) => registry::approve_boot(&session, args).await,
         Command::ApproveQuery(args) => registry::approve_query(&session, args).await,
         Command::RequestAccess(args) => registry::request_access(&session, args).await,

@@ -30,7 +30,7 @@ pub use run::RunError;
 use crate::{ApiError, VaultService, boot::unix_now};
 
 /// The largest query body: a scoring file with a few million weights.
-pub const MAX_QUERY_BYTES: usize = 256 << 20;
+pub const MAX_QUERY_BYTES: usize = 128 << 20;
 
 pub(crate) async fn post_query(
     State(service): State<VaultService>,
@@ -87,7 +87,8 @@ pub(crate) async fn post_query(
     let authorized = match authorized {
         Ok(authorized) => authorized,
         Err(error) => {
-            let refusal = gate_refusal(&error);
+            let mut refusal = gate_refusal(&error);
+            refusal.error = format!("{kind}: {}", refusal.error);
             // Refusals of requests the researcher did sign go to the owner's audit log.
             if !matches!(
                 error,
@@ -117,14 +118,19 @@ pub(crate) async fn post_query(
         return Err(replayed(&nonce));
     }
 
-    let genome = run::open_genome(service.store(), &key)
-        .await
-        .map_err(run_error)?;
+    // Queries share the cores; more wait their turn rather than starve each other and the API.
+    let _turn = service.query_turn().await.map_err(|_| ApiError::sealed())?;
     let running = query.clone();
-    let result = tokio::task::spawn_blocking(move || run::run(&running, genome))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .map_err(run_error)?;
+    let ran = match run::open_genome(service.store(), &key).await {
+        Ok(genome) => tokio::task::spawn_blocking(move || run::run(&running, genome))
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?,
+        Err(error) => Err(error),
+    };
+    let result = match ran {
+        Ok(result) => result,
+        Err(error) => return Err(failed(&service, request.researcher, kind, error).await),
+    };
     let plaintext =
         Zeroizing::new(serde_json::to_vec(&result).map_err(|e| ApiError::internal(e.to_string()))?);
     drop(result);
@@ -224,19 +230,38 @@ fn gate_refusal(error: &GateError) -> ApiError {
     refused(check, error.to_string())
 }
 
-fn run_error(error: RunError) -> ApiError {
+/// A query that could not run. The researcher learns why when it is their input or the vault's state; a
+/// failure reading the genome is described only in the owner's audit log (it could quote the file).
+async fn failed(
+    service: &VaultService,
+    researcher: alloy::primitives::Address,
+    kind: dnavault_contracts::query::QueryKind,
+    error: RunError,
+) -> ApiError {
+    let detail = format!("{kind}: {error}");
+    if let Err(e) = service
+        .store()
+        .audit(&researcher.to_string(), "query-failed", None, &detail)
+        .await
+    {
+        tracing::error!(%e, "cannot write the audit log");
+    }
     match error {
-        RunError::NoGenome | RunError::SeveralGenomes(_) => ApiError {
-            status: StatusCode::CONFLICT,
-            error: error.to_string(),
-            check: "genome",
-        },
-        RunError::Genome(e) => ApiError {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            error: e.to_string(),
-            check: "genome",
-        },
+        RunError::NoGenome | RunError::SeveralGenomes(_) | RunError::SeveralSamples { .. } => {
+            ApiError {
+                status: StatusCode::CONFLICT,
+                error: error.to_string(),
+                check: "genome",
+            }
+        }
         RunError::Scoring(e) => ApiError::bad_request("query", e.to_string()),
-        RunError::Store(e) => ApiError::internal(e.to_string()),
+        RunError::Genome(_) | RunError::Store(_) => {
+            tracing::error!(%kind, "a query failed reading the genome (described in the audit log)");
+            ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                error: "the vault could not read its genome; its owner's audit log says why".into(),
+                check: "genome",
+            }
+        }
     }
 }

@@ -24,11 +24,25 @@ const GENOME_ENDINGS: [&str; 4] = [".vcf", ".vcf.gz", ".vcf.bgz", ".bcf"];
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// The vault holds no genome.
-    #[error("the vault holds no genome (no VCF or BCF object)")]
+    #[error(
+        "the vault holds no genome to query (no VCF or BCF object; 23andMe and AncestryDNA files are stored \
+         but not queried)"
+    )]
     NoGenome,
     /// The query needs one genome file and the vault holds several.
     #[error("a polygenic score runs on one genome file; this vault holds {0}")]
     SeveralGenomes(usize),
+    /// A genome file holds several people.
+    #[error(
+        "`{object}` holds {count} samples; a vault answers for one person: its owner uploads a single-sample \
+         file (bcftools view -s NAME)"
+    )]
+    SeveralSamples {
+        /// The object.
+        object: String,
+        /// How many samples.
+        count: usize,
+    },
     /// The researcher's scoring file is malformed.
     #[error("the scoring file: {0}")]
     Scoring(GenomeError),
@@ -38,6 +52,17 @@ pub enum RunError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Maps a multi-sample file's refusal to what it means in a vault.
+fn one_person<T>(result: Result<T, GenomeError>) -> Result<T, RunError> {
+    result.map_err(|error| match error {
+        GenomeError::SampleNeeded { path, count, .. } => RunError::SeveralSamples {
+            object: path.display().to_string(),
+            count,
+        },
+        other => RunError::Genome(other),
+    })
 }
 
 /// One genome object and its tabix index, open for reading.
@@ -110,11 +135,13 @@ fn genotypes(lookup: &GenotypeLookup, genome: Vec<GenomeObject>) -> Result<Vec<V
         let name = Path::new(object.id.as_str()).to_owned();
         match (object.index, &query) {
             (Some(index), lookup::Query::Regions(_)) => {
-                let mut indexed = IndexedGenome::open(&name, object.reader, index, None)?;
+                let mut indexed =
+                    one_person(IndexedGenome::open(&name, object.reader, index, None))?;
                 found.extend(indexed.lookup(&query)?);
             }
             _ => {
-                let mut file = Genome::from_reader(&name, Box::new(object.reader), None)?;
+                let mut file =
+                    one_person(Genome::from_reader(&name, Box::new(object.reader), None))?;
                 for variant in lookup::lookup(&mut file, &query) {
                     found.push(variant?);
                 }
@@ -206,7 +233,7 @@ fn polygenic_score(score: &PolygenicScore, genome: Vec<GenomeObject>) -> Result<
     let scoring = ScoringFile::parse(Path::new("scoringFile"), &score.scoring_file)
         .map_err(RunError::Scoring)?;
     let name = Path::new(object.id.as_str()).to_owned();
-    let mut file = Genome::from_reader(&name, Box::new(object.reader), None)?;
+    let mut file = one_person(Genome::from_reader(&name, Box::new(object.reader), None))?;
     let result = prs::score(&mut file, &scoring)?;
     Ok(serde_json::to_value(result).unwrap_or(Value::Null))
 }

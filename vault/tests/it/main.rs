@@ -1,9 +1,9 @@
 //! dnavault-vault as a process on Anvil with the simulated platform, driven over attested TLS and, for the
 //! owner's side, by the real dnavault-wallet binary.
 
-mod beacon;
 mod ingest;
 mod query;
+mod schemas;
 mod serve;
 
 use std::{

@@ -186,7 +186,7 @@ async fn audit(
 async fn consented_queries_answer_sealed_with_anchored_receipts() {
     let (chain, _seed, owner) = chain_with_vault().await;
     let dir = tempfile::tempdir().unwrap();
-    let (mut vault, _wallet) = vault_with_genome(&chain, &owner, dir.path()).await;
+    let (mut vault, wallet) = vault_with_genome(&chain, &owner, dir.path()).await;
     let researcher = Researcher::new(chain.signer(2));
     for kind in QueryKind::ALL {
         grant(&chain, &owner, researcher.address(), kind, false).await;
@@ -291,7 +291,7 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
                 "requestedGranularity": granularity
             }
         });
-        crate::beacon::assert_valid_request(&request);
+        crate::schemas::assert_valid_request(&request);
         let query = Query::BeaconAllele(Box::new(BeaconAllele {
             request: serde_json::from_value(request).unwrap(),
         }));
@@ -304,7 +304,7 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
             "count" => "framework/json/responses/beaconCountResponse.json",
             _ => "framework/json/responses/beaconBooleanResponse.json",
         };
-        crate::beacon::assert_valid(schema, &answer);
+        crate::schemas::assert_valid(schema, &answer);
         assert_eq!(answer["responseSummary"]["exists"], exists, "{answer}");
         assert_eq!(answer["meta"]["returnedGranularity"], granularity);
         if granularity == "count" {
@@ -429,6 +429,7 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
             U256::from(receipt["anchoredBlock"].as_u64().unwrap())
         );
     }
+    crate::schemas::assert_valid_openapi("AuditLog", &log);
     let queries: Vec<&Value> = log["entries"]
         .as_array()
         .unwrap()
@@ -448,6 +449,21 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
             .unwrap()
             .iter()
             .any(|e| e["action"] == "anchor")
+    );
+
+    // The owner reads the same with the wallet.
+    let run = tokio::task::block_in_place(|| wallet.owner(&chain, &vault, &["audit"]));
+    assert!(run.ok, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("10 receipts, 10 anchored on-chain"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains(&format!("query          {researcher_address}")),
+        "{}",
+        run.stdout
     );
 }
 
@@ -481,7 +497,7 @@ async fn wait_for_anchors(
 async fn queries_without_live_consent_do_not_run() {
     let (chain, _seed, owner) = chain_with_vault().await;
     let dir = tempfile::tempdir().unwrap();
-    let (vault, _wallet) = vault_with_genome(&chain, &owner, dir.path()).await;
+    let (vault, wallet) = vault_with_genome(&chain, &owner, dir.path()).await;
     let researcher = Researcher::new(chain.signer(2));
     let client = Chain::connect(chain.endpoint_url().as_str(), chain.registry_address())
         .await
@@ -500,6 +516,26 @@ async fn queries_without_live_consent_do_not_run() {
             pos: 50_300_078,
         }],
     });
+
+    // Every documented route is served (a refusal, not a 404 or 405, for requests without credentials).
+    let raw = Client::new(&vault.url, Pin::Spki(vault.tls_spki)).unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, b"").unwrap();
+    for (method, path) in dnavault_vault::service::ROUTES {
+        let path = path.trim_start_matches('/').replace("{id}", "x.vcf");
+        let answer = match method {
+            "get" => raw.get::<Value>(&path).await.map(|_| ()),
+            "post" => raw.post::<_, Value>(&path, &json!({})).await.map(|_| ()),
+            _ => raw.put_file::<Value>(&path, &[], &empty).await.map(|_| ()),
+        };
+        match answer {
+            Ok(()) => {}
+            Err(RatlsError::Status { status, .. }) => {
+                assert!(![404, 405].contains(&status), "{method} {path}: {status}");
+            }
+            Err(other) => panic!("{method} {path}: {other}"),
+        }
+    }
 
     // No grant at all.
     refused(
@@ -692,7 +728,7 @@ async fn queries_without_live_consent_do_not_run() {
         "{error}"
     );
 
-    // The chain goes away: once the cache is stale, nothing runs.
+    // A file of several people: the vault answers for one, and says why it cannot.
     grant(
         &chain,
         &owner,
@@ -701,6 +737,32 @@ async fn queries_without_live_consent_do_not_run() {
         false,
     )
     .await;
+    let many = testdata("vcf/real/chr22.vcf.gz");
+    let run = tokio::task::block_in_place(|| {
+        wallet.owner(
+            &chain,
+            &vault,
+            &["upload", "--file", many.to_str().unwrap()],
+        )
+    });
+    assert!(run.ok, "{}", run.stderr);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    refused(
+        attested.ask(&researcher, &lookup, &client).await,
+        409,
+        "`chr22.vcf.gz` holds 5 samples",
+    );
+    let log = audit(&chain, &vault, &owner).await.unwrap();
+    assert!(
+        log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "query-failed"),
+        "{log}"
+    );
+
+    // The chain goes away: once the cache is stale, nothing runs.
     let stale = researcher.prepare(1, &lookup, &domain, 300).unwrap();
     drop(chain);
     tokio::time::sleep(Duration::from_millis(2500)).await;

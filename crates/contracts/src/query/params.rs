@@ -7,6 +7,9 @@ use super::QueryKind;
 /// The most positions, regions or rsIDs one query may name.
 pub const MAX_ITEMS: usize = 100_000;
 
+/// The largest position (VCF positions are 32-bit signed).
+const MAX_POSITION: u64 = i32::MAX as u64;
+
 /// A query. Its JSON text, as sent, is what the request's `queryHash` commits to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -195,7 +198,7 @@ impl Query {
                 for (i, region) in lookup.regions.iter().enumerate() {
                     let what = format!("regions[{i}]");
                     chromosome(&what, &region.chrom)?;
-                    if region.start == 0 || region.end < region.start {
+                    if region.start == 0 || region.end < region.start || region.end > MAX_POSITION {
                         return Err(QueryError::new(
                             what,
                             format!(
@@ -222,8 +225,11 @@ impl Query {
                 for (i, position) in counts.positions.iter().enumerate() {
                     let what = format!("positions[{i}]");
                     chromosome(&what, &position.chrom)?;
-                    if position.pos == 0 {
-                        return Err(QueryError::new(what, "positions are 1-based"));
+                    if position.pos == 0 || position.pos > MAX_POSITION {
+                        return Err(QueryError::new(
+                            what,
+                            format!("{} is not a 1-based position", position.pos),
+                        ));
                     }
                 }
             }
@@ -237,7 +243,7 @@ impl Query {
                 }
                 let allele = &query.request_parameters;
                 chromosome("requestParameters.referenceName", &allele.reference_name)?;
-                if allele.start.len() != 1 {
+                if allele.start.len() != 1 || allele.start[0] >= MAX_POSITION {
                     return Err(QueryError::new(
                         "requestParameters.start",
                         "give one 0-based start (range and bracket queries are not supported)",
@@ -347,7 +353,7 @@ mod tests {
             ),
             (
                 r#"{"kind":"allele-counts","positions":[{"chrom":"1","pos":0}]}"#,
-                "positions[0]: positions are 1-based",
+                "positions[0]: 0 is not a 1-based position",
             ),
             (
                 r#"{"kind":"beacon-allele","request":{"meta":{},"query":{"requestParameters":

@@ -1,4 +1,5 @@
-//! Validation against the GA4GH Beacon v2 schemas (copied into testdata/specs with their licence).
+//! Validation against the GA4GH Beacon v2 schemas (copied into testdata/specs with their licence) and the
+//! vault's own OpenAPI description.
 
 use serde_json::Value;
 
@@ -9,18 +10,27 @@ fn schema_path(relative: &str) -> std::path::PathBuf {
 }
 
 fn validate(schema: &Value, base: &std::path::Path, instance: &Value) {
-    let validator = jsonschema::options()
-        .with_base_uri(format!("file://{}", base.display()))
+    let options = jsonschema::options().with_base_uri(format!("file://{}", base.display()));
+    check(&options, schema, instance, &base.display().to_string());
+}
+
+/// Asserts `instance` is valid against `schema` (built with `options`), naming the schema `name`.
+fn check(
+    options: &jsonschema::ValidationOptions<'_>,
+    schema: &Value,
+    instance: &Value,
+    name: &str,
+) {
+    let validator = options
         .build(schema)
-        .unwrap_or_else(|e| panic!("schema {}: {e}", base.display()));
+        .unwrap_or_else(|e| panic!("schema {name}: {e}"));
     let errors: Vec<String> = validator
         .iter_errors(instance)
         .map(|e| format!("{e} at {}", e.instance_path()))
         .collect();
     assert!(
         errors.is_empty(),
-        "{instance} is not valid against {}: {errors:?}",
-        base.display()
+        "{instance} is not valid against {name}: {errors:?}"
     );
 }
 
@@ -69,4 +79,14 @@ fn the_schemas_refuse_invalid_documents() {
         assert_valid_parameters(&serde_json::json!({"referenceName": "22", "sample": "x"}));
     });
     assert!(result.is_err());
+}
+
+/// Asserts `instance` is valid against the OpenAPI description's `components/schemas/{name}`.
+pub(crate) fn assert_valid_openapi(name: &str, instance: &Value) {
+    let doc: Value = serde_json::from_str(dnavault_vault::service::OPENAPI).unwrap();
+    let mut schema = doc["components"]["schemas"][name].clone();
+    assert!(schema.is_object(), "no schema {name}");
+    // References point into the description: resolve them against it.
+    schema["components"] = doc["components"].clone();
+    check(&jsonschema::options(), &schema, instance, name);
 }

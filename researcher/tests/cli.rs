@@ -1,0 +1,99 @@
+//! dnavault-researcher on the command line: its key, and the queries it refuses to send.
+//! (Queries against a running vault are tested in vault/tests/it/query.rs, which runs this binary.)
+
+use std::process::{Command, Output};
+
+fn researcher(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dnavault-researcher"))
+        .args(args)
+        .env_remove("DNAVAULT_RPC_URL")
+        .env_remove("DNAVAULT_RESEARCHER_KEY_FILE")
+        .output()
+        .unwrap()
+}
+
+fn text(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+}
+
+#[test]
+fn whoami_prints_the_address_of_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key");
+    // Anvil's account 2.
+    std::fs::write(
+        &key,
+        "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a\n",
+    )
+    .unwrap();
+    let output = researcher(&["whoami", "--key-file", key.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output));
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        printed["address"],
+        "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
+    );
+    assert_eq!(printed["recipientKey"].as_str().unwrap().len(), 66);
+
+    std::fs::write(&key, "not a key").unwrap();
+    let output = researcher(&["whoami", "--key-file", key.to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(
+        text(&output).contains("does not hold a hex private key"),
+        "{}",
+        text(&output)
+    );
+    // The key is never echoed.
+    assert!(!text(&output).contains("not a key"), "{}", text(&output));
+}
+
+#[test]
+fn malformed_queries_are_refused_before_anything_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key");
+    std::fs::write(
+        &key,
+        "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    )
+    .unwrap();
+    let positions = dir.path().join("positions");
+    let query = dir.path().join("query.json");
+    std::fs::write(&query, r#"{"kind":"genotype-lookup"}"#).unwrap();
+    let cases: [(&str, &str, &str); 3] = [
+        (
+            "22\tx\n",
+            "--allele-counts",
+            "positions:1: `x` is not a position",
+        ),
+        ("22\n", "--allele-counts", "positions:1: expected CHROM POS"),
+        ("", "--query-file", "name regions or rsids"),
+    ];
+    for (content, flag, expected) in cases {
+        if !content.is_empty() {
+            std::fs::write(&positions, content).unwrap();
+        }
+        let file = if flag == "--query-file" {
+            &query
+        } else {
+            &positions
+        };
+        // An unreachable chain: the query is refused before it is needed.
+        let output = researcher(&[
+            "query",
+            "--key-file",
+            key.to_str().unwrap(),
+            "--rpc-url",
+            "http://127.0.0.1:9",
+            "--registry",
+            "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+            "--vault",
+            "https://127.0.0.1:9/",
+            "--vault-id",
+            "1",
+            flag,
+            file.to_str().unwrap(),
+        ]);
+        assert!(!output.status.success(), "{expected}");
+        assert!(text(&output).contains(expected), "{}", text(&output));
+    }
+}
