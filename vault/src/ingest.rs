@@ -18,7 +18,7 @@ use axum::{
 use bytes::Bytes;
 use dnavault_contracts::{
     eip712::registry_domain,
-    upload::{SignedUpload, UPLOAD_HEADER},
+    upload::{SignedUpload, UPLOAD_HEADER, UploadApproval},
 };
 use dnavault_genome::check;
 use dnavault_store::{Layout, ObjectId, Staged, StoreError, bgzf};
@@ -76,62 +76,7 @@ async fn upload(
     body: &mut Body,
 ) -> Result<(StatusCode, Json<Stored>), ApiError> {
     let id = ObjectId::new(id).map_err(|e| ApiError::bad_request("object id", e.to_string()))?;
-    let signed = headers
-        .get(UPLOAD_HEADER)
-        .and_then(|value| value.to_str().ok())
-        .and_then(SignedUpload::from_header)
-        .ok_or_else(|| ApiError {
-            status: StatusCode::UNAUTHORIZED,
-            error: format!(
-                "uploads need the owner's signed approval in the `{UPLOAD_HEADER}` header"
-            ),
-            check: "approval",
-        })?;
-    let approval = &signed.approval;
-    let identity = service.identity();
-    let refuse = |error: String| ApiError {
-        status: StatusCode::FORBIDDEN,
-        error,
-        check: "approval",
-    };
-    if approval.vaultId != U256::from(identity.vault_id) {
-        return Err(refuse(format!(
-            "the approval is for vault {}, this is vault {}",
-            approval.vaultId, identity.vault_id
-        )));
-    }
-    if approval.objectId != id.as_str() {
-        return Err(refuse(format!(
-            "the approval is for object `{}`, not `{id}`",
-            approval.objectId
-        )));
-    }
-    if approval.deadline < U256::from(crate::boot::unix_now()) {
-        return Err(refuse(format!(
-            "the approval expired at Unix time {}",
-            approval.deadline
-        )));
-    }
-    if approval.size > MAX_UPLOAD {
-        return Err(ApiError::bad_request(
-            "size",
-            format!("uploads are limited to {MAX_UPLOAD} bytes"),
-        ));
-    }
-    let digest =
-        approval.eip712_signing_hash(&registry_domain(identity.chain_id, identity.registry));
-    let owners = service
-        .registry()
-        .isOwnerSignature(approval.vaultId, digest, signed.signature.clone())
-        .call()
-        .await
-        .map_err(|e| ApiError::chain(e.to_string()))?;
-    if !owners {
-        return Err(refuse(format!(
-            "the approval is not signed by vault {}'s owner",
-            identity.vault_id
-        )));
-    }
+    let approval = approved(&service, &id, &headers).await?;
     let key = service
         .with_unsealed(|vault| Zeroizing::new(*vault.data_key()))
         .await?;
@@ -305,4 +250,96 @@ impl Read for BodyReader {
         }
         Ok(n)
     }
+}
+
+/// `POST /v1/objects/{id}/approval`: checks an upload's approval without its content, so that a client learns
+/// of a refusal before it sends gigabytes. Answers `{"accepted": true}`.
+pub(crate) async fn check_upload(
+    State(service): State<VaultService>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = ObjectId::new(id).map_err(|e| ApiError::bad_request("object id", e.to_string()))?;
+    let approval = approved(&service, &id, &headers).await?;
+    let nonce = alloy::hex::encode(approval.nonce.0);
+    if service
+        .store()
+        .nonce_used(&nonce)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+    {
+        return Err(ApiError {
+            status: StatusCode::CONFLICT,
+            error: format!("approval nonce {nonce} was already used (replayed approval)"),
+            check: "replayed",
+        });
+    }
+    service.with_unsealed(|_| ()).await?;
+    Ok(Json(serde_json::json!({ "accepted": true })))
+}
+
+/// The owner's approval of an upload of `id`, from `headers`, checked: this vault, this object, unexpired,
+/// within the size limit, signed by the vault's owner (the registry says).
+async fn approved(
+    service: &VaultService,
+    id: &ObjectId,
+    headers: &HeaderMap,
+) -> Result<UploadApproval, ApiError> {
+    let signed = headers
+        .get(UPLOAD_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(SignedUpload::from_header)
+        .ok_or_else(|| ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            error: format!(
+                "uploads need the owner's signed approval in the `{UPLOAD_HEADER}` header"
+            ),
+            check: "approval",
+        })?;
+    let approval = &signed.approval;
+    let identity = service.identity();
+    let refuse = |error: String| ApiError {
+        status: StatusCode::FORBIDDEN,
+        error,
+        check: "approval",
+    };
+    if approval.vaultId != U256::from(identity.vault_id) {
+        return Err(refuse(format!(
+            "the approval is for vault {}, this is vault {}",
+            approval.vaultId, identity.vault_id
+        )));
+    }
+    if approval.objectId != id.as_str() {
+        return Err(refuse(format!(
+            "the approval is for object `{}`, not `{id}`",
+            approval.objectId
+        )));
+    }
+    if approval.deadline < U256::from(crate::boot::unix_now()) {
+        return Err(refuse(format!(
+            "the approval expired at Unix time {}",
+            approval.deadline
+        )));
+    }
+    if approval.size > MAX_UPLOAD {
+        return Err(ApiError::bad_request(
+            "size",
+            format!("uploads are limited to {MAX_UPLOAD} bytes"),
+        ));
+    }
+    let digest =
+        approval.eip712_signing_hash(&registry_domain(identity.chain_id, identity.registry));
+    let owners = service
+        .registry()
+        .isOwnerSignature(approval.vaultId, digest, signed.signature.clone())
+        .call()
+        .await
+        .map_err(|e| ApiError::chain(e.to_string()))?;
+    if !owners {
+        return Err(refuse(format!(
+            "the approval is not signed by vault {}'s owner",
+            identity.vault_id
+        )));
+    }
+    Ok(signed.approval)
 }

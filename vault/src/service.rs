@@ -251,6 +251,10 @@ impl VaultService {
             .route("/v1/attestation", get(attestation))
             .route("/v1/boot", get(boot_request).post(boot_response))
             .route("/v1/objects/{id}", put(crate::ingest::put_object))
+            .route(
+                "/v1/objects/{id}/approval",
+                post(crate::ingest::check_upload),
+            )
             .route("/v1/audit", get(crate::audit::get_audit))
             .route("/v1/openapi.json", get(openapi))
             .route(
@@ -266,12 +270,13 @@ impl VaultService {
 pub const OPENAPI: &str = include_str!("../api/openapi.json");
 
 /// Every route the vault serves, as (method, path): the OpenAPI description documents exactly these.
-pub const ROUTES: [(&str, &str); 8] = [
+pub const ROUTES: [(&str, &str); 9] = [
     ("get", "/v1/status"),
     ("get", "/v1/attestation"),
     ("get", "/v1/boot"),
     ("post", "/v1/boot"),
     ("put", "/v1/objects/{id}"),
+    ("post", "/v1/objects/{id}/approval"),
     ("post", "/v1/queries"),
     ("get", "/v1/audit"),
     ("get", "/v1/openapi.json"),

@@ -144,6 +144,16 @@ impl Client {
         path: &str,
         body: &B,
     ) -> Result<Fetched<T>, RatlsError> {
+        self.post_with(path, &[], body).await
+    }
+
+    /// POSTs `body` as JSON to `path` with extra `headers`, decoding the JSON answer.
+    pub async fn post_with<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &B,
+    ) -> Result<Fetched<T>, RatlsError> {
         let url = self.url(path)?;
         let body = serde_json::to_vec(body).map_err(|e| RatlsError::Json {
             url: url.to_string(),
@@ -152,7 +162,7 @@ impl Client {
         let body = Full::new(Bytes::from(body))
             .map_err(|never| match never {})
             .boxed();
-        self.exchange(Method::POST, path, &[], body).await
+        self.exchange(Method::POST, path, headers, body).await
     }
 
     fn url(&self, path: &str) -> Result<Url, RatlsError> {

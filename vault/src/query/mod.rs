@@ -89,10 +89,13 @@ pub(crate) async fn post_query(
         Err(error) => {
             let mut refusal = gate_refusal(&error);
             refusal.error = format!("{kind}: {}", refusal.error);
-            // Refusals of requests the researcher did sign go to the owner's audit log.
+            // Refusals of requests the researcher did sign go to the owner's audit log (the gate checks the
+            // vault and the deadline before the signature: those refusals may name anyone).
             if !matches!(
                 error,
-                GateError::BadSignature { .. } | GateError::WrongVault { .. }
+                GateError::BadSignature { .. }
+                    | GateError::WrongVault { .. }
+                    | GateError::Expired { .. }
             ) {
                 let detail = format!("{kind}: {error}");
                 let actor = request.researcher.to_string();
@@ -108,7 +111,12 @@ pub(crate) async fn post_query(
             return Err(refusal);
         }
     };
-    let nonce = alloy::hex::encode(request.nonce);
+    // Nonces are per researcher, apart from the owner's upload nonces.
+    let nonce = format!(
+        "query:{}:{}",
+        request.researcher,
+        alloy::hex::encode(request.nonce)
+    );
     let used = service
         .store()
         .nonce_used(&nonce)
@@ -205,7 +213,7 @@ fn refused(check: &'static str, error: String) -> ApiError {
 fn replayed(nonce: &str) -> ApiError {
     ApiError {
         status: StatusCode::CONFLICT,
-        error: format!("the request with nonce 0x{nonce} already ran (replayed request)"),
+        error: format!("the request with nonce {nonce} already ran (replayed request)"),
         check: "replayed",
     }
 }

@@ -228,12 +228,38 @@ async fn uploads_without_the_owners_approval_of_the_exact_bytes_are_refused() {
     );
     assert_eq!(objects(), 0, "nothing refused was kept");
 
+    // The approval alone is checked before any content is sent: the stranger's refused, the owner's
+    // accepted, and once used, refused as a replay.
+    let preflight = |header: String| {
+        let client = Client::new(&vault.url, Pin::Spki(vault.tls_spki)).unwrap();
+        async move {
+            client
+                .post_with::<_, Value>(
+                    "v1/objects/small.vcf/approval",
+                    &[(UPLOAD_HEADER, header)],
+                    &serde_json::json!({}),
+                )
+                .await
+                .map(|fetched| fetched.value)
+        }
+    };
+    let by_stranger = signed(&chain, &stranger, approval("small.vcf", &content)).await;
+    let (code, message) = status(preflight(by_stranger).await);
+    assert!(code == 403 && message.contains("owner"), "{code} {message}");
     let good = signed(&chain, &owner, approval("small.vcf", &content)).await;
+    assert_eq!(preflight(good.clone()).await.unwrap()["accepted"], true);
+    assert_eq!(objects(), 0, "a preflight stores nothing");
+
     let stored = put(&vault, "small.vcf", Some(good.clone()), &file)
         .await
         .unwrap();
     assert_eq!(stored["size"], content.len());
-    let (code, message) = status(put(&vault, "small.vcf", Some(good), &file).await);
+    let (code, message) = status(put(&vault, "small.vcf", Some(good.clone()), &file).await);
+    assert!(
+        code == 409 && message.contains("replayed"),
+        "{code} {message}"
+    );
+    let (code, message) = status(preflight(good).await);
     assert!(
         code == 409 && message.contains("replayed"),
         "{code} {message}"

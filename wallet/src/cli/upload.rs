@@ -95,7 +95,17 @@ pub(crate) async fn run(session: &Session, args: UploadArgs) -> eyre::Result<()>
             );
         }
     };
-    let stored = Client::new(&args.vault, Pin::Spki(evidence.tls_spki_sha256.0))?
+    let client = Client::new(&args.vault, Pin::Spki(evidence.tls_spki_sha256.0))?;
+    // The vault checks the approval first: a refusal arrives before the file is sent.
+    client
+        .post_with::<_, serde_json::Value>(
+            &format!("v1/objects/{object}/approval"),
+            &[(UPLOAD_HEADER, signed.to_header())],
+            &serde_json::json!({}),
+        )
+        .await
+        .wrap_err("the vault refuses the upload")?;
+    let stored = client
         .put_file_reporting::<serde_json::Value>(
             &format!("v1/objects/{object}"),
             &[(UPLOAD_HEADER, signed.to_header())],
