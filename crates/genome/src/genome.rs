@@ -194,12 +194,23 @@ impl Genome {
         let header = self.header.clone();
         let (sample, path, header_lines) = (self.sample, self.path.clone(), self.header_lines);
         let (batches, received) = std::sync::mpsc::sync_channel::<Batch>(4);
+        // Decoded records go back to the reader to be read into again: no allocation and no cross-thread
+        // free per record.
+        let (spent, returned) =
+            std::sync::mpsc::sync_channel::<Vec<noodles_util::variant::Record>>(4);
         std::thread::scope(|scope| {
             let decoder = scope.spawn(move || {
+                let mut done = Vec::with_capacity(BATCH);
                 let mut variants = received.into_iter().flatten().map(|read| {
                     let (number, record) = read?;
                     let mut variant = Variant::default();
-                    fill_variant(&record, &header, sample, &mut variant)
+                    let filled = fill_variant(&record, &header, sample, &mut variant);
+                    done.push(record);
+                    if done.len() == BATCH {
+                        let _ =
+                            spent.try_send(std::mem::replace(&mut done, Vec::with_capacity(BATCH)));
+                    }
+                    filled
                         .map(|()| variant)
                         .map_err(|reason| GenomeError::Record {
                             path: path.clone(),
@@ -211,8 +222,14 @@ impl Genome {
                 consume(&mut variants)
             });
             let mut batch: Batch = Vec::with_capacity(BATCH);
+            let mut pool: Vec<noodles_util::variant::Record> = Vec::new();
             loop {
-                let mut record = noodles_util::variant::Record::default();
+                if pool.is_empty()
+                    && let Ok(records) = returned.try_recv()
+                {
+                    pool = records;
+                }
+                let mut record = pool.pop().unwrap_or_default();
                 match self.read_wanted(&mut want, &mut record) {
                     Ok(true) => batch.push(Ok((self.records, record))),
                     Ok(false) => break,
@@ -436,18 +453,26 @@ fn open_reader(input: Box<dyn Read + Send>) -> std::io::Result<Reader<Box<dyn Re
 /// multithreaded reader spent a sixth of the CPU yielding on two cores).
 struct Inflated {
     blocks: std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    /// Read blocks go back to the inflating thread for reuse: no allocation, zeroing or cross-thread free
+    /// per block.
+    spent: std::sync::mpsc::SyncSender<Vec<u8>>,
     current: Vec<u8>,
     at: usize,
 }
 
 impl Inflated {
     const BLOCK: usize = 1 << 20;
+    const AHEAD: usize = 4;
 
     fn spawn(mut source: impl Read + Send + 'static) -> Self {
-        let (sender, blocks) = std::sync::mpsc::sync_channel(4);
+        let (sender, blocks) = std::sync::mpsc::sync_channel(Self::AHEAD);
+        let (spent, returned) = std::sync::mpsc::sync_channel::<Vec<u8>>(Self::AHEAD + 2);
         std::thread::spawn(move || {
             loop {
-                let mut block = vec![0u8; Self::BLOCK];
+                let mut block = returned
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(Self::BLOCK));
+                block.resize(Self::BLOCK, 0);
                 let mut filled = 0;
                 while filled < Self::BLOCK {
                     match source.read(&mut block[filled..]) {
@@ -469,6 +494,7 @@ impl Inflated {
         });
         Self {
             blocks,
+            spent,
             current: Vec::new(),
             at: 0,
         }
@@ -480,7 +506,11 @@ impl Read for Inflated {
         while self.at == self.current.len() {
             match self.blocks.recv() {
                 Ok(block) => {
-                    self.current = block?;
+                    let spent = std::mem::replace(&mut self.current, block?);
+                    if spent.capacity() > 0 {
+                        // Full when the thread is ahead or gone: the block is then dropped here.
+                        let _ = self.spent.try_send(spent);
+                    }
                     self.at = 0;
                     if self.current.is_empty() {
                         return Ok(0);

@@ -1,8 +1,6 @@
 //! Polygenic scores: the sum of weight x effect-allele dosage over the sample's genotyped variants, with
 //! plink2's `no-mean-imputation` semantics: a missing genotype adds nothing and is counted apart.
 
-use std::collections::HashMap;
-
 use rustc_hash::FxHashMap;
 
 use serde::Serialize;
@@ -71,7 +69,7 @@ enum Fate {
 pub fn score(genome: &mut Genome, score: &ScoringFile) -> Result<PrsResult, GenomeError> {
     // Weights by chromosome and position, and by rsID for those without a position; without a
     // per-weight allocation, since scores have millions of weights.
-    let mut by_position: HashMap<&str, FxHashMap<u64, Weights>> = HashMap::new();
+    let mut by_position: FxHashMap<&str, FxHashMap<u64, Weights>> = FxHashMap::default();
     let mut by_id: FxHashMap<&str, Weights> = FxHashMap::default();
     for (i, weight) in score.variants.iter().enumerate() {
         match (&weight.chrom, weight.pos, &weight.rsid) {
@@ -89,11 +87,16 @@ pub fn score(genome: &mut Genome, score: &ScoringFile) -> Result<PrsResult, Geno
     }
     // Only records at a scored position are decoded, unless some weights are located by rsID alone.
     let every_record = !by_id.is_empty();
+    // Records come chromosome by chromosome: the last chromosome's weights are kept at hand.
+    let mut last: (String, Option<&FxHashMap<u64, Weights>>) = (String::new(), None);
     let want = |chrom: &str, pos: u64| {
-        every_record
-            || by_position
-                .get(normalized(chrom))
-                .is_some_and(|positions| positions.contains_key(&pos))
+        if every_record {
+            return true;
+        }
+        if last.0 != chrom {
+            last = (chrom.to_owned(), by_position.get(normalized(chrom)));
+        }
+        last.1.is_some_and(|positions| positions.contains_key(&pos))
     };
     let by_position = &by_position;
     let by_id = &by_id;
