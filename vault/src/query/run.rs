@@ -1,7 +1,7 @@
 //! Runs a query on the vault's genome: the VCF and BCF objects in its store, decrypted as they are read.
 //! A region lookup reads only the blocks its tabix index points at; rsID lookups and scores read the file.
 
-use std::{fs::File, path::Path};
+use std::{collections::HashMap, fs::File, path::Path};
 
 use dnavault_contracts::query::{
     AlleleCounts, BeaconAllele, GenotypeLookup, PolygenicScore, Position, Query,
@@ -15,7 +15,6 @@ use dnavault_genome::{
 use dnavault_store::{DataKey, Layout, ObjectId, ObjectReader, Store, StoreError};
 use serde::Serialize;
 use serde_json::{Value, json};
-use std::collections::HashMap;
 
 /// Object id endings that hold a genome (what queries run on).
 const GENOME_ENDINGS: [&str; 4] = [".vcf", ".vcf.gz", ".vcf.bgz", ".bcf"];
@@ -84,8 +83,12 @@ pub(crate) async fn open_genome(
         if !GENOME_ENDINGS.iter().any(|ending| id.ends_with(ending)) {
             continue;
         }
+        // An index older than the file it indexes (the file was replaced) is not used: the file is read.
         let index_id = ObjectId::new(format!("{id}.tbi"))?;
-        let indexed = record.layout == Layout::Bgzf && records.iter().any(|r| r.id == index_id);
+        let indexed = record.layout == Layout::Bgzf
+            && records
+                .iter()
+                .any(|r| r.id == index_id && r.updated_at >= record.updated_at);
         genome.push(GenomeObject {
             id: record.id.clone(),
             reader: store.open_object(key, &record.id).await?,
