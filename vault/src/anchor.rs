@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use alloy::{
     network::EthereumWallet,
-    primitives::{B256, U256},
+    primitives::{B256, U256, keccak256},
     providers::ProviderBuilder,
+    sol_types::SolValue,
 };
 use dnavault_contracts::VaultRegistry;
 use tokio::task::JoinHandle;
@@ -86,14 +87,30 @@ async fn anchor_batch(service: &VaultService, limit: u32) -> Result<usize, Ancho
                 .map_err(|_| AnchorError::Malformed(hash.clone()))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let vault_id = U256::from(service.identity().vault_id);
+    // A batch mined before the vault could record it (a crash in between) is recorded, not resent: the
+    // registry refuses a batch twice.
+    let batch = keccak256((vault_id, hashes.clone()).abi_encode_params());
+    let mined = service
+        .registry()
+        .anchoredAt(batch)
+        .call()
+        .await
+        .map_err(|e| AnchorError::Chain(e.to_string()))?;
+    if mined != U256::ZERO {
+        let block = u64::try_from(mined).unwrap_or(u64::MAX);
+        service
+            .store()
+            .mark_anchored(&pending, &batch.to_string(), block)
+            .await?;
+        return Ok(pending.len());
+    }
     let provider = ProviderBuilder::new()
         .wallet(EthereumWallet::from(signer))
         .connect_provider(service.registry().provider().clone());
     let registry = VaultRegistry::new(*service.registry().address(), provider);
-    let vault_id = U256::from(service.identity().vault_id);
     let call = registry.anchorReceipts(vault_id, hashes);
-    let batch = call
-        .call()
+    call.call()
         .await
         .map_err(|e| AnchorError::Chain(e.to_string()))?;
     let receipt = call
