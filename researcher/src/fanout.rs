@@ -106,21 +106,23 @@ pub async fn fan_out(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SiteTotal {
-    /// Chromosome.
+    /// Chromosome (without a `chr` prefix).
     pub chrom: String,
     /// Position.
     pub pos: u64,
-    /// REF then ALTs.
+    /// Every allele seen here, in the order first seen (a VCF's REF first).
     pub alleles: Vec<String>,
     /// Copies of each allele over all answering vaults.
     pub counts: Vec<u64>,
     /// Alleles called.
     pub called: u64,
-    /// Vaults that had a record here.
+    /// Vaults that had a call here.
     pub vaults: u64,
 }
 
-/// Adds up the `allele-counts` results of the outcomes that answered, per (site, alleles).
+/// Adds up the `allele-counts` results of the outcomes that answered, per site and allele: a vault with a
+/// multi-allelic record, one with a biallelic record and one with a raw call at the same position add to
+/// the same site.
 pub fn total_allele_counts(outcomes: &[Outcome]) -> Result<Vec<SiteTotal>, String> {
     #[derive(serde::Deserialize)]
     struct Site {
@@ -134,7 +136,7 @@ pub fn total_allele_counts(outcomes: &[Outcome]) -> Result<Vec<SiteTotal>, Strin
     struct Sites {
         sites: Vec<Site>,
     }
-    let mut totals: BTreeMap<(String, u64, Vec<String>), SiteTotal> = BTreeMap::new();
+    let mut totals: BTreeMap<(String, u64), SiteTotal> = BTreeMap::new();
     for outcome in outcomes {
         let Some(result) = &outcome.result else {
             continue;
@@ -152,18 +154,32 @@ pub fn total_allele_counts(outcomes: &[Outcome]) -> Result<Vec<SiteTotal>, Strin
                     site.pos
                 ));
             }
+            let chrom = site
+                .chrom
+                .strip_prefix("chr")
+                .unwrap_or(&site.chrom)
+                .to_owned();
             let total = totals
-                .entry((site.chrom.clone(), site.pos, site.alleles.clone()))
+                .entry((chrom.clone(), site.pos))
                 .or_insert_with(|| SiteTotal {
-                    chrom: site.chrom,
+                    chrom,
                     pos: site.pos,
-                    counts: vec![0; site.alleles.len()],
-                    alleles: site.alleles,
+                    alleles: Vec::new(),
+                    counts: Vec::new(),
                     called: 0,
                     vaults: 0,
                 });
-            for (sum, count) in total.counts.iter_mut().zip(&site.counts) {
-                *sum += u64::from(*count);
+            for (allele, count) in site.alleles.into_iter().zip(site.counts) {
+                let allele = allele.to_ascii_uppercase();
+                let i = match total.alleles.iter().position(|a| *a == allele) {
+                    Some(i) => i,
+                    None => {
+                        total.alleles.push(allele);
+                        total.counts.push(0);
+                        total.alleles.len() - 1
+                    }
+                };
+                total.counts[i] += u64::from(count);
             }
             total.called += u64::from(site.called);
             total.vaults += 1;
@@ -188,7 +204,7 @@ mod tests {
     }
 
     #[test]
-    fn counts_add_up_per_site_and_allele_set() {
+    fn counts_add_up_per_site_and_allele() {
         let outcomes = [
             answered(
                 1,
@@ -197,7 +213,7 @@ mod tests {
             answered(
                 2,
                 json!({"sites": [
-                    {"chrom": "22", "pos": 10, "alleles": ["A", "G"], "counts": [0, 2], "called": 2},
+                    {"chrom": "chr22", "pos": 10, "alleles": ["A", "G", "T"], "counts": [0, 1, 1], "called": 2},
                     {"chrom": "22", "pos": 11, "alleles": ["C", "T"], "counts": [1, 0], "called": 1}
                 ]}),
             ),
@@ -208,20 +224,19 @@ mod tests {
                 receipt_hash: None,
                 refused: Some("no grant".into()),
             },
-            // Another allele set at the same position is another site.
+            // A raw call: the bases called.
             answered(
                 4,
-                json!({"sites": [{"chrom": "22", "pos": 10, "alleles": ["A", "GT"], "counts": [1, 1], "called": 2}]}),
+                json!({"sites": [{"chrom": "22", "pos": 10, "alleles": ["G"], "counts": [2], "called": 2}]}),
             ),
         ];
         let totals = total_allele_counts(&outcomes).unwrap();
-        assert_eq!(totals.len(), 3);
-        assert_eq!(totals[0].alleles, ["A", "G"]);
-        assert_eq!(totals[0].counts, [1, 3]);
-        assert_eq!(totals[0].called, 4);
-        assert_eq!(totals[0].vaults, 2);
-        assert_eq!(totals[1].alleles, ["A", "GT"]);
-        assert_eq!(totals[2].counts, [1, 0]);
+        assert_eq!(totals.len(), 2);
+        assert_eq!((totals[0].chrom.as_str(), totals[0].pos), ("22", 10));
+        assert_eq!(totals[0].alleles, ["A", "G", "T"]);
+        assert_eq!(totals[0].counts, [1, 4, 1]);
+        assert_eq!((totals[0].called, totals[0].vaults), (6, 3));
+        assert_eq!(totals[1].counts, [1, 0]);
         let bad = [answered(
             5,
             json!({"sites": [{"chrom": "22", "pos": 10, "alleles": ["A"], "counts": [1, 1], "called": 2}]}),

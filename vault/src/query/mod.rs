@@ -7,6 +7,7 @@
 //! in one transaction before the sealed result is released: a request runs for a researcher at most once.
 
 mod beacon;
+mod raw;
 mod run;
 
 use alloy::{
@@ -255,13 +256,14 @@ async fn failed(
         tracing::error!(%e, "cannot write the audit log");
     }
     match error {
-        RunError::NoGenome | RunError::SeveralGenomes(_) | RunError::SeveralSamples { .. } => {
-            ApiError {
-                status: StatusCode::CONFLICT,
-                error: error.to_string(),
-                check: "genome",
-            }
-        }
+        RunError::NoGenome
+        | RunError::RawOnly
+        | RunError::SeveralGenomes(_)
+        | RunError::SeveralSamples { .. } => ApiError {
+            status: StatusCode::CONFLICT,
+            error: error.to_string(),
+            check: "genome",
+        },
         RunError::Scoring(e) => ApiError::bad_request("query", e.to_string()),
         RunError::Genome(_) | RunError::Store(_) => {
             tracing::error!(%kind, "a query failed reading the genome (described in the audit log)");

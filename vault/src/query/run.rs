@@ -1,7 +1,15 @@
-//! Runs a query on the vault's genome: the VCF and BCF objects in its store, decrypted as they are read.
-//! A region lookup reads only the blocks its tabix index points at; rsID lookups and scores read the file.
+//! Runs a query on the vault's genome: the VCF, BCF and raw (23andMe, AncestryDNA) objects in its store,
+//! decrypted as they are read. A region lookup reads only the blocks its tabix index points at; rsID
+//! lookups, raw files and scores read the file.
 
-use std::{collections::HashMap, fs::File, path::Path};
+use super::raw;
+
+use std::{
+    collections::HashMap,
+    fs::File,
+    io::{Read, Seek, SeekFrom},
+    path::Path,
+};
 
 use dnavault_contracts::query::{
     AlleleCounts, BeaconAllele, GenotypeLookup, PolygenicScore, Position, Query,
@@ -10,6 +18,7 @@ use dnavault_genome::{
     Genome, GenomeError, IndexedGenome, Variant,
     lookup::{self, Span},
     prs,
+    raw::RawCall,
     score::ScoringFile,
 };
 use dnavault_store::{DataKey, Layout, ObjectId, ObjectReader, Store, StoreError};
@@ -23,11 +32,13 @@ const GENOME_ENDINGS: [&str; 4] = [".vcf", ".vcf.gz", ".vcf.bgz", ".bcf"];
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// The vault holds no genome.
-    #[error(
-        "the vault holds no genome to query (no VCF or BCF object; 23andMe and AncestryDNA files are stored \
-         but not queried)"
-    )]
+    #[error("the vault holds no genome to query")]
     NoGenome,
+    /// Scores need a VCF or BCF genome.
+    #[error(
+        "polygenic scores run on a VCF or BCF genome; this vault holds 23andMe or AncestryDNA calls only"
+    )]
+    RawOnly,
     /// The query needs one genome file and the vault holds several.
     #[error("a polygenic score runs on one genome file; this vault holds {0}")]
     SeveralGenomes(usize),
@@ -69,7 +80,12 @@ pub(crate) struct GenomeObject {
     id: ObjectId,
     reader: ObjectReader<File>,
     index: Option<ObjectReader<File>>,
+    /// A 23andMe or AncestryDNA file rather than a VCF or BCF.
+    raw: bool,
 }
+
+/// Object id endings of indexes (not queried themselves).
+const INDEX_ENDINGS: [&str; 2] = [".tbi", ".csi"];
 
 /// Opens every genome object (with its `.tbi` index where one is stored).
 pub(crate) async fn open_genome(
@@ -80,22 +96,26 @@ pub(crate) async fn open_genome(
     let mut genome = Vec::new();
     for record in &records {
         let id = record.id.as_str();
-        if !GENOME_ENDINGS.iter().any(|ending| id.ends_with(ending)) {
+        if INDEX_ENDINGS.iter().any(|ending| id.ends_with(ending)) {
             continue;
         }
+        let mut reader = store.open_object(key, &record.id).await?;
+        let raw = !GENOME_ENDINGS.iter().any(|ending| id.ends_with(ending)) && is_raw(&mut reader)?;
         // An index older than the file it indexes (the file was replaced) is not used: the file is read.
         let index_id = ObjectId::new(format!("{id}.tbi"))?;
-        let indexed = record.layout == Layout::Bgzf
+        let indexed = !raw
+            && record.layout == Layout::Bgzf
             && records
                 .iter()
                 .any(|r| r.id == index_id && r.updated_at >= record.updated_at);
         genome.push(GenomeObject {
             id: record.id.clone(),
-            reader: store.open_object(key, &record.id).await?,
+            reader,
             index: match indexed {
                 true => Some(store.open_object(key, &index_id).await?),
                 false => None,
             },
+            raw,
         });
     }
     if genome.is_empty() {
@@ -104,12 +124,35 @@ pub(crate) async fn open_genome(
     Ok(genome)
 }
 
+/// Whether an object is a 23andMe or AncestryDNA file (its header names the vendor); the reader is left at
+/// the start.
+fn is_raw(reader: &mut ObjectReader<File>) -> Result<bool, RunError> {
+    let mut head = vec![0u8; 4096];
+    let mut filled = 0;
+    let io = |source| {
+        RunError::Genome(GenomeError::Io {
+            path: "object".into(),
+            source,
+        })
+    };
+    while filled < head.len() {
+        match reader.read(&mut head[filled..]).map_err(io)? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    reader.seek(SeekFrom::Start(0)).map_err(io)?;
+    let text = String::from_utf8_lossy(&head[..filled]).to_ascii_lowercase();
+    Ok(text.contains("23andme") || text.contains("ancestrydna"))
+}
+
 /// Runs `query` on `genome`; the result is JSON for the researcher.
 pub(crate) fn run(query: &Query, genome: Vec<GenomeObject>) -> Result<Value, RunError> {
     match query {
         Query::GenotypeLookup(lookup) => {
-            let variants = genotypes(lookup, genome)?;
-            Ok(json!({ "variants": variants }))
+            let found = genotypes(lookup, genome)?;
+            let calls: Vec<raw::Call> = found.calls.into_iter().map(raw::answer).collect();
+            Ok(json!({ "variants": found.variants, "calls": calls }))
         }
         Query::AlleleCounts(counts) => allele_counts(counts, genome),
         Query::BeaconAllele(beacon) => beacon_allele(beacon, genome),
@@ -117,7 +160,14 @@ pub(crate) fn run(query: &Query, genome: Vec<GenomeObject>) -> Result<Value, Run
     }
 }
 
-fn genotypes(lookup: &GenotypeLookup, genome: Vec<GenomeObject>) -> Result<Vec<Variant>, RunError> {
+/// What a lookup found: VCF/BCF records, and raw-file calls.
+#[derive(Debug, Default)]
+struct Found {
+    variants: Vec<Variant>,
+    calls: Vec<RawCall>,
+}
+
+fn genotypes(lookup: &GenotypeLookup, genome: Vec<GenomeObject>) -> Result<Found, RunError> {
     let query = if lookup.rsids.is_empty() {
         let mut regions: HashMap<String, Vec<Span>> = HashMap::new();
         for region in &lookup.regions {
@@ -133,20 +183,25 @@ fn genotypes(lookup: &GenotypeLookup, genome: Vec<GenomeObject>) -> Result<Vec<V
     } else {
         lookup::Query::Ids(lookup.rsids.iter().cloned().collect())
     };
-    let mut found = Vec::new();
+    let mut found = Found::default();
     for object in genome {
         let name = Path::new(object.id.as_str()).to_owned();
-        match (object.index, &query) {
-            (Some(index), lookup::Query::Regions(_)) => {
+        match (object.raw, object.index, &query) {
+            (true, _, _) => {
+                found
+                    .calls
+                    .extend(raw::lookup(&name, Box::new(object.reader), &query)?);
+            }
+            (false, Some(index), lookup::Query::Regions(_)) => {
                 let mut indexed =
                     one_person(IndexedGenome::open(&name, object.reader, index, None))?;
-                found.extend(indexed.lookup(&query)?);
+                found.variants.extend(indexed.lookup(&query)?);
             }
             _ => {
                 let mut file =
                     one_person(Genome::from_reader(&name, Box::new(object.reader), None))?;
                 for variant in lookup::lookup(&mut file, &query) {
-                    found.push(variant?);
+                    found.variants.push(variant?);
                 }
             }
         }
@@ -157,15 +212,15 @@ fn genotypes(lookup: &GenotypeLookup, genome: Vec<GenomeObject>) -> Result<Vec<V
 /// One site's allele counts.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Site {
-    chrom: String,
-    pos: u64,
-    /// The record's REF and ALTs, in VCF order.
-    alleles: Vec<String>,
+pub(crate) struct Site {
+    pub(crate) chrom: String,
+    pub(crate) pos: u64,
+    /// The record's REF and ALTs, in VCF order; for a raw call, the bases called.
+    pub(crate) alleles: Vec<String>,
     /// Copies of each allele the person carries.
-    counts: Vec<u32>,
+    pub(crate) counts: Vec<u32>,
     /// Alleles called (2 for a diploid call, fewer with missing or haploid calls).
-    called: u32,
+    pub(crate) called: u32,
 }
 
 fn allele_counts(counts: &AlleleCounts, genome: Vec<GenomeObject>) -> Result<Value, RunError> {
@@ -182,7 +237,9 @@ fn allele_counts(counts: &AlleleCounts, genome: Vec<GenomeObject>) -> Result<Val
         rsids: Vec::new(),
     };
     let wanted: std::collections::HashSet<&Position> = counts.positions.iter().collect();
-    let sites: Vec<Site> = genotypes(&lookup, genome)?
+    let found = genotypes(&lookup, genome)?;
+    let mut sites: Vec<Site> = found
+        .variants
         .into_iter()
         // A region lookup also finds records that start before the position and span it: counts are
         // for records that start there.
@@ -207,6 +264,13 @@ fn allele_counts(counts: &AlleleCounts, genome: Vec<GenomeObject>) -> Result<Val
             }
         })
         .collect();
+    sites.extend(
+        found
+            .calls
+            .iter()
+            .filter(|call| !call.is_no_call())
+            .map(raw::site),
+    );
     Ok(json!({ "sites": sites }))
 }
 
@@ -222,14 +286,25 @@ fn beacon_allele(beacon: &BeaconAllele, genome: Vec<GenomeObject>) -> Result<Val
         }],
         rsids: Vec::new(),
     };
-    let carried = genotypes(&lookup, genome)?
+    let found = genotypes(&lookup, genome)?;
+    let carried = found
+        .variants
         .iter()
         .filter(|variant| super::beacon::carries(variant, allele))
-        .count();
+        .count()
+        + found
+            .calls
+            .iter()
+            .filter(|call| raw::carries(call, allele))
+            .count();
     Ok(super::beacon::response(&beacon.request, carried))
 }
 
 fn polygenic_score(score: &PolygenicScore, genome: Vec<GenomeObject>) -> Result<Value, RunError> {
+    let genome: Vec<GenomeObject> = genome.into_iter().filter(|object| !object.raw).collect();
+    if genome.is_empty() {
+        return Err(RunError::RawOnly);
+    }
     let count = genome.len();
     let [object] =
         <[GenomeObject; 1]>::try_from(genome).map_err(|_| RunError::SeveralGenomes(count))?;

@@ -47,13 +47,54 @@ async fn vault_with_genome(
     owner: &PrivateKeySigner,
     dir: &Path,
 ) -> (VaultProcess, WalletCli) {
+    vault_with_files(
+        chain,
+        owner,
+        dir,
+        &[testdata(GENOME), testdata(&format!("{GENOME}.tbi"))],
+    )
+    .await
+}
+
+/// A booted vault holding `files`, its key bound on-chain and funded.
+async fn vault_with_files(
+    chain: &TestChain,
+    owner: &PrivateKeySigner,
+    dir: &Path,
+    files: &[std::path::PathBuf],
+) -> (VaultProcess, WalletCli) {
     let (vault, wallet) = tokio::task::block_in_place(|| booted_vault_with(chain, dir, FAST));
-    for file in [testdata(GENOME), testdata(&format!("{GENOME}.tbi"))] {
+    for file in files {
         let run = tokio::task::block_in_place(|| {
             wallet.owner(chain, &vault, &["upload", "--file", file.to_str().unwrap()])
         });
         assert!(run.ok, "{}", run.stderr);
     }
+    bind_vault_key(chain, owner, &vault).await;
+    (vault, wallet)
+}
+
+/// A researcher (Anvil account 2) granted every query kind on vault 1, and an attested connection to it.
+async fn granted_everything(
+    chain: &TestChain,
+    owner: &PrivateKeySigner,
+    vault: &VaultProcess,
+) -> (Researcher, Chain, AttestedVault) {
+    let researcher = Researcher::new(chain.signer(2));
+    for kind in QueryKind::ALL {
+        grant(chain, owner, researcher.address(), kind, false).await;
+    }
+    let client = Chain::connect(chain.endpoint_url().as_str(), chain.registry_address())
+        .await
+        .unwrap();
+    let attested = AttestedVault::connect(&vault.url, 1, &client, &verifier(vault))
+        .await
+        .unwrap();
+    (researcher, client, attested)
+}
+
+/// Binds the running vault's attested key on-chain as the owner, and funds it for anchoring.
+async fn bind_vault_key(chain: &TestChain, owner: &PrivateKeySigner, vault: &VaultProcess) {
     let status: Value = Client::new(&vault.url, Pin::Spki(vault.tls_spki))
         .unwrap()
         .get("v1/status")
@@ -67,7 +108,6 @@ async fn vault_with_genome(
         .await
         .unwrap();
     chain.fund(key, 1).await.unwrap();
-    (vault, wallet)
 }
 
 async fn grant(
@@ -99,6 +139,19 @@ fn verifier(vault: &VaultProcess) -> Verifier {
         ..Policy::default()
     })
     .with_test_root(TrustRoot::test_only_bundle(Product::Milan, &pem).unwrap())
+}
+
+/// An allele-counts query at (chromosome, position) pairs.
+fn allele_counts(positions: &[(&str, u64)]) -> Query {
+    Query::AlleleCounts(AlleleCounts {
+        positions: positions
+            .iter()
+            .map(|(chrom, pos)| Position {
+                chrom: (*chrom).to_owned(),
+                pos: *pos,
+            })
+            .collect(),
+    })
 }
 
 /// Asserts the vault refused with `status` and a message containing `needle`.
@@ -187,16 +240,7 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
     let (chain, _seed, owner) = chain_with_vault().await;
     let dir = tempfile::tempdir().unwrap();
     let (mut vault, wallet) = vault_with_genome(&chain, &owner, dir.path()).await;
-    let researcher = Researcher::new(chain.signer(2));
-    for kind in QueryKind::ALL {
-        grant(&chain, &owner, researcher.address(), kind, false).await;
-    }
-    let client = Chain::connect(chain.endpoint_url().as_str(), chain.registry_address())
-        .await
-        .unwrap();
-    let attested = AttestedVault::connect(&vault.url, 1, &client, &verifier(&vault))
-        .await
-        .unwrap();
+    let (researcher, client, attested) = granted_everything(&chain, &owner, &vault).await;
 
     // Genotypes by region (through the encrypted index) and by rsID equal the plaintext file's.
     let regions = vec![
@@ -246,22 +290,7 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
     assert_eq!(result["variants"][1]["gt"], "1|1");
 
     // Allele counts: one record per queried start, counts from the genotype.
-    let query = Query::AlleleCounts(AlleleCounts {
-        positions: vec![
-            Position {
-                chrom: "22".into(),
-                pos: 50_326_116,
-            },
-            Position {
-                chrom: "22".into(),
-                pos: 50_351_413,
-            },
-            Position {
-                chrom: "22".into(),
-                pos: 1,
-            },
-        ],
-    });
+    let query = allele_counts(&[("22", 50_326_116), ("22", 50_351_413), ("22", 1)]);
     let result = attested
         .ask(&researcher, &query, &client)
         .await
@@ -356,12 +385,7 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
             url: vault.url.clone(),
         },
     ];
-    let query = Query::AlleleCounts(AlleleCounts {
-        positions: vec![Position {
-            chrom: "22".into(),
-            pos: 50_351_413,
-        }],
-    });
+    let query = allele_counts(&[("22", 50_351_413)]);
     let outcomes = fan_out(
         Arc::new(Researcher::new(chain.signer(2))),
         &client,
@@ -510,12 +534,7 @@ async fn queries_without_live_consent_do_not_run() {
         regions: vec![],
         rsids: vec!["rs7410291".into()],
     });
-    let counts = Query::AlleleCounts(AlleleCounts {
-        positions: vec![Position {
-            chrom: "22".into(),
-            pos: 50_300_078,
-        }],
-    });
+    let counts = allele_counts(&[("22", 50_300_078)]);
 
     // Every documented route is served (a refusal, not a 404 or 405, for requests without credentials).
     let raw = Client::new(&vault.url, Pin::Spki(vault.tls_spki)).unwrap();
@@ -770,5 +789,105 @@ async fn queries_without_live_consent_do_not_run() {
         attested.send(&stale).await,
         503,
         "consent cannot be checked",
+    );
+}
+
+/// A 23andMe file: HG00096's calls at a few chr22 sites of the excerpt, a no-call and a site it lacks.
+const TWENTY_THREE: &str = "# This data file generated by 23andMe at: Mon Jan 01 00:00:00 2024\n\
+# rsid\tchromosome\tposition\tgenotype\n\
+rs149266090\t22\t50326116\tCT\n\
+rs28695790\t22\t50351413\tTT\n\
+i7000001\t22\t50352000\t--\n\
+rs5939319\tX\t2700157\tG\n";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn raw_genotype_files_answer_lookups_counts_and_beacon() {
+    let (chain, _seed, owner) = chain_with_vault().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("genome_23andme.txt");
+    std::fs::write(&file, TWENTY_THREE).unwrap();
+    let (vault, _wallet) = vault_with_files(&chain, &owner, dir.path(), &[file]).await;
+    let (researcher, client, attested) = granted_everything(&chain, &owner, &vault).await;
+
+    let by_id = Query::GenotypeLookup(GenotypeLookup {
+        regions: vec![],
+        rsids: vec!["rs28695790".into(), "i7000001".into()],
+    });
+    let result = ask_when_granted(&attested, &researcher, &by_id, &client).await;
+    assert_eq!(
+        result,
+        json!({"variants": [], "calls": [
+            {"chrom": "22", "pos": 50_351_413, "id": "rs28695790", "genotype": "TT"},
+            {"chrom": "22", "pos": 50_352_000, "id": "i7000001", "genotype": "--"},
+        ]})
+    );
+    let by_region = Query::GenotypeLookup(GenotypeLookup {
+        regions: vec![Region {
+            chrom: "chr22".into(),
+            start: 50_326_000,
+            end: 50_340_000,
+        }],
+        rsids: vec![],
+    });
+    let result = attested
+        .ask(&researcher, &by_region, &client)
+        .await
+        .unwrap()
+        .result;
+    assert_eq!(result["calls"][0]["id"], "rs149266090");
+    assert_eq!(result["calls"].as_array().unwrap().len(), 1);
+
+    let counts = allele_counts(&[
+        ("22", 50_326_116),
+        ("22", 50_351_413),
+        ("22", 50_352_000),
+        ("X", 2_700_157),
+    ]);
+    let result = attested
+        .ask(&researcher, &counts, &client)
+        .await
+        .unwrap()
+        .result;
+    assert_eq!(
+        result,
+        json!({"sites": [
+            {"chrom": "22", "pos": 50_326_116, "alleles": ["C", "T"], "counts": [1, 1], "called": 2},
+            {"chrom": "22", "pos": 50_351_413, "alleles": ["T"], "counts": [2], "called": 2},
+            {"chrom": "X", "pos": 2_700_157, "alleles": ["G"], "counts": [1], "called": 1},
+        ]})
+    );
+
+    for (alternate, exists) in [("T", true), ("A", false)] {
+        let query = Query::BeaconAllele(Box::new(BeaconAllele {
+            request: serde_json::from_value(json!({
+                "meta": {"apiVersion": "2.0"},
+                "query": {
+                    "requestParameters": {
+                        "referenceName": "22", "start": [50_326_115], "alternateBases": alternate
+                    },
+                    "requestedGranularity": "boolean"
+                }
+            }))
+            .unwrap(),
+        }));
+        let answer = attested
+            .ask(&researcher, &query, &client)
+            .await
+            .unwrap()
+            .result;
+        crate::schemas::assert_valid(
+            "framework/json/responses/beaconBooleanResponse.json",
+            &answer,
+        );
+        assert_eq!(answer["responseSummary"]["exists"], exists, "{alternate}");
+    }
+
+    let score = Query::PolygenicScore(PolygenicScore {
+        scoring_file: std::fs::read_to_string(testdata("pgs/PGS000001_hmPOS_GRCh37.txt")).unwrap(),
+    });
+    refused(
+        attested.ask(&researcher, &score, &client).await,
+        409,
+        "polygenic scores run on a VCF or BCF genome",
     );
 }
