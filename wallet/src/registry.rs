@@ -85,6 +85,18 @@ impl Connection {
             .map_err(contract_error)
     }
 
+    /// Binds `vault_key`, a booted vault's attested key running `measurement`, as the vault's owner (this
+    /// connection's account sends and pays): receipts it signs count as the vault's.
+    pub async fn bind_vault_key(
+        &self,
+        vault: U256,
+        vault_key: Address,
+        measurement: alloy::primitives::Bytes,
+    ) -> Result<Submitted> {
+        self.send(self.registry.bindVaultKey(vault, vault_key, measurement))
+            .await
+    }
+
     /// The owner of `vault`.
     pub async fn owner_of(&self, vault: U256) -> Result<Address> {
         self.registry

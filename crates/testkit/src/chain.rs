@@ -115,20 +115,6 @@ impl TestChain {
         confirm(call.send().await?).await
     }
 
-    /// Binds `vault_key` (a booted vault's attested key, running `measurement`) to `vault` as its owner
-    /// `owner`: receipts it signs count as the vault's, and it may anchor them.
-    pub async fn bind_vault_key(
-        &self,
-        owner: &PrivateKeySigner,
-        vault: U256,
-        vault_key: Address,
-        measurement: &[u8],
-    ) -> Result<()> {
-        let registry = self.registry_as(owner);
-        let call = registry.bindVaultKey(vault, vault_key, measurement.to_vec().into());
-        confirm(call.send().await?).await
-    }
-
     /// Grants (or renews) `grantee` consent to `scope` on `vault` as recorded in `record` (its `revoked`
     /// is ignored), as the vault's owner `owner`.
     pub async fn grant(

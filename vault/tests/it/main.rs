@@ -205,9 +205,19 @@ pub(crate) fn booted_vault_with(
     dir: &Path,
     extra: &[&str],
 ) -> (VaultProcess, WalletCli) {
+    boot_with(chain, dir, extra, &["boot"])
+}
+
+/// Starts a vault with `extra` arguments for `serve` and boots it with the wallet's `boot_command`.
+pub(crate) fn boot_with(
+    chain: &TestChain,
+    dir: &Path,
+    extra: &[&str],
+    boot_command: &[&str],
+) -> (VaultProcess, WalletCli) {
     let vault = start_vault_with(&dir.join("vault"), chain, extra);
     let wallet = WalletCli::restored();
-    let run = wallet.owner(chain, &vault, &["boot"]);
+    let run = wallet.owner(chain, &vault, boot_command);
     assert!(
         run.ok && run.stdout.contains("is unsealed"),
         "{}{}",

@@ -27,7 +27,7 @@ use dnavault_researcher::{
 use dnavault_testkit::TestChain;
 use serde_json::{Value, json};
 
-use crate::{MEASUREMENT, VaultProcess, WalletCli, booted_vault_with, chain_with_vault, testdata};
+use crate::{VaultProcess, WalletCli, boot_with, chain_with_vault, testdata};
 
 /// The vault's serve flags in these tests: fast polls, fast anchoring, a short staleness limit.
 const FAST: &[&str] = &[
@@ -42,35 +42,46 @@ const FAST: &[&str] = &[
 const GENOME: &str = "vcf/real/chr22.HG00096.vcf.gz";
 
 /// A booted vault holding HG00096's chr22 excerpt and its index, its key bound on-chain and funded.
-async fn vault_with_genome(
-    chain: &TestChain,
-    owner: &PrivateKeySigner,
-    dir: &Path,
-) -> (VaultProcess, WalletCli) {
+async fn vault_with_genome(chain: &TestChain, dir: &Path) -> (VaultProcess, WalletCli) {
     vault_with_files(
         chain,
-        owner,
         dir,
         &[testdata(GENOME), testdata(&format!("{GENOME}.tbi"))],
     )
     .await
 }
 
-/// A booted vault holding `files`, its key bound on-chain and funded.
+/// A booted vault holding `files`, its key bound on-chain by the wallet's `boot --bind-key`, and funded.
 async fn vault_with_files(
     chain: &TestChain,
-    owner: &PrivateKeySigner,
     dir: &Path,
     files: &[std::path::PathBuf],
 ) -> (VaultProcess, WalletCli) {
-    let (vault, wallet) = tokio::task::block_in_place(|| booted_vault_with(chain, dir, FAST));
+    let (vault, wallet) =
+        tokio::task::block_in_place(|| boot_with(chain, dir, FAST, &["boot", "--bind-key"]));
     for file in files {
         let run = tokio::task::block_in_place(|| {
             wallet.owner(chain, &vault, &["upload", "--file", file.to_str().unwrap()])
         });
         assert!(run.ok, "{}", run.stderr);
     }
-    bind_vault_key(chain, owner, &vault).await;
+    let status: Value = Client::new(&vault.url, Pin::Spki(vault.tls_spki))
+        .unwrap()
+        .get("v1/status")
+        .await
+        .unwrap()
+        .value;
+    let key: Address = status["vaultKey"].as_str().unwrap().parse().unwrap();
+    assert!(
+        chain
+            .registry()
+            .isActiveVaultKey(U256::from(1), key)
+            .call()
+            .await
+            .unwrap(),
+        "boot --bind-key bound {key}"
+    );
+    chain.fund(key, 1).await.unwrap();
     (vault, wallet)
 }
 
@@ -91,23 +102,6 @@ async fn granted_everything(
         .await
         .unwrap();
     (researcher, client, attested)
-}
-
-/// Binds the running vault's attested key on-chain as the owner, and funds it for anchoring.
-async fn bind_vault_key(chain: &TestChain, owner: &PrivateKeySigner, vault: &VaultProcess) {
-    let status: Value = Client::new(&vault.url, Pin::Spki(vault.tls_spki))
-        .unwrap()
-        .get("v1/status")
-        .await
-        .unwrap()
-        .value;
-    let key: Address = status["vaultKey"].as_str().unwrap().parse().unwrap();
-    let measurement = hex::decode(MEASUREMENT).unwrap();
-    chain
-        .bind_vault_key(owner, U256::from(1), key, &measurement)
-        .await
-        .unwrap();
-    chain.fund(key, 1).await.unwrap();
 }
 
 async fn grant(
@@ -239,7 +233,7 @@ async fn audit(
 async fn consented_queries_answer_sealed_with_anchored_receipts() {
     let (chain, _seed, owner) = chain_with_vault().await;
     let dir = tempfile::tempdir().unwrap();
-    let (mut vault, wallet) = vault_with_genome(&chain, &owner, dir.path()).await;
+    let (mut vault, wallet) = vault_with_genome(&chain, dir.path()).await;
     let (researcher, client, attested) = granted_everything(&chain, &owner, &vault).await;
 
     // Genotypes by region (through the encrypted index) and by rsID equal the plaintext file's.
@@ -521,7 +515,7 @@ async fn wait_for_anchors(
 async fn queries_without_live_consent_do_not_run() {
     let (chain, _seed, owner) = chain_with_vault().await;
     let dir = tempfile::tempdir().unwrap();
-    let (vault, wallet) = vault_with_genome(&chain, &owner, dir.path()).await;
+    let (vault, wallet) = vault_with_genome(&chain, dir.path()).await;
     let researcher = Researcher::new(chain.signer(2));
     let client = Chain::connect(chain.endpoint_url().as_str(), chain.registry_address())
         .await
@@ -806,7 +800,7 @@ async fn raw_genotype_files_answer_lookups_counts_and_beacon() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("genome_23andme.txt");
     std::fs::write(&file, TWENTY_THREE).unwrap();
-    let (vault, _wallet) = vault_with_files(&chain, &owner, dir.path(), &[file]).await;
+    let (vault, _wallet) = vault_with_files(&chain, dir.path(), &[file]).await;
     let (researcher, client, attested) = granted_everything(&chain, &owner, &vault).await;
 
     let by_id = Query::GenotypeLookup(GenotypeLookup {

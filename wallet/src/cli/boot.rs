@@ -27,6 +27,10 @@ pub(crate) struct BootArgs {
     /// one, and deliver the response to it.
     #[arg(long, value_name = "URL")]
     vault: Option<String>,
+    /// Once the vault is unsealed, also bind its attested key on-chain (a transaction this account pays):
+    /// researchers accept receipts only from a vault's bound key, and the vault anchors them with it.
+    #[arg(long, requires = "vault")]
+    bind_key: bool,
     #[command(flatten)]
     owner: OwnerArgs,
 }
@@ -62,10 +66,25 @@ pub(crate) async fn run(session: &Session, args: BootArgs) -> eyre::Result<()> {
         .await
         .wrap_err("the vault did not accept the approval")?
         .value;
-    let text = format!(
+    let mut text = format!(
         "Vault {} is {}.",
         checked.vault_id,
         status["state"].as_str().unwrap_or("in an unknown state")
     );
+    if args.bind_key && status["state"] == "unsealed" {
+        let key = checked.request.vault_key;
+        let bound = connection
+            .bind_vault_key(
+                checked.request.vault_id,
+                key,
+                checked.verified.measurement.to_vec().into(),
+            )
+            .await
+            .wrap_err("the vault is unsealed, but its key was not bound")?;
+        text.push_str(&format!(
+            "\nIts attested key {key} is bound on-chain (transaction {}, block {}).",
+            bound.transaction, bound.block
+        ));
+    }
     session.emit(&status, &text)
 }
