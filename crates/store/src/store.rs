@@ -35,8 +35,11 @@ const SCHEMA: &[&str] = &[
         plaintext_len BIGINT NOT NULL,
         stored_len BIGINT NOT NULL,
         chunks BIGINT NOT NULL,
-        updated_at BIGINT NOT NULL
+        updated_at BIGINT NOT NULL,
+        revision BIGINT NOT NULL DEFAULT 0
     )",
+    "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
+    "INSERT INTO counters (name, value) VALUES ('revision', 0) ON CONFLICT (name) DO NOTHING",
     "CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, at BIGINT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS audit (
         seq BIGINT PRIMARY KEY,
@@ -72,6 +75,9 @@ pub struct ObjectRecord {
     pub chunks: u32,
     /// When it was written (Unix seconds).
     pub updated_at: i64,
+    /// The commit that made it current: a later commit has a larger revision (objects committed together
+    /// share one). Objects stored before revisions were kept have 0.
+    pub revision: i64,
     file: String,
 }
 
@@ -169,6 +175,17 @@ impl Store {
                 .await
                 .map_err(database)?;
         }
+        // A database made before objects had revisions gains the column (existing objects get 0).
+        if sqlx::query("SELECT revision FROM objects LIMIT 1")
+            .fetch_optional(&db)
+            .await
+            .is_err()
+        {
+            sqlx::query("ALTER TABLE objects ADD COLUMN revision BIGINT NOT NULL DEFAULT 0")
+                .execute(&db)
+                .await
+                .map_err(database)?;
+        }
         let store = Self {
             objects,
             db,
@@ -248,6 +265,7 @@ impl Store {
                 stored_len: 0,
                 chunks: 0,
                 updated_at: now(),
+                revision: 0,
                 file: format!("{stem}.obj"),
             },
             committed: false,
@@ -273,7 +291,7 @@ impl Store {
     /// consumed in the same transaction: a nonce seen before refuses the commit.
     pub async fn commit(
         &self,
-        staged: Vec<Staged>,
+        mut staged: Vec<Staged>,
         actor: &str,
         action: &str,
         nonce: Option<&str>,
@@ -281,6 +299,16 @@ impl Store {
         let mut transaction = self.db.begin().await.map_err(database)?;
         if let Some(nonce) = nonce {
             consume_nonce(&mut transaction, nonce).await?;
+        }
+        // The counter row is locked until the commit, so concurrent commits get distinct, ordered revisions.
+        let revision: i64 = sqlx::query_scalar(
+            "UPDATE counters SET value = value + 1 WHERE name = 'revision' RETURNING value",
+        )
+        .fetch_one(&mut *transaction)
+        .await
+        .map_err(database)?;
+        for object in &mut staged {
+            object.record.revision = revision;
         }
         let mut replaced = Vec::new();
         for object in &staged {
@@ -299,8 +327,8 @@ impl Store {
                 .await
                 .map_err(database)?;
             sqlx::query(
-                "INSERT INTO objects (id, file, kind, layout, plaintext_len, stored_len, chunks, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO objects (id, file, kind, layout, plaintext_len, stored_len, chunks, updated_at, revision)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(record.id.as_str())
             .bind(&record.file)
@@ -310,6 +338,7 @@ impl Store {
             .bind(to_i64(record.stored_len))
             .bind(i64::from(record.chunks))
             .bind(record.updated_at)
+            .bind(record.revision)
             .execute(&mut *transaction)
             .await
             .map_err(database)?;
@@ -344,7 +373,7 @@ impl Store {
     /// An object's metadata.
     pub async fn get(&self, id: &ObjectId) -> Result<Option<ObjectRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, file, kind, layout, plaintext_len, stored_len, chunks, updated_at FROM objects WHERE id = $1",
+            "SELECT id, file, kind, layout, plaintext_len, stored_len, chunks, updated_at, revision FROM objects WHERE id = $1",
         )
         .bind(id.as_str())
         .fetch_optional(&self.db)
@@ -356,7 +385,7 @@ impl Store {
     /// All objects, by id.
     pub async fn list(&self) -> Result<Vec<ObjectRecord>, StoreError> {
         sqlx::query(
-            "SELECT id, file, kind, layout, plaintext_len, stored_len, chunks, updated_at FROM objects ORDER BY id",
+            "SELECT id, file, kind, layout, plaintext_len, stored_len, chunks, updated_at, revision FROM objects ORDER BY id",
         )
         .fetch_all(&self.db)
         .await
@@ -510,6 +539,7 @@ fn record(row: &sqlx::any::AnyRow) -> Result<ObjectRecord, StoreError> {
         stored_len: count(5)?,
         chunks: u32::try_from(count(6)?).unwrap_or(u32::MAX),
         updated_at: row.try_get(7).map_err(database)?,
+        revision: row.try_get(8).map_err(database)?,
     })
 }
 

@@ -91,6 +91,7 @@ async fn run_all(db: impl Fn(&str) -> Db) {
     a_crash_between_write_and_commit_is_cleaned_up_at_open(&db("crash")).await;
     a_tampered_or_truncated_file_on_disk_is_refused(&db("tampered")).await;
     nothing_in_clear_reaches_the_disk(&db("clear")).await;
+    revisions_order_commits(&db("revisions")).await;
 }
 
 async fn versions_replace_each_other_atomically_and_are_audited(db: &Db) {
@@ -185,6 +186,83 @@ async fn versions_replace_each_other_atomically_and_are_audited(db: &Db) {
         Err(StoreError::NotFound { .. })
     ));
     assert_eq!(object_files(dir.path()).len(), 2);
+}
+
+async fn revision(store: &Store, name: &str) -> i64 {
+    store.get(&id(name)).await.unwrap().unwrap().revision
+}
+
+async fn revisions_order_commits(db: &Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), db.url()).await.unwrap();
+    put(&store, "genome.vcf.gz", b"the genome").await;
+    put(&store, "genome.vcf.gz.tbi", b"its index").await;
+    let (file, index) = (
+        revision(&store, "genome.vcf.gz").await,
+        revision(&store, "genome.vcf.gz.tbi").await,
+    );
+    assert!(file > 0 && index > file, "{file} then {index}");
+    // Replaced in the same second: still later than the index it outdates.
+    put(&store, "genome.vcf.gz", b"a new genome").await;
+    assert!(revision(&store, "genome.vcf.gz").await > index);
+    // A refused commit takes no revision from the next one's order.
+    let refused = store
+        .stage(&KEY, &id("a"), "vcf", Layout::Fixed, Cursor::new(vec![1]))
+        .unwrap();
+    store
+        .commit(vec![refused], "owner", "ingest", Some("n"))
+        .await
+        .unwrap();
+    let replayed = store
+        .stage(&KEY, &id("b"), "vcf", Layout::Fixed, Cursor::new(vec![2]))
+        .unwrap();
+    assert!(
+        store
+            .commit(vec![replayed], "owner", "ingest", Some("n"))
+            .await
+            .is_err()
+    );
+    put(&store, "c", b"c").await;
+    assert_eq!(revision(&store, "c").await, revision(&store, "a").await + 1);
+    // Reopened, the counter carries on.
+    drop(store);
+    let store = Store::open(dir.path(), db.url()).await.unwrap();
+    let before = revision(&store, "c").await;
+    put(&store, "d", b"d").await;
+    assert_eq!(revision(&store, "d").await, before + 1);
+}
+
+/// A data directory from before objects had revisions opens; its objects have revision 0 and new commits
+/// are ordered after them.
+#[tokio::test]
+async fn a_database_from_before_revisions_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path(), None).await.unwrap();
+        put(&store, "old.vcf", b"stored by an earlier version").await;
+    }
+    // Take the database back to the earlier schema: no revision column, no counter.
+    let url = format!("sqlite://{}", dir.path().join("vault.db").display());
+    let mut db = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    for statement in [
+        "DROP TABLE counters",
+        "CREATE TABLE earlier AS SELECT id, file, kind, layout, plaintext_len, stored_len, chunks, updated_at FROM objects",
+        "DROP TABLE objects",
+        "ALTER TABLE earlier RENAME TO objects",
+    ] {
+        sqlx::query(statement).execute(&mut db).await.unwrap();
+    }
+    drop(db);
+    let store = Store::open(dir.path(), None).await.unwrap();
+    assert_eq!(
+        read_all(&store, "old.vcf").await,
+        b"stored by an earlier version"
+    );
+    assert_eq!(revision(&store, "old.vcf").await, 0);
+    put(&store, "new.vcf", b"stored now").await;
+    assert_eq!(revision(&store, "new.vcf").await, 1);
 }
 
 async fn a_failed_or_abandoned_write_leaves_the_previous_version(db: &Db) {

@@ -101,13 +101,15 @@ pub(crate) async fn open_genome(
         }
         let mut reader = store.open_object(key, &record.id).await?;
         let raw = !GENOME_ENDINGS.iter().any(|ending| id.ends_with(ending)) && is_raw(&mut reader)?;
-        // An index older than the file it indexes (the file was replaced) is not used: the file is read.
+        // An index committed before the file it indexes (the file was replaced since) is not used: the file
+        // is read. Revisions order commits; objects from before revisions were kept compare by time.
         let index_id = ObjectId::new(format!("{id}.tbi"))?;
         let indexed = !raw
             && record.layout == Layout::Bgzf
-            && records
-                .iter()
-                .any(|r| r.id == index_id && r.updated_at >= record.updated_at);
+            && records.iter().any(|r| {
+                r.id == index_id
+                    && (r.revision, r.updated_at) >= (record.revision, record.updated_at)
+            });
         genome.push(GenomeObject {
             id: record.id.clone(),
             reader,
@@ -314,4 +316,56 @@ fn polygenic_score(score: &PolygenicScore, genome: Vec<GenomeObject>) -> Result<
     let mut file = one_person(Genome::from_reader(&name, Box::new(object.reader), None))?;
     let result = prs::score(&mut file, &scoring)?;
     Ok(serde_json::to_value(result).unwrap_or(Value::Null))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dnavault_store::bgzf;
+
+    const KEY: DataKey = *b"data-key-of-the-index-freshness!";
+    const GENOME: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../testdata/vcf/real/chr22.HG00096.vcf.gz"
+    );
+
+    async fn put(store: &Store, id: &str, path: &str) {
+        let id = ObjectId::new(id).unwrap();
+        let mut input = File::open(path).unwrap();
+        let staged = match path.ends_with(".gz") {
+            true => store.stage_with(&KEY, &id, "bgzf", Layout::Bgzf, |writer| {
+                bgzf::copy_blocks(&mut input, writer)
+            }),
+            false => store.stage(&KEY, &id, "raw", Layout::Fixed, input),
+        }
+        .unwrap();
+        store
+            .commit(vec![staged], "owner", "ingest", None)
+            .await
+            .unwrap();
+    }
+
+    async fn indexed(store: &Store) -> bool {
+        let genome = open_genome(store, &KEY).await.unwrap();
+        assert_eq!(genome.len(), 1);
+        genome[0].index.is_some()
+    }
+
+    /// Within one second, as a script re-uploading a file does: commits, not clocks, order them.
+    #[tokio::test]
+    async fn an_index_is_used_only_when_committed_after_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), None).await.unwrap();
+        put(&store, "genome.vcf.gz", GENOME).await;
+        assert!(!indexed(&store).await, "no index stored yet");
+        put(&store, "genome.vcf.gz.tbi", &format!("{GENOME}.tbi")).await;
+        assert!(indexed(&store).await);
+        put(&store, "genome.vcf.gz", GENOME).await;
+        assert!(
+            !indexed(&store).await,
+            "the file was replaced after its index"
+        );
+        put(&store, "genome.vcf.gz.tbi", &format!("{GENOME}.tbi")).await;
+        assert!(indexed(&store).await);
+    }
 }
