@@ -9,7 +9,7 @@ use std::{
 use alloy::{
     primitives::{Address, B256, FixedBytes, U256},
     providers::Provider,
-    rpc::types::Filter,
+    rpc::types::{Filter, Log},
     sol_types::SolEvent,
 };
 use dnavault_contracts::VaultRegistry::{GrantRevoked, Granted, VaultRegistryInstance};
@@ -38,6 +38,9 @@ impl ConsentConfig {
         }
     }
 }
+
+/// A change to one (researcher, scope) grant: the new grant, or `None` for a revocation.
+type Update = ((Address, B256), Option<Grant>);
 
 /// A grant as the cache holds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,7 +137,13 @@ impl ConsentCache {
         }
     }
 
-    /// Applies the registry's grant events up to the head minus the confirmation depth; returns that block.
+    /// Applies the registry's grant events up to the head minus the confirmation depth; returns the block
+    /// the cache now holds.
+    ///
+    /// Blocks below the head are read with `eth_getLogs`. The head block's logs may not be indexed yet when
+    /// its number is already served (Anvil and geth both answer `eth_getLogs` for it without them), and a
+    /// revocation missed that way would never be seen; so the head block's events come from its receipts,
+    /// which a node returns whole or not at all. Until they are served, the cache stays one block behind.
     pub async fn sync<P: Provider>(
         &self,
         registry: &VaultRegistryInstance<P>,
@@ -151,40 +160,36 @@ impl ConsentCache {
             .map(|block| block.header.timestamp)
             .ok_or_else(|| ConsentError::Chain(format!("block {target} not found")))?;
         let mut updates = Vec::new();
+        let mut reached = Some(target);
         if from <= target {
-            let filter = Filter::new()
-                .address(*registry.address())
-                .event_signature(vec![Granted::SIGNATURE_HASH, GrantRevoked::SIGNATURE_HASH])
-                .topic1(U256::from(self.config.vault_id))
-                .from_block(from)
-                .to_block(target);
-            for log in provider.get_logs(&filter).await.map_err(|e| chain(&e))? {
-                match log.topic0() {
-                    Some(&Granted::SIGNATURE_HASH) => {
-                        let event = log
-                            .log_decode::<Granted>()
-                            .map_err(|e| chain(&e))?
-                            .inner
-                            .data;
-                        updates.push((
-                            (event.grantee, event.scope),
-                            Some(Grant {
-                                expiry: event.expiry,
-                                purpose: event.purpose,
-                                per_query_approval: event.perQueryApproval,
-                                revoked: false,
-                            }),
-                        ));
+            let settled = if target == head {
+                target.checked_sub(1)
+            } else {
+                Some(target)
+            };
+            if let Some(settled) = settled.filter(|&settled| settled >= from) {
+                let filter = Filter::new()
+                    .address(*registry.address())
+                    .event_signature(vec![Granted::SIGNATURE_HASH, GrantRevoked::SIGNATURE_HASH])
+                    .topic1(U256::from(self.config.vault_id))
+                    .from_block(from)
+                    .to_block(settled);
+                for log in provider.get_logs(&filter).await.map_err(|e| chain(&e))? {
+                    updates.extend(self.update(registry.address(), &log)?);
+                }
+            }
+            if target == head {
+                match provider
+                    .get_block_receipts(target.into())
+                    .await
+                    .map_err(|e| chain(&e))?
+                {
+                    Some(receipts) => {
+                        for log in receipts.iter().flat_map(|receipt| receipt.logs()) {
+                            updates.extend(self.update(registry.address(), log)?);
+                        }
                     }
-                    Some(&GrantRevoked::SIGNATURE_HASH) => {
-                        let event = log
-                            .log_decode::<GrantRevoked>()
-                            .map_err(|e| chain(&e))?
-                            .inner
-                            .data;
-                        updates.push(((event.grantee, event.scope), None));
-                    }
-                    _ => {}
+                    None => reached = target.checked_sub(1),
                 }
             }
         }
@@ -192,10 +197,14 @@ impl ConsentCache {
             .state
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // The chain was read; whether or not the head block could be.
+        state.synced_at = Instant::now();
+        let Some(reached) = reached else {
+            return Ok(state.block.unwrap_or_default());
+        };
         // Another sync got as far or further while this one read: applying these older events again
         // could bring back a grant revoked since, so they are dropped.
-        if let Some(block) = state.block.filter(|&block| block >= target) {
-            state.synced_at = Instant::now();
+        if let Some(block) = state.block.filter(|&block| block >= reached) {
             return Ok(block);
         }
         for (key, update) in updates {
@@ -210,10 +219,47 @@ impl ConsentCache {
                 }
             }
         }
-        state.block = Some(target);
+        state.block = Some(reached);
         state.block_time = block_time;
-        state.synced_at = Instant::now();
-        Ok(target)
+        Ok(reached)
+    }
+
+    /// What a registry log changes in this vault's grants: `Some(None)` for a revocation; `None` for a log
+    /// that is not this vault's grant event.
+    fn update(&self, registry: &Address, log: &Log) -> Result<Option<Update>, ConsentError> {
+        let chain = |e: &dyn std::fmt::Display| ConsentError::Chain(e.to_string());
+        if log.address() != *registry
+            || log.topics().get(1) != Some(&B256::from(U256::from(self.config.vault_id)))
+        {
+            return Ok(None);
+        }
+        Ok(match log.topic0() {
+            Some(&Granted::SIGNATURE_HASH) => {
+                let event = log
+                    .log_decode::<Granted>()
+                    .map_err(|e| chain(&e))?
+                    .inner
+                    .data;
+                Some((
+                    (event.grantee, event.scope),
+                    Some(Grant {
+                        expiry: event.expiry,
+                        purpose: event.purpose,
+                        per_query_approval: event.perQueryApproval,
+                        revoked: false,
+                    }),
+                ))
+            }
+            Some(&GrantRevoked::SIGNATURE_HASH) => {
+                let event = log
+                    .log_decode::<GrantRevoked>()
+                    .map_err(|e| chain(&e))?
+                    .inner
+                    .data;
+                Some(((event.grantee, event.scope), None))
+            }
+            _ => None,
+        })
     }
 
     /// Syncs every poll interval until the returned handle is aborted. A failed sync keeps the last state,

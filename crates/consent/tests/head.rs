@@ -1,0 +1,154 @@
+//! The head block, as a node serves it while it is still storing the block's receipts: its number and
+//! header are served, `eth_getLogs` answers without its logs and `eth_getBlockReceipts` with null (Anvil
+//! does this for a moment after each block). The cache reads the head block's events from its receipts
+//! and stays one block behind until they are served, so no grant or revocation in it is ever skipped.
+
+use alloy::{
+    consensus::{Receipt, ReceiptEnvelope, ReceiptWithBloom},
+    primitives::{Address, B256, FixedBytes, LogData, U64},
+    providers::ProviderBuilder,
+    rpc::types::{Block, Log, TransactionReceipt},
+    sol_types::SolEvent,
+    transports::mock::Asserter,
+};
+use dnavault_consent::{ConsentCache, ConsentConfig, ConsentError};
+use dnavault_contracts::VaultRegistry::{self, GrantRevoked, Granted};
+
+const REGISTRY: Address = Address::new([0x42; 20]);
+const SCOPE: B256 = B256::new([0x5c; 32]);
+const EARLIER: Address = Address::new([0x01; 20]);
+const IN_HEAD: Address = Address::new([0x02; 20]);
+const OTHER_VAULT: Address = Address::new([0x03; 20]);
+const OTHER_CONTRACT: Address = Address::new([0x04; 20]);
+/// Far in the future: these grants do not expire during the test.
+const EXPIRY: u64 = 4_000_000_000;
+
+fn block(number: u64) -> Block {
+    let mut block: Block = Block::default();
+    block.header.inner.number = number;
+    block.header.inner.timestamp = 1_700_000_000 + number;
+    block
+}
+
+fn log(address: Address, data: LogData, block: u64) -> Log {
+    Log {
+        inner: alloy::primitives::Log { address, data },
+        block_number: Some(block),
+        ..Log::default()
+    }
+}
+
+fn granted(vault: u64, grantee: Address) -> LogData {
+    Granted {
+        vaultId: alloy::primitives::U256::from(vault),
+        grantee,
+        scope: SCOPE,
+        expiry: EXPIRY,
+        purpose: FixedBytes::ZERO,
+        perQueryApproval: false,
+    }
+    .encode_log_data()
+}
+
+fn revoked(vault: u64, grantee: Address) -> LogData {
+    GrantRevoked {
+        vaultId: alloy::primitives::U256::from(vault),
+        grantee,
+        scope: SCOPE,
+    }
+    .encode_log_data()
+}
+
+fn receipt(logs: Vec<Log>) -> TransactionReceipt {
+    TransactionReceipt {
+        inner: ReceiptEnvelope::Eip1559(ReceiptWithBloom {
+            receipt: Receipt {
+                status: true.into(),
+                cumulative_gas_used: 0,
+                logs,
+            },
+            logs_bloom: Default::default(),
+        }),
+        transaction_hash: B256::ZERO,
+        transaction_index: Some(0),
+        block_hash: None,
+        block_number: None,
+        gas_used: 0,
+        effective_gas_price: 0,
+        blob_gas_used: None,
+        blob_gas_price: None,
+        from: Address::ZERO,
+        to: Some(REGISTRY),
+        contract_address: None,
+    }
+}
+
+#[tokio::test]
+async fn the_head_blocks_events_come_from_its_receipts_once_served() {
+    let asserter = Asserter::new();
+    let provider = ProviderBuilder::new().connect_mocked_client(asserter.clone());
+    let registry = VaultRegistry::new(REGISTRY, provider);
+    let cache = ConsentCache::new(ConsentConfig::for_vault(1));
+
+    // Head 5, its receipts not served yet: blocks 0..=4 are read with eth_getLogs, block 5 waits.
+    asserter.push_success(&U64::from(5));
+    asserter.push_success(&block(5));
+    asserter.push_success(&vec![log(REGISTRY, granted(1, EARLIER), 3)]);
+    asserter.push_success(&Option::<Vec<TransactionReceipt>>::None);
+    assert_eq!(cache.sync(&registry).await.unwrap(), 4);
+    assert_eq!(cache.check(EARLIER, SCOPE).unwrap().block, 4);
+    assert!(matches!(
+        cache.check(IN_HEAD, SCOPE),
+        Err(ConsentError::NoGrant { .. })
+    ));
+
+    // The next poll: the head's receipts are served, with a revocation, a grant, and events the vault
+    // must ignore (another vault's, another contract's).
+    asserter.push_success(&U64::from(5));
+    asserter.push_success(&block(5));
+    asserter.push_success(&Some(vec![
+        receipt(vec![
+            log(REGISTRY, revoked(1, EARLIER), 5),
+            log(REGISTRY, granted(2, OTHER_VAULT), 5),
+        ]),
+        receipt(vec![
+            log(OTHER_CONTRACT, granted(1, OTHER_CONTRACT), 5),
+            log(REGISTRY, granted(1, IN_HEAD), 5),
+        ]),
+    ]));
+    assert_eq!(cache.sync(&registry).await.unwrap(), 5);
+    assert!(matches!(
+        cache.check(EARLIER, SCOPE),
+        Err(ConsentError::Revoked { .. })
+    ));
+    assert_eq!(cache.check(IN_HEAD, SCOPE).unwrap().block, 5);
+    for ignored in [OTHER_VAULT, OTHER_CONTRACT] {
+        assert!(matches!(
+            cache.check(ignored, SCOPE),
+            Err(ConsentError::NoGrant { .. })
+        ));
+    }
+
+    // A new head: block 5 is now settled and not read again; block 6 comes from its receipts.
+    asserter.push_success(&U64::from(6));
+    asserter.push_success(&block(6));
+    asserter.push_success(&Some(Vec::<TransactionReceipt>::new()));
+    assert_eq!(cache.sync(&registry).await.unwrap(), 6);
+    assert!(asserter.read_q().is_empty(), "every answer was asked for");
+}
+
+#[tokio::test]
+async fn with_a_confirmation_depth_only_settled_blocks_are_read() {
+    let asserter = Asserter::new();
+    let provider = ProviderBuilder::new().connect_mocked_client(asserter.clone());
+    let registry = VaultRegistry::new(REGISTRY, provider);
+    let mut config = ConsentConfig::for_vault(1);
+    config.confirmations = 2;
+    let cache = ConsentCache::new(config);
+    asserter.push_success(&U64::from(9));
+    asserter.push_success(&block(7));
+    asserter.push_success(&vec![log(REGISTRY, granted(1, EARLIER), 7)]);
+    assert_eq!(cache.sync(&registry).await.unwrap(), 7);
+    assert!(cache.check(EARLIER, SCOPE).is_ok());
+    assert!(asserter.read_q().is_empty(), "no receipts were asked for");
+}
