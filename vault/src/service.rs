@@ -12,7 +12,6 @@ use alloy::{
 };
 use axum::{
     Json, Router,
-    extract::DefaultBodyLimit,
     extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
@@ -76,6 +75,8 @@ struct Inner {
     consent: Arc<ConsentCache>,
     /// One permit per query allowed to run at once.
     queries: tokio::sync::Semaphore,
+    /// The memory query bodies being received may hold, before anyone is known to have sent them.
+    query_bodies: tokio::sync::Semaphore,
     /// Receipts issued since start, for the anchoring task.
     issued: watch::Sender<u64>,
     stopped: watch::Sender<bool>,
@@ -114,6 +115,7 @@ impl VaultService {
                 queries: tokio::sync::Semaphore::new(
                     std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
                 ),
+                query_bodies: crate::query::body_budget(),
                 issued: watch::channel(0).0,
                 stopped: watch::channel(false).0,
             }),
@@ -138,6 +140,11 @@ impl VaultService {
     /// The grants, as the consent cache mirrors them.
     pub fn consent(&self) -> &ConsentCache {
         &self.inner.consent
+    }
+
+    /// The budget query bodies share while they are received.
+    pub(crate) fn query_body_budget(&self) -> &tokio::sync::Semaphore {
+        &self.inner.query_bodies
     }
 
     /// Waits for a turn to run a query (one per core at once).
@@ -257,11 +264,7 @@ impl VaultService {
             )
             .route("/v1/audit", get(crate::audit::get_audit))
             .route("/v1/openapi.json", get(openapi))
-            .route(
-                "/v1/queries",
-                post(crate::query::post_query)
-                    .layer(DefaultBodyLimit::max(crate::query::MAX_QUERY_BYTES)),
-            )
+            .route("/v1/queries", post(crate::query::post_query))
             .with_state(self.clone())
     }
 }

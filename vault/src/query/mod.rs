@@ -7,6 +7,7 @@
 //! in one transaction before the sealed result is released: a request runs for a researcher at most once.
 
 mod beacon;
+mod body;
 mod raw;
 mod run;
 
@@ -14,35 +15,42 @@ use alloy::{
     primitives::{B256, U256, keccak256},
     sol_types::SolStruct,
 };
-use axum::{Json, extract::State, http::StatusCode};
+use axum::{
+    Json,
+    body::Body,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+};
 use dnavault_consent::{
     ConsentError,
     gate::{self, GateError},
 };
 use dnavault_contracts::{
     eip712::registry_domain,
-    query::{Query, QueryAnswer, QueryReceipt, QuerySubmission},
+    query::{Query, QueryAnswer, QueryReceipt},
 };
 use dnavault_store::{QueryRecord, StoreError};
 use zeroize::Zeroizing;
 
+pub use body::MAX_QUERY_BYTES;
+pub(crate) use body::budget as body_budget;
 pub use run::RunError;
 
 use crate::{ApiError, VaultService, boot::unix_now};
 
-/// The largest query body: a scoring file with a few million weights.
-pub const MAX_QUERY_BYTES: usize = 128 << 20;
-
 pub(crate) async fn post_query(
     State(service): State<VaultService>,
-    body: Result<Json<QuerySubmission>, axum::extract::rejection::JsonRejection>,
+    headers: HeaderMap,
+    body: Body,
 ) -> Result<Json<QueryAnswer>, ApiError> {
-    let Json(submission) = body.map_err(|e| {
-        ApiError::bad_request(
-            "request",
-            format!("the query submission is not valid: {}", e.body_text()),
-        )
-    })?;
+    // Held until the answer is sent: the submission stays in memory that long.
+    let (submission, _budget) = body::receive(
+        service.query_body_budget(),
+        &headers,
+        body,
+        body::BODY_DEADLINE,
+    )
+    .await?;
     let request = &submission.signed.request;
     if submission.query_hash() != request.queryHash {
         return Err(ApiError::bad_request(
