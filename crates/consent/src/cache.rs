@@ -39,6 +39,11 @@ impl ConsentConfig {
     }
 }
 
+/// A failed read of the chain.
+fn chain(error: impl std::fmt::Display) -> ConsentError {
+    ConsentError::Chain(error.to_string())
+}
+
 /// A change to one (researcher, scope) grant: the new grant, or `None` for a revocation.
 type Update = ((Address, B256), Option<Grant>);
 
@@ -148,15 +153,14 @@ impl ConsentCache {
         &self,
         registry: &VaultRegistryInstance<P>,
     ) -> Result<u64, ConsentError> {
-        let chain = |e: &dyn std::fmt::Display| ConsentError::Chain(e.to_string());
         let provider = registry.provider();
-        let head = provider.get_block_number().await.map_err(|e| chain(&e))?;
+        let head = provider.get_block_number().await.map_err(chain)?;
         let target = head.saturating_sub(self.config.confirmations);
         let from = self.read(|state| state.block.map_or(0, |block| block + 1));
         let block_time = provider
             .get_block_by_number(target.into())
             .await
-            .map_err(|e| chain(&e))?
+            .map_err(chain)?
             .map(|block| block.header.timestamp)
             .ok_or_else(|| ConsentError::Chain(format!("block {target} not found")))?;
         let mut updates = Vec::new();
@@ -174,7 +178,7 @@ impl ConsentCache {
                     .topic1(U256::from(self.config.vault_id))
                     .from_block(from)
                     .to_block(settled);
-                for log in provider.get_logs(&filter).await.map_err(|e| chain(&e))? {
+                for log in provider.get_logs(&filter).await.map_err(chain)? {
                     updates.extend(self.update(registry.address(), &log)?);
                 }
             }
@@ -182,7 +186,7 @@ impl ConsentCache {
                 match provider
                     .get_block_receipts(target.into())
                     .await
-                    .map_err(|e| chain(&e))?
+                    .map_err(chain)?
                 {
                     Some(receipts) => {
                         for log in receipts.iter().flat_map(|receipt| receipt.logs()) {
@@ -224,10 +228,9 @@ impl ConsentCache {
         Ok(reached)
     }
 
-    /// What a registry log changes in this vault's grants: `Some(None)` for a revocation; `None` for a log
+    /// What a registry log changes in this vault's grants (a revocation's grant is `None`); `None` for a log
     /// that is not this vault's grant event.
     fn update(&self, registry: &Address, log: &Log) -> Result<Option<Update>, ConsentError> {
-        let chain = |e: &dyn std::fmt::Display| ConsentError::Chain(e.to_string());
         if log.address() != *registry
             || log.topics().get(1) != Some(&B256::from(U256::from(self.config.vault_id)))
         {
@@ -235,11 +238,7 @@ impl ConsentCache {
         }
         Ok(match log.topic0() {
             Some(&Granted::SIGNATURE_HASH) => {
-                let event = log
-                    .log_decode::<Granted>()
-                    .map_err(|e| chain(&e))?
-                    .inner
-                    .data;
+                let event = log.log_decode::<Granted>().map_err(chain)?.inner.data;
                 Some((
                     (event.grantee, event.scope),
                     Some(Grant {
@@ -251,11 +250,7 @@ impl ConsentCache {
                 ))
             }
             Some(&GrantRevoked::SIGNATURE_HASH) => {
-                let event = log
-                    .log_decode::<GrantRevoked>()
-                    .map_err(|e| chain(&e))?
-                    .inner
-                    .data;
+                let event = log.log_decode::<GrantRevoked>().map_err(chain)?.inner.data;
                 Some(((event.grantee, event.scope), None))
             }
             _ => None,

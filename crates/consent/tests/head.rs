@@ -102,6 +102,16 @@ async fn the_head_blocks_events_come_from_its_receipts_once_served() {
         Err(ConsentError::NoGrant { .. })
     ));
 
+    // A poll whose receipts request fails changes nothing (and the cache turns stale if it goes on).
+    asserter.push_success(&U64::from(5));
+    asserter.push_success(&block(5));
+    asserter.push_failure_msg("connection reset");
+    assert!(matches!(
+        cache.sync(&registry).await,
+        Err(ConsentError::Chain(_))
+    ));
+    assert_eq!(cache.check(EARLIER, SCOPE).unwrap().block, 4);
+
     // The next poll: the head's receipts are served, with a revocation, a grant, and events the vault
     // must ignore (another vault's, another contract's).
     asserter.push_success(&U64::from(5));
