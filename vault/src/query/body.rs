@@ -9,6 +9,7 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
 };
 use dnavault_contracts::query::QuerySubmission;
+use http_body_util::LengthLimitError;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::ApiError;
@@ -85,7 +86,9 @@ pub(crate) async fn receive<'a>(
                 format!("the query body did not arrive within {deadline:?}"),
             ));
         }
-        Ok(Err(_)) if declared.is_none() => return Err(too_large(None)),
+        // Over the limit with no length declared: too large. A declared length the body overruns, or a
+        // connection that fails, is a bad body.
+        Ok(Err(e)) if declared.is_none() && over_limit(&e) => return Err(too_large(None)),
         Ok(Err(e)) => {
             return Err(ApiError::bad_request(
                 "body",
@@ -98,6 +101,11 @@ pub(crate) async fn receive<'a>(
         ApiError::bad_request("request", format!("the query submission is not valid: {e}"))
     })?;
     Ok((submission, permit))
+}
+
+/// Whether reading stopped because the body passed its limit.
+fn over_limit(error: &axum::Error) -> bool {
+    std::error::Error::source(error).is_some_and(|source| source.is::<LengthLimitError>())
 }
 
 fn refusal(status: StatusCode, check: &'static str, error: String) -> ApiError {
@@ -202,6 +210,36 @@ mod tests {
             (StatusCode::SERVICE_UNAVAILABLE, "busy")
         );
         assert_eq!(budget.available_permits(), largest as usize - 1);
+    }
+
+    /// A body whose connection fails.
+    struct Reset;
+
+    impl http_body::Body for Reset {
+        type Data = Bytes;
+        type Error = std::io::Error;
+
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+            Poll::Ready(Some(Err(std::io::ErrorKind::ConnectionReset.into())))
+        }
+    }
+
+    #[tokio::test]
+    async fn without_a_declared_length_only_an_overrun_is_too_large() {
+        let budget = budget();
+        assert_eq!(
+            status(&budget, &headers(None), vec![b' '; MAX_QUERY_BYTES + 1]).await,
+            (StatusCode::PAYLOAD_TOO_LARGE, "size")
+        );
+        assert_eq!(
+            status(&budget, &headers(None), Body::new(Reset)).await,
+            (StatusCode::BAD_REQUEST, "body"),
+            "a failed connection is not reported as too large"
+        );
+        assert_eq!(budget.available_permits(), BUDGET_BYTES / UNIT);
     }
 
     #[tokio::test]
