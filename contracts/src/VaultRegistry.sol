@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IVaultRegistry} from "./IVaultRegistry.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
@@ -11,119 +12,9 @@ import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/Signa
 /// (consent grants), researchers' access requests, and the anchored hashes of every access receipt.
 /// @dev Every owner action can be taken directly by the owner or relayed by anyone with the owner's EIP-712
 /// signature. Owners may be EOAs or EIP-1271 contract wallets. Signed messages carry the owner's sequential
-/// nonce (OpenZeppelin `Nonces`) and a deadline; the EIP-712 domain binds chain id and contract address.
-contract VaultRegistry is EIP712, Nonces {
-    /*//////////////////////////////////////////////////////////////
-                                 TYPES
-    //////////////////////////////////////////////////////////////*/
-
-    /// @notice An owner's consent that `grantee` may run the analysis `scope` on vault `vaultId`.
-    /// @param purpose Up to eight GA4GH DUO term numbers, two bytes each, big-endian, left-aligned, zero-padded:
-    /// the first is the permission (e.g. 0x0007 for DUO:0000007), the rest are modifiers.
-    /// @param expiry Unix time from which the grant no longer allows anything.
-    /// @param perQueryApproval Whether every query also needs the owner's live `QueryApproval`.
-    struct Grant {
-        uint256 vaultId;
-        address grantee;
-        bytes32 scope;
-        bytes16 purpose;
-        uint64 expiry;
-        bool perQueryApproval;
-        uint256 nonce;
-        uint256 deadline;
-    }
-
-    /// @notice An owner's revocation of the grant for (`vaultId`, `grantee`, `scope`).
-    struct Revoke {
-        uint256 vaultId;
-        address grantee;
-        bytes32 scope;
-        uint256 nonce;
-        uint256 deadline;
-    }
-
-    /// @notice An owner's approval of a 48-byte SNP launch measurement for a vault: a code update.
-    struct ApproveMeasurement {
-        uint256 vaultId;
-        bytes measurement;
-        uint256 nonce;
-        uint256 deadline;
-    }
-
-    /// @notice An owner's withdrawal of a previously approved launch measurement.
-    struct RevokeMeasurement {
-        uint256 vaultId;
-        bytes measurement;
-        uint256 nonce;
-        uint256 deadline;
-    }
-
-    /// @notice An owner's binding of the vault's attested signing key and the measurement it booted with.
-    struct BindVaultKey {
-        uint256 vaultId;
-        address vaultKey;
-        bytes measurement;
-        uint256 nonce;
-        uint256 deadline;
-    }
-
-    /// @notice Off-chain: the owner lets a sealed vault boot. Checked by the vault, never submitted here.
-    /// @param bootNonce The fresh nonce of the vault's boot request, bound into its attestation report.
-    /// @param wrappedKeyHash keccak256 of the HPKE-wrapped data key that comes with the approval.
-    struct BootApproval {
-        uint256 vaultId;
-        address vaultKey;
-        bytes measurement;
-        bytes32 bootNonce;
-        bytes32 wrappedKeyHash;
-        uint256 deadline;
-    }
-
-    /// @notice Off-chain: the owner's live approval of one query, for grants that ask for it.
-    /// @param requestHash The EIP-712 hash of the researcher's signed query request.
-    struct QueryApproval {
-        uint256 vaultId;
-        bytes32 requestHash;
-        uint256 deadline;
-    }
-
-    /// @notice What the registry holds about a vault.
-    struct VaultInfo {
-        address owner;
-        address pendingOwner;
-        address vaultKey;
-        bytes32 keyMeasurementHash;
-        string uri;
-    }
-
-    /// @notice A stored consent grant; one storage slot.
-    struct GrantRecord {
-        uint64 expiry;
-        bytes16 purpose;
-        bool perQueryApproval;
-        bool revoked;
-    }
-
-    /// @notice The life of an access request.
-    enum RequestStatus {
-        None,
-        Pending,
-        Granted,
-        Denied,
-        Withdrawn,
-        Expired
-    }
-
-    /// @notice A researcher's stored access request (its protocol hash and URI are in its event).
-    struct AccessRequest {
-        address researcher;
-        uint64 requestedExpiry;
-        RequestStatus status;
-        bytes16 purpose;
-        uint64 vaultId;
-        bytes32 scope;
-    }
-
+/// nonce (OpenZeppelin `Nonces`) and a deadline; the EIP-712 domain binds chain id and contract address. Types,
+/// errors, events and the functions' documentation are in `IVaultRegistry`.
+contract VaultRegistry is IVaultRegistry, EIP712, Nonces {
     /*//////////////////////////////////////////////////////////////
                                CONSTANTS
     //////////////////////////////////////////////////////////////*/
@@ -154,98 +45,20 @@ contract VaultRegistry is EIP712, Nonces {
     /// @dev keccak256("QueryApproval(uint256 vaultId,bytes32 requestHash,uint256 deadline)")
     bytes32 public constant QUERY_APPROVAL_TYPEHASH =
         keccak256("QueryApproval(uint256 vaultId,bytes32 requestHash,uint256 deadline)");
-
-    /*//////////////////////////////////////////////////////////////
-                                 ERRORS
-    //////////////////////////////////////////////////////////////*/
-
-    /// @notice No vault has this id.
-    error VaultNotFound(uint256 vaultId);
-    /// @notice The caller is not the vault's owner.
-    error NotVaultOwner(uint256 vaultId, address caller);
-    /// @notice The caller is not the vault's pending owner.
-    error NotPendingOwner(uint256 vaultId, address caller);
-    /// @notice An address that must be set was zero.
-    error ZeroAddress();
-    /// @notice The signature is not the vault owner's for this message.
-    error InvalidSignature(uint256 vaultId, address owner);
-    /// @notice The signed message's deadline has passed.
-    error SignatureExpired(uint256 deadline);
-    /// @notice A measurement is not 48 bytes long.
-    error InvalidMeasurementLength(uint256 length);
-    /// @notice The measurement is approved for this vault already.
-    error MeasurementAlreadyApproved(uint256 vaultId, bytes32 measurementHash);
-    /// @notice The measurement is not approved for this vault.
-    error MeasurementNotApproved(uint256 vaultId, bytes32 measurementHash);
-    /// @notice An expiry lies in the past, or beyond what the access request asked for.
-    error InvalidExpiry(uint64 expiry);
-    /// @notice A purpose's first DUO term (its permission) is zero.
-    error MissingPurposePermission(bytes16 purpose);
-    /// @notice There is no live grant to revoke.
-    error GrantNotFound(uint256 vaultId, address grantee, bytes32 scope);
-    /// @notice No access request has this id.
-    error RequestNotFound(uint256 requestId);
-    /// @notice The access request is not pending.
-    error RequestNotPending(uint256 requestId, RequestStatus status);
-    /// @notice The caller did not file this access request.
-    error NotRequester(uint256 requestId, address caller);
-    /// @notice The caller is not the vault's bound key, or the key's measurement is no longer approved.
-    error NotVaultKey(uint256 vaultId, address caller);
-    /// @notice A receipt batch was empty.
-    error EmptyReceiptBatch();
-    /// @notice This receipt batch is anchored already.
-    error ReceiptsAlreadyAnchored(bytes32 batchHash);
-
-    /*//////////////////////////////////////////////////////////////
-                                 EVENTS
-    //////////////////////////////////////////////////////////////*/
-
-    /// @notice A vault was registered.
-    event VaultRegistered(uint256 indexed vaultId, address indexed owner, string uri);
-    /// @notice A vault's endpoint/metadata URI changed.
-    event VaultUriChanged(uint256 indexed vaultId, string uri);
-    /// @notice The owner offered the vault to `pendingOwner` (zero: offer withdrawn).
-    event VaultOwnershipTransferStarted(uint256 indexed vaultId, address indexed owner, address indexed pendingOwner);
-    /// @notice The vault changed owner.
-    event VaultOwnershipTransferred(uint256 indexed vaultId, address indexed previousOwner, address indexed newOwner);
-    /// @notice The owner approved a launch measurement for the vault.
-    event MeasurementApproved(uint256 indexed vaultId, bytes32 indexed measurementHash, bytes measurement);
-    /// @notice The owner revoked a launch measurement.
-    event MeasurementRevoked(uint256 indexed vaultId, bytes32 indexed measurementHash, bytes measurement);
-    /// @notice The owner bound the vault's attested signing key.
-    event VaultKeyBound(uint256 indexed vaultId, address indexed vaultKey, bytes32 indexed measurementHash);
-    /// @notice The owner unbound the vault's signing key.
-    event VaultKeyUnbound(uint256 indexed vaultId, address indexed vaultKey);
-    /// @notice The owner granted (or renewed) consent.
-    event Granted(
-        uint256 indexed vaultId,
-        address indexed grantee,
-        bytes32 indexed scope,
-        bytes16 purpose,
-        uint64 expiry,
-        bool perQueryApproval
+    /// @dev keccak256("QueryRequest(uint256 vaultId,address researcher,bytes32 scope,bytes32 queryHash,bytes32 recipientKey,bytes32 nonce,uint256 deadline)")
+    bytes32 public constant QUERY_REQUEST_TYPEHASH = keccak256(
+        "QueryRequest(uint256 vaultId,address researcher,bytes32 scope,bytes32 queryHash,bytes32 recipientKey,bytes32 nonce,uint256 deadline)"
     );
-    /// @notice The owner revoked consent.
-    event GrantRevoked(uint256 indexed vaultId, address indexed grantee, bytes32 indexed scope);
-    /// @notice A researcher filed an access request.
-    event AccessRequested(
-        uint256 indexed requestId,
-        uint256 indexed vaultId,
-        address indexed researcher,
-        bytes32 scope,
-        bytes16 purpose,
-        uint64 requestedExpiry,
-        bytes32 protocolHash,
-        string protocolUri
+    /// @dev keccak256("QueryReceipt(uint256 vaultId,bytes32 requestHash,bytes32 resultHash,uint256 consentBlock,uint64 issuedAt)")
+    bytes32 public constant QUERY_RECEIPT_TYPEHASH = keccak256(
+        "QueryReceipt(uint256 vaultId,bytes32 requestHash,bytes32 resultHash,uint256 consentBlock,uint64 issuedAt)"
     );
-    /// @notice The owner granted an access request.
-    event AccessRequestGranted(uint256 indexed requestId);
-    /// @notice The owner denied an access request.
-    event AccessRequestDenied(uint256 indexed requestId);
-    /// @notice The researcher withdrew an access request.
-    event AccessRequestWithdrawn(uint256 indexed requestId);
-    /// @notice The vault's bound key anchored a batch of access receipt hashes.
-    event ReceiptsAnchored(uint256 indexed vaultId, bytes32 indexed batchHash, bytes32[] receiptHashes);
+    /// @dev keccak256("UploadApproval(uint256 vaultId,string objectId,bytes32 contentSha256,uint64 size,bytes32 nonce,uint256 deadline)")
+    bytes32 public constant UPLOAD_APPROVAL_TYPEHASH = keccak256(
+        "UploadApproval(uint256 vaultId,string objectId,bytes32 contentSha256,uint64 size,bytes32 nonce,uint256 deadline)"
+    );
+    /// @dev keccak256("OwnerRead(uint256 vaultId,string what,uint256 deadline)")
+    bytes32 public constant OWNER_READ_TYPEHASH = keccak256("OwnerRead(uint256 vaultId,string what,uint256 deadline)");
 
     /*//////////////////////////////////////////////////////////////
                                 STORAGE
@@ -265,9 +78,7 @@ contract VaultRegistry is EIP712, Nonces {
                                  VAULTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Registers a vault owned by the caller.
-    /// @param uri Where the vault is reached, or its metadata.
-    /// @return vaultId The new vault's id, counting from 1.
+    /// @inheritdoc IVaultRegistry
     function registerVault(string calldata uri) external returns (uint256 vaultId) {
         vaultId = ++_vaultCount;
         VaultInfo storage v = _vaults[vaultId];
@@ -276,21 +87,21 @@ contract VaultRegistry is EIP712, Nonces {
         emit VaultRegistered({vaultId: vaultId, owner: msg.sender, uri: uri});
     }
 
-    /// @notice Changes the vault's endpoint/metadata URI. Owner only.
+    /// @inheritdoc IVaultRegistry
     function setVaultUri(uint256 vaultId, string calldata uri) external {
         _onlyOwner(vaultId);
         _vaults[vaultId].uri = uri;
         emit VaultUriChanged({vaultId: vaultId, uri: uri});
     }
 
-    /// @notice Offers the vault to `newOwner`, who must accept; zero withdraws the offer. Owner only.
+    /// @inheritdoc IVaultRegistry
     function transferVaultOwnership(uint256 vaultId, address newOwner) external {
         _onlyOwner(vaultId);
         _vaults[vaultId].pendingOwner = newOwner;
         emit VaultOwnershipTransferStarted({vaultId: vaultId, owner: msg.sender, pendingOwner: newOwner});
     }
 
-    /// @notice Accepts a vault offered to the caller. Grants and approved measurements stay with the vault.
+    /// @inheritdoc IVaultRegistry
     function acceptVaultOwnership(uint256 vaultId) external {
         VaultInfo storage v = _vaults[vaultId];
         if (v.owner == address(0)) revert VaultNotFound(vaultId);
@@ -301,19 +112,19 @@ contract VaultRegistry is EIP712, Nonces {
         emit VaultOwnershipTransferred({vaultId: vaultId, previousOwner: previousOwner, newOwner: msg.sender});
     }
 
-    /// @notice Everything the registry holds about a vault.
+    /// @inheritdoc IVaultRegistry
     function vault(uint256 vaultId) external view returns (VaultInfo memory) {
         VaultInfo memory v = _vaults[vaultId];
         if (v.owner == address(0)) revert VaultNotFound(vaultId);
         return v;
     }
 
-    /// @notice The vault's owner; reverts for an unknown vault.
+    /// @inheritdoc IVaultRegistry
     function ownerOf(uint256 vaultId) external view returns (address) {
         return _ownerOf(vaultId);
     }
 
-    /// @notice How many vaults exist; ids run from 1 to this.
+    /// @inheritdoc IVaultRegistry
     function vaultCount() external view returns (uint256) {
         return _vaultCount;
     }
@@ -322,49 +133,31 @@ contract VaultRegistry is EIP712, Nonces {
                               MEASUREMENTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Approves a launch measurement for the vault (a code update). Owner only.
+    /// @inheritdoc IVaultRegistry
     function approveMeasurement(uint256 vaultId, bytes calldata measurement) external {
         _onlyOwner(vaultId);
         _approveMeasurement(vaultId, measurement);
     }
 
-    /// @notice Approves a launch measurement with the owner's `ApproveMeasurement` signature; anyone may relay.
+    /// @inheritdoc IVaultRegistry
     function approveMeasurementWithSig(ApproveMeasurement calldata message, bytes calldata signature) external {
-        bytes32 structHash = keccak256(
-            abi.encode(
-                APPROVE_MEASUREMENT_TYPEHASH,
-                message.vaultId,
-                keccak256(message.measurement),
-                message.nonce,
-                message.deadline
-            )
-        );
-        _consumeOwnerSignature(message.vaultId, structHash, message.nonce, message.deadline, signature);
+        _consumeOwnerSignature(message.vaultId, _structHash(message), message.nonce, message.deadline, signature);
         _approveMeasurement(message.vaultId, message.measurement);
     }
 
-    /// @notice Revokes an approved launch measurement; a key bound with it can no longer anchor receipts.
+    /// @inheritdoc IVaultRegistry
     function revokeMeasurement(uint256 vaultId, bytes calldata measurement) external {
         _onlyOwner(vaultId);
         _revokeMeasurement(vaultId, measurement);
     }
 
-    /// @notice Revokes a launch measurement with the owner's `RevokeMeasurement` signature; anyone may relay.
+    /// @inheritdoc IVaultRegistry
     function revokeMeasurementWithSig(RevokeMeasurement calldata message, bytes calldata signature) external {
-        bytes32 structHash = keccak256(
-            abi.encode(
-                REVOKE_MEASUREMENT_TYPEHASH,
-                message.vaultId,
-                keccak256(message.measurement),
-                message.nonce,
-                message.deadline
-            )
-        );
-        _consumeOwnerSignature(message.vaultId, structHash, message.nonce, message.deadline, signature);
+        _consumeOwnerSignature(message.vaultId, _structHash(message), message.nonce, message.deadline, signature);
         _revokeMeasurement(message.vaultId, message.measurement);
     }
 
-    /// @notice Whether the owner currently approves this launch measurement for the vault.
+    /// @inheritdoc IVaultRegistry
     function isMeasurementApproved(uint256 vaultId, bytes calldata measurement) external view returns (bool) {
         return _approvedMeasurements[vaultId][keccak256(measurement)];
     }
@@ -373,29 +166,19 @@ contract VaultRegistry is EIP712, Nonces {
                                VAULT KEY
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Binds the attested signing key of a booted vault and the approved measurement it booted with.
+    /// @inheritdoc IVaultRegistry
     function bindVaultKey(uint256 vaultId, address vaultKey, bytes calldata measurement) external {
         _onlyOwner(vaultId);
         _bindVaultKey(vaultId, vaultKey, measurement);
     }
 
-    /// @notice Binds a vault key with the owner's `BindVaultKey` signature; anyone may relay.
+    /// @inheritdoc IVaultRegistry
     function bindVaultKeyWithSig(BindVaultKey calldata message, bytes calldata signature) external {
-        bytes32 structHash = keccak256(
-            abi.encode(
-                BIND_VAULT_KEY_TYPEHASH,
-                message.vaultId,
-                message.vaultKey,
-                keccak256(message.measurement),
-                message.nonce,
-                message.deadline
-            )
-        );
-        _consumeOwnerSignature(message.vaultId, structHash, message.nonce, message.deadline, signature);
+        _consumeOwnerSignature(message.vaultId, _structHash(message), message.nonce, message.deadline, signature);
         _bindVaultKey(message.vaultId, message.vaultKey, message.measurement);
     }
 
-    /// @notice Unbinds the vault's signing key (e.g. when the vault is shut down). Owner only.
+    /// @inheritdoc IVaultRegistry
     function unbindVaultKey(uint256 vaultId) external {
         _onlyOwner(vaultId);
         VaultInfo storage v = _vaults[vaultId];
@@ -406,7 +189,7 @@ contract VaultRegistry is EIP712, Nonces {
         emit VaultKeyUnbound({vaultId: vaultId, vaultKey: vaultKey});
     }
 
-    /// @notice Whether `account` is the vault's bound key and its boot measurement is still approved.
+    /// @inheritdoc IVaultRegistry
     function isActiveVaultKey(uint256 vaultId, address account) public view returns (bool) {
         VaultInfo storage v = _vaults[vaultId];
         return account != address(0) && v.vaultKey == account && _approvedMeasurements[vaultId][v.keyMeasurementHash];
@@ -416,7 +199,7 @@ contract VaultRegistry is EIP712, Nonces {
                                  GRANTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Grants (or renews) consent directly. Owner only.
+    /// @inheritdoc IVaultRegistry
     function grant(
         uint256 vaultId,
         address grantee,
@@ -429,36 +212,33 @@ contract VaultRegistry is EIP712, Nonces {
         _grant(vaultId, grantee, scope, purpose, expiry, perQueryApproval);
     }
 
-    /// @notice Grants consent with the owner's `Grant` signature; anyone (typically the grantee) may relay.
+    /// @inheritdoc IVaultRegistry
     function grantWithSig(Grant calldata message, bytes calldata signature) external {
-        bytes32 structHash = keccak256(abi.encode(GRANT_TYPEHASH, message));
-        _consumeOwnerSignature(message.vaultId, structHash, message.nonce, message.deadline, signature);
+        _consumeOwnerSignature(message.vaultId, _structHash(message), message.nonce, message.deadline, signature);
         _grant(
             message.vaultId, message.grantee, message.scope, message.purpose, message.expiry, message.perQueryApproval
         );
     }
 
-    /// @notice Revokes consent; it stops allowing anything from this block on. Owner only.
+    /// @inheritdoc IVaultRegistry
     function revoke(uint256 vaultId, address grantee, bytes32 scope) external {
         _onlyOwner(vaultId);
         _revoke(vaultId, grantee, scope);
     }
 
-    /// @notice Revokes consent with the owner's `Revoke` signature; anyone may relay.
+    /// @inheritdoc IVaultRegistry
     function revokeWithSig(Revoke calldata message, bytes calldata signature) external {
-        bytes32 structHash = keccak256(abi.encode(REVOKE_TYPEHASH, message));
-        _consumeOwnerSignature(message.vaultId, structHash, message.nonce, message.deadline, signature);
+        _consumeOwnerSignature(message.vaultId, _structHash(message), message.nonce, message.deadline, signature);
         _revoke(message.vaultId, message.grantee, message.scope);
     }
 
-    /// @notice Whether `grantee` may run `scope` on the vault now: granted, not revoked, not expired.
-    /// @dev A grant with `perQueryApproval` additionally needs the owner's live approval of each query.
+    /// @inheritdoc IVaultRegistry
     function isAllowed(uint256 vaultId, address grantee, bytes32 scope) external view returns (bool) {
         GrantRecord storage g = _grants[vaultId][grantee][scope];
         return !g.revoked && block.timestamp < g.expiry;
     }
 
-    /// @notice The stored grant for (vault, grantee, scope); all zero if none was ever given.
+    /// @inheritdoc IVaultRegistry
     function grantOf(uint256 vaultId, address grantee, bytes32 scope) external view returns (GrantRecord memory) {
         return _grants[vaultId][grantee][scope];
     }
@@ -467,10 +247,7 @@ contract VaultRegistry is EIP712, Nonces {
                             ACCESS REQUESTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Files a researcher's request for access to a vault; pending until answered, withdrawn or expired.
-    /// @param requestedExpiry When the requested grant would end; the request itself expires then too.
-    /// @param protocolHash The hash of the research protocol document at `protocolUri`.
-    /// @return requestId The new request's id, counting from 1.
+    /// @inheritdoc IVaultRegistry
     function requestAccess(
         uint256 vaultId,
         bytes32 scope,
@@ -504,7 +281,7 @@ contract VaultRegistry is EIP712, Nonces {
         });
     }
 
-    /// @notice Grants a pending request as asked, with an expiry no later than requested. Owner only.
+    /// @inheritdoc IVaultRegistry
     function grantRequest(uint256 requestId, uint64 expiry, bool perQueryApproval) external {
         AccessRequest storage r = _pendingRequest(requestId);
         _onlyOwner(r.vaultId);
@@ -514,7 +291,7 @@ contract VaultRegistry is EIP712, Nonces {
         emit AccessRequestGranted({requestId: requestId});
     }
 
-    /// @notice Denies a pending request. Owner only.
+    /// @inheritdoc IVaultRegistry
     function denyRequest(uint256 requestId) external {
         AccessRequest storage r = _pendingRequest(requestId);
         _onlyOwner(r.vaultId);
@@ -522,7 +299,7 @@ contract VaultRegistry is EIP712, Nonces {
         emit AccessRequestDenied({requestId: requestId});
     }
 
-    /// @notice Withdraws a pending request. Its researcher only.
+    /// @inheritdoc IVaultRegistry
     function withdrawRequest(uint256 requestId) external {
         AccessRequest storage r = _pendingRequest(requestId);
         if (r.researcher != msg.sender) revert NotRequester(requestId, msg.sender);
@@ -530,7 +307,7 @@ contract VaultRegistry is EIP712, Nonces {
         emit AccessRequestWithdrawn({requestId: requestId});
     }
 
-    /// @notice A stored access request, with its status as of now (a pending one past its expiry is Expired).
+    /// @inheritdoc IVaultRegistry
     function accessRequest(uint256 requestId) external view returns (AccessRequest memory request) {
         request = _requests[requestId];
         if (request.status == RequestStatus.None) revert RequestNotFound(requestId);
@@ -541,20 +318,19 @@ contract VaultRegistry is EIP712, Nonces {
                                 RECEIPTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Anchors one access receipt hash. The vault's active bound key only.
+    /// @inheritdoc IVaultRegistry
     function anchorReceipt(uint256 vaultId, bytes32 receiptHash) external returns (bytes32 batchHash) {
         bytes32[] memory receiptHashes = new bytes32[](1);
         receiptHashes[0] = receiptHash;
         return _anchorReceipts(vaultId, receiptHashes);
     }
 
-    /// @notice Anchors a batch of access receipt hashes. The vault's active bound key only.
-    /// @return batchHash keccak256(abi.encode(vaultId, receiptHashes)), the key of `anchoredAt`.
+    /// @inheritdoc IVaultRegistry
     function anchorReceipts(uint256 vaultId, bytes32[] calldata receiptHashes) external returns (bytes32 batchHash) {
         return _anchorReceipts(vaultId, receiptHashes);
     }
 
-    /// @notice The block a receipt batch was anchored in; zero if never.
+    /// @inheritdoc IVaultRegistry
     function anchoredAt(bytes32 batchHash) external view returns (uint256) {
         return _anchoredAt[batchHash];
     }
@@ -563,88 +339,141 @@ contract VaultRegistry is EIP712, Nonces {
                            SIGNED MESSAGE HASHES
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice The EIP-712 digest an owner signs for `message`.
+    /// @inheritdoc IVaultRegistry
     function hashGrant(Grant calldata message) external view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(GRANT_TYPEHASH, message)));
+        return _hashTypedDataV4(_structHash(message));
     }
 
-    /// @notice The EIP-712 digest an owner signs for `message`.
+    /// @inheritdoc IVaultRegistry
     function hashRevoke(Revoke calldata message) external view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(REVOKE_TYPEHASH, message)));
+        return _hashTypedDataV4(_structHash(message));
     }
 
-    /// @notice The EIP-712 digest an owner signs for `message`.
+    /// @inheritdoc IVaultRegistry
     function hashApproveMeasurement(ApproveMeasurement calldata message) external view returns (bytes32) {
-        return _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    APPROVE_MEASUREMENT_TYPEHASH,
-                    message.vaultId,
-                    keccak256(message.measurement),
-                    message.nonce,
-                    message.deadline
-                )
-            )
-        );
+        return _hashTypedDataV4(_structHash(message));
     }
 
-    /// @notice The EIP-712 digest an owner signs for `message`.
+    /// @inheritdoc IVaultRegistry
     function hashRevokeMeasurement(RevokeMeasurement calldata message) external view returns (bytes32) {
-        return _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    REVOKE_MEASUREMENT_TYPEHASH,
-                    message.vaultId,
-                    keccak256(message.measurement),
-                    message.nonce,
-                    message.deadline
-                )
-            )
-        );
+        return _hashTypedDataV4(_structHash(message));
     }
 
-    /// @notice The EIP-712 digest an owner signs for `message`.
+    /// @inheritdoc IVaultRegistry
     function hashBindVaultKey(BindVaultKey calldata message) external view returns (bytes32) {
-        return _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    BIND_VAULT_KEY_TYPEHASH,
-                    message.vaultId,
-                    message.vaultKey,
-                    keccak256(message.measurement),
-                    message.nonce,
-                    message.deadline
-                )
-            )
-        );
+        return _hashTypedDataV4(_structHash(message));
     }
 
-    /// @notice The EIP-712 digest an owner signs for `message`.
+    /// @inheritdoc IVaultRegistry
     function hashBootApproval(BootApproval calldata message) external view returns (bytes32) {
-        return _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    BOOT_APPROVAL_TYPEHASH,
-                    message.vaultId,
-                    message.vaultKey,
-                    keccak256(message.measurement),
-                    message.bootNonce,
-                    message.wrappedKeyHash,
-                    message.deadline
-                )
-            )
-        );
+        return _hashTypedDataV4(_structHash(message));
     }
 
-    /// @notice The EIP-712 digest an owner signs for `message`.
+    /// @inheritdoc IVaultRegistry
     function hashQueryApproval(QueryApproval calldata message) external view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(QUERY_APPROVAL_TYPEHASH, message)));
+        return _hashTypedDataV4(_structHash(message));
     }
 
-    /// @notice Whether `signature` is the vault owner's (EOA or EIP-1271 wallet) over `digest`.
-    /// @dev For off-chain approvals (boot, per-query) that a vault verifies against the current owner.
+    /// @inheritdoc IVaultRegistry
+    function hashQueryRequest(QueryRequest calldata message) external view returns (bytes32) {
+        return _hashTypedDataV4(_structHash(message));
+    }
+
+    /// @inheritdoc IVaultRegistry
+    function hashQueryReceipt(QueryReceipt calldata message) external view returns (bytes32) {
+        return _hashTypedDataV4(_structHash(message));
+    }
+
+    /// @inheritdoc IVaultRegistry
+    function hashUploadApproval(UploadApproval calldata message) external view returns (bytes32) {
+        return _hashTypedDataV4(_structHash(message));
+    }
+
+    /// @inheritdoc IVaultRegistry
+    function hashOwnerRead(OwnerRead calldata message) external view returns (bytes32) {
+        return _hashTypedDataV4(_structHash(message));
+    }
+
+    /// @inheritdoc IVaultRegistry
     function isOwnerSignature(uint256 vaultId, bytes32 digest, bytes calldata signature) external view returns (bool) {
         return SignatureChecker.isValidSignatureNowCalldata(_ownerOf(vaultId), digest, signature);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                              STRUCT HASHES
+    //////////////////////////////////////////////////////////////*/
+
+    // Each message's EIP-712 struct hash, written once: the `...WithSig` functions and the `hash...` views use
+    // these. Static fields are encoded as they are; `bytes` and `string` fields by their keccak256.
+
+    function _structHash(Grant calldata m) private pure returns (bytes32) {
+        return keccak256(abi.encode(GRANT_TYPEHASH, m));
+    }
+
+    function _structHash(Revoke calldata m) private pure returns (bytes32) {
+        return keccak256(abi.encode(REVOKE_TYPEHASH, m));
+    }
+
+    function _structHash(ApproveMeasurement calldata m) private pure returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(APPROVE_MEASUREMENT_TYPEHASH, m.vaultId, keccak256(m.measurement), m.nonce, m.deadline)
+            );
+    }
+
+    function _structHash(RevokeMeasurement calldata m) private pure returns (bytes32) {
+        return
+            keccak256(abi.encode(REVOKE_MEASUREMENT_TYPEHASH, m.vaultId, keccak256(m.measurement), m.nonce, m.deadline));
+    }
+
+    function _structHash(BindVaultKey calldata m) private pure returns (bytes32) {
+        return keccak256(
+            abi.encode(BIND_VAULT_KEY_TYPEHASH, m.vaultId, m.vaultKey, keccak256(m.measurement), m.nonce, m.deadline)
+        );
+    }
+
+    function _structHash(BootApproval calldata m) private pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                BOOT_APPROVAL_TYPEHASH,
+                m.vaultId,
+                m.vaultKey,
+                keccak256(m.measurement),
+                m.bootNonce,
+                m.wrappedKeyHash,
+                m.deadline
+            )
+        );
+    }
+
+    function _structHash(QueryApproval calldata m) private pure returns (bytes32) {
+        return keccak256(abi.encode(QUERY_APPROVAL_TYPEHASH, m));
+    }
+
+    function _structHash(QueryRequest calldata m) private pure returns (bytes32) {
+        return keccak256(abi.encode(QUERY_REQUEST_TYPEHASH, m));
+    }
+
+    function _structHash(QueryReceipt calldata m) private pure returns (bytes32) {
+        return keccak256(abi.encode(QUERY_RECEIPT_TYPEHASH, m));
+    }
+
+    function _structHash(UploadApproval calldata m) private pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                UPLOAD_APPROVAL_TYPEHASH,
+                m.vaultId,
+                keccak256(bytes(m.objectId)),
+                m.contentSha256,
+                m.size,
+                m.nonce,
+                m.deadline
+            )
+        );
+    }
+
+    function _structHash(OwnerRead calldata m) private pure returns (bytes32) {
+        return keccak256(abi.encode(OWNER_READ_TYPEHASH, m.vaultId, keccak256(bytes(m.what)), m.deadline));
     }
 
     /*//////////////////////////////////////////////////////////////

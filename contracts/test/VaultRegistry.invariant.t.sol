@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IVaultRegistry} from "../src/IVaultRegistry.sol";
 import {VaultRegistry} from "../src/VaultRegistry.sol";
 import {RegistryTest} from "./utils/RegistryTest.sol";
 import {Test} from "forge-std/Test.sol";
@@ -18,7 +19,7 @@ contract RegistryHandler is RegistryTest {
     uint256 public ghostSignedUses;
     uint256 public lastSeenNonce;
     bytes internal lastSignature;
-    VaultRegistry.Grant internal lastGrant;
+    IVaultRegistry.Grant internal lastGrant;
 
     constructor(VaultRegistry registry_, address owner_, uint256 ownerKey_, uint256 vaultId_) {
         registry = registry_;
@@ -39,7 +40,7 @@ contract RegistryHandler is RegistryTest {
 
     function grantSigned(uint8 who, uint8 what, uint32 lifetime) external {
         (address grantee, bytes32 scope) = _pick(who, what);
-        VaultRegistry.Grant memory m =
+        IVaultRegistry.Grant memory m =
             _grantMessage(grantee, scope, uint64(block.timestamp + bound(lifetime, 1, 30 days)));
         bytes memory sig = _signGrant(ownerKey, m);
         registry.grantWithSig(m, sig);
@@ -61,7 +62,7 @@ contract RegistryHandler is RegistryTest {
     function revokeSigned(uint8 who, uint8 what) external {
         (address grantee, bytes32 scope) = _pick(who, what);
         if (ghostExpiry[grantee][scope] == 0 || ghostRevoked[grantee][scope]) return;
-        VaultRegistry.Revoke memory m = _revokeMessage(grantee, scope);
+        IVaultRegistry.Revoke memory m = _revokeMessage(grantee, scope);
         registry.revokeWithSig(m, _signRevoke(ownerKey, m));
         ghostSignedUses++;
         ghostRevoked[grantee][scope] = true;

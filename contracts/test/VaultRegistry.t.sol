@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IVaultRegistry} from "../src/IVaultRegistry.sol";
 import {VaultRegistry} from "../src/VaultRegistry.sol";
 import {RegistryTest} from "./utils/RegistryTest.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
@@ -13,13 +14,13 @@ contract VaultRegistryTest is RegistryTest {
 
     function test_RegisterVault_CountsIdsAndEmits() public {
         vm.expectEmit(address(registry));
-        emit VaultRegistry.VaultRegistered({vaultId: 2, owner: stranger, uri: "ipfs://meta"});
+        emit IVaultRegistry.VaultRegistered({vaultId: 2, owner: stranger, uri: "ipfs://meta"});
         vm.prank(stranger);
         uint256 id = registry.registerVault("ipfs://meta");
         assertEq(id, 2);
         assertEq(registry.vaultCount(), 2);
         assertEq(registry.ownerOf(id), stranger);
-        VaultRegistry.VaultInfo memory v = registry.vault(id);
+        IVaultRegistry.VaultInfo memory v = registry.vault(id);
         assertEq(v.owner, stranger);
         assertEq(v.uri, "ipfs://meta");
         assertEq(v.pendingOwner, address(0));
@@ -27,48 +28,48 @@ contract VaultRegistryTest is RegistryTest {
     }
 
     function test_Vault_RevertsWhen_Unknown() public {
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.VaultNotFound.selector, 99));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.VaultNotFound.selector, 99));
         registry.vault(99);
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.VaultNotFound.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.VaultNotFound.selector, 0));
         registry.ownerOf(0);
     }
 
     function test_SetVaultUri() public {
         vm.expectEmit(address(registry));
-        emit VaultRegistry.VaultUriChanged({vaultId: vaultId, uri: "https://new.example"});
+        emit IVaultRegistry.VaultUriChanged({vaultId: vaultId, uri: "https://new.example"});
         vm.prank(owner);
         registry.setVaultUri(vaultId, "https://new.example");
         assertEq(registry.vault(vaultId).uri, "https://new.example");
     }
 
     function test_SetVaultUri_RevertsWhen_NotOwner() public {
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultOwner.selector, vaultId, stranger));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotVaultOwner.selector, vaultId, stranger));
         vm.prank(stranger);
         registry.setVaultUri(vaultId, "x");
     }
 
     function test_SetVaultUri_RevertsWhen_UnknownVault() public {
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.VaultNotFound.selector, 7));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.VaultNotFound.selector, 7));
         vm.prank(owner);
         registry.setVaultUri(7, "x");
     }
 
     function test_TransferOwnership_TwoSteps() public {
         vm.expectEmit(address(registry));
-        emit VaultRegistry.VaultOwnershipTransferStarted({vaultId: vaultId, owner: owner, pendingOwner: stranger});
+        emit IVaultRegistry.VaultOwnershipTransferStarted({vaultId: vaultId, owner: owner, pendingOwner: stranger});
         vm.prank(owner);
         registry.transferVaultOwnership(vaultId, stranger);
         assertEq(registry.ownerOf(vaultId), owner, "owner changes only on acceptance");
         assertEq(registry.vault(vaultId).pendingOwner, stranger);
 
         vm.expectEmit(address(registry));
-        emit VaultRegistry.VaultOwnershipTransferred({vaultId: vaultId, previousOwner: owner, newOwner: stranger});
+        emit IVaultRegistry.VaultOwnershipTransferred({vaultId: vaultId, previousOwner: owner, newOwner: stranger});
         vm.prank(stranger);
         registry.acceptVaultOwnership(vaultId);
         assertEq(registry.ownerOf(vaultId), stranger);
         assertEq(registry.vault(vaultId).pendingOwner, address(0));
 
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultOwner.selector, vaultId, owner));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotVaultOwner.selector, vaultId, owner));
         vm.prank(owner);
         registry.setVaultUri(vaultId, "x");
     }
@@ -83,7 +84,7 @@ contract VaultRegistryTest is RegistryTest {
     }
 
     function test_TransferOwnership_RevertsWhen_NotOwner() public {
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultOwner.selector, vaultId, stranger));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotVaultOwner.selector, vaultId, stranger));
         vm.prank(stranger);
         registry.transferVaultOwnership(vaultId, stranger);
     }
@@ -91,7 +92,7 @@ contract VaultRegistryTest is RegistryTest {
     function test_AcceptOwnership_RevertsWhen_NotPending() public {
         vm.prank(owner);
         registry.transferVaultOwnership(vaultId, researcher);
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotPendingOwner.selector, vaultId, stranger));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotPendingOwner.selector, vaultId, stranger));
         vm.prank(stranger);
         registry.acceptVaultOwnership(vaultId);
     }
@@ -101,13 +102,13 @@ contract VaultRegistryTest is RegistryTest {
         registry.transferVaultOwnership(vaultId, stranger);
         registry.transferVaultOwnership(vaultId, address(0));
         vm.stopPrank();
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotPendingOwner.selector, vaultId, stranger));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotPendingOwner.selector, vaultId, stranger));
         vm.prank(stranger);
         registry.acceptVaultOwnership(vaultId);
     }
 
     function test_AcceptOwnership_RevertsWhen_UnknownVault() public {
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.VaultNotFound.selector, 5));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.VaultNotFound.selector, 5));
         vm.prank(stranger);
         registry.acceptVaultOwnership(5);
     }
@@ -116,7 +117,7 @@ contract VaultRegistryTest is RegistryTest {
 
     function test_ApproveMeasurement() public {
         vm.expectEmit(address(registry));
-        emit VaultRegistry.MeasurementApproved({
+        emit IVaultRegistry.MeasurementApproved({
             vaultId: vaultId, measurementHash: keccak256(MEASUREMENT), measurement: MEASUREMENT
         });
         _approveMeasurement(MEASUREMENT);
@@ -126,13 +127,13 @@ contract VaultRegistryTest is RegistryTest {
     }
 
     function test_ApproveMeasurement_RevertsWhen_NotOwner() public {
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultOwner.selector, vaultId, stranger));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotVaultOwner.selector, vaultId, stranger));
         vm.prank(stranger);
         registry.approveMeasurement(vaultId, MEASUREMENT);
     }
 
     function test_ApproveMeasurement_RevertsWhen_WrongLength() public {
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidMeasurementLength.selector, 32));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidMeasurementLength.selector, 32));
         vm.prank(owner);
         registry.approveMeasurement(vaultId, abi.encode(bytes32(0)));
     }
@@ -140,7 +141,7 @@ contract VaultRegistryTest is RegistryTest {
     function test_ApproveMeasurement_RevertsWhen_AlreadyApproved() public {
         _approveMeasurement(MEASUREMENT);
         vm.expectRevert(
-            abi.encodeWithSelector(VaultRegistry.MeasurementAlreadyApproved.selector, vaultId, keccak256(MEASUREMENT))
+            abi.encodeWithSelector(IVaultRegistry.MeasurementAlreadyApproved.selector, vaultId, keccak256(MEASUREMENT))
         );
         _approveMeasurement(MEASUREMENT);
     }
@@ -151,7 +152,7 @@ contract VaultRegistryTest is RegistryTest {
             ownerKey, _digest(_measurementStructHash(APPROVE_MEASUREMENT_TYPE, vaultId, MEASUREMENT, 0, deadline))
         );
         vm.prank(relayer);
-        registry.approveMeasurementWithSig(VaultRegistry.ApproveMeasurement(vaultId, MEASUREMENT, 0, deadline), sig);
+        registry.approveMeasurementWithSig(IVaultRegistry.ApproveMeasurement(vaultId, MEASUREMENT, 0, deadline), sig);
         assertTrue(registry.isMeasurementApproved(vaultId, MEASUREMENT));
         assertEq(registry.nonces(owner), 1);
     }
@@ -161,8 +162,8 @@ contract VaultRegistryTest is RegistryTest {
         bytes memory sig = _sign(
             ownerKey, _digest(_measurementStructHash(APPROVE_MEASUREMENT_TYPE, vaultId, OTHER_MEASUREMENT, 0, deadline))
         );
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, vaultId, owner));
-        registry.approveMeasurementWithSig(VaultRegistry.ApproveMeasurement(vaultId, MEASUREMENT, 0, deadline), sig);
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidSignature.selector, vaultId, owner));
+        registry.approveMeasurementWithSig(IVaultRegistry.ApproveMeasurement(vaultId, MEASUREMENT, 0, deadline), sig);
     }
 
     function test_ApproveMeasurementWithSig_RevertsWhen_RevokeSignatureReused() public {
@@ -171,14 +172,14 @@ contract VaultRegistryTest is RegistryTest {
         bytes memory sig = _sign(
             ownerKey, _digest(_measurementStructHash(REVOKE_MEASUREMENT_TYPE, vaultId, MEASUREMENT, 0, deadline))
         );
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, vaultId, owner));
-        registry.approveMeasurementWithSig(VaultRegistry.ApproveMeasurement(vaultId, MEASUREMENT, 0, deadline), sig);
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidSignature.selector, vaultId, owner));
+        registry.approveMeasurementWithSig(IVaultRegistry.ApproveMeasurement(vaultId, MEASUREMENT, 0, deadline), sig);
     }
 
     function test_RevokeMeasurement() public {
         _approveMeasurement(MEASUREMENT);
         vm.expectEmit(address(registry));
-        emit VaultRegistry.MeasurementRevoked({
+        emit IVaultRegistry.MeasurementRevoked({
             vaultId: vaultId, measurementHash: keccak256(MEASUREMENT), measurement: MEASUREMENT
         });
         vm.prank(owner);
@@ -188,7 +189,7 @@ contract VaultRegistryTest is RegistryTest {
 
     function test_RevokeMeasurement_RevertsWhen_NotApproved() public {
         vm.expectRevert(
-            abi.encodeWithSelector(VaultRegistry.MeasurementNotApproved.selector, vaultId, keccak256(MEASUREMENT))
+            abi.encodeWithSelector(IVaultRegistry.MeasurementNotApproved.selector, vaultId, keccak256(MEASUREMENT))
         );
         vm.prank(owner);
         registry.revokeMeasurement(vaultId, MEASUREMENT);
@@ -196,7 +197,7 @@ contract VaultRegistryTest is RegistryTest {
 
     function test_RevokeMeasurement_RevertsWhen_NotOwner() public {
         _approveMeasurement(MEASUREMENT);
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultOwner.selector, vaultId, stranger));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotVaultOwner.selector, vaultId, stranger));
         vm.prank(stranger);
         registry.revokeMeasurement(vaultId, MEASUREMENT);
     }
@@ -208,7 +209,7 @@ contract VaultRegistryTest is RegistryTest {
             ownerKey, _digest(_measurementStructHash(REVOKE_MEASUREMENT_TYPE, vaultId, MEASUREMENT, 0, deadline))
         );
         vm.prank(relayer);
-        registry.revokeMeasurementWithSig(VaultRegistry.RevokeMeasurement(vaultId, MEASUREMENT, 0, deadline), sig);
+        registry.revokeMeasurementWithSig(IVaultRegistry.RevokeMeasurement(vaultId, MEASUREMENT, 0, deadline), sig);
         assertFalse(registry.isMeasurementApproved(vaultId, MEASUREMENT));
     }
 
@@ -218,8 +219,8 @@ contract VaultRegistryTest is RegistryTest {
         bytes memory sig = _sign(
             researcherKey, _digest(_measurementStructHash(REVOKE_MEASUREMENT_TYPE, vaultId, MEASUREMENT, 0, deadline))
         );
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, vaultId, owner));
-        registry.revokeMeasurementWithSig(VaultRegistry.RevokeMeasurement(vaultId, MEASUREMENT, 0, deadline), sig);
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidSignature.selector, vaultId, owner));
+        registry.revokeMeasurementWithSig(IVaultRegistry.RevokeMeasurement(vaultId, MEASUREMENT, 0, deadline), sig);
     }
 
     // ---------------------------------------------------------------- vault key
@@ -227,12 +228,12 @@ contract VaultRegistryTest is RegistryTest {
     function test_BindVaultKey() public {
         _approveMeasurement(MEASUREMENT);
         vm.expectEmit(address(registry));
-        emit VaultRegistry.VaultKeyBound({
+        emit IVaultRegistry.VaultKeyBound({
             vaultId: vaultId, vaultKey: vaultKey, measurementHash: keccak256(MEASUREMENT)
         });
         vm.prank(owner);
         registry.bindVaultKey(vaultId, vaultKey, MEASUREMENT);
-        VaultRegistry.VaultInfo memory v = registry.vault(vaultId);
+        IVaultRegistry.VaultInfo memory v = registry.vault(vaultId);
         assertEq(v.vaultKey, vaultKey);
         assertEq(v.keyMeasurementHash, keccak256(MEASUREMENT));
         assertTrue(registry.isActiveVaultKey(vaultId, vaultKey));
@@ -241,7 +242,7 @@ contract VaultRegistryTest is RegistryTest {
 
     function test_BindVaultKey_RevertsWhen_MeasurementNotApproved() public {
         vm.expectRevert(
-            abi.encodeWithSelector(VaultRegistry.MeasurementNotApproved.selector, vaultId, keccak256(MEASUREMENT))
+            abi.encodeWithSelector(IVaultRegistry.MeasurementNotApproved.selector, vaultId, keccak256(MEASUREMENT))
         );
         vm.prank(owner);
         registry.bindVaultKey(vaultId, vaultKey, MEASUREMENT);
@@ -249,22 +250,22 @@ contract VaultRegistryTest is RegistryTest {
 
     function test_BindVaultKey_RevertsWhen_ZeroKey() public {
         _approveMeasurement(MEASUREMENT);
-        vm.expectRevert(VaultRegistry.ZeroAddress.selector);
+        vm.expectRevert(IVaultRegistry.ZeroAddress.selector);
         vm.prank(owner);
         registry.bindVaultKey(vaultId, address(0), MEASUREMENT);
     }
 
     function test_BindVaultKey_RevertsWhen_NotOwner() public {
         _approveMeasurement(MEASUREMENT);
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultOwner.selector, vaultId, vaultKey));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotVaultOwner.selector, vaultId, vaultKey));
         vm.prank(vaultKey);
         registry.bindVaultKey(vaultId, vaultKey, MEASUREMENT);
     }
 
     function test_BindVaultKeyWithSig() public {
         _approveMeasurement(MEASUREMENT);
-        VaultRegistry.BindVaultKey memory m =
-            VaultRegistry.BindVaultKey(vaultId, vaultKey, MEASUREMENT, 0, block.timestamp + 60);
+        IVaultRegistry.BindVaultKey memory m =
+            IVaultRegistry.BindVaultKey(vaultId, vaultKey, MEASUREMENT, 0, block.timestamp + 60);
         bytes memory sig = _sign(ownerKey, _digest(_bindStructHash(m)));
         vm.prank(relayer);
         registry.bindVaultKeyWithSig(m, sig);
@@ -273,18 +274,18 @@ contract VaultRegistryTest is RegistryTest {
 
     function test_BindVaultKeyWithSig_RevertsWhen_KeySwapped() public {
         _approveMeasurement(MEASUREMENT);
-        VaultRegistry.BindVaultKey memory m =
-            VaultRegistry.BindVaultKey(vaultId, vaultKey, MEASUREMENT, 0, block.timestamp + 60);
+        IVaultRegistry.BindVaultKey memory m =
+            IVaultRegistry.BindVaultKey(vaultId, vaultKey, MEASUREMENT, 0, block.timestamp + 60);
         bytes memory sig = _sign(ownerKey, _digest(_bindStructHash(m)));
         m.vaultKey = stranger;
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, vaultId, owner));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidSignature.selector, vaultId, owner));
         registry.bindVaultKeyWithSig(m, sig);
     }
 
     function test_UnbindVaultKey() public {
         _bindKey();
         vm.expectEmit(address(registry));
-        emit VaultRegistry.VaultKeyUnbound({vaultId: vaultId, vaultKey: vaultKey});
+        emit IVaultRegistry.VaultKeyUnbound({vaultId: vaultId, vaultKey: vaultKey});
         vm.prank(owner);
         registry.unbindVaultKey(vaultId);
         assertFalse(registry.isActiveVaultKey(vaultId, vaultKey));
@@ -292,14 +293,14 @@ contract VaultRegistryTest is RegistryTest {
     }
 
     function test_UnbindVaultKey_RevertsWhen_NoneBound() public {
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultKey.selector, vaultId, address(0)));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotVaultKey.selector, vaultId, address(0)));
         vm.prank(owner);
         registry.unbindVaultKey(vaultId);
     }
 
     function test_UnbindVaultKey_RevertsWhen_NotOwner() public {
         _bindKey();
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultOwner.selector, vaultId, vaultKey));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotVaultOwner.selector, vaultId, vaultKey));
         vm.prank(vaultKey);
         registry.unbindVaultKey(vaultId);
     }
@@ -316,7 +317,7 @@ contract VaultRegistryTest is RegistryTest {
     function test_Grant() public {
         uint64 expiry = uint64(START + 30 days);
         vm.expectEmit(address(registry));
-        emit VaultRegistry.Granted({
+        emit IVaultRegistry.Granted({
             vaultId: vaultId,
             grantee: researcher,
             scope: SCOPE,
@@ -329,7 +330,7 @@ contract VaultRegistryTest is RegistryTest {
         assertTrue(registry.isAllowed(vaultId, researcher, SCOPE));
         assertFalse(registry.isAllowed(vaultId, researcher, keccak256("other scope")));
         assertFalse(registry.isAllowed(vaultId, stranger, SCOPE));
-        VaultRegistry.GrantRecord memory g = registry.grantOf(vaultId, researcher, SCOPE);
+        IVaultRegistry.GrantRecord memory g = registry.grantOf(vaultId, researcher, SCOPE);
         assertEq(g.expiry, expiry);
         assertEq(g.purpose, PURPOSE);
         assertTrue(g.perQueryApproval);
@@ -337,32 +338,32 @@ contract VaultRegistryTest is RegistryTest {
     }
 
     function test_Grant_RevertsWhen_NotOwner() public {
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultOwner.selector, vaultId, researcher));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotVaultOwner.selector, vaultId, researcher));
         vm.prank(researcher);
         registry.grant(vaultId, researcher, SCOPE, PURPOSE, uint64(START + 1), false);
     }
 
     function test_Grant_RevertsWhen_UnknownVault() public {
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.VaultNotFound.selector, 42));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.VaultNotFound.selector, 42));
         vm.prank(owner);
         registry.grant(42, researcher, SCOPE, PURPOSE, uint64(START + 1), false);
     }
 
     function test_Grant_RevertsWhen_ZeroGrantee() public {
-        vm.expectRevert(VaultRegistry.ZeroAddress.selector);
+        vm.expectRevert(IVaultRegistry.ZeroAddress.selector);
         vm.prank(owner);
         registry.grant(vaultId, address(0), SCOPE, PURPOSE, uint64(START + 1), false);
     }
 
     function test_Grant_RevertsWhen_NoPermission() public {
         bytes16 modifiersOnly = bytes16(hex"0000002e");
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.MissingPurposePermission.selector, modifiersOnly));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.MissingPurposePermission.selector, modifiersOnly));
         vm.prank(owner);
         registry.grant(vaultId, researcher, SCOPE, modifiersOnly, uint64(START + 1), false);
     }
 
     function test_Grant_RevertsWhen_ExpiryNotInFuture() public {
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidExpiry.selector, uint64(START)));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidExpiry.selector, uint64(START)));
         vm.prank(owner);
         registry.grant(vaultId, researcher, SCOPE, PURPOSE, uint64(START), false);
     }
@@ -376,7 +377,7 @@ contract VaultRegistryTest is RegistryTest {
     }
 
     function test_GrantWithSig() public {
-        VaultRegistry.Grant memory m = _grantMessage(researcher, SCOPE, uint64(START + 1 days));
+        IVaultRegistry.Grant memory m = _grantMessage(researcher, SCOPE, uint64(START + 1 days));
         bytes memory sig = _signGrant(ownerKey, m);
         vm.prank(relayer);
         registry.grantWithSig(m, sig);
@@ -385,24 +386,24 @@ contract VaultRegistryTest is RegistryTest {
     }
 
     function test_GrantWithSig_RevertsWhen_ValidationFails() public {
-        VaultRegistry.Grant memory m = _grantMessage(researcher, SCOPE, uint64(START));
+        IVaultRegistry.Grant memory m = _grantMessage(researcher, SCOPE, uint64(START));
         bytes memory sig = _signGrant(ownerKey, m);
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidExpiry.selector, uint64(START)));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidExpiry.selector, uint64(START)));
         registry.grantWithSig(m, sig);
     }
 
     function test_GrantWithSig_RevertsWhen_UnknownVault() public {
-        VaultRegistry.Grant memory m = _grantMessage(researcher, SCOPE, uint64(START + 1));
+        IVaultRegistry.Grant memory m = _grantMessage(researcher, SCOPE, uint64(START + 1));
         bytes memory sig = _signGrant(ownerKey, m);
         m.vaultId = 3;
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.VaultNotFound.selector, 3));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.VaultNotFound.selector, 3));
         registry.grantWithSig(m, sig);
     }
 
     function test_Revoke() public {
         _grantDirect(researcher, SCOPE, uint64(START + 1 days));
         vm.expectEmit(address(registry));
-        emit VaultRegistry.GrantRevoked({vaultId: vaultId, grantee: researcher, scope: SCOPE});
+        emit IVaultRegistry.GrantRevoked({vaultId: vaultId, grantee: researcher, scope: SCOPE});
         vm.prank(owner);
         registry.revoke(vaultId, researcher, SCOPE);
         assertFalse(registry.isAllowed(vaultId, researcher, SCOPE));
@@ -418,7 +419,7 @@ contract VaultRegistryTest is RegistryTest {
     }
 
     function test_Revoke_RevertsWhen_NeverGranted() public {
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.GrantNotFound.selector, vaultId, researcher, SCOPE));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.GrantNotFound.selector, vaultId, researcher, SCOPE));
         vm.prank(owner);
         registry.revoke(vaultId, researcher, SCOPE);
     }
@@ -427,21 +428,21 @@ contract VaultRegistryTest is RegistryTest {
         _grantDirect(researcher, SCOPE, uint64(START + 1 days));
         vm.startPrank(owner);
         registry.revoke(vaultId, researcher, SCOPE);
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.GrantNotFound.selector, vaultId, researcher, SCOPE));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.GrantNotFound.selector, vaultId, researcher, SCOPE));
         registry.revoke(vaultId, researcher, SCOPE);
         vm.stopPrank();
     }
 
     function test_Revoke_RevertsWhen_NotOwner() public {
         _grantDirect(researcher, SCOPE, uint64(START + 1 days));
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultOwner.selector, vaultId, researcher));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotVaultOwner.selector, vaultId, researcher));
         vm.prank(researcher);
         registry.revoke(vaultId, researcher, SCOPE);
     }
 
     function test_RevokeWithSig() public {
         _grantDirect(researcher, SCOPE, uint64(START + 1 days));
-        VaultRegistry.Revoke memory m = _revokeMessage(researcher, SCOPE);
+        IVaultRegistry.Revoke memory m = _revokeMessage(researcher, SCOPE);
         bytes memory sig = _signRevoke(ownerKey, m);
         vm.prank(relayer);
         registry.revokeWithSig(m, sig);
@@ -450,22 +451,22 @@ contract VaultRegistryTest is RegistryTest {
 
     function test_RevokeWithSig_RevertsWhen_WrongSigner() public {
         _grantDirect(researcher, SCOPE, uint64(START + 1 days));
-        VaultRegistry.Revoke memory m = _revokeMessage(researcher, SCOPE);
+        IVaultRegistry.Revoke memory m = _revokeMessage(researcher, SCOPE);
         bytes memory sig = _signRevoke(researcherKey, m);
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, vaultId, owner));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidSignature.selector, vaultId, owner));
         registry.revokeWithSig(m, sig);
     }
 
     function test_WithSig_RevertsWhen_SignatureMalformed() public {
-        VaultRegistry.Grant memory m = _grantMessage(researcher, SCOPE, uint64(START + 1 days));
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, vaultId, owner));
+        IVaultRegistry.Grant memory m = _grantMessage(researcher, SCOPE, uint64(START + 1 days));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidSignature.selector, vaultId, owner));
         registry.grantWithSig(m, hex"deadbeef");
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, vaultId, owner));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidSignature.selector, vaultId, owner));
         registry.grantWithSig(m, new bytes(65));
     }
 
     function test_WithSig_RevertsWhen_NonceFromFuture() public {
-        VaultRegistry.Grant memory m = _grantMessage(researcher, SCOPE, uint64(START + 1 days));
+        IVaultRegistry.Grant memory m = _grantMessage(researcher, SCOPE, uint64(START + 1 days));
         m.nonce = 1;
         bytes memory sig = _signGrant(ownerKey, m);
         vm.expectRevert(abi.encodeWithSelector(Nonces.InvalidAccountNonce.selector, owner, 0));
@@ -483,7 +484,7 @@ contract VaultRegistryTest is RegistryTest {
 
     function test_RequestAccess() public {
         vm.expectEmit(address(registry));
-        emit VaultRegistry.AccessRequested({
+        emit IVaultRegistry.AccessRequested({
             requestId: 1,
             vaultId: vaultId,
             researcher: researcher,
@@ -495,34 +496,34 @@ contract VaultRegistryTest is RegistryTest {
         });
         uint256 id = _request(uint64(START + 90 days));
         assertEq(id, 1);
-        VaultRegistry.AccessRequest memory r = registry.accessRequest(id);
+        IVaultRegistry.AccessRequest memory r = registry.accessRequest(id);
         assertEq(r.researcher, researcher);
         assertEq(r.vaultId, vaultId);
         assertEq(r.scope, SCOPE);
         assertEq(r.purpose, PURPOSE);
         assertEq(r.requestedExpiry, START + 90 days);
-        assertEq(uint8(r.status), uint8(VaultRegistry.RequestStatus.Pending));
+        assertEq(uint8(r.status), uint8(IVaultRegistry.RequestStatus.Pending));
     }
 
     function test_RequestAccess_RevertsWhen_UnknownVault() public {
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.VaultNotFound.selector, 9));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.VaultNotFound.selector, 9));
         registry.requestAccess(9, SCOPE, PURPOSE, uint64(START + 1), bytes32(0), "");
     }
 
     function test_RequestAccess_RevertsWhen_NoPermission() public {
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.MissingPurposePermission.selector, bytes16(0)));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.MissingPurposePermission.selector, bytes16(0)));
         registry.requestAccess(vaultId, SCOPE, bytes16(0), uint64(START + 1), bytes32(0), "");
     }
 
     function test_RequestAccess_RevertsWhen_ExpiryPast() public {
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidExpiry.selector, uint64(START - 1)));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidExpiry.selector, uint64(START - 1)));
         registry.requestAccess(vaultId, SCOPE, PURPOSE, uint64(START - 1), bytes32(0), "");
     }
 
     function test_GrantRequest() public {
         uint256 id = _request(uint64(START + 90 days));
         vm.expectEmit(address(registry));
-        emit VaultRegistry.Granted({
+        emit IVaultRegistry.Granted({
             vaultId: vaultId,
             grantee: researcher,
             scope: SCOPE,
@@ -531,29 +532,29 @@ contract VaultRegistryTest is RegistryTest {
             perQueryApproval: true
         });
         vm.expectEmit(address(registry));
-        emit VaultRegistry.AccessRequestGranted({requestId: id});
+        emit IVaultRegistry.AccessRequestGranted({requestId: id});
         vm.prank(owner);
         registry.grantRequest(id, uint64(START + 30 days), true);
         assertTrue(registry.isAllowed(vaultId, researcher, SCOPE));
-        assertEq(uint8(registry.accessRequest(id).status), uint8(VaultRegistry.RequestStatus.Granted));
+        assertEq(uint8(registry.accessRequest(id).status), uint8(IVaultRegistry.RequestStatus.Granted));
     }
 
     function test_GrantRequest_RevertsWhen_LongerThanRequested() public {
         uint256 id = _request(uint64(START + 90 days));
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidExpiry.selector, uint64(START + 91 days)));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidExpiry.selector, uint64(START + 91 days)));
         vm.prank(owner);
         registry.grantRequest(id, uint64(START + 91 days), false);
     }
 
     function test_GrantRequest_RevertsWhen_NotOwner() public {
         uint256 id = _request(uint64(START + 90 days));
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultOwner.selector, vaultId, researcher));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotVaultOwner.selector, vaultId, researcher));
         vm.prank(researcher);
         registry.grantRequest(id, uint64(START + 1 days), false);
     }
 
     function test_GrantRequest_RevertsWhen_Unknown() public {
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.RequestNotFound.selector, 4));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.RequestNotFound.selector, 4));
         vm.prank(owner);
         registry.grantRequest(4, uint64(START + 1 days), false);
     }
@@ -561,12 +562,12 @@ contract VaultRegistryTest is RegistryTest {
     function test_DenyRequest() public {
         uint256 id = _request(uint64(START + 90 days));
         vm.expectEmit(address(registry));
-        emit VaultRegistry.AccessRequestDenied({requestId: id});
+        emit IVaultRegistry.AccessRequestDenied({requestId: id});
         vm.prank(owner);
         registry.denyRequest(id);
-        assertEq(uint8(registry.accessRequest(id).status), uint8(VaultRegistry.RequestStatus.Denied));
+        assertEq(uint8(registry.accessRequest(id).status), uint8(IVaultRegistry.RequestStatus.Denied));
         vm.expectRevert(
-            abi.encodeWithSelector(VaultRegistry.RequestNotPending.selector, id, VaultRegistry.RequestStatus.Denied)
+            abi.encodeWithSelector(IVaultRegistry.RequestNotPending.selector, id, IVaultRegistry.RequestStatus.Denied)
         );
         vm.prank(owner);
         registry.grantRequest(id, uint64(START + 1 days), false);
@@ -574,7 +575,7 @@ contract VaultRegistryTest is RegistryTest {
 
     function test_DenyRequest_RevertsWhen_NotOwner() public {
         uint256 id = _request(uint64(START + 90 days));
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultOwner.selector, vaultId, stranger));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotVaultOwner.selector, vaultId, stranger));
         vm.prank(stranger);
         registry.denyRequest(id);
     }
@@ -582,15 +583,15 @@ contract VaultRegistryTest is RegistryTest {
     function test_WithdrawRequest() public {
         uint256 id = _request(uint64(START + 90 days));
         vm.expectEmit(address(registry));
-        emit VaultRegistry.AccessRequestWithdrawn({requestId: id});
+        emit IVaultRegistry.AccessRequestWithdrawn({requestId: id});
         vm.prank(researcher);
         registry.withdrawRequest(id);
-        assertEq(uint8(registry.accessRequest(id).status), uint8(VaultRegistry.RequestStatus.Withdrawn));
+        assertEq(uint8(registry.accessRequest(id).status), uint8(IVaultRegistry.RequestStatus.Withdrawn));
     }
 
     function test_WithdrawRequest_RevertsWhen_NotRequester() public {
         uint256 id = _request(uint64(START + 90 days));
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotRequester.selector, id, owner));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotRequester.selector, id, owner));
         vm.prank(owner);
         registry.withdrawRequest(id);
     }
@@ -598,16 +599,16 @@ contract VaultRegistryTest is RegistryTest {
     function test_Request_ExpiresUnanswered() public {
         uint256 id = _request(uint64(START + 1 days));
         vm.warp(START + 1 days);
-        assertEq(uint8(registry.accessRequest(id).status), uint8(VaultRegistry.RequestStatus.Expired));
+        assertEq(uint8(registry.accessRequest(id).status), uint8(IVaultRegistry.RequestStatus.Expired));
         vm.expectRevert(
-            abi.encodeWithSelector(VaultRegistry.RequestNotPending.selector, id, VaultRegistry.RequestStatus.Expired)
+            abi.encodeWithSelector(IVaultRegistry.RequestNotPending.selector, id, IVaultRegistry.RequestStatus.Expired)
         );
         vm.prank(owner);
         registry.grantRequest(id, uint64(START + 2 days), false);
     }
 
     function test_AccessRequest_RevertsWhen_Unknown() public {
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.RequestNotFound.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.RequestNotFound.selector, 1));
         registry.accessRequest(1);
     }
 
@@ -621,7 +622,7 @@ contract VaultRegistryTest is RegistryTest {
         bytes32 expected = keccak256(abi.encode(vaultId, batch));
         vm.roll(77);
         vm.expectEmit(address(registry));
-        emit VaultRegistry.ReceiptsAnchored({vaultId: vaultId, batchHash: expected, receiptHashes: batch});
+        emit IVaultRegistry.ReceiptsAnchored({vaultId: vaultId, batchHash: expected, receiptHashes: batch});
         vm.prank(vaultKey);
         bytes32 batchHash = registry.anchorReceipt(vaultId, receipt);
         assertEq(batchHash, expected);
@@ -643,7 +644,7 @@ contract VaultRegistryTest is RegistryTest {
 
     function test_AnchorReceipts_RevertsWhen_NotVaultKey() public {
         _bindKey();
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultKey.selector, vaultId, owner));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotVaultKey.selector, vaultId, owner));
         vm.prank(owner);
         registry.anchorReceipt(vaultId, keccak256("r"));
     }
@@ -652,7 +653,7 @@ contract VaultRegistryTest is RegistryTest {
         _bindKey();
         vm.prank(owner);
         registry.revokeMeasurement(vaultId, MEASUREMENT);
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultKey.selector, vaultId, vaultKey));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotVaultKey.selector, vaultId, vaultKey));
         vm.prank(vaultKey);
         registry.anchorReceipt(vaultId, keccak256("r"));
     }
@@ -661,14 +662,14 @@ contract VaultRegistryTest is RegistryTest {
         _bindKey();
         vm.prank(owner);
         registry.unbindVaultKey(vaultId);
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultKey.selector, vaultId, vaultKey));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotVaultKey.selector, vaultId, vaultKey));
         vm.prank(vaultKey);
         registry.anchorReceipt(vaultId, keccak256("r"));
     }
 
     function test_AnchorReceipts_RevertsWhen_Empty() public {
         _bindKey();
-        vm.expectRevert(VaultRegistry.EmptyReceiptBatch.selector);
+        vm.expectRevert(IVaultRegistry.EmptyReceiptBatch.selector);
         vm.prank(vaultKey);
         registry.anchorReceipts(vaultId, new bytes32[](0));
     }
@@ -677,7 +678,7 @@ contract VaultRegistryTest is RegistryTest {
         _bindKey();
         vm.startPrank(vaultKey);
         bytes32 batchHash = registry.anchorReceipt(vaultId, keccak256("r"));
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.ReceiptsAlreadyAnchored.selector, batchHash));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.ReceiptsAlreadyAnchored.selector, batchHash));
         registry.anchorReceipt(vaultId, keccak256("r"));
         vm.stopPrank();
     }
@@ -711,24 +712,28 @@ contract VaultRegistryTest is RegistryTest {
         assertEq(registry.BIND_VAULT_KEY_TYPEHASH(), keccak256(bytes(BIND_VAULT_KEY_TYPE)));
         assertEq(registry.BOOT_APPROVAL_TYPEHASH(), keccak256(bytes(BOOT_APPROVAL_TYPE)));
         assertEq(registry.QUERY_APPROVAL_TYPEHASH(), keccak256(bytes(QUERY_APPROVAL_TYPE)));
+        assertEq(registry.QUERY_REQUEST_TYPEHASH(), keccak256(bytes(QUERY_REQUEST_TYPE)));
+        assertEq(registry.QUERY_RECEIPT_TYPEHASH(), keccak256(bytes(QUERY_RECEIPT_TYPE)));
+        assertEq(registry.UPLOAD_APPROVAL_TYPEHASH(), keccak256(bytes(UPLOAD_APPROVAL_TYPE)));
+        assertEq(registry.OWNER_READ_TYPEHASH(), keccak256(bytes(OWNER_READ_TYPE)));
     }
 
     function test_HashViews_MatchIndependentHashing() public view {
-        VaultRegistry.Grant memory g = _grantMessage(researcher, SCOPE, uint64(START + 5));
+        IVaultRegistry.Grant memory g = _grantMessage(researcher, SCOPE, uint64(START + 5));
         assertEq(registry.hashGrant(g), _digest(_grantStructHash(g)));
-        VaultRegistry.Revoke memory r = _revokeMessage(researcher, SCOPE);
+        IVaultRegistry.Revoke memory r = _revokeMessage(researcher, SCOPE);
         assertEq(registry.hashRevoke(r), _digest(_revokeStructHash(r)));
         assertEq(
-            registry.hashApproveMeasurement(VaultRegistry.ApproveMeasurement(vaultId, MEASUREMENT, 3, 4)),
+            registry.hashApproveMeasurement(IVaultRegistry.ApproveMeasurement(vaultId, MEASUREMENT, 3, 4)),
             _digest(_measurementStructHash(APPROVE_MEASUREMENT_TYPE, vaultId, MEASUREMENT, 3, 4))
         );
         assertEq(
-            registry.hashRevokeMeasurement(VaultRegistry.RevokeMeasurement(vaultId, MEASUREMENT, 3, 4)),
+            registry.hashRevokeMeasurement(IVaultRegistry.RevokeMeasurement(vaultId, MEASUREMENT, 3, 4)),
             _digest(_measurementStructHash(REVOKE_MEASUREMENT_TYPE, vaultId, MEASUREMENT, 3, 4))
         );
-        VaultRegistry.BindVaultKey memory b = VaultRegistry.BindVaultKey(vaultId, vaultKey, MEASUREMENT, 1, 2);
+        IVaultRegistry.BindVaultKey memory b = IVaultRegistry.BindVaultKey(vaultId, vaultKey, MEASUREMENT, 1, 2);
         assertEq(registry.hashBindVaultKey(b), _digest(_bindStructHash(b)));
-        VaultRegistry.BootApproval memory boot = VaultRegistry.BootApproval(
+        IVaultRegistry.BootApproval memory boot = IVaultRegistry.BootApproval(
             vaultId, vaultKey, MEASUREMENT, keccak256("boot nonce"), keccak256("wrapped key"), 9
         );
         assertEq(
@@ -747,15 +752,91 @@ contract VaultRegistryTest is RegistryTest {
                 )
             )
         );
-        VaultRegistry.QueryApproval memory q = VaultRegistry.QueryApproval(vaultId, keccak256("request"), 10);
+        IVaultRegistry.QueryApproval memory q = IVaultRegistry.QueryApproval(vaultId, keccak256("request"), 10);
         assertEq(
             registry.hashQueryApproval(q),
             _digest(keccak256(abi.encode(keccak256(bytes(QUERY_APPROVAL_TYPE)), q.vaultId, q.requestHash, q.deadline)))
         );
     }
 
+    function test_HashViews_OffChainMessages_MatchIndependentHashing() public view {
+        IVaultRegistry.QueryRequest memory request = IVaultRegistry.QueryRequest(
+            vaultId, researcher, SCOPE, keccak256("query"), keccak256("hpke key"), keccak256("nonce"), 11
+        );
+        assertEq(
+            registry.hashQueryRequest(request),
+            _digest(
+                keccak256(
+                    abi.encode(
+                        keccak256(bytes(QUERY_REQUEST_TYPE)),
+                        request.vaultId,
+                        request.researcher,
+                        request.scope,
+                        request.queryHash,
+                        request.recipientKey,
+                        request.nonce,
+                        request.deadline
+                    )
+                )
+            )
+        );
+        IVaultRegistry.QueryReceipt memory receipt =
+            IVaultRegistry.QueryReceipt(vaultId, keccak256("request"), keccak256("result"), 12, 13);
+        assertEq(
+            registry.hashQueryReceipt(receipt),
+            _digest(
+                keccak256(
+                    abi.encode(
+                        keccak256(bytes(QUERY_RECEIPT_TYPE)),
+                        receipt.vaultId,
+                        receipt.requestHash,
+                        receipt.resultHash,
+                        receipt.consentBlock,
+                        receipt.issuedAt
+                    )
+                )
+            )
+        );
+        IVaultRegistry.UploadApproval memory upload =
+            IVaultRegistry.UploadApproval(vaultId, "genome.vcf.gz", sha256("content"), 7, keccak256("nonce"), 14);
+        assertEq(
+            registry.hashUploadApproval(upload),
+            _digest(
+                keccak256(
+                    abi.encode(
+                        keccak256(bytes(UPLOAD_APPROVAL_TYPE)),
+                        upload.vaultId,
+                        keccak256(bytes(upload.objectId)),
+                        upload.contentSha256,
+                        upload.size,
+                        upload.nonce,
+                        upload.deadline
+                    )
+                )
+            )
+        );
+        IVaultRegistry.OwnerRead memory read = IVaultRegistry.OwnerRead(vaultId, "audit", 15);
+        assertEq(
+            registry.hashOwnerRead(read),
+            _digest(
+                keccak256(
+                    abi.encode(
+                        keccak256(bytes(OWNER_READ_TYPE)), read.vaultId, keccak256(bytes(read.what)), read.deadline
+                    )
+                )
+            )
+        );
+        // The string fields are signed too: another object id, or another record read, is another digest.
+        bytes32 before = registry.hashUploadApproval(upload);
+        upload.objectId = "genome.vcf.gz.tbi";
+        assertNotEq(registry.hashUploadApproval(upload), before);
+        before = registry.hashOwnerRead(read);
+        read.what = "receipts";
+        assertNotEq(registry.hashOwnerRead(read), before);
+    }
+
     function test_IsOwnerSignature() public view {
-        bytes32 digest = registry.hashQueryApproval(VaultRegistry.QueryApproval(vaultId, keccak256("q"), 1));
+        bytes32 digest = registry.hashQueryApproval(IVaultRegistry.QueryApproval(vaultId, keccak256("q"), 1));
         assertTrue(registry.isOwnerSignature(vaultId, digest, _sign(ownerKey, digest)));
         assertFalse(registry.isOwnerSignature(vaultId, digest, _sign(researcherKey, digest)));
         assertFalse(registry.isOwnerSignature(vaultId, digest, _malleate(_sign(ownerKey, digest))));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IVaultRegistry} from "../src/IVaultRegistry.sol";
 import {VaultRegistry} from "../src/VaultRegistry.sol";
 import {RegistryTest} from "./utils/RegistryTest.sol";
 
@@ -13,10 +14,10 @@ contract VaultRegistryGasTest is RegistryTest {
 
     /// @dev An owner's second grant: the nonce slot is already non-zero, the grant slot is new.
     function test_Gas_GrantWithSig() public {
-        VaultRegistry.Grant memory first = _grantMessage(researcher, SCOPE, uint64(START + 30 days));
+        IVaultRegistry.Grant memory first = _grantMessage(researcher, SCOPE, uint64(START + 30 days));
         registry.grantWithSig(first, _signGrant(ownerKey, first));
 
-        VaultRegistry.Grant memory second =
+        IVaultRegistry.Grant memory second =
             _grantMessage(researcher, keccak256("polygenic score"), uint64(START + 30 days));
         bytes memory sig = _signGrant(ownerKey, second);
         vm.cool(address(registry));

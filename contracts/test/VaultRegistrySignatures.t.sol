@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IVaultRegistry} from "../src/IVaultRegistry.sol";
 import {VaultRegistry} from "../src/VaultRegistry.sol";
 import {MinimalWallet} from "./utils/MinimalWallet.sol";
 import {RegistryTest} from "./utils/RegistryTest.sol";
@@ -12,14 +13,14 @@ contract VaultRegistrySignaturesTest is RegistryTest {
     function _fuzzGrant(address grantee, bytes32 scope, uint64 lifetime)
         internal
         view
-        returns (VaultRegistry.Grant memory)
+        returns (IVaultRegistry.Grant memory)
     {
         vm.assume(grantee != address(0));
         return _grantMessage(grantee, scope, uint64(block.timestamp + bound(lifetime, 1, 3650 days)));
     }
 
     function testFuzz_GrantWithSig_Accepts(address grantee, bytes32 scope, uint64 lifetime, bool perQuery) public {
-        VaultRegistry.Grant memory m = _fuzzGrant(grantee, scope, lifetime);
+        IVaultRegistry.Grant memory m = _fuzzGrant(grantee, scope, lifetime);
         m.perQueryApproval = perQuery;
         registry.grantWithSig(m, _signGrant(ownerKey, m));
         assertTrue(registry.isAllowed(vaultId, grantee, scope));
@@ -29,42 +30,42 @@ contract VaultRegistrySignaturesTest is RegistryTest {
     function testFuzz_GrantWithSig_RejectsWrongSigner(uint256 signerKey, address grantee, bytes32 scope) public {
         signerKey = bound(signerKey, 1, SECP256K1_N - 1);
         vm.assume(signerKey != ownerKey);
-        VaultRegistry.Grant memory m = _fuzzGrant(grantee, scope, 1 days);
+        IVaultRegistry.Grant memory m = _fuzzGrant(grantee, scope, 1 days);
         bytes memory sig = _signGrant(signerKey, m);
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, vaultId, owner));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidSignature.selector, vaultId, owner));
         registry.grantWithSig(m, sig);
         assertFalse(registry.isAllowed(vaultId, grantee, scope));
     }
 
     function testFuzz_GrantWithSig_RejectsMalleableS(address grantee, bytes32 scope, uint64 lifetime) public {
-        VaultRegistry.Grant memory m = _fuzzGrant(grantee, scope, lifetime);
+        IVaultRegistry.Grant memory m = _fuzzGrant(grantee, scope, lifetime);
         bytes memory sig = _malleate(_signGrant(ownerKey, m));
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, vaultId, owner));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidSignature.selector, vaultId, owner));
         registry.grantWithSig(m, sig);
     }
 
     function testFuzz_GrantWithSig_RejectsWrongChainId(uint64 otherChain, address grantee, bytes32 scope) public {
         vm.assume(otherChain != block.chainid);
-        VaultRegistry.Grant memory m = _fuzzGrant(grantee, scope, 1 days);
+        IVaultRegistry.Grant memory m = _fuzzGrant(grantee, scope, 1 days);
         bytes memory sig = _sign(ownerKey, _digestFor(otherChain, address(registry), _grantStructHash(m)));
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, vaultId, owner));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidSignature.selector, vaultId, owner));
         registry.grantWithSig(m, sig);
     }
 
     function testFuzz_GrantWithSig_RejectsReplayOnForkedChain(uint64 forkChain, address grantee, bytes32 scope) public {
         vm.assume(forkChain != block.chainid && forkChain != 0);
-        VaultRegistry.Grant memory m = _fuzzGrant(grantee, scope, 1 days);
+        IVaultRegistry.Grant memory m = _fuzzGrant(grantee, scope, 1 days);
         bytes memory sig = _signGrant(ownerKey, m);
         vm.chainId(forkChain);
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, vaultId, owner));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidSignature.selector, vaultId, owner));
         registry.grantWithSig(m, sig);
     }
 
     function testFuzz_GrantWithSig_RejectsWrongContract(address otherContract, address grantee, bytes32 scope) public {
         vm.assume(otherContract != address(registry));
-        VaultRegistry.Grant memory m = _fuzzGrant(grantee, scope, 1 days);
+        IVaultRegistry.Grant memory m = _fuzzGrant(grantee, scope, 1 days);
         bytes memory sig = _sign(ownerKey, _digestFor(block.chainid, otherContract, _grantStructHash(m)));
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, vaultId, owner));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidSignature.selector, vaultId, owner));
         registry.grantWithSig(m, sig);
     }
 
@@ -72,15 +73,15 @@ contract VaultRegistrySignaturesTest is RegistryTest {
         VaultRegistry other = new VaultRegistry();
         vm.prank(owner);
         other.registerVault("same owner, other registry");
-        VaultRegistry.Grant memory m = _fuzzGrant(grantee, scope, 1 days);
+        IVaultRegistry.Grant memory m = _fuzzGrant(grantee, scope, 1 days);
         bytes memory sig = _sign(ownerKey, _digestFor(block.chainid, address(other), _grantStructHash(m)));
         other.grantWithSig(m, sig);
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, vaultId, owner));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidSignature.selector, vaultId, owner));
         registry.grantWithSig(m, sig);
     }
 
     function testFuzz_GrantWithSig_RejectsReplayedNonce(address grantee, bytes32 scope, uint64 lifetime) public {
-        VaultRegistry.Grant memory m = _fuzzGrant(grantee, scope, lifetime);
+        IVaultRegistry.Grant memory m = _fuzzGrant(grantee, scope, lifetime);
         bytes memory sig = _signGrant(ownerKey, m);
         registry.grantWithSig(m, sig);
         vm.prank(owner);
@@ -92,16 +93,16 @@ contract VaultRegistrySignaturesTest is RegistryTest {
     }
 
     function testFuzz_GrantWithSig_RejectsPastDeadline(uint256 late, address grantee, bytes32 scope) public {
-        VaultRegistry.Grant memory m = _fuzzGrant(grantee, scope, 30 days);
+        IVaultRegistry.Grant memory m = _fuzzGrant(grantee, scope, 30 days);
         m.deadline = block.timestamp + 1 hours;
         bytes memory sig = _signGrant(ownerKey, m);
         vm.warp(m.deadline + bound(late, 1, 365 days));
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.SignatureExpired.selector, m.deadline));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.SignatureExpired.selector, m.deadline));
         registry.grantWithSig(m, sig);
     }
 
     function testFuzz_GrantWithSig_RejectsTamperedField(uint8 field, address grantee, bytes32 scope) public {
-        VaultRegistry.Grant memory m = _fuzzGrant(grantee, scope, 1 days);
+        IVaultRegistry.Grant memory m = _fuzzGrant(grantee, scope, 1 days);
         bytes memory sig = _signGrant(ownerKey, m);
         field = uint8(bound(field, 0, 4));
         if (field == 0) m.grantee = address(uint160(grantee) ^ 1);
@@ -109,7 +110,7 @@ contract VaultRegistrySignaturesTest is RegistryTest {
         else if (field == 2) m.purpose = bytes16(hex"002a");
         else if (field == 3) m.expiry += 1;
         else m.perQueryApproval = !m.perQueryApproval;
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, vaultId, owner));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidSignature.selector, vaultId, owner));
         registry.grantWithSig(m, sig);
     }
 
@@ -117,18 +118,18 @@ contract VaultRegistrySignaturesTest is RegistryTest {
         signerKey = bound(signerKey, 1, SECP256K1_N - 1);
         vm.assume(signerKey != ownerKey);
         _grantDirect(researcher, scope, uint64(START + 1 days));
-        VaultRegistry.Revoke memory m = _revokeMessage(researcher, scope);
+        IVaultRegistry.Revoke memory m = _revokeMessage(researcher, scope);
         bytes memory sig = _signRevoke(signerKey, m);
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, vaultId, owner));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidSignature.selector, vaultId, owner));
         registry.revokeWithSig(m, sig);
         assertTrue(registry.isAllowed(vaultId, researcher, scope));
     }
 
     function testFuzz_RevokeWithSig_RejectsMalleableAndReplay(bytes32 scope) public {
         _grantDirect(researcher, scope, uint64(START + 1 days));
-        VaultRegistry.Revoke memory m = _revokeMessage(researcher, scope);
+        IVaultRegistry.Revoke memory m = _revokeMessage(researcher, scope);
         bytes memory sig = _signRevoke(ownerKey, m);
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, vaultId, owner));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidSignature.selector, vaultId, owner));
         registry.revokeWithSig(m, _malleate(sig));
         registry.revokeWithSig(m, sig);
         vm.expectRevert(abi.encodeWithSelector(Nonces.InvalidAccountNonce.selector, owner, 1));
@@ -154,9 +155,9 @@ contract VaultRegistrySignaturesTest is RegistryTest {
         signerKey = bound(signerKey, 1, SECP256K1_N - 1);
         vm.assume(signerKey != ownerKey && key != address(0));
         _approveMeasurement(MEASUREMENT);
-        VaultRegistry.BindVaultKey memory m = VaultRegistry.BindVaultKey(vaultId, key, MEASUREMENT, 0, START + 60);
+        IVaultRegistry.BindVaultKey memory m = IVaultRegistry.BindVaultKey(vaultId, key, MEASUREMENT, 0, START + 60);
         bytes memory sig = _sign(signerKey, _digest(_bindStructHash(m)));
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, vaultId, owner));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidSignature.selector, vaultId, owner));
         registry.bindVaultKeyWithSig(m, sig);
     }
 
@@ -165,8 +166,8 @@ contract VaultRegistrySignaturesTest is RegistryTest {
         bytes memory measurement = abi.encodePacked(a, b);
         bytes32 structHash = _measurementStructHash(APPROVE_MEASUREMENT_TYPE, vaultId, measurement, 0, START + 60);
         bytes memory sig = _sign(ownerKey, _digestFor(otherChain, address(registry), structHash));
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, vaultId, owner));
-        registry.approveMeasurementWithSig(VaultRegistry.ApproveMeasurement(vaultId, measurement, 0, START + 60), sig);
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidSignature.selector, vaultId, owner));
+        registry.approveMeasurementWithSig(IVaultRegistry.ApproveMeasurement(vaultId, measurement, 0, START + 60), sig);
     }
 
     // ---------------------------------------------------------------- EIP-1271 owner
@@ -181,7 +182,7 @@ contract VaultRegistrySignaturesTest is RegistryTest {
 
     function test_Eip1271Owner_GrantAndRevokeWithSig() public {
         (MinimalWallet wallet, uint256 id) = _walletVault();
-        VaultRegistry.Grant memory g = VaultRegistry.Grant({
+        IVaultRegistry.Grant memory g = IVaultRegistry.Grant({
             vaultId: id,
             grantee: researcher,
             scope: SCOPE,
@@ -194,7 +195,7 @@ contract VaultRegistrySignaturesTest is RegistryTest {
         registry.grantWithSig(g, _signGrant(ownerKey, g));
         assertTrue(registry.isAllowed(id, researcher, SCOPE));
 
-        VaultRegistry.Revoke memory r = VaultRegistry.Revoke(id, researcher, SCOPE, 1, START + 60);
+        IVaultRegistry.Revoke memory r = IVaultRegistry.Revoke(id, researcher, SCOPE, 1, START + 60);
         registry.revokeWithSig(r, _signRevoke(ownerKey, r));
         assertFalse(registry.isAllowed(id, researcher, SCOPE));
         assertEq(registry.nonces(address(wallet)), 2);
@@ -205,7 +206,7 @@ contract VaultRegistrySignaturesTest is RegistryTest {
         signerKey = bound(signerKey, 1, SECP256K1_N - 1);
         vm.assume(signerKey != ownerKey);
         (MinimalWallet wallet, uint256 id) = _walletVault();
-        VaultRegistry.Grant memory g = VaultRegistry.Grant({
+        IVaultRegistry.Grant memory g = IVaultRegistry.Grant({
             vaultId: id,
             grantee: researcher,
             scope: SCOPE,
@@ -216,7 +217,7 @@ contract VaultRegistrySignaturesTest is RegistryTest {
             deadline: START + 60
         });
         bytes memory sig = _signGrant(signerKey, g);
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.InvalidSignature.selector, id, address(wallet)));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidSignature.selector, id, address(wallet)));
         registry.grantWithSig(g, sig);
     }
 
@@ -226,12 +227,12 @@ contract VaultRegistrySignaturesTest is RegistryTest {
         wallet.execute(address(registry), abi.encodeCall(VaultRegistry.approveMeasurement, (id, MEASUREMENT)));
         assertTrue(registry.isMeasurementApproved(id, MEASUREMENT));
 
-        bytes32 digest = registry.hashQueryApproval(VaultRegistry.QueryApproval(id, keccak256("query"), START + 60));
+        bytes32 digest = registry.hashQueryApproval(IVaultRegistry.QueryApproval(id, keccak256("query"), START + 60));
         assertTrue(registry.isOwnerSignature(id, digest, _sign(ownerKey, digest)));
         assertFalse(registry.isOwnerSignature(id, digest, _sign(researcherKey, digest)));
 
         // The EOA that controls the wallet is not itself the owner.
-        vm.expectRevert(abi.encodeWithSelector(VaultRegistry.NotVaultOwner.selector, id, owner));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotVaultOwner.selector, id, owner));
         vm.prank(owner);
         registry.revokeMeasurement(id, MEASUREMENT);
     }

@@ -4,9 +4,8 @@
 use std::{collections::BTreeMap, sync::Arc};
 
 use dnavault_attest::Verifier;
-use dnavault_contracts::query::Query;
+use dnavault_protocol::query::{Query, QueryResult};
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::{AttestedVault, Chain, Researcher};
 
@@ -30,7 +29,7 @@ pub struct Outcome {
     pub url: String,
     /// The opened result, if it answered.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub result: Option<Value>,
+    pub result: Option<QueryResult>,
     /// The receipt hash, if it answered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub receipt_hash: Option<String>,
@@ -124,26 +123,19 @@ pub struct SiteTotal {
 /// multi-allelic record, one with a biallelic record and one with a raw call at the same position add to
 /// the same site.
 pub fn total_allele_counts(outcomes: &[Outcome]) -> Result<Vec<SiteTotal>, String> {
-    #[derive(serde::Deserialize)]
-    struct Site {
-        chrom: String,
-        pos: u64,
-        alleles: Vec<String>,
-        counts: Vec<u32>,
-        called: u32,
-    }
-    #[derive(serde::Deserialize)]
-    struct Sites {
-        sites: Vec<Site>,
-    }
     let mut totals: BTreeMap<(String, u64), SiteTotal> = BTreeMap::new();
     for outcome in outcomes {
         let Some(result) = &outcome.result else {
             continue;
         };
-        let sites: Sites = serde_json::from_value(result.clone())
-            .map_err(|e| format!("vault {} answered no allele counts: {e}", outcome.vault_id))?;
-        for site in sites.sites {
+        let QueryResult::AlleleCounts(counts) = result else {
+            return Err(format!(
+                "vault {} answered a {} result, not allele counts",
+                outcome.vault_id,
+                result.kind()
+            ));
+        };
+        for site in counts.sites.iter().cloned() {
             if site.counts.len() != site.alleles.len() {
                 return Err(format!(
                     "vault {} gave {} counts for {} alleles at {}:{}",
@@ -190,14 +182,17 @@ pub fn total_allele_counts(outcomes: &[Outcome]) -> Result<Vec<SiteTotal>, Strin
 
 #[cfg(test)]
 mod tests {
+    use dnavault_protocol::query::QueryKind;
+    use serde_json::{Value, json};
+
     use super::*;
-    use serde_json::json;
 
     fn answered(vault_id: u64, result: Value) -> Outcome {
+        let json = serde_json::to_vec(&result).unwrap();
         Outcome {
             vault_id,
             url: format!("https://vault{vault_id}/"),
-            result: Some(result),
+            result: Some(QueryResult::from_json(QueryKind::AlleleCounts, &json).unwrap()),
             receipt_hash: None,
             refused: None,
         }

@@ -9,7 +9,7 @@ use std::{
 use alloy::{primitives::Address, signers::local::PrivateKeySigner};
 use clap::{Args, Parser, Subcommand};
 use dnavault_attest::{Policy, Product, TrustRoot, Verifier};
-use dnavault_contracts::query::{
+use dnavault_protocol::query::{
     AlleleCounts, BeaconAllele, GenotypeLookup, PolygenicScore, Position, Query, Region,
 };
 use dnavault_researcher::{

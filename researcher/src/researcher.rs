@@ -1,15 +1,15 @@
 //! A researcher's keys, the requests they sign and the answers they open.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use alloy::{
     primitives::{Address, B256, U256, keccak256},
     signers::{SignerSync, local::PrivateKeySigner},
     sol_types::{Eip712Domain, SolStruct},
 };
-use dnavault_contracts::query::{Query, QueryAnswer, QueryRequest, QuerySubmission, SignedQuery};
 use dnavault_envelope::{Envelope, RecipientKey, context};
-use serde_json::Value;
+use dnavault_protocol::{
+    clock::deadline_in,
+    query::{Query, QueryAnswer, QueryRequest, QueryResult, QuerySubmission, SignedQuery},
+};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -37,7 +37,7 @@ pub struct Prepared {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Opened {
     /// The result.
-    pub result: Value,
+    pub result: QueryResult,
     /// The key that signed the receipt (must be the vault's active key on-chain).
     pub vault_key: Address,
     /// The receipt's hash, which the vault anchors on-chain.
@@ -89,7 +89,9 @@ impl Researcher {
             queryHash: keccak256(text.get().as_bytes()),
             recipientKey: self.recipient_key(),
             nonce,
-            deadline: U256::from(unix_now().saturating_add(lifetime_secs)),
+            deadline: U256::from(
+                deadline_in(lifetime_secs).map_err(|e| ResearchError::Query(e.to_string()))?,
+            ),
         };
         Ok(self.sign(request, text, domain))
     }
@@ -130,7 +132,7 @@ impl Researcher {
     ) -> Result<Opened, ResearchError> {
         let vault_key = answer
             .check(domain, prepared.request_hash)
-            .map_err(ResearchError::Answer)?;
+            .map_err(|e| ResearchError::Answer(e.to_string()))?;
         if answer.receipt.vaultId != prepared.submission.signed.request.vaultId {
             return Err(ResearchError::Answer(
                 "the receipt is for another vault".into(),
@@ -145,8 +147,9 @@ impl Researcher {
             prepared.request_hash.as_slice(),
         )
         .map_err(|e| ResearchError::Answer(format!("the sealed result does not open: {e}")))?;
-        let result = serde_json::from_slice(&plaintext)
-            .map_err(|e| ResearchError::Answer(format!("the result is not JSON: {e}")))?;
+        let result = QueryResult::from_json(answer.kind, &plaintext).map_err(|e| {
+            ResearchError::Answer(format!("the result is not a {} result: {e}", answer.kind))
+        })?;
         Ok(Opened {
             result,
             vault_key,
@@ -155,19 +158,13 @@ impl Researcher {
     }
 }
 
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 #[cfg(test)]
 mod tests {
     use alloy::{
         primitives::{Signature, address},
         sol_types::SolStruct,
     };
-    use dnavault_contracts::{
+    use dnavault_protocol::{
         eip712::registry_domain,
         query::{AlleleCounts, Position, QueryKind},
     };

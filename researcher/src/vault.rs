@@ -7,7 +7,7 @@ use alloy::{
     sol_types::Eip712Domain,
 };
 use dnavault_attest::{Evidence, ExpectedReportData, ReportDataBinding, Verifier};
-use dnavault_contracts::{
+use dnavault_protocol::{
     VaultRegistry::{self, VaultRegistryInstance},
     boot::BootRequest,
     eip712::registry_domain,

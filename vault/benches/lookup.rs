@@ -12,9 +12,11 @@
 use std::{path::Path, process::Command, time::Instant};
 
 use dnavault_genome::{IndexedGenome, lookup::Query};
+use dnavault_store::DataKey;
 use dnavault_store::ObjectId;
 
-const KEY: [u8; 32] = [0x24; 32];
+static KEY: std::sync::LazyLock<DataKey> =
+    std::sync::LazyLock::new(|| DataKey::from_slice(&[0x24; 32]).expect("32 bytes"));
 const RUNS: usize = 7;
 const TARGET: f64 = 1.5;
 

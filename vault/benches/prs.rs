@@ -11,9 +11,11 @@
 use std::{path::Path, time::Instant};
 
 use dnavault_genome::{Genome, prs, score::ScoringFile};
+use dnavault_store::DataKey;
 use dnavault_store::ObjectId;
 
-const KEY: [u8; 32] = [0x42; 32];
+static KEY: std::sync::LazyLock<DataKey> =
+    std::sync::LazyLock::new(|| DataKey::from_slice(&[0x42; 32]).expect("32 bytes"));
 const RUNS: usize = 3;
 const TARGET: f64 = 0.7;
 

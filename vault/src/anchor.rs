@@ -13,7 +13,7 @@ use alloy::{
     providers::ProviderBuilder,
     sol_types::SolValue,
 };
-use dnavault_contracts::VaultRegistry;
+use dnavault_protocol::VaultRegistry;
 use tokio::task::JoinHandle;
 
 use crate::VaultService;

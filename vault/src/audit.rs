@@ -2,60 +2,22 @@
 //! `x-dnavault-owner` header, checked against the registry's current owner). Entries name who acted, what and
 //! when, never genome contents or results.
 
-use alloy::{primitives::U256, sol_types::SolStruct};
+use alloy::primitives::U256;
 use axum::{
     Json,
     extract::State,
     http::{HeaderMap, StatusCode},
 };
-use dnavault_contracts::{
+use dnavault_consent::owner::{OwnerSignatureError, require_owner_signature};
+use dnavault_protocol::{
+    audit::{AuditLog, AuditLogEntry, AuditReceipt},
+    clock::unix_now,
     eip712::registry_domain,
-    owner_read::{MAX_OWNER_READ_SECONDS, OWNER_READ_HEADER, OwnerRead, SignedOwnerRead},
+    header::SignedHeader,
+    owner_read::{MAX_OWNER_READ_SECONDS, OwnerRead, SignedOwnerRead},
 };
-use serde::Serialize;
 
-use crate::{ApiError, VaultService, boot::unix_now};
-
-/// What `GET /v1/audit` answers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AuditLog {
-    /// The vault.
-    pub vault_id: u64,
-    /// Every entry, oldest first.
-    pub entries: Vec<AuditLogEntry>,
-    /// Every receipt issued, oldest first, with where it was anchored.
-    pub receipts: Vec<AuditReceipt>,
-}
-
-/// One audit entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AuditLogEntry {
-    /// Unix seconds.
-    pub at: i64,
-    /// Who acted: a researcher's address, `owner` or `vault`.
-    pub actor: String,
-    /// `ingest`, `query`, `query-refused`, `anchor`, `delete`.
-    pub action: String,
-    /// The object, for object actions.
-    pub object: Option<String>,
-    /// What happened.
-    pub detail: String,
-}
-
-/// One receipt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AuditReceipt {
-    /// Its EIP-712 hash.
-    pub receipt_hash: String,
-    /// Unix seconds it was issued.
-    pub at: i64,
-    /// The anchored batch, once anchored.
-    pub batch: Option<String>,
-    /// The block it was anchored in, once anchored.
-    pub anchored_block: Option<u64>,
-}
+use crate::{ApiError, VaultService};
 
 pub(crate) async fn get_audit(
     State(service): State<VaultService>,
@@ -63,7 +25,7 @@ pub(crate) async fn get_audit(
 ) -> Result<Json<AuditLog>, ApiError> {
     authorize_owner(&service, &headers, "audit").await?;
     let store = service.store();
-    let internal = |e: dnavault_store::StoreError| ApiError::internal(e.to_string());
+    let internal = ApiError::internal;
     let entries = store
         .audit_log()
         .await
@@ -102,17 +64,21 @@ async fn authorize_owner(
     headers: &HeaderMap,
     what: &str,
 ) -> Result<(), ApiError> {
-    let signed = headers
-        .get(OWNER_READ_HEADER)
+    let header = SignedOwnerRead::HEADER;
+    let unauthorized = |error: String| ApiError {
+        status: StatusCode::UNAUTHORIZED,
+        error,
+        check: "owner",
+    };
+    let value = headers
+        .get(header)
         .and_then(|value| value.to_str().ok())
-        .and_then(SignedOwnerRead::from_header)
-        .ok_or_else(|| ApiError {
-            status: StatusCode::UNAUTHORIZED,
-            error: format!(
-                "reading the {what} log needs the owner's signed `{OWNER_READ_HEADER}` header"
-            ),
-            check: "owner",
+        .ok_or_else(|| {
+            unauthorized(format!(
+                "reading the {what} log needs the owner's signed `{header}` header"
+            ))
         })?;
+    let signed = SignedOwnerRead::from_header(value).map_err(|e| unauthorized(e.to_string()))?;
     let read: &OwnerRead = &signed.read;
     let identity = service.identity();
     let refuse = |error: String| ApiError {
@@ -132,7 +98,7 @@ async fn authorize_owner(
             read.what
         )));
     }
-    let now = unix_now();
+    let now = unix_now().map_err(ApiError::internal)?;
     if read.deadline < U256::from(now) {
         return Err(refuse(format!(
             "the authorization expired at Unix time {}",
@@ -145,18 +111,19 @@ async fn authorize_owner(
             read.deadline
         )));
     }
-    let digest = read.eip712_signing_hash(&registry_domain(identity.chain_id, identity.registry));
-    let owners = service
-        .registry()
-        .isOwnerSignature(read.vaultId, digest, signed.signature.clone())
-        .call()
-        .await
-        .map_err(|e| ApiError::chain(e.to_string()))?;
-    if !owners {
-        return Err(refuse(format!(
+    require_owner_signature(
+        service.registry(),
+        &registry_domain(identity.chain_id, identity.registry),
+        read.vaultId,
+        read,
+        &signed.signature,
+    )
+    .await
+    .map_err(|error| match error {
+        OwnerSignatureError::Chain(reason) => ApiError::chain(reason),
+        OwnerSignatureError::NotOwner { .. } => refuse(format!(
             "the authorization is not signed by vault {}'s owner",
             identity.vault_id
-        )));
-    }
-    Ok(())
+        )),
+    })
 }

@@ -1,23 +1,20 @@
 //! Sealed boot: the boot request and the checks an approval must pass before the data key is unwrapped.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use alloy::{
     primitives::{Address, B256, Bytes, Signature, U256, keccak256},
     providers::Provider,
     signers::{SignerSync, local::PrivateKeySigner},
-    sol_types::SolStruct,
 };
 use dnavault_attest::{Backend, ReportDataBinding, report_measurement};
-use dnavault_contracts::{
+use dnavault_consent::owner::{OwnerSignatureError, require_owner_signature};
+use dnavault_envelope::{DataKey, Envelope, RecipientKey, context, data_key_aad};
+use dnavault_protocol::{
     VaultRegistry::VaultRegistryInstance,
     boot::{BootRequest, BootResponse},
     eip712::registry_domain,
 };
-use dnavault_envelope::{Envelope, RecipientKey, context, data_key_aad};
 use dnavault_ratls::ServerIdentity;
 use sha2::{Digest, Sha256};
-use zeroize::Zeroizing;
 
 /// Which vault this is: the chain, the registry and the vault's id in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +88,9 @@ pub enum BootError {
     /// The registry could not be read: nothing is unsealed on an unverifiable approval.
     #[error("cannot read the registry: {0}")]
     Chain(String),
+    /// The clock cannot be read: no deadline can be checked.
+    #[error("{0}")]
+    Clock(String),
     /// The TLS identity could not be made.
     #[error("TLS identity: {0}")]
     Tls(#[from] dnavault_ratls::RatlsError),
@@ -113,6 +113,7 @@ impl BootError {
             Self::WrongChain { .. } => "wrong-chain",
             Self::NotOwner { .. } => "not-owner",
             Self::Chain(_) => "chain-unreadable",
+            Self::Clock(_) => "clock",
             Self::Tls(_) => "tls",
             Self::Unwrap(_) => "unwrap",
         }
@@ -134,7 +135,7 @@ pub struct SealedVault {
 pub struct UnsealedVault {
     identity: VaultIdentity,
     signer: PrivateKeySigner,
-    data_key: Zeroizing<[u8; 32]>,
+    data_key: DataKey,
     measurement: [u8; 48],
     test_only: bool,
 }
@@ -238,7 +239,9 @@ impl SealedVault {
         if approval.wrappedKeyHash != keccak256(&response.wrapped_data_key) {
             return Err(BootError::WrappedKeyMismatch);
         }
-        if approval.deadline < U256::from(unix_now()) {
+        let now =
+            dnavault_protocol::clock::unix_now().map_err(|e| BootError::Clock(e.to_string()))?;
+        if approval.deadline < U256::from(now) {
             return Err(BootError::Expired {
                 deadline: approval.deadline,
             });
@@ -254,19 +257,22 @@ impl SealedVault {
                 expected: id.chain_id,
             });
         }
-        let digest = approval.eip712_signing_hash(&registry_domain(id.chain_id, id.registry));
-        let owners = registry
-            .isOwnerSignature(U256::from(id.vault_id), digest, response.signature.clone())
-            .call()
-            .await
-            .map_err(|e| BootError::Chain(e.to_string()))?;
-        if !owners {
-            return Err(BootError::NotOwner { vault: id.vault_id });
-        }
+        require_owner_signature(
+            registry,
+            &registry_domain(id.chain_id, id.registry),
+            approval.vaultId,
+            approval,
+            &response.signature,
+        )
+        .await
+        .map_err(|error| match error {
+            OwnerSignatureError::Chain(reason) => BootError::Chain(reason),
+            OwnerSignatureError::NotOwner { .. } => BootError::NotOwner { vault: id.vault_id },
+        })?;
         let envelope = Envelope::from_bytes(&response.wrapped_data_key)?;
         let aad = data_key_aad(id.chain_id, &id.registry.into_array(), id.vault_id);
         let opened = dnavault_envelope::open(&self.hpke, &envelope, context::DATA_KEY, &aad)?;
-        let data_key: [u8; 32] = opened.as_slice().try_into().map_err(|_| {
+        let data_key = DataKey::from_slice(&opened).ok_or_else(|| {
             BootError::Unwrap(dnavault_envelope::EnvelopeError::Malformed {
                 what: "data key",
                 reason: "not 32 bytes".into(),
@@ -275,7 +281,7 @@ impl SealedVault {
         Ok(UnsealedVault {
             identity: id,
             signer: self.signer.clone(),
-            data_key: Zeroizing::new(data_key),
+            data_key,
             measurement: self.measurement,
             test_only: self.test_only,
         })
@@ -284,7 +290,7 @@ impl SealedVault {
 
 impl UnsealedVault {
     /// The data key. It never leaves memory: not to disk, logs or the database.
-    pub fn data_key(&self) -> &[u8; 32] {
+    pub fn data_key(&self) -> &DataKey {
         &self.data_key
     }
 
@@ -331,12 +337,4 @@ impl std::fmt::Debug for UnsealedVault {
             .field("test_only", &self.test_only)
             .finish_non_exhaustive()
     }
-}
-
-/// Seconds since the Unix epoch (u64::MAX if the clock is before it, so deadlines fail closed).
-pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(u64::MAX)
 }

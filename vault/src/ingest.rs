@@ -8,7 +8,7 @@
 
 use std::io::Read;
 
-use alloy::{primitives::U256, sol_types::SolStruct};
+use alloy::primitives::U256;
 use axum::{
     Json,
     body::Body,
@@ -16,16 +16,18 @@ use axum::{
     http::{HeaderMap, StatusCode},
 };
 use bytes::Bytes;
-use dnavault_contracts::{
-    eip712::registry_domain,
-    upload::{SignedUpload, UPLOAD_HEADER, UploadApproval},
-};
+use dnavault_consent::owner::{OwnerSignatureError, require_owner_signature};
 use dnavault_genome::check;
-use dnavault_store::{Layout, ObjectId, Staged, StoreError, bgzf};
+use dnavault_protocol::{
+    clock::unix_now,
+    eip712::registry_domain,
+    header::SignedHeader,
+    upload::{SignedUpload, UploadApproval},
+};
+use dnavault_store::{DataKey, Layout, ObjectId, Staged, StoreError, bgzf};
 use http_body_util::BodyExt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use zeroize::Zeroizing;
 
 use crate::{ApiError, VaultService};
 
@@ -78,7 +80,7 @@ async fn upload(
     let id = ObjectId::new(id).map_err(|e| ApiError::bad_request("object id", e.to_string()))?;
     let approval = approved(&service, &id, &headers).await?;
     let key = service
-        .with_unsealed(|vault| Zeroizing::new(*vault.data_key()))
+        .with_unsealed(|vault| vault.data_key().clone())
         .await?;
 
     // The body streams to a blocking thread that encrypts as it hashes.
@@ -186,7 +188,7 @@ async fn upload(
 
 /// Reads the whole staged object: an index (`.tbi`, `.csi`) must parse, anything else must be a VCF, BCF,
 /// 23andMe or AncestryDNA file whose every record parses.
-fn validate(staged: Staged, key: &[u8; 32], id: &ObjectId) -> Result<Staged, ApiError> {
+fn validate(staged: Staged, key: &DataKey, id: &ObjectId) -> Result<Staged, ApiError> {
     let reader = staged
         .open(key)
         .map_err(|e| ApiError::internal(e.to_string()))?;
@@ -285,17 +287,21 @@ async fn approved(
     id: &ObjectId,
     headers: &HeaderMap,
 ) -> Result<UploadApproval, ApiError> {
-    let signed = headers
-        .get(UPLOAD_HEADER)
+    let header = SignedUpload::HEADER;
+    let unauthorized = |error: String| ApiError {
+        status: StatusCode::UNAUTHORIZED,
+        error,
+        check: "approval",
+    };
+    let value = headers
+        .get(header)
         .and_then(|value| value.to_str().ok())
-        .and_then(SignedUpload::from_header)
-        .ok_or_else(|| ApiError {
-            status: StatusCode::UNAUTHORIZED,
-            error: format!(
-                "uploads need the owner's signed approval in the `{UPLOAD_HEADER}` header"
-            ),
-            check: "approval",
+        .ok_or_else(|| {
+            unauthorized(format!(
+                "uploads need the owner's signed approval in the `{header}` header"
+            ))
         })?;
+    let signed = SignedUpload::from_header(value).map_err(|e| unauthorized(e.to_string()))?;
     let approval = &signed.approval;
     let identity = service.identity();
     let refuse = |error: String| ApiError {
@@ -315,7 +321,7 @@ async fn approved(
             approval.objectId
         )));
     }
-    if approval.deadline < U256::from(crate::boot::unix_now()) {
+    if approval.deadline < U256::from(unix_now().map_err(ApiError::internal)?) {
         return Err(refuse(format!(
             "the approval expired at Unix time {}",
             approval.deadline
@@ -327,19 +333,20 @@ async fn approved(
             format!("uploads are limited to {MAX_UPLOAD} bytes"),
         ));
     }
-    let digest =
-        approval.eip712_signing_hash(&registry_domain(identity.chain_id, identity.registry));
-    let owners = service
-        .registry()
-        .isOwnerSignature(approval.vaultId, digest, signed.signature.clone())
-        .call()
-        .await
-        .map_err(|e| ApiError::chain(e.to_string()))?;
-    if !owners {
-        return Err(refuse(format!(
+    require_owner_signature(
+        service.registry(),
+        &registry_domain(identity.chain_id, identity.registry),
+        approval.vaultId,
+        approval,
+        &signed.signature,
+    )
+    .await
+    .map_err(|error| match error {
+        OwnerSignatureError::Chain(reason) => ApiError::chain(reason),
+        OwnerSignatureError::NotOwner { .. } => refuse(format!(
             "the approval is not signed by vault {}'s owner",
             identity.vault_id
-        )));
-    }
+        )),
+    })?;
     Ok(signed.approval)
 }

@@ -18,7 +18,7 @@ use dnavault_attest::{
     Backend, backend::Simulated, hardware::Hardware, simulated::SimulatedPlatform,
 };
 use dnavault_consent::{ConsentCache, ConsentConfig};
-use dnavault_contracts::VaultRegistry;
+use dnavault_protocol::VaultRegistry;
 use dnavault_store::Store;
 use dnavault_vault::{SealedVault, VaultIdentity, VaultService, anchor::AnchorConfig, control};
 use eyre::{WrapErr, bail, eyre};

@@ -18,7 +18,8 @@ use axum::{
     routing::{get, post, put},
 };
 use dnavault_consent::ConsentCache;
-use dnavault_contracts::{
+use dnavault_protocol::{
+    Refusal,
     VaultRegistry::VaultRegistryInstance,
     boot::{BootRequest, BootResponse},
 };
@@ -321,7 +322,7 @@ async fn boot_response(
     Ok(Json(service.status()))
 }
 
-/// A refusal, as JSON: `{"error": what was refused and why, "check": which check}`.
+/// A refusal, answered as the protocol's [`Refusal`]: `{"error": what was refused and why, "check": which check}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     /// The HTTP status.
@@ -359,11 +360,13 @@ impl ApiError {
         }
     }
 
-    /// The vault failed (the reason is logged and returned without secrets).
-    pub fn internal(error: String) -> Self {
+    /// The vault failed. The reason is logged here, for the operator; the client is told only that it
+    /// was an internal error (the reason could quote a path, a database or the genome).
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        tracing::error!(%error, "internal error");
         Self {
             status: StatusCode::INTERNAL_SERVER_ERROR,
-            error,
+            error: "internal error: the vault failed; its operator's log says why".into(),
             check: "internal",
         }
     }
@@ -394,8 +397,11 @@ impl From<BootError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": self.error, "check": self.check });
-        (self.status, Json(body)).into_response()
+        let refusal = Refusal {
+            error: self.error,
+            check: self.check.into(),
+        };
+        (self.status, Json(refusal)).into_response()
     }
 }
 

@@ -11,8 +11,8 @@ use alloy::{
 use dnavault_attest::{
     AttestError, Policy, Verifier, backend::Simulated, simulated::SimulatedPlatform,
 };
-use dnavault_contracts::eip712::registry_domain;
 use dnavault_keys::{Seed, SeedPhrase};
+use dnavault_protocol::eip712::registry_domain;
 use dnavault_testkit::TestChain;
 use dnavault_vault::{BootError, SealedVault, VaultIdentity};
 use dnavault_wallet::{WalletError, boot, registry::Connection};
@@ -100,7 +100,7 @@ async fn an_approved_boot_unseals_with_the_owners_data_key() {
         .seed
         .data_key(s.identity.chain_id, s.identity.registry, 1)
         .unwrap();
-    assert_eq!(unsealed.data_key(), expected.expose());
+    assert_eq!(unsealed.data_key().expose(), expected.expose());
     assert!(unsealed.is_test_only());
     assert_eq!(unsealed.measurement(), &APPROVED);
     unsealed.seal();

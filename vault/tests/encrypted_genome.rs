@@ -3,9 +3,12 @@
 use std::path::Path;
 
 use dnavault_genome::{Genome, IndexedGenome, lookup::Query, prs, score::ScoringFile};
+use dnavault_store::DataKey;
 use dnavault_store::{Layout, ObjectId, Store, bgzf};
 
-const KEY: [u8; 32] = *b"a-data-key-for-the-genome-tests!";
+static KEY: std::sync::LazyLock<DataKey> = std::sync::LazyLock::new(|| {
+    DataKey::from_slice(b"a-data-key-for-the-genome-tests!").expect("32 bytes")
+});
 
 fn testdata(path: &str) -> std::path::PathBuf {
     format!("{}/../testdata/{path}", env!("CARGO_MANIFEST_DIR")).into()

@@ -1,21 +1,19 @@
 //! Answering a sealed vault's boot request: verify its attestation, check on-chain that its code is
 //! approved and that this wallet owns it, then wrap the data key to the attested key and sign the approval.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use alloy::{
     primitives::{U256, keccak256},
     signers::{Signer, local::PrivateKeySigner},
     sol_types::SolStruct,
 };
 use dnavault_attest::{Evidence, ExpectedReportData, ReportDataBinding, Verified, Verifier};
-use dnavault_contracts::{
+use dnavault_envelope::{PublicKey, context, data_key_aad};
+use dnavault_keys::Seed;
+use dnavault_protocol::{
     BootApproval,
     boot::{BootRequest, BootResponse},
     eip712::registry_domain,
 };
-use dnavault_envelope::{PublicKey, context, data_key_aad};
-use dnavault_keys::Seed;
 
 use crate::{
     Result, WalletError,
@@ -145,10 +143,7 @@ pub async fn answer(
     );
     let wrapped =
         dnavault_envelope::seal(&recipient, context::DATA_KEY, &aad, data_key.expose())?.to_bytes();
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
+    let now = dnavault_protocol::clock::unix_now().map_err(|e| WalletError::Boot(e.to_string()))?;
     let approval = BootApproval {
         vaultId: request.vault_id,
         vaultKey: request.vault_key,

@@ -7,7 +7,7 @@ use alloy::{
     dyn_abi::TypedData,
     primitives::{Address, U256},
 };
-use dnavault_contracts::{
+use dnavault_protocol::{
     ApproveMeasurement, BindVaultKey, BootApproval, Grant, QueryApproval, Revoke,
     RevokeMeasurement, purpose::Purpose,
 };
@@ -195,7 +195,7 @@ pub fn typed_data(data: &TypedData, known: Option<Deployment>) -> Explanation {
             registry,
         });
     let ours = deployment
-        .filter(|_| domain.name.as_deref() == Some(dnavault_contracts::eip712::DOMAIN_NAME));
+        .filter(|_| domain.name.as_deref() == Some(dnavault_protocol::eip712::DOMAIN_NAME));
     if let Some(d) = ours {
         let message = data.message.clone();
         let explained = match data.primary_type.as_str() {

@@ -1,7 +1,7 @@
 //! Parsing what people type: scopes, purposes, times, measurements, addresses. Errors say which input and why.
 
 use alloy::primitives::{Address, B256, Bytes, keccak256};
-use dnavault_contracts::{duo, purpose::Purpose};
+use dnavault_protocol::{duo, purpose::Purpose};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339, macros::format_description};
 
 use crate::{Result, WalletError};

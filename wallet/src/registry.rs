@@ -6,7 +6,7 @@ use alloy::{
     providers::{DynProvider, Provider, ProviderBuilder},
     signers::local::PrivateKeySigner,
 };
-use dnavault_contracts::{
+use dnavault_protocol::{
     ApproveMeasurement, BindVaultKey, RevokeMeasurement, VaultRegistry,
     VaultRegistry::VaultRegistryErrors,
 };

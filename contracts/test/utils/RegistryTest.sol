@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IVaultRegistry} from "../../src/IVaultRegistry.sol";
 import {VaultRegistry} from "../../src/VaultRegistry.sol";
 import {Test} from "forge-std/Test.sol";
 
@@ -21,6 +22,13 @@ abstract contract RegistryTest is Test {
         "BootApproval(uint256 vaultId,address vaultKey,bytes measurement,bytes32 bootNonce,bytes32 wrappedKeyHash,uint256 deadline)";
     string internal constant QUERY_APPROVAL_TYPE =
         "QueryApproval(uint256 vaultId,bytes32 requestHash,uint256 deadline)";
+    string internal constant QUERY_REQUEST_TYPE =
+        "QueryRequest(uint256 vaultId,address researcher,bytes32 scope,bytes32 queryHash,bytes32 recipientKey,bytes32 nonce,uint256 deadline)";
+    string internal constant QUERY_RECEIPT_TYPE =
+        "QueryReceipt(uint256 vaultId,bytes32 requestHash,bytes32 resultHash,uint256 consentBlock,uint64 issuedAt)";
+    string internal constant UPLOAD_APPROVAL_TYPE =
+        "UploadApproval(uint256 vaultId,string objectId,bytes32 contentSha256,uint64 size,bytes32 nonce,uint256 deadline)";
+    string internal constant OWNER_READ_TYPE = "OwnerRead(uint256 vaultId,string what,uint256 deadline)";
     string internal constant DOMAIN_TYPE =
         "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)";
 
@@ -63,9 +71,9 @@ abstract contract RegistryTest is Test {
     function _grantMessage(address grantee, bytes32 scope, uint64 expiry)
         internal
         view
-        returns (VaultRegistry.Grant memory)
+        returns (IVaultRegistry.Grant memory)
     {
-        return VaultRegistry.Grant({
+        return IVaultRegistry.Grant({
             vaultId: vaultId,
             grantee: grantee,
             scope: scope,
@@ -77,8 +85,8 @@ abstract contract RegistryTest is Test {
         });
     }
 
-    function _revokeMessage(address grantee, bytes32 scope) internal view returns (VaultRegistry.Revoke memory) {
-        return VaultRegistry.Revoke({
+    function _revokeMessage(address grantee, bytes32 scope) internal view returns (IVaultRegistry.Revoke memory) {
+        return IVaultRegistry.Revoke({
             vaultId: vaultId,
             grantee: grantee,
             scope: scope,
@@ -89,7 +97,7 @@ abstract contract RegistryTest is Test {
 
     // ---- struct hashes, from the type strings
 
-    function _grantStructHash(VaultRegistry.Grant memory m) internal pure returns (bytes32) {
+    function _grantStructHash(IVaultRegistry.Grant memory m) internal pure returns (bytes32) {
         return keccak256(
             abi.encode(
                 keccak256(bytes(GRANT_TYPE)),
@@ -105,7 +113,7 @@ abstract contract RegistryTest is Test {
         );
     }
 
-    function _revokeStructHash(VaultRegistry.Revoke memory m) internal pure returns (bytes32) {
+    function _revokeStructHash(IVaultRegistry.Revoke memory m) internal pure returns (bytes32) {
         return keccak256(abi.encode(keccak256(bytes(REVOKE_TYPE)), m.vaultId, m.grantee, m.scope, m.nonce, m.deadline));
     }
 
@@ -119,7 +127,7 @@ abstract contract RegistryTest is Test {
         return keccak256(abi.encode(keccak256(bytes(typeString)), id, keccak256(measurement), nonce, deadline));
     }
 
-    function _bindStructHash(VaultRegistry.BindVaultKey memory m) internal pure returns (bytes32) {
+    function _bindStructHash(IVaultRegistry.BindVaultKey memory m) internal pure returns (bytes32) {
         return keccak256(
             abi.encode(
                 keccak256(bytes(BIND_VAULT_KEY_TYPE)),
@@ -163,11 +171,11 @@ abstract contract RegistryTest is Test {
         return abi.encodePacked(r, s, v);
     }
 
-    function _signGrant(uint256 key, VaultRegistry.Grant memory m) internal view returns (bytes memory) {
+    function _signGrant(uint256 key, IVaultRegistry.Grant memory m) internal view returns (bytes memory) {
         return _sign(key, _digest(_grantStructHash(m)));
     }
 
-    function _signRevoke(uint256 key, VaultRegistry.Revoke memory m) internal view returns (bytes memory) {
+    function _signRevoke(uint256 key, IVaultRegistry.Revoke memory m) internal view returns (bytes memory) {
         return _sign(key, _digest(_revokeStructHash(m)));
     }
 

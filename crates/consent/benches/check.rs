@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, B256, U256};
 use dnavault_consent::{ConsentCache, ConsentConfig};
-use dnavault_contracts::{GrantRecord, purpose::Purpose};
+use dnavault_protocol::{GrantRecord, purpose::Purpose};
 use dnavault_testkit::TestChain;
 
 const GRANTS: u64 = 300;

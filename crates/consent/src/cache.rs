@@ -12,7 +12,7 @@ use alloy::{
     rpc::types::{Filter, Log},
     sol_types::SolEvent,
 };
-use dnavault_contracts::VaultRegistry::{GrantRevoked, Granted, VaultRegistryInstance};
+use dnavault_protocol::VaultRegistry::{GrantRevoked, Granted, VaultRegistryInstance};
 
 /// How the cache follows the chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

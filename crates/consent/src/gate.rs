@@ -6,10 +6,13 @@ use alloy::{
     providers::Provider,
     sol_types::{Eip712Domain, SolStruct},
 };
-use dnavault_contracts::VaultRegistry::VaultRegistryInstance;
-pub use dnavault_contracts::query::{OwnerApproval, SignedQuery};
+use dnavault_protocol::VaultRegistry::VaultRegistryInstance;
+pub use dnavault_protocol::query::{OwnerApproval, SignedQuery};
 
-use crate::{Consent, ConsentCache, ConsentError};
+use crate::{
+    Consent, ConsentCache, ConsentError,
+    owner::{OwnerSignatureError, require_owner_signature},
+};
 
 /// A request that may run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,17 +105,18 @@ pub async fn authorize<P: Provider>(
                 approval.deadline
             )));
         }
-        let digest = approval.eip712_signing_hash(domain);
-        let owners = registry
-            .isOwnerSignature(request.vaultId, digest, owner.signature.clone())
-            .call()
-            .await
-            .map_err(|e| ConsentError::Chain(e.to_string()))?;
-        if !owners {
-            return Err(GateError::BadApproval(
-                "it is not signed by the vault's owner".into(),
-            ));
-        }
+        require_owner_signature(
+            registry,
+            domain,
+            request.vaultId,
+            approval,
+            &owner.signature,
+        )
+        .await
+        .map_err(|error| match error {
+            OwnerSignatureError::Chain(reason) => GateError::Consent(ConsentError::Chain(reason)),
+            not_owner => GateError::BadApproval(not_owner.to_string()),
+        })?;
     }
     Ok(Authorized {
         request_hash,

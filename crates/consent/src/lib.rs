@@ -6,9 +6,11 @@
 //! that holds it. [`ConsentCache::check`] fails closed: no grant, a revoked or expired grant, and a cache that
 //! has not synced within its staleness limit (the chain cannot be read) all refuse. [`gate::authorize`] puts
 //! a researcher's signed query request through the researcher's signature, the cache and, when the grant
-//! asks for it, the owner's approval of that request.
+//! asks for it, the owner's approval of that request; [`owner::require_owner_signature`] is the one check
+//! that any message is the vault owner's.
 
 mod cache;
 pub mod gate;
+pub mod owner;
 
 pub use cache::{Consent, ConsentCache, ConsentConfig, ConsentError};

@@ -8,7 +8,7 @@ use alloy::{
     providers::ext::AnvilApi,
 };
 use dnavault_consent::{ConsentCache, ConsentConfig, ConsentError};
-use dnavault_contracts::GrantRecord;
+use dnavault_protocol::GrantRecord;
 use dnavault_testkit::TestChain;
 
 const RESEARCHER: Address = Address::new([0x77; 20]);
@@ -212,7 +212,7 @@ async fn a_chain_that_cannot_be_read_stops_everything_once_stale() {
 
 /// General research use (DUO:0000042).
 fn research_purpose() -> FixedBytes<16> {
-    dnavault_contracts::purpose::Purpose::parse("DUO:0000042")
+    dnavault_protocol::purpose::Purpose::parse("DUO:0000042")
         .unwrap()
         .to_bytes16()
 }

@@ -10,7 +10,7 @@ use dnavault_consent::{
     ConsentCache, ConsentConfig, ConsentError,
     gate::{GateError, OwnerApproval, SignedQuery, authorize},
 };
-use dnavault_contracts::{
+use dnavault_protocol::{
     GrantRecord, QueryApproval, eip712::registry_domain, purpose::Purpose, query::QueryRequest,
 };
 use dnavault_testkit::TestChain;

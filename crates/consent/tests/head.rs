@@ -12,7 +12,7 @@ use alloy::{
     transports::mock::Asserter,
 };
 use dnavault_consent::{ConsentCache, ConsentConfig, ConsentError};
-use dnavault_contracts::VaultRegistry::{self, GrantRevoked, Granted};
+use dnavault_protocol::VaultRegistry::{self, GrantRevoked, Granted};
 
 const REGISTRY: Address = Address::new([0x42; 20]);
 const SCOPE: B256 = B256::new([0x5c; 32]);

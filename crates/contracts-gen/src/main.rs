@@ -1,9 +1,9 @@
 //! Compiles `contracts/src` with foundry-compilers through the solc-js shim (`script/solc`, no svm downloads)
-//! and writes the artifacts that `dnavault-contracts` embeds, so a plain `cargo build` needs neither Node nor
+//! and writes the artifacts that `dnavault-protocol` embeds, so a plain `cargo build` needs neither Node nor
 //! solc.
 //!
 //! ```text
-//! cargo run -p dnavault-contracts-gen            # regenerate crates/contracts/artifacts/
+//! cargo run -p dnavault-contracts-gen            # regenerate crates/protocol/artifacts/
 //! cargo run -p dnavault-contracts-gen -- --check # fail if the committed artifacts are stale
 //! ```
 
@@ -31,9 +31,7 @@ const CONTRACTS: &[&str] = &["VaultRegistry"];
 const OPTIMIZER_RUNS: usize = 1_000_000;
 
 #[derive(Parser)]
-#[command(
-    about = "Compile contracts/ and write (or check) the artifacts dnavault-contracts embeds"
-)]
+#[command(about = "Compile contracts/ and write (or check) the artifacts dnavault-protocol embeds")]
 struct Args {
     /// Do not write; fail if the committed artifacts differ from a fresh compilation.
     #[arg(long)]
@@ -51,7 +49,7 @@ fn main() -> eyre::Result<ExitCode> {
     }
     .canonicalize()
     .wrap_err("the workspace root does not exist")?;
-    let out_dir = root.join("crates/contracts/artifacts");
+    let out_dir = root.join("crates/protocol/artifacts");
 
     let artifacts = compile(&root)?;
     let mut stale = Vec::new();

@@ -13,10 +13,12 @@
 //! # Ok::<(), dnavault_envelope::EnvelopeError>(())
 //! ```
 
+mod data_key;
 mod envelope;
 mod error;
 mod key;
 
+pub use data_key::DataKey;
 pub use envelope::{Envelope, open, seal};
 pub use error::{EnvelopeError, Result};
 pub use key::{PUBLIC_KEY_LEN, PublicKey, RecipientKey};

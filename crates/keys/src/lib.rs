@@ -22,9 +22,10 @@ mod phrase;
 mod seed;
 pub mod tls;
 
+pub use dnavault_envelope::DataKey;
 pub use error::{KeyError, Result};
 pub use phrase::SeedPhrase;
-pub use seed::{DataKey, Seed};
+pub use seed::Seed;
 
 /// The creation time of every derived OpenPGP key and TLS certificate (2025-01-01T00:00:00Z): fixed, so a
 /// restore reproduces the same fingerprints.

@@ -8,26 +8,12 @@ use hkdf::Hkdf;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use dnavault_envelope::DataKey;
+
 use crate::{KeyError, Result, paths, pgp::PgpKey, tls::TlsIdentity};
 
 /// A 64-byte BIP39 seed. Zeroized on drop; `Debug` never shows it.
 pub struct Seed(Zeroizing<[u8; 64]>);
-
-/// A vault's 256-bit data key. Zeroized on drop; `Debug` never shows it.
-pub struct DataKey(Zeroizing<[u8; 32]>);
-
-impl DataKey {
-    /// The key bytes, for wrapping to an attested vault or for the vault's own encryption.
-    pub fn expose(&self) -> &[u8; 32] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for DataKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("DataKey(redacted)")
-    }
-}
 
 impl Seed {
     pub(crate) fn from_bytes(bytes: Zeroizing<[u8; 64]>) -> Self {
@@ -89,7 +75,7 @@ impl Seed {
         Hkdf::<Sha256>::new(None, root.as_ref())
             .expand(&info, key.as_mut())
             .expect("32 bytes is a valid HKDF length");
-        Ok(DataKey(key))
+        Ok(DataKey::new(key))
     }
 
     fn node(&self, path: &str) -> Result<XPriv> {

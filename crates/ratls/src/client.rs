@@ -15,6 +15,8 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use url::Url;
 
+use dnavault_protocol::Refusal;
+
 use crate::{RatlsError, verifier::SpkiVerifier};
 
 /// The largest answer a client reads.
@@ -256,14 +258,15 @@ impl Client {
             .map_err(|e| http_error(e.to_string()))?
             .to_bytes();
         if !status.is_success() {
-            let message = serde_json::from_slice::<serde_json::Value>(&bytes)
-                .ok()
-                .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
-                .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+            let (message, check) = match Refusal::from_body(&bytes) {
+                Some(refusal) => (refusal.error, Some(refusal.check)),
+                None => (String::from_utf8_lossy(&bytes).into_owned(), None),
+            };
             return Err(RatlsError::Status {
                 url: at,
                 status: status.as_u16(),
                 message,
+                check,
             });
         }
         let value = serde_json::from_slice(&bytes).map_err(|e| RatlsError::Json {

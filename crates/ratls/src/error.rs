@@ -40,8 +40,10 @@ pub enum RatlsError {
         url: String,
         /// The HTTP status.
         status: u16,
-        /// The server's message (its JSON `error`, or the body).
+        /// The server's message (its refusal's `error`, or the body).
         message: String,
+        /// The check that refused, when the server answered with a refusal.
+        check: Option<String>,
     },
     /// The answer is not the JSON expected.
     #[error("{url} answered with unexpected JSON: {reason}")]

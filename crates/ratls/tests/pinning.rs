@@ -15,7 +15,7 @@ async fn start(identity: ServerIdentity) -> (String, tokio::sync::oneshot::Sende
             get(|| async {
                 (
                     StatusCode::FORBIDDEN,
-                    Json(json!({ "error": "no grant for this scope" })),
+                    Json(json!({ "error": "no grant for this scope", "check": "no-grant" })),
                 )
             }),
         )
@@ -94,12 +94,21 @@ async fn server_errors_carry_the_servers_reason() {
     let client = Client::new(&url, Pin::Spki(server.spki_sha256())).expect("client");
     let error = client.get::<Value>("refuse").await.expect_err("403");
     assert!(
-        matches!(&error, RatlsError::Status { status: 403, message, .. } if message == "no grant for this scope"),
+        matches!(&error, RatlsError::Status { status: 403, message, check: Some(check), .. }
+            if message == "no grant for this scope" && check == "no-grant"),
         "{error}"
     );
+    // A body that is not a refusal is passed on as it is, with no check named.
     let error = client.get::<Value>("missing").await.expect_err("404");
     assert!(
-        matches!(error, RatlsError::Status { status: 404, .. }),
+        matches!(
+            error,
+            RatlsError::Status {
+                status: 404,
+                check: None,
+                ..
+            }
+        ),
         "{error}"
     );
 }

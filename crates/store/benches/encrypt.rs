@@ -18,9 +18,11 @@ use aes_gcm::{
     Aes256Gcm, KeyInit,
     aead::stream::{NewStream, StreamBE32, StreamPrimitive},
 };
+use dnavault_store::DataKey;
 use dnavault_store::{DEFAULT_CHUNK, Layout, ObjectId, ObjectWriter};
 
-const KEY: [u8; 32] = [9; 32];
+static KEY: std::sync::LazyLock<DataKey> =
+    std::sync::LazyLock::new(|| DataKey::from_slice(&[9; 32]).expect("32 bytes"));
 const GENERATED: usize = 256 << 20;
 const RATIO_TARGET: f64 = 0.9;
 const RSS_TARGET_MIB: f64 = 64.0;
@@ -143,7 +145,7 @@ fn openssl_gcm_bytes_per_second() -> f64 {
 }
 
 fn rustcrypto_stream_bytes_per_second() -> f64 {
-    let aead = Aes256Gcm::new(&KEY.into());
+    let aead = Aes256Gcm::new(&(*KEY.expose()).into());
     let stream = StreamBE32::from_aead(aead, [0u8; 7].as_slice().into());
     let mut chunk = vec![0x5a; DEFAULT_CHUNK as usize];
     let total = 128 << 20;

@@ -23,7 +23,7 @@ pub(crate) struct ChunkCipher {
 impl ChunkCipher {
     pub(crate) fn new(data_key: &DataKey, object: &ObjectId, header: &Header) -> Self {
         let mut key = Zeroizing::new([0u8; 32]);
-        Hkdf::<Sha256>::new(Some(&header.salt), data_key)
+        Hkdf::<Sha256>::new(Some(&header.salt), data_key.expose())
             .expand_multi_info(&[KEY_INFO, object.as_str().as_bytes()], key.as_mut_slice())
             .unwrap_or_else(|_| unreachable!("32 bytes is a valid HKDF-SHA256 length"));
         let aead = RingAes256Gcm::new(key.as_slice().into());

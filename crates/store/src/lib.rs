@@ -33,5 +33,4 @@ pub use writer::{ObjectSummary, ObjectWriter};
 /// The default largest plaintext chunk: 256 KiB, four maximal BGZF blocks.
 pub const DEFAULT_CHUNK: u32 = 256 * 1024;
 
-/// The vault's 256-bit data key, as released by the owner's wallet.
-pub type DataKey = [u8; 32];
+pub use dnavault_envelope::DataKey;

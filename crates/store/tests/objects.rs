@@ -4,7 +4,8 @@ use std::io::{Cursor, Read, Seek, SeekFrom, Write};
 
 use dnavault_store::{DataKey, Layout, ObjectId, ObjectReader, ObjectWriter, StoreError, bgzf};
 
-const KEY: DataKey = [7; 32];
+static KEY: std::sync::LazyLock<DataKey> =
+    std::sync::LazyLock::new(|| DataKey::from_slice(&[7; 32]).expect("32 bytes"));
 const CHUNK: u32 = 4096;
 
 fn id(name: &str) -> ObjectId {
@@ -212,9 +213,13 @@ fn chunks_cannot_move_between_objects_or_versions_and_keys_matter() {
         assert_refused("genome.vcf", &spliced, case);
     }
     // Another data key.
-    let error = ObjectReader::open(Cursor::new(&a), &[8; 32], &id("genome.vcf"))
-        .err()
-        .expect("wrong key refused");
+    let error = ObjectReader::open(
+        Cursor::new(&a),
+        &DataKey::from_slice(&[8; 32]).unwrap(),
+        &id("genome.vcf"),
+    )
+    .err()
+    .expect("wrong key refused");
     assert!(
         matches!(error, StoreError::Tampered { chunk: 2, .. }),
         "{error}"

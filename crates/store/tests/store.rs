@@ -5,7 +5,9 @@ use std::io::{Cursor, Read};
 
 use dnavault_store::{DataKey, Layout, ObjectId, Store, StoreError};
 
-const KEY: DataKey = *b"distinct-data-key-for-the-store!";
+static KEY: std::sync::LazyLock<DataKey> = std::sync::LazyLock::new(|| {
+    DataKey::from_slice(b"distinct-data-key-for-the-store!").expect("32 bytes")
+});
 
 fn id(name: &str) -> ObjectId {
     ObjectId::new(name).unwrap()
@@ -370,7 +372,7 @@ async fn nothing_in_clear_reaches_the_disk(db: &Db) {
             entry.display()
         );
         assert!(
-            !bytes.windows(32).any(|w| w == KEY),
+            !bytes.windows(32).any(|w| w == KEY.expose()),
             "data key in {}",
             entry.display()
         );

@@ -7,7 +7,7 @@ use alloy::{
     providers::{DynProvider, Provider, ProviderBuilder, ext::AnvilApi},
     signers::local::PrivateKeySigner,
 };
-use dnavault_contracts::VaultRegistry::{self, VaultRegistryInstance};
+use dnavault_protocol::VaultRegistry::{self, VaultRegistryInstance};
 
 use crate::{Result, TestkitError, anvil::anvil_binary};
 
@@ -123,7 +123,7 @@ impl TestChain {
         vault: U256,
         grantee: Address,
         scope: alloy::primitives::B256,
-        record: &dnavault_contracts::GrantRecord,
+        record: &dnavault_protocol::GrantRecord,
     ) -> Result<()> {
         let registry = self.registry_as(owner);
         let call = registry.grant(

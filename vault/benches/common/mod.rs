@@ -26,7 +26,7 @@ pub(crate) fn workload() -> PathBuf {
 pub(crate) async fn encrypted_sample(
     data: &std::path::Path,
     dir: &std::path::Path,
-    key: &[u8; 32],
+    key: &dnavault_store::DataKey,
 ) -> Store {
     let store = Store::open(dir, None).await.expect("store");
     let vcf = ObjectId::new("sample.vcf.gz").expect("id");

@@ -1,9 +1,12 @@
 //! GA4GH Beacon v2 allele queries on one person's genome: does the person carry the allele (`boolean`), and
 //! in how many of their variant records (`count`). The answer is a Beacon v2 boolean or count response.
 
-use dnavault_contracts::query::{BeaconAlleleParameters, BeaconRequest, Granularity};
 use dnavault_genome::Variant;
-use serde_json::{Value, json};
+use dnavault_protocol::query::{
+    BeaconAlleleParameters, BeaconRequest, BeaconResponse, BeaconResponseMeta, BeaconSummary,
+    Granularity,
+};
+use serde_json::json;
 
 /// The Beacon API version answered.
 const API_VERSION: &str = "v2.0.0";
@@ -33,7 +36,7 @@ pub(crate) fn carries(variant: &Variant, allele: &BeaconAlleleParameters) -> boo
 /// The Beacon v2 response to `request` when `carried` matching variants were found. The received request
 /// summary leaves out `requestParameters`: the framework schema types each parameter as an object, which
 /// the genomicVariations parameters are not.
-pub(crate) fn response(request: &BeaconRequest, carried: usize) -> Value {
+pub(crate) fn response(request: &BeaconRequest, carried: usize) -> BeaconResponse {
     let query = &request.query;
     let granularity = query.requested_granularity;
     let granularity_name = match granularity {
@@ -47,20 +50,24 @@ pub(crate) fn response(request: &BeaconRequest, carried: usize) -> Value {
         "requestedGranularity": granularity_name,
         "testMode": query.test_mode.unwrap_or(false),
     });
-    let summary = match granularity {
-        Granularity::Boolean => json!({ "exists": carried > 0 }),
-        Granularity::Count => json!({ "exists": carried > 0, "numTotalResults": carried }),
-    };
-    json!({
-        "meta": {
-            "beaconId": "org.dnavault.vault",
-            "apiVersion": API_VERSION,
-            "returnedGranularity": granularity_name,
-            "receivedRequestSummary": received,
-            "returnedSchemas": [{ "entityType": "genomicVariant", "schema": "beacon-g_variant-v2.0.0" }],
+    BeaconResponse {
+        meta: BeaconResponseMeta {
+            beacon_id: "org.dnavault.vault".into(),
+            api_version: API_VERSION.into(),
+            returned_granularity: granularity_name.into(),
+            received_request_summary: received,
+            returned_schemas: vec![
+                json!({ "entityType": "genomicVariant", "schema": "beacon-g_variant-v2.0.0" }),
+            ],
         },
-        "responseSummary": summary,
-    })
+        response_summary: BeaconSummary {
+            exists: carried > 0,
+            num_total_results: match granularity {
+                Granularity::Boolean => None,
+                Granularity::Count => Some(carried as u64),
+            },
+        },
+    }
 }
 
 #[cfg(test)]

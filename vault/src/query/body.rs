@@ -8,7 +8,7 @@ use axum::{
     body::Body,
     http::{HeaderMap, StatusCode, header},
 };
-use dnavault_contracts::query::QuerySubmission;
+use dnavault_protocol::query::QuerySubmission;
 use http_body_util::LengthLimitError;
 use tokio::sync::{Semaphore, SemaphorePermit};
 

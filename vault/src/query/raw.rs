@@ -4,28 +4,12 @@
 
 use std::path::Path;
 
-use dnavault_contracts::query::BeaconAlleleParameters;
 use dnavault_genome::{
     GenomeError,
     lookup::Query,
     raw::{RawCall, RawGenome},
 };
-use serde::Serialize;
-
-use super::run::Site;
-
-/// A raw call as a lookup answers it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub(crate) struct Call {
-    /// Chromosome as the file writes it.
-    pub(crate) chrom: String,
-    /// GRCh37 position.
-    pub(crate) pos: u64,
-    /// The rsID or the vendor's internal id.
-    pub(crate) id: String,
-    /// The called bases (`AG`, `A` for a hemizygous call, `--` for a no-call).
-    pub(crate) genotype: String,
-}
+use dnavault_protocol::query::{BeaconAlleleParameters, Call, Site};
 
 /// The calls of the raw file `input` (named `name`) that answer `query`.
 pub(crate) fn lookup(

@@ -11,9 +11,6 @@ use std::{
     path::Path,
 };
 
-use dnavault_contracts::query::{
-    AlleleCounts, BeaconAllele, GenotypeLookup, PolygenicScore, Position, Query,
-};
 use dnavault_genome::{
     Genome, GenomeError, IndexedGenome, Variant,
     lookup::{self, Span},
@@ -21,9 +18,11 @@ use dnavault_genome::{
     raw::RawCall,
     score::ScoringFile,
 };
+use dnavault_protocol::query::{
+    AlleleCounts, AlleleCountsResult, BeaconAllele, BeaconResponse, GenotypeLookup,
+    GenotypeLookupResult, PolygenicScore, Position, Query, QueryResult, ScoreResult, Site,
+};
 use dnavault_store::{DataKey, Layout, ObjectId, ObjectReader, Store, StoreError};
-use serde::Serialize;
-use serde_json::{Value, json};
 
 /// Object id endings that hold a genome (what queries run on).
 const GENOME_ENDINGS: [&str; 4] = [".vcf", ".vcf.gz", ".vcf.bgz", ".bcf"];
@@ -148,17 +147,33 @@ fn is_raw(reader: &mut ObjectReader<File>) -> Result<bool, RunError> {
     Ok(text.contains("23andme") || text.contains("ancestrydna"))
 }
 
-/// Runs `query` on `genome`; the result is JSON for the researcher.
-pub(crate) fn run(query: &Query, genome: Vec<GenomeObject>) -> Result<Value, RunError> {
-    match query {
+/// Runs `query` on `genome`: the result for the researcher.
+pub(crate) fn run(query: &Query, genome: Vec<GenomeObject>) -> Result<QueryResult, RunError> {
+    Ok(match query {
         Query::GenotypeLookup(lookup) => {
             let found = genotypes(lookup, genome)?;
-            let calls: Vec<raw::Call> = found.calls.into_iter().map(raw::answer).collect();
-            Ok(json!({ "variants": found.variants, "calls": calls }))
+            QueryResult::GenotypeLookup(GenotypeLookupResult {
+                variants: found.variants.into_iter().map(answer).collect(),
+                calls: found.calls.into_iter().map(raw::answer).collect(),
+            })
         }
-        Query::AlleleCounts(counts) => allele_counts(counts, genome),
-        Query::BeaconAllele(beacon) => beacon_allele(beacon, genome),
-        Query::PolygenicScore(score) => polygenic_score(score, genome),
+        Query::AlleleCounts(counts) => QueryResult::AlleleCounts(allele_counts(counts, genome)?),
+        Query::BeaconAllele(beacon) => QueryResult::BeaconAllele(beacon_allele(beacon, genome)?),
+        Query::PolygenicScore(score) => {
+            QueryResult::PolygenicScore(polygenic_score(score, genome)?)
+        }
+    })
+}
+
+/// A record as a lookup answers it.
+fn answer(variant: Variant) -> dnavault_protocol::query::Variant {
+    dnavault_protocol::query::Variant {
+        chrom: variant.chrom,
+        pos: variant.pos,
+        id: variant.id,
+        reference: variant.reference,
+        alt: variant.alt,
+        gt: variant.gt,
     }
 }
 
@@ -211,26 +226,15 @@ fn genotypes(lookup: &GenotypeLookup, genome: Vec<GenomeObject>) -> Result<Found
     Ok(found)
 }
 
-/// One site's allele counts.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct Site {
-    pub(crate) chrom: String,
-    pub(crate) pos: u64,
-    /// The record's REF and ALTs, in VCF order; for a raw call, the bases called.
-    pub(crate) alleles: Vec<String>,
-    /// Copies of each allele the person carries.
-    pub(crate) counts: Vec<u32>,
-    /// Alleles called (2 for a diploid call, fewer with missing or haploid calls).
-    pub(crate) called: u32,
-}
-
-fn allele_counts(counts: &AlleleCounts, genome: Vec<GenomeObject>) -> Result<Value, RunError> {
+fn allele_counts(
+    counts: &AlleleCounts,
+    genome: Vec<GenomeObject>,
+) -> Result<AlleleCountsResult, RunError> {
     let lookup = GenotypeLookup {
         regions: counts
             .positions
             .iter()
-            .map(|p| dnavault_contracts::query::Region {
+            .map(|p| dnavault_protocol::query::Region {
                 chrom: p.chrom.clone(),
                 start: p.pos,
                 end: p.pos,
@@ -273,15 +277,18 @@ fn allele_counts(counts: &AlleleCounts, genome: Vec<GenomeObject>) -> Result<Val
             .filter(|call| !call.is_no_call())
             .map(raw::site),
     );
-    Ok(json!({ "sites": sites }))
+    Ok(AlleleCountsResult { sites })
 }
 
-fn beacon_allele(beacon: &BeaconAllele, genome: Vec<GenomeObject>) -> Result<Value, RunError> {
+fn beacon_allele(
+    beacon: &BeaconAllele,
+    genome: Vec<GenomeObject>,
+) -> Result<BeaconResponse, RunError> {
     let allele = &beacon.request.query.request_parameters;
     // Beacon starts are 0-based; VCF positions 1-based.
     let pos = allele.start[0] + 1;
     let lookup = GenotypeLookup {
-        regions: vec![dnavault_contracts::query::Region {
+        regions: vec![dnavault_protocol::query::Region {
             chrom: allele.reference_name.clone(),
             start: pos,
             end: pos,
@@ -302,7 +309,10 @@ fn beacon_allele(beacon: &BeaconAllele, genome: Vec<GenomeObject>) -> Result<Val
     Ok(super::beacon::response(&beacon.request, carried))
 }
 
-fn polygenic_score(score: &PolygenicScore, genome: Vec<GenomeObject>) -> Result<Value, RunError> {
+fn polygenic_score(
+    score: &PolygenicScore,
+    genome: Vec<GenomeObject>,
+) -> Result<ScoreResult, RunError> {
     let genome: Vec<GenomeObject> = genome.into_iter().filter(|object| !object.raw).collect();
     if genome.is_empty() {
         return Err(RunError::RawOnly);
@@ -315,7 +325,19 @@ fn polygenic_score(score: &PolygenicScore, genome: Vec<GenomeObject>) -> Result<
     let name = Path::new(object.id.as_str()).to_owned();
     let mut file = one_person(Genome::from_reader(&name, Box::new(object.reader), None))?;
     let result = prs::score(&mut file, &scoring)?;
-    Ok(serde_json::to_value(result).unwrap_or(Value::Null))
+    Ok(ScoreResult {
+        sample: result.sample,
+        pgs_id: result.pgs_id,
+        genome_build: result.genome_build,
+        score_sum: result.score_sum,
+        variants_total: result.variants_total,
+        variants_matched: result.variants_matched,
+        variants_missing: result.variants_missing,
+        variants_missing_genotype: result.variants_missing_genotype,
+        variants_allele_mismatch: result.variants_allele_mismatch,
+        variants_ambiguous: result.variants_ambiguous,
+        effect_dosage_sum: result.effect_dosage_sum,
+    })
 }
 
 #[cfg(test)]
@@ -323,7 +345,9 @@ mod tests {
     use super::*;
     use dnavault_store::bgzf;
 
-    const KEY: DataKey = *b"data-key-of-the-index-freshness!";
+    fn key() -> DataKey {
+        DataKey::from_slice(b"data-key-of-the-index-freshness!").unwrap()
+    }
     const GENOME: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../testdata/vcf/real/chr22.HG00096.vcf.gz"
@@ -333,10 +357,10 @@ mod tests {
         let id = ObjectId::new(id).unwrap();
         let mut input = File::open(path).unwrap();
         let staged = match path.ends_with(".gz") {
-            true => store.stage_with(&KEY, &id, "bgzf", Layout::Bgzf, |writer| {
+            true => store.stage_with(&key(), &id, "bgzf", Layout::Bgzf, |writer| {
                 bgzf::copy_blocks(&mut input, writer)
             }),
-            false => store.stage(&KEY, &id, "raw", Layout::Fixed, input),
+            false => store.stage(&key(), &id, "raw", Layout::Fixed, input),
         }
         .unwrap();
         store
@@ -346,7 +370,7 @@ mod tests {
     }
 
     async fn indexed(store: &Store) -> bool {
-        let genome = open_genome(store, &KEY).await.unwrap();
+        let genome = open_genome(store, &key()).await.unwrap();
         assert_eq!(genome.len(), 1);
         genome[0].index.is_some()
     }

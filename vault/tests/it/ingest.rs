@@ -7,9 +7,10 @@ use alloy::{
     signers::{Signer, local::PrivateKeySigner},
     sol_types::SolStruct,
 };
-use dnavault_contracts::{
+use dnavault_protocol::{
     eip712::registry_domain,
-    upload::{SignedUpload, UPLOAD_HEADER, UploadApproval},
+    header::SignedHeader,
+    upload::{SignedUpload, UploadApproval},
 };
 use dnavault_ratls::{Client, Pin, RatlsError};
 use dnavault_store::{ObjectId, Store};
@@ -55,7 +56,10 @@ async fn put(
     header: Option<String>,
     file: &Path,
 ) -> Result<Value, RatlsError> {
-    let headers: Vec<(&str, String)> = header.map(|h| (UPLOAD_HEADER, h)).into_iter().collect();
+    let headers: Vec<(&str, String)> = header
+        .map(|h| (SignedUpload::HEADER, h))
+        .into_iter()
+        .collect();
     Client::new(&vault.url, Pin::Spki(vault.tls_spki))
         .unwrap()
         .put_file(&format!("v1/objects/{object}"), &headers, file)
@@ -63,7 +67,7 @@ async fn put(
         .map(|fetched| fetched.value)
 }
 
-async fn read_object(dir: &Path, key: &[u8; 32], object: &str) -> Vec<u8> {
+async fn read_object(dir: &Path, key: &dnavault_store::DataKey, object: &str) -> Vec<u8> {
     let store = Store::open(dir, None).await.unwrap();
     let mut reader = store
         .open_object(key, &ObjectId::new(object).unwrap())
@@ -102,11 +106,11 @@ async fn the_owner_boots_and_uploads_a_genome_with_the_wallet() {
     assert!(vault.child.wait().unwrap().success());
     // The store, reopened once the vault has stopped, holds them byte for byte.
     assert_eq!(
-        read_object(&vault.data_dir, key.expose(), "chr22.vcf.gz").await,
+        read_object(&vault.data_dir, &key, "chr22.vcf.gz").await,
         original
     );
     assert_eq!(
-        read_object(&vault.data_dir, key.expose(), "chr22.vcf.gz.tbi").await,
+        read_object(&vault.data_dir, &key, "chr22.vcf.gz.tbi").await,
         std::fs::read(&index).unwrap()
     );
 
@@ -236,7 +240,7 @@ async fn uploads_without_the_owners_approval_of_the_exact_bytes_are_refused() {
             client
                 .post_with::<_, Value>(
                     "v1/objects/small.vcf/approval",
-                    &[(UPLOAD_HEADER, header)],
+                    &[(SignedUpload::HEADER, header)],
                     &serde_json::json!({}),
                 )
                 .await
@@ -294,7 +298,11 @@ async fn a_vault_killed_mid_upload_restarts_with_its_previous_data() {
     let upload = tokio::spawn(async move {
         Client::new(&url, Pin::Spki(spki))
             .unwrap()
-            .put_file::<Value>("v1/objects/data.bin", &[(UPLOAD_HEADER, header)], &second)
+            .put_file::<Value>(
+                "v1/objects/data.bin",
+                &[(SignedUpload::HEADER, header)],
+                &second,
+            )
             .await
     });
     let objects = vault.data_dir.join("objects");
@@ -320,10 +328,7 @@ async fn a_vault_killed_mid_upload_restarts_with_its_previous_data() {
     let key = seed
         .data_key(chain.chain_id(), chain.registry_address(), 1)
         .unwrap();
-    assert_eq!(
-        read_object(&vault.data_dir, key.expose(), "data.bin").await,
-        v1
-    );
+    assert_eq!(read_object(&vault.data_dir, &key, "data.bin").await, v1);
     let left: Vec<String> = std::fs::read_dir(&objects)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

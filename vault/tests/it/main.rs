@@ -21,6 +21,17 @@ use dnavault_testkit::TestChain;
 pub(crate) use dnavault_testkit::disk::file_containing as found_in;
 use serde_json::Value;
 
+/// A typed query result as the JSON it was sealed as, for assertions on its fields.
+pub(crate) trait IntoValue {
+    fn into_value(self) -> Value;
+}
+
+impl IntoValue for dnavault_protocol::query::QueryResult {
+    fn into_value(self) -> Value {
+        serde_json::to_value(self).expect("results are JSON")
+    }
+}
+
 pub(crate) const ANVIL_WORDS: &str = "test test test test test test test test test test test junk";
 
 pub(crate) const MEASUREMENT: &str = "abababababababababababababababababababababababababababababababababababababababababababababababab";

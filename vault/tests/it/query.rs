@@ -9,16 +9,17 @@ use alloy::{
     sol_types::SolStruct,
 };
 use dnavault_attest::{Policy, Product, TrustRoot, Verifier};
-use dnavault_contracts::{
+use dnavault_genome::{Genome, lookup, prs, score::ScoringFile};
+use dnavault_protocol::{
     GrantRecord, QueryApproval,
     eip712::registry_domain,
-    owner_read::{OWNER_READ_HEADER, OwnerRead, SignedOwnerRead},
+    header::SignedHeader,
+    owner_read::{OwnerRead, SignedOwnerRead},
     query::{
         AlleleCounts, BeaconAllele, GenotypeLookup, OwnerApproval, PolygenicScore, Position, Query,
         QueryKind, QuerySubmission, Region,
     },
 };
-use dnavault_genome::{Genome, lookup, prs, score::ScoringFile};
 use dnavault_ratls::{Client, Pin, RatlsError};
 use dnavault_researcher::{
     AttestedVault, Chain, ResearchError, Researcher,
@@ -27,7 +28,7 @@ use dnavault_researcher::{
 use dnavault_testkit::TestChain;
 use serde_json::{Value, json};
 
-use crate::{VaultProcess, WalletCli, boot_with, chain_with_vault, testdata};
+use crate::{IntoValue, VaultProcess, WalletCli, boot_with, chain_with_vault, testdata};
 
 /// The vault's serve flags in these tests: fast polls, fast anchoring, a short staleness limit.
 const FAST: &[&str] = &[
@@ -114,7 +115,7 @@ async fn grant(
     let now = chain.latest_timestamp().await.unwrap();
     let record = GrantRecord {
         expiry: now + 3600,
-        purpose: dnavault_contracts::purpose::Purpose::parse("DUO:0000042")
+        purpose: dnavault_protocol::purpose::Purpose::parse("DUO:0000042")
             .unwrap()
             .to_bytes16(),
         perQueryApproval: per_query,
@@ -177,7 +178,7 @@ async fn ask_when_granted(
 ) -> Value {
     for _ in 0..50 {
         match vault.ask(researcher, query, chain).await {
-            Ok(opened) => return opened.result,
+            Ok(opened) => return opened.result.into_value(),
             Err(ResearchError::Vault(RatlsError::Status {
                 status: 403,
                 message,
@@ -224,7 +225,7 @@ async fn audit(
     .to_header();
     Client::new(&vault.url, Pin::Spki(vault.tls_spki))
         .unwrap()
-        .get_with::<Value>("v1/audit", &[(OWNER_READ_HEADER, header)])
+        .get_with::<Value>("v1/audit", &[(SignedOwnerRead::HEADER, header)])
         .await
         .map(|fetched| fetched.value)
 }
@@ -277,7 +278,8 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
         .ask(&researcher, &query, &client)
         .await
         .unwrap()
-        .result;
+        .result
+        .into_value();
     let expected = plaintext_lookup(&lookup::Query::Ids(rsids.into_iter().collect()));
     assert_eq!(expected.len(), 2);
     assert_eq!(result["variants"].as_array().unwrap(), &expected);
@@ -289,7 +291,8 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
         .ask(&researcher, &query, &client)
         .await
         .unwrap()
-        .result;
+        .result
+        .into_value();
     assert_eq!(
         result,
         json!({"sites": [
@@ -322,7 +325,8 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
             .ask(&researcher, &query, &client)
             .await
             .unwrap()
-            .result;
+            .result
+            .into_value();
         let schema = match granularity {
             "count" => "framework/json/responses/beaconCountResponse.json",
             _ => "framework/json/responses/beaconBooleanResponse.json",
@@ -347,7 +351,8 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
         .ask(&researcher, &query, &client)
         .await
         .unwrap()
-        .result;
+        .result
+        .into_value();
     let mut genome = Genome::open(&testdata(GENOME), None).unwrap();
     let expected = prs::score(
         &mut genome,
@@ -363,7 +368,8 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
         .ask(&researcher, &query, &client)
         .await
         .unwrap()
-        .result;
+        .result
+        .into_value();
     assert_eq!(result["pgs_id"], "PGS000001");
     assert_eq!(result["variants_total"], 77);
     assert_eq!(result["variants_matched"], 0);
@@ -827,7 +833,8 @@ async fn raw_genotype_files_answer_lookups_counts_and_beacon() {
         .ask(&researcher, &by_region, &client)
         .await
         .unwrap()
-        .result;
+        .result
+        .into_value();
     assert_eq!(result["calls"][0]["id"], "rs149266090");
     assert_eq!(result["calls"].as_array().unwrap().len(), 1);
 
@@ -841,7 +848,8 @@ async fn raw_genotype_files_answer_lookups_counts_and_beacon() {
         .ask(&researcher, &counts, &client)
         .await
         .unwrap()
-        .result;
+        .result
+        .into_value();
     assert_eq!(
         result,
         json!({"sites": [
@@ -868,7 +876,8 @@ async fn raw_genotype_files_answer_lookups_counts_and_beacon() {
             .ask(&researcher, &query, &client)
             .await
             .unwrap()
-            .result;
+            .result
+            .into_value();
         crate::schemas::assert_valid(
             "framework/json/responses/beaconBooleanResponse.json",
             &answer,

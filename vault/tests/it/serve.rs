@@ -1,7 +1,7 @@
 //! Serving and sealing: the boot exchange over attested TLS, refusals, seal, and a wrong chain.
 
 use dnavault_attest::{Policy, Product, TrustRoot, Verifier};
-use dnavault_contracts::boot::{BootRequest, BootResponse};
+use dnavault_protocol::boot::{BootRequest, BootResponse};
 use dnavault_ratls::{Client, Pin, RatlsError};
 use dnavault_testkit::TestChain;
 use dnavault_wallet::{boot, registry::Connection};

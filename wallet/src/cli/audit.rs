@@ -1,18 +1,18 @@
 //! `dnavault-wallet audit`: read what happened to your data — every upload, query, refusal and anchored
 //! receipt in your vault's audit log — over TLS pinned to the attested vault, with a signed read request.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use alloy::{primitives::U256, signers::Signer, sol_types::SolStruct};
 use clap::Args;
-use dnavault_contracts::{
+use dnavault_protocol::{
+    audit::AuditLog,
+    clock::unix_now,
     eip712::registry_domain,
-    owner_read::{OWNER_READ_HEADER, OwnerRead, SignedOwnerRead},
+    header::SignedHeader,
+    owner_read::{OwnerRead, SignedOwnerRead},
 };
 use dnavault_ratls::{Client, Pin};
 use dnavault_wallet::boot;
 use eyre::WrapErr;
-use serde_json::Value;
 
 use super::{
     Session,
@@ -38,10 +38,7 @@ pub(crate) async fn run(session: &Session, args: AuditArgs) -> eyre::Result<()> 
     let verifier = args.owner.verifier()?;
     let evidence = fetch_evidence(&args.vault, "v1/attestation").await?;
     boot::check(&evidence, &connection, &verifier, &owner).await?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
+    let now = unix_now()?;
     let read = OwnerRead {
         vaultId: evidence.vault_id,
         what: "audit".into(),
@@ -57,47 +54,42 @@ pub(crate) async fn run(session: &Session, args: AuditArgs) -> eyre::Result<()> 
     }
     .to_header();
     let log = Client::new(&args.vault, Pin::Spki(evidence.tls_spki_sha256.0))?
-        .get_with::<Value>("v1/audit", &[(OWNER_READ_HEADER, header)])
+        .get_with::<AuditLog>("v1/audit", &[(SignedOwnerRead::HEADER, header)])
         .await
         .wrap_err("the vault did not give its audit log")?
         .value;
-    session.emit(&log, &describe(&log))
+    session.emit(&serde_json::to_value(&log)?, &describe(&log))
 }
 
 /// The log in words: one line per entry, then the receipts and where they are anchored.
-fn describe(log: &Value) -> String {
-    let mut text = format!("Audit log of vault {}:\n", log["vaultId"]);
-    for entry in log["entries"].as_array().into_iter().flatten() {
-        let object = entry["object"]
-            .as_str()
+fn describe(log: &AuditLog) -> String {
+    let mut text = format!("Audit log of vault {}:\n", log.vault_id);
+    for entry in &log.entries {
+        let object = entry
+            .object
+            .as_deref()
             .map(|o| format!(" `{o}`"))
             .unwrap_or_default();
-        let at = entry["at"]
-            .as_i64()
-            .and_then(|at| time::OffsetDateTime::from_unix_timestamp(at).ok())
+        let at = time::OffsetDateTime::from_unix_timestamp(entry.at)
+            .ok()
             .and_then(|at| {
                 at.format(&time::format_description::well_known::Rfc3339)
                     .ok()
             })
-            .unwrap_or_else(|| entry["at"].to_string());
+            .unwrap_or_else(|| entry.at.to_string());
         text.push_str(&format!(
             "  {at}  {:<14} {}{object}: {}\n",
-            entry["action"].as_str().unwrap_or_default(),
-            entry["actor"].as_str().unwrap_or_default(),
-            entry["detail"].as_str().unwrap_or_default()
+            entry.action, entry.actor, entry.detail
         ));
     }
-    let receipts = log["receipts"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let anchored = receipts
+    let anchored = log
+        .receipts
         .iter()
-        .filter(|r| !r["anchoredBlock"].is_null())
+        .filter(|r| r.anchored_block.is_some())
         .count();
     text.push_str(&format!(
         "{} receipts, {anchored} anchored on-chain",
-        receipts.len()
+        log.receipts.len()
     ));
     text
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use dnavault_contracts::boot::BootRequest;
+use dnavault_protocol::boot::BootRequest;
 use dnavault_ratls::{Client, Pin};
 use dnavault_wallet::boot;
 use eyre::{WrapErr, bail};

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use dnavault_attest::{Policy, Product, TrustRoot, Verifier};
-use dnavault_contracts::boot::BootRequest;
+use dnavault_protocol::boot::BootRequest;
 use dnavault_ratls::{Client, Pin};
 use dnavault_wallet::{WalletError, inputs, registry::Connection};
 use eyre::{WrapErr, bail};

@@ -8,7 +8,7 @@ use alloy::{
     sol_types::SolStruct,
 };
 use clap::Args;
-use dnavault_contracts::{
+use dnavault_protocol::{
     ApproveMeasurement, BindVaultKey, BootApproval, Grant, QueryApproval, Revoke,
     RevokeMeasurement, eip712::registry_domain,
 };
@@ -237,9 +237,7 @@ impl Signing {
                 flag: "--rpc-url"
             });
         }
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_secs();
+        let now = dnavault_protocol::clock::unix_now()?;
         Ok(Self {
             signer,
             deployment: Deployment { chain_id, registry },
@@ -486,9 +484,7 @@ pub(crate) async fn request_access(session: &Session, args: RequestArgs) -> eyre
     };
     let signer = session.unlock()?.seed().ethereum_signer(args.index)?;
     let connection = Connection::connect(&url, registry, signer.clone()).await?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs();
+    let now = dnavault_protocol::clock::unix_now()?;
     let protocol = std::fs::read(&args.protocol_file)
         .wrap_err_with(|| args.protocol_file.display().to_string())?;
     let protocol_hash: B256 = keccak256(&protocol);

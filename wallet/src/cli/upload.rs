@@ -4,7 +4,6 @@
 use std::{
     io::{IsTerminal, Read},
     path::PathBuf,
-    time::{SystemTime, UNIX_EPOCH},
 };
 
 use alloy::{
@@ -13,9 +12,11 @@ use alloy::{
     sol_types::SolStruct,
 };
 use clap::Args;
-use dnavault_contracts::{
+use dnavault_protocol::{
+    clock::unix_now,
     eip712::registry_domain,
-    upload::{SignedUpload, UPLOAD_HEADER, UploadApproval},
+    header::SignedHeader,
+    upload::{SignedUpload, UploadApproval},
 };
 use dnavault_ratls::{Client, Pin};
 use dnavault_wallet::boot;
@@ -64,10 +65,7 @@ pub(crate) async fn run(session: &Session, args: UploadArgs) -> eyre::Result<()>
     let checked = boot::check(&evidence, &connection, &verifier, &owner).await?;
     let mut nonce = B256::ZERO;
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, nonce.as_mut_slice());
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
+    let now = unix_now()?;
     let approval = UploadApproval {
         vaultId: evidence.vault_id,
         objectId: object.clone(),
@@ -100,7 +98,7 @@ pub(crate) async fn run(session: &Session, args: UploadArgs) -> eyre::Result<()>
     client
         .post_with::<_, serde_json::Value>(
             &format!("v1/objects/{object}/approval"),
-            &[(UPLOAD_HEADER, signed.to_header())],
+            &[(SignedUpload::HEADER, signed.to_header())],
             &serde_json::json!({}),
         )
         .await
@@ -108,7 +106,7 @@ pub(crate) async fn run(session: &Session, args: UploadArgs) -> eyre::Result<()>
     let stored = client
         .put_file_reporting::<serde_json::Value>(
             &format!("v1/objects/{object}"),
-            &[(UPLOAD_HEADER, signed.to_header())],
+            &[(SignedUpload::HEADER, signed.to_header())],
             &args.file,
             progress,
         )

@@ -5,9 +5,9 @@ use dnavault_attest::{
     ReportDataBinding,
     simulated::{GuestConfig, SimulatedPlatform},
 };
-use dnavault_contracts::boot::{BootRequest, BootResponse};
 use dnavault_envelope::{RecipientKey, context, data_key_aad};
 use dnavault_keys::SeedPhrase;
+use dnavault_protocol::boot::{BootRequest, BootResponse};
 use dnavault_ratls::{ServerIdentity, serve};
 use dnavault_testkit::TestChain;
 

@@ -5,7 +5,7 @@ use alloy::{
     primitives::{Address, B256, Bytes, U256, keccak256},
     sol_types::SolStruct,
 };
-use dnavault_contracts::{Grant, eip712::registry_domain};
+use dnavault_protocol::{Grant, eip712::registry_domain};
 use dnavault_testkit::TestChain;
 use serde_json::Value;
 
@@ -204,7 +204,7 @@ async fn grant_sent_relayed_and_revoked() {
     assert!(stored.perQueryApproval);
     assert_eq!(
         stored.purpose,
-        dnavault_contracts::purpose::Purpose::parse("DUO:0000007+DUO:0000046")
+        dnavault_protocol::purpose::Purpose::parse("DUO:0000007+DUO:0000046")
             .unwrap()
             .to_bytes16()
     );
@@ -336,7 +336,7 @@ async fn offline_approvals_verify_against_the_registry() {
         "--wrapped-key-hash",
         &wrapped,
     ]);
-    let message: dnavault_contracts::BootApproval =
+    let message: dnavault_protocol::BootApproval =
         serde_json::from_value(boot["typedData"]["message"].clone()).unwrap();
     assert_eq!(
         registry.hashBootApproval(message).call().await.unwrap(),
@@ -352,7 +352,7 @@ async fn offline_approvals_verify_against_the_registry() {
 
     let request = format!("{:#x}", keccak256("query request"));
     let query = s.owner(&["approve-query", "--vault", "1", "--request-hash", &request]);
-    let message: dnavault_contracts::QueryApproval =
+    let message: dnavault_protocol::QueryApproval =
         serde_json::from_value(query["typedData"]["message"].clone()).unwrap();
     assert_eq!(
         registry.hashQueryApproval(message).call().await.unwrap(),

@@ -3,16 +3,14 @@
 //! and the query kinds with the scope ids grants name.
 //!
 //! The vault checks a request against the registry's grant for (vault, researcher, scope) and, when the grant
-//! asks for it, the owner's [`QueryApproval`](crate::QueryApproval) of the request's hash.
+//! asks for it, the owner's [`QueryApproval`] of the request's hash.
 
 mod kind;
 mod params;
 mod receipt;
+mod result;
 
-use alloy::{
-    primitives::{B256, Bytes, keccak256},
-    sol,
-};
+use alloy::primitives::{B256, Bytes, keccak256};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -21,30 +19,13 @@ pub use params::{
     AlleleCounts, BeaconAllele, BeaconAlleleParameters, BeaconQuery, BeaconRequest, GenotypeLookup,
     Granularity, MAX_ITEMS, PolygenicScore, Position, Query, QueryError, Region,
 };
-pub use receipt::{QueryAnswer, QueryReceipt};
+pub use receipt::{QueryAnswer, ReceiptError};
+pub use result::{
+    AlleleCountsResult, BeaconResponse, BeaconResponseMeta, BeaconSummary, Call,
+    GenotypeLookupResult, QueryResult, ScoreResult, Site, Variant,
+};
 
-use crate::QueryApproval;
-
-sol! {
-    /// One query, as the researcher signs it.
-    #[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
-    struct QueryRequest {
-        /// The vault.
-        uint256 vaultId;
-        /// The researcher (the grantee).
-        address researcher;
-        /// The analysis: the scope id the grant names.
-        bytes32 scope;
-        /// keccak256 of the query's JSON text as sent.
-        bytes32 queryHash;
-        /// The researcher's X25519 HPKE public key: the result is sealed to it.
-        bytes32 recipientKey;
-        /// A fresh random nonce.
-        bytes32 nonce;
-        /// Unix time after which the request is void.
-        uint256 deadline;
-    }
-}
+pub use crate::{QueryApproval, QueryReceipt, QueryRequest};
 
 /// A query request with its signatures.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

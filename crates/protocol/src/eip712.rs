@@ -1,5 +1,6 @@
-//! The EIP-712 domain of a VaultRegistry deployment. The message types themselves are the `sol!` structs
-//! re-exported at the crate root; their `SolStruct` impls give type strings, struct hashes and digests.
+//! The EIP-712 domain of a VaultRegistry deployment. The message types themselves are the structs of
+//! `IVaultRegistry.sol`, generated from the artifact and re-exported at the crate root; their `SolStruct`
+//! impls give type strings, struct hashes and digests, and the registry's `hash*` views compute the same.
 
 use alloy::{
     primitives::Address,
@@ -27,8 +28,8 @@ mod tests {
     use alloy::sol_types::SolStruct;
 
     use crate::{
-        ApproveMeasurement, BindVaultKey, BootApproval, Grant, QueryApproval, Revoke,
-        RevokeMeasurement,
+        ApproveMeasurement, BindVaultKey, BootApproval, Grant, OwnerRead, QueryApproval,
+        QueryReceipt, QueryRequest, Revoke, RevokeMeasurement, UploadApproval,
     };
 
     /// The type strings are the protocol: a change here breaks every wallet and every stored signature.
@@ -65,14 +66,23 @@ mod tests {
             "QueryApproval(uint256 vaultId,bytes32 requestHash,uint256 deadline)"
         );
         assert_eq!(
-            crate::query::QueryRequest::eip712_encode_type(),
+            QueryRequest::eip712_encode_type(),
             "QueryRequest(uint256 vaultId,address researcher,bytes32 scope,bytes32 queryHash,\
              bytes32 recipientKey,bytes32 nonce,uint256 deadline)"
         );
         assert_eq!(
-            crate::query::QueryReceipt::eip712_encode_type(),
+            QueryReceipt::eip712_encode_type(),
             "QueryReceipt(uint256 vaultId,bytes32 requestHash,bytes32 resultHash,uint256 consentBlock,\
              uint64 issuedAt)"
+        );
+        assert_eq!(
+            UploadApproval::eip712_encode_type(),
+            "UploadApproval(uint256 vaultId,string objectId,bytes32 contentSha256,uint64 size,bytes32 nonce,\
+             uint256 deadline)"
+        );
+        assert_eq!(
+            OwnerRead::eip712_encode_type(),
+            "OwnerRead(uint256 vaultId,string what,uint256 deadline)"
         );
     }
 }

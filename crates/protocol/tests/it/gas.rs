@@ -2,7 +2,7 @@
 //! Execution-gas targets live in the forge gas snapshot; this records what a transaction costs end to end.
 
 use alloy::{primitives::U256, signers::SignerSync, sol_types::SolStruct};
-use dnavault_contracts::{Grant, eip712::registry_domain, purpose::Purpose};
+use dnavault_protocol::{Grant, eip712::registry_domain, purpose::Purpose};
 use dnavault_testkit::TestChain;
 
 #[tokio::test]

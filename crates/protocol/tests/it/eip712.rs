@@ -6,9 +6,9 @@ use alloy::{
     signers::{Signer, SignerSync},
     sol_types::SolStruct,
 };
-use dnavault_contracts::{
-    ApproveMeasurement, BindVaultKey, BootApproval, Grant, QueryApproval, Revoke,
-    RevokeMeasurement,
+use dnavault_protocol::{
+    ApproveMeasurement, BindVaultKey, BootApproval, Grant, OwnerRead, QueryApproval, QueryReceipt,
+    QueryRequest, Revoke, RevokeMeasurement, UploadApproval,
     VaultRegistry::VaultRegistryErrors,
     eip712::{DOMAIN_NAME, DOMAIN_VERSION, registry_domain},
     purpose::Purpose,
@@ -146,6 +146,125 @@ async fn every_message_hashes_as_the_contract_does() {
             .unwrap(),
         query.eip712_signing_hash(&domain)
     );
+
+    // The off-chain messages: researchers' requests, vaults' receipts, owners' uploads and reads.
+    let request = QueryRequest {
+        vaultId: vault,
+        researcher: who,
+        scope: grant.scope,
+        queryHash: keccak256("{}"),
+        recipientKey: keccak256("hpke"),
+        nonce: keccak256("nonce"),
+        deadline,
+    };
+    assert_eq!(
+        registry
+            .hashQueryRequest(request.clone())
+            .call()
+            .await
+            .unwrap(),
+        request.eip712_signing_hash(&domain)
+    );
+    let receipt = QueryReceipt {
+        vaultId: vault,
+        requestHash: request.eip712_signing_hash(&domain),
+        resultHash: keccak256("sealed"),
+        consentBlock: U256::from(12),
+        issuedAt: 1_900_000_000,
+    };
+    assert_eq!(
+        registry
+            .hashQueryReceipt(receipt.clone())
+            .call()
+            .await
+            .unwrap(),
+        receipt.eip712_signing_hash(&domain)
+    );
+    let upload = UploadApproval {
+        vaultId: vault,
+        objectId: "genome.vcf.gz".into(),
+        contentSha256: keccak256("content"),
+        size: 7,
+        nonce: keccak256("nonce"),
+        deadline,
+    };
+    assert_eq!(
+        registry
+            .hashUploadApproval(upload.clone())
+            .call()
+            .await
+            .unwrap(),
+        upload.eip712_signing_hash(&domain)
+    );
+    let read = OwnerRead {
+        vaultId: vault,
+        what: "audit".into(),
+        deadline,
+    };
+    assert_eq!(
+        registry.hashOwnerRead(read.clone()).call().await.unwrap(),
+        read.eip712_signing_hash(&domain)
+    );
+}
+
+/// The contract's typehash constants are the keccak256 of the type strings the Rust types lock.
+#[tokio::test]
+async fn every_typehash_constant_is_the_rust_type_hash() {
+    let chain = TestChain::start().await.unwrap();
+    let registry = chain.registry();
+    let pairs = [
+        (
+            registry.GRANT_TYPEHASH().call().await.unwrap(),
+            Grant::eip712_encode_type(),
+        ),
+        (
+            registry.REVOKE_TYPEHASH().call().await.unwrap(),
+            Revoke::eip712_encode_type(),
+        ),
+        (
+            registry
+                .APPROVE_MEASUREMENT_TYPEHASH()
+                .call()
+                .await
+                .unwrap(),
+            ApproveMeasurement::eip712_encode_type(),
+        ),
+        (
+            registry.REVOKE_MEASUREMENT_TYPEHASH().call().await.unwrap(),
+            RevokeMeasurement::eip712_encode_type(),
+        ),
+        (
+            registry.BIND_VAULT_KEY_TYPEHASH().call().await.unwrap(),
+            BindVaultKey::eip712_encode_type(),
+        ),
+        (
+            registry.BOOT_APPROVAL_TYPEHASH().call().await.unwrap(),
+            BootApproval::eip712_encode_type(),
+        ),
+        (
+            registry.QUERY_APPROVAL_TYPEHASH().call().await.unwrap(),
+            QueryApproval::eip712_encode_type(),
+        ),
+        (
+            registry.QUERY_REQUEST_TYPEHASH().call().await.unwrap(),
+            QueryRequest::eip712_encode_type(),
+        ),
+        (
+            registry.QUERY_RECEIPT_TYPEHASH().call().await.unwrap(),
+            QueryReceipt::eip712_encode_type(),
+        ),
+        (
+            registry.UPLOAD_APPROVAL_TYPEHASH().call().await.unwrap(),
+            UploadApproval::eip712_encode_type(),
+        ),
+        (
+            registry.OWNER_READ_TYPEHASH().call().await.unwrap(),
+            OwnerRead::eip712_encode_type(),
+        ),
+    ];
+    for (on_chain, type_string) in pairs {
+        assert_eq!(on_chain, keccak256(type_string.as_bytes()), "{type_string}");
+    }
 }
 
 #[tokio::test]

@@ -3,28 +3,33 @@
 
 use alloy::{
     primitives::{Address, B256, Bytes, Signature, keccak256},
-    sol,
     sol_types::{Eip712Domain, SolStruct},
 };
 use serde::{Deserialize, Serialize};
 
 use super::QueryKind;
+use crate::QueryReceipt;
 
-sol! {
-    /// A vault's receipt for one query it ran.
-    #[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
-    struct QueryReceipt {
-        /// The vault.
-        uint256 vaultId;
-        /// The request's EIP-712 hash.
-        bytes32 requestHash;
-        /// keccak256 of the sealed result (the HPKE envelope) sent.
-        bytes32 resultHash;
-        /// The block the consent was checked at.
-        uint256 consentBlock;
-        /// Unix time the query ran.
-        uint64 issuedAt;
-    }
+/// Why a vault's answer does not prove what it claims.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReceiptError {
+    /// The receipt names another request.
+    #[error("the receipt is for another request ({found}, not {expected})")]
+    OtherRequest {
+        /// The request the receipt names.
+        found: B256,
+        /// The request sent.
+        expected: B256,
+    },
+    /// The receipt names another result than the one sent with it.
+    #[error("the receipt names another result than the one sent")]
+    OtherResult,
+    /// The receipt hash sent is not the receipt's EIP-712 hash.
+    #[error("the receipt hash is not the receipt's EIP-712 hash")]
+    WrongHash,
+    /// The signature does not recover to a key.
+    #[error("the receipt's signature does not recover")]
+    BadSignature,
 }
 
 /// The answer to `POST /v1/queries`.
@@ -47,20 +52,27 @@ pub struct QueryAnswer {
 impl QueryAnswer {
     /// Checks the receipt against the request it answers and the result it carries; returns the key that
     /// signed it (which must be the vault's active key on-chain: `isActiveVaultKey`).
-    pub fn check(&self, domain: &Eip712Domain, request_hash: B256) -> Result<Address, String> {
+    pub fn check(
+        &self,
+        domain: &Eip712Domain,
+        request_hash: B256,
+    ) -> Result<Address, ReceiptError> {
         if self.receipt.requestHash != request_hash {
-            return Err("the receipt is for another request".into());
+            return Err(ReceiptError::OtherRequest {
+                found: self.receipt.requestHash,
+                expected: request_hash,
+            });
         }
         if self.receipt.resultHash != keccak256(&self.result) {
-            return Err("the receipt names another result than the one sent".into());
+            return Err(ReceiptError::OtherResult);
         }
         let hash = self.receipt.eip712_signing_hash(domain);
         if hash != self.receipt_hash {
-            return Err("the receipt hash is not the receipt's EIP-712 hash".into());
+            return Err(ReceiptError::WrongHash);
         }
         Signature::try_from(self.receipt_signature.as_ref())
             .ok()
             .and_then(|signature| signature.recover_address_from_prehash(&hash).ok())
-            .ok_or_else(|| "the receipt's signature does not recover".into())
+            .ok_or(ReceiptError::BadSignature)
     }
 }

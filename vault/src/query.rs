@@ -12,7 +12,7 @@ mod raw;
 mod run;
 
 use alloy::{
-    primitives::{B256, U256, keccak256},
+    primitives::{Address, B256, U256, keccak256},
     sol_types::SolStruct,
 };
 use axum::{
@@ -25,18 +25,19 @@ use dnavault_consent::{
     ConsentError,
     gate::{self, GateError},
 };
-use dnavault_contracts::{
+use dnavault_protocol::{
+    clock::unix_now,
     eip712::registry_domain,
-    query::{Query, QueryAnswer, QueryReceipt},
+    query::{Query, QueryAnswer, QueryKind, QueryReceipt, QueryResult, QuerySubmission},
 };
-use dnavault_store::{QueryRecord, StoreError};
+use dnavault_store::{DataKey, QueryRecord, StoreError};
 use zeroize::Zeroizing;
 
 pub use body::MAX_QUERY_BYTES;
 pub(crate) use body::budget as body_budget;
 pub use run::RunError;
 
-use crate::{ApiError, VaultService, boot::unix_now};
+use crate::{ApiError, VaultIdentity, VaultService};
 
 pub(crate) async fn post_query(
     State(service): State<VaultService>,
@@ -51,6 +52,29 @@ pub(crate) async fn post_query(
         body::BODY_DEADLINE,
     )
     .await?;
+    let allowed = authorise(&service, &submission).await?;
+    let result = execute(&service, &allowed).await?;
+    seal_and_record(&service, &allowed, &result).await
+}
+
+/// A query that passed every check and may run once.
+struct Allowed {
+    query: Query,
+    kind: QueryKind,
+    recipient: dnavault_envelope::PublicKey,
+    key: DataKey,
+    identity: VaultIdentity,
+    authorized: gate::Authorized,
+    /// The nonce's key in the store: nonces are per researcher, apart from the owner's upload nonces.
+    nonce: String,
+}
+
+/// Checks that the query is the one the request commits to and of the kind its scope names, that the vault
+/// is unsealed, then the consent gate and the nonce.
+async fn authorise(
+    service: &VaultService,
+    submission: &QuerySubmission,
+) -> Result<Allowed, ApiError> {
     let request = &submission.signed.request;
     if submission.query_hash() != request.queryHash {
         return Err(ApiError::bad_request(
@@ -81,101 +105,107 @@ pub(crate) async fn post_query(
     let recipient = dnavault_envelope::PublicKey::from_bytes(request.recipientKey.as_slice())
         .map_err(|e| ApiError::bad_request("recipient-key", e.to_string()))?;
     let (key, identity) = service
-        .with_unsealed(|vault| (Zeroizing::new(*vault.data_key()), vault.identity()))
+        .with_unsealed(|vault| (vault.data_key().clone(), vault.identity()))
         .await?;
     let domain = registry_domain(identity.chain_id, identity.registry);
-    let authorized = gate::authorize(
+    let authorized = match gate::authorize(
         &submission.signed,
         identity.vault_id,
         &domain,
         service.consent(),
         service.registry(),
-        unix_now(),
+        unix_now().map_err(ApiError::internal)?,
     )
-    .await;
-    let authorized = match authorized {
+    .await
+    {
         Ok(authorized) => authorized,
-        Err(error) => {
-            let mut refusal = gate_refusal(&error);
-            refusal.error = format!("{kind}: {}", refusal.error);
-            // Refusals of requests the researcher did sign go to the owner's audit log (the gate checks the
-            // vault and the deadline before the signature: those refusals may name anyone).
-            if !matches!(
-                error,
-                GateError::BadSignature { .. }
-                    | GateError::WrongVault { .. }
-                    | GateError::Expired { .. }
-            ) {
-                let detail = format!("{kind}: {error}");
-                let actor = request.researcher.to_string();
-                if let Err(e) = service
-                    .store()
-                    .audit(&actor, "query-refused", None, &detail)
-                    .await
-                {
-                    tracing::error!(%e, "cannot write the audit log");
-                }
-            }
-            tracing::info!(researcher = %request.researcher, %kind, check = refusal.check, "query refused");
-            return Err(refusal);
-        }
+        Err(error) => return Err(gate_refused(service, request.researcher, kind, &error).await),
     };
-    // Nonces are per researcher, apart from the owner's upload nonces.
     let nonce = format!(
         "query:{}:{}",
         request.researcher,
         alloy::hex::encode(request.nonce)
     );
-    let used = service
+    if service
         .store()
         .nonce_used(&nonce)
         .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    if used {
+        .map_err(ApiError::internal)?
+    {
         return Err(replayed(&nonce));
     }
+    Ok(Allowed {
+        query,
+        kind,
+        recipient,
+        key,
+        identity,
+        authorized,
+        nonce,
+    })
+}
 
+/// Runs the query on the genome, one query per core at a time.
+async fn execute(service: &VaultService, allowed: &Allowed) -> Result<QueryResult, ApiError> {
     // Queries share the cores; more wait their turn rather than starve each other and the API.
     let _turn = service.query_turn().await.map_err(|_| ApiError::sealed())?;
-    let running = query.clone();
-    let ran = match run::open_genome(service.store(), &key).await {
+    let running = allowed.query.clone();
+    let ran = match run::open_genome(service.store(), &allowed.key).await {
         Ok(genome) => tokio::task::spawn_blocking(move || run::run(&running, genome))
             .await
-            .map_err(|e| ApiError::internal(e.to_string()))?,
+            .map_err(ApiError::internal)?,
         Err(error) => Err(error),
     };
-    let result = match ran {
-        Ok(result) => result,
-        Err(error) => return Err(failed(&service, request.researcher, kind, error).await),
-    };
-    let plaintext =
-        Zeroizing::new(serde_json::to_vec(&result).map_err(|e| ApiError::internal(e.to_string()))?);
-    drop(result);
+    match ran {
+        Ok(result) => Ok(result),
+        Err(error) => {
+            Err(failed(service, allowed.authorized.researcher, allowed.kind, error).await)
+        }
+    }
+}
+
+/// Seals the result to the researcher, signs the receipt, and records nonce, audit entry and receipt in one
+/// transaction before the answer leaves.
+async fn seal_and_record(
+    service: &VaultService,
+    allowed: &Allowed,
+    result: &QueryResult,
+) -> Result<Json<QueryAnswer>, ApiError> {
+    let authorized = &allowed.authorized;
+    let plaintext = Zeroizing::new(serde_json::to_vec(result).map_err(ApiError::internal)?);
     let sealed = dnavault_envelope::seal(
-        &recipient,
+        &allowed.recipient,
         dnavault_envelope::context::QUERY_RESULT,
         authorized.request_hash.as_slice(),
         &plaintext,
     )
-    .map_err(|e| ApiError::internal(e.to_string()))?
+    .map_err(ApiError::internal)?
     .to_bytes();
     let receipt = QueryReceipt {
-        vaultId: U256::from(identity.vault_id),
+        vaultId: U256::from(allowed.identity.vault_id),
         requestHash: authorized.request_hash,
         resultHash: keccak256(&sealed),
         consentBlock: U256::from(authorized.consent.block),
-        issuedAt: unix_now(),
+        issuedAt: unix_now().map_err(ApiError::internal)?,
     };
+    let domain = registry_domain(allowed.identity.chain_id, allowed.identity.registry);
     let receipt_hash = receipt.eip712_signing_hash(&domain);
     let signature = service
         .with_unsealed(|vault| vault.sign_hash(&receipt_hash))
         .await?
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    record(&service, &nonce, &authorized, kind, receipt_hash).await?;
-    tracing::info!(researcher = %request.researcher, %kind, receipt = %receipt_hash, "query ran");
+        .map_err(ApiError::internal)?;
+    record(
+        service,
+        &allowed.nonce,
+        authorized,
+        allowed.kind,
+        receipt_hash,
+    )
+    .await?;
+    tracing::info!(researcher = %authorized.researcher, kind = %allowed.kind, receipt = %receipt_hash, "query ran");
     service.receipt_issued();
     Ok(Json(QueryAnswer {
-        kind,
+        kind: allowed.kind,
         result: sealed.into(),
         receipt,
         receipt_signature: signature.as_bytes().to_vec().into(),
@@ -183,11 +213,43 @@ pub(crate) async fn post_query(
     }))
 }
 
+/// The refusal of a request the gate turned down. Refusals of requests the researcher did sign go to the
+/// owner's audit log (the gate checks the vault and the deadline before the signature: those refusals may
+/// name anyone).
+async fn gate_refused(
+    service: &VaultService,
+    researcher: Address,
+    kind: QueryKind,
+    error: &GateError,
+) -> ApiError {
+    let mut refusal = gate_refusal(error);
+    refusal.error = format!("{kind}: {}", refusal.error);
+    let signed = !matches!(
+        error,
+        GateError::BadSignature { .. } | GateError::WrongVault { .. } | GateError::Expired { .. }
+    );
+    if signed
+        && let Err(e) = service
+            .store()
+            .audit(
+                &researcher.to_string(),
+                "query-refused",
+                None,
+                &format!("{kind}: {error}"),
+            )
+            .await
+    {
+        tracing::error!(%e, "cannot write the audit log");
+    }
+    tracing::info!(%researcher, %kind, check = refusal.check, "query refused");
+    refusal
+}
+
 async fn record(
     service: &VaultService,
     nonce: &str,
     authorized: &gate::Authorized,
-    kind: dnavault_contracts::query::QueryKind,
+    kind: QueryKind,
     receipt_hash: B256,
 ) -> Result<(), ApiError> {
     let detail = format!(
@@ -207,7 +269,7 @@ async fn record(
         .await
         .map_err(|e| match e {
             StoreError::Replayed { nonce } => replayed(&nonce),
-            other => ApiError::internal(other.to_string()),
+            other => ApiError::internal(other),
         })
 }
 
@@ -251,8 +313,8 @@ fn gate_refusal(error: &GateError) -> ApiError {
 /// failure reading the genome is described only in the owner's audit log (it could quote the file).
 async fn failed(
     service: &VaultService,
-    researcher: alloy::primitives::Address,
-    kind: dnavault_contracts::query::QueryKind,
+    researcher: Address,
+    kind: QueryKind,
     error: RunError,
 ) -> ApiError {
     let detail = format!("{kind}: {error}");

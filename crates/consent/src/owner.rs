@@ -1,0 +1,44 @@
+//! The one check that a message is signed by a vault's current owner: its EIP-712 digest in the registry's
+//! domain and the signature, put to the registry's `isOwnerSignature` (so EIP-1271 contract wallets work).
+//! Boot approvals, uploads, the owner's reads and per-query approvals all pass through it.
+
+use alloy::{
+    primitives::{Bytes, U256},
+    providers::Provider,
+    sol_types::{Eip712Domain, SolStruct},
+};
+use dnavault_protocol::VaultRegistry::VaultRegistryInstance;
+
+/// Why a message does not count as the owner's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OwnerSignatureError {
+    /// The registry says the signature is not the vault's current owner's.
+    #[error("it is not signed by the vault's owner (vault {vault}, as the registry says)")]
+    NotOwner {
+        /// The vault.
+        vault: U256,
+    },
+    /// The registry could not be read: nothing is taken on an unverified signature.
+    #[error("cannot read the registry: {0}")]
+    Chain(String),
+}
+
+/// Checks that `signature` over `message` (in `domain`) is vault `vault`'s current owner's.
+pub async fn require_owner_signature<M: SolStruct, P: Provider>(
+    registry: &VaultRegistryInstance<P>,
+    domain: &Eip712Domain,
+    vault: U256,
+    message: &M,
+    signature: &Bytes,
+) -> Result<(), OwnerSignatureError> {
+    let digest = message.eip712_signing_hash(domain);
+    let owners = registry
+        .isOwnerSignature(vault, digest, signature.clone())
+        .call()
+        .await
+        .map_err(|e| OwnerSignatureError::Chain(e.to_string()))?;
+    match owners {
+        true => Ok(()),
+        false => Err(OwnerSignatureError::NotOwner { vault }),
+    }
+}
