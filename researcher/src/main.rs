@@ -8,7 +8,7 @@ use std::{
 
 use alloy::{primitives::Address, signers::local::PrivateKeySigner};
 use clap::{Args, Parser, Subcommand};
-use dnavault_attest::{Policy, Product, TrustRoot, Verifier};
+use dnavault_attest::Verifier;
 use dnavault_protocol::query::{
     AlleleCounts, BeaconAllele, GenotypeLookup, PolygenicScore, Position, Query, Region,
 };
@@ -204,21 +204,17 @@ fn researcher(args: &KeyArgs) -> eyre::Result<Researcher> {
 
 async fn connect(args: &ChainArgs) -> eyre::Result<(Chain, Verifier)> {
     let chain = Chain::connect(&args.rpc_url, args.registry).await?;
-    let verifier = match &args.accept_test_platform {
-        None => Verifier::production(Policy::default()),
+    let pem = match &args.accept_test_platform {
+        None => None,
         Some(path) => {
-            let pem = std::fs::read(path).wrap_err_with(|| path.display().to_string())?;
             eprintln!(
                 "WARNING: accepting vaults on a SIMULATED platform (test-only roots {})",
                 path.display()
             );
-            Verifier::production(Policy {
-                accept_test_roots: true,
-                ..Policy::default()
-            })
-            .with_test_root(TrustRoot::test_only_bundle(Product::Milan, &pem)?)
+            Some(std::fs::read(path).wrap_err_with(|| path.display().to_string())?)
         }
     };
+    let verifier = dnavault_attest::vault::verifier(pem.as_deref())?;
     Ok((chain, verifier))
 }
 

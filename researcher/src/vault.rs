@@ -6,14 +6,13 @@ use alloy::{
     providers::{DynProvider, Provider, ProviderBuilder},
     sol_types::Eip712Domain,
 };
-use dnavault_attest::{Evidence, ExpectedReportData, ReportDataBinding, Verifier};
+use dnavault_attest::{ExpectedVault, Verifier};
 use dnavault_protocol::{
     VaultRegistry::{self, VaultRegistryInstance},
-    boot::BootRequest,
     eip712::registry_domain,
     query::{Query, QueryAnswer},
 };
-use dnavault_ratls::{Client, Pin};
+use dnavault_ratls::{Client, RatlsError};
 
 use crate::{Opened, Prepared, ResearchError, Researcher};
 
@@ -83,59 +82,34 @@ impl AttestedVault {
         chain: &Chain,
         verifier: &Verifier,
     ) -> Result<Self, ResearchError> {
-        let fetched = Client::new(url, Pin::Report)?
-            .get::<BootRequest>("/v1/attestation")
-            .await?;
-        let evidence = fetched.value;
-        let refuse = |reason: String| Err(ResearchError::Attestation(reason));
-        if fetched.spki_sha256 != evidence.tls_spki_sha256.0 {
-            return refuse(format!(
-                "{url} served its evidence with a TLS key the evidence does not bind"
-            ));
-        }
-        if evidence.chain_id != chain.chain_id
-            || evidence.registry != *chain.registry.address()
-            || evidence.vault_id != U256::from(vault_id)
-        {
-            return refuse(format!(
-                "{url} is vault {} of chain {} registry {}, not vault {vault_id} of chain {} registry {}",
-                evidence.vault_id,
-                evidence.chain_id,
-                evidence.registry,
-                chain.chain_id,
-                chain.registry.address()
-            ));
-        }
-        let mut report = Evidence::new(evidence.report.to_vec(), &evidence.endorsement_key)
-            .map_err(|e| ResearchError::Attestation(e.to_string()))?;
-        report.product = evidence
-            .product
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .map_err(|e: dnavault_attest::AttestError| ResearchError::Attestation(e.to_string()))?;
-        let binding = ReportDataBinding {
-            vault_key: evidence.vault_key.into_array(),
-            hpke_public_key: evidence.hpke_public_key.0,
-            tls_spki_sha256: evidence.tls_spki_sha256.0,
-            nonce: evidence.boot_nonce.0,
+        let expected = ExpectedVault {
+            chain_id: chain.chain_id,
+            registry: *chain.registry.address(),
+            vault_id: Some(U256::from(vault_id)),
         };
-        let verified = verifier
-            .verify(&report, ExpectedReportData::Binding(binding.report_data()))
-            .map_err(|e| ResearchError::Attestation(e.to_string()))?;
-        let approved = chain
-            .registry
-            .isMeasurementApproved(evidence.vault_id, verified.measurement.to_vec().into())
-            .call()
-            .await
-            .map_err(|e| ResearchError::Chain(e.to_string()))?;
-        verified
-            .require_measurement(|_| approved)
-            .map_err(|e| ResearchError::Attestation(e.to_string()))?;
+        let attested = dnavault_ratls::AttestedVault::connect(
+            url,
+            expected,
+            verifier,
+            async |id, measurement| {
+                chain
+                    .registry
+                    .isMeasurementApproved(id, measurement)
+                    .call()
+                    .await
+            },
+        )
+        .await
+        .map_err(|error| match error {
+            RatlsError::Attestation(e) => ResearchError::Attestation(e.to_string()),
+            RatlsError::Unbound { .. } => ResearchError::Attestation(error.to_string()),
+            RatlsError::Chain(e) => ResearchError::Chain(e),
+            other => ResearchError::Vault(other),
+        })?;
         Ok(Self {
             vault_id,
-            vault_key: evidence.vault_key,
-            client: Client::new(url, Pin::Spki(evidence.tls_spki_sha256.0))?,
+            vault_key: attested.evidence().vault_key,
+            client: attested.client().clone(),
         })
     }
 

@@ -6,7 +6,7 @@ use alloy::{
     signers::{Signer, local::PrivateKeySigner},
     sol_types::SolStruct,
 };
-use dnavault_attest::{Evidence, ExpectedReportData, ReportDataBinding, Verified, Verifier};
+use dnavault_attest::{CheckedEvidence, ExpectedVault, Verified, Verifier};
 use dnavault_envelope::{PublicKey, context, data_key_aad};
 use dnavault_keys::Seed;
 use dnavault_protocol::{
@@ -44,6 +44,11 @@ pub async fn check(
     owner: &PrivateKeySigner,
 ) -> Result<CheckedBoot> {
     let deployment = connection.deployment();
+    let expected = ExpectedVault {
+        chain_id: deployment.chain_id,
+        registry: deployment.registry,
+        vault_id: None,
+    };
     if request.chain_id != deployment.chain_id || request.registry != deployment.registry {
         return Err(WalletError::Boot(format!(
             "the request is for chain {} registry {}, this wallet uses chain {} registry {}",
@@ -61,25 +66,14 @@ pub async fn check(
             owner.address()
         )));
     }
-    let mut evidence = Evidence::new(request.report.to_vec(), &request.endorsement_key)?;
-    evidence.product = request.product.as_deref().map(str::parse).transpose()?;
-    let binding = ReportDataBinding {
-        vault_key: request.vault_key.into_array(),
-        hpke_public_key: request.hpke_public_key.0,
-        tls_spki_sha256: request.tls_spki_sha256.0,
-        nonce: request.boot_nonce.0,
-    };
-    let verified = verifier.verify(
-        &evidence,
-        ExpectedReportData::Binding(binding.report_data()),
-    )?;
+    let checked = CheckedEvidence::check(request, expected, verifier)?;
     let approved = connection
-        .is_measurement_approved(request.vault_id, verified.measurement.to_vec().into())
+        .is_measurement_approved(request.vault_id, checked.measurement().to_vec().into())
         .await?;
-    verified.require_measurement(|_| approved)?;
+    let checked = checked.approved(approved)?;
     Ok(CheckedBoot {
-        request: request.clone(),
-        verified,
+        request: checked.evidence,
+        verified: checked.verified,
         vault_id,
     })
 }

@@ -114,6 +114,14 @@ pub enum AttestError {
         "REPORT_DATA does not match the expected binding of the vault's keys and the verifier's nonce"
     )]
     ReportDataMismatch,
+    /// The evidence is for another vault, registry or chain than the one expected.
+    #[error("the evidence is for {found}, not {expected}")]
+    WrongVault {
+        /// What the evidence names.
+        found: String,
+        /// What was expected.
+        expected: String,
+    },
     /// The launch measurement is not one the owner approved.
     #[error("measurement {measurement} is not approved for this vault")]
     MeasurementNotApproved {

@@ -21,6 +21,7 @@ mod report_data;
 mod roots;
 #[cfg(feature = "simulated")]
 pub mod simulated;
+pub mod vault;
 mod verify;
 
 pub use backend::Backend;
@@ -28,6 +29,7 @@ pub use error::{AttestError, Result};
 pub use extensions::AmdExtensions;
 pub use report_data::ReportDataBinding;
 pub use roots::{Product, TrustRoot};
+pub use vault::{CheckedEvidence, ExpectedVault};
 pub use verify::{EndorsementKind, Evidence, ExpectedReportData, Policy, Tcb, Verified, Verifier};
 
 /// Length of an SNP attestation report.

@@ -45,6 +45,21 @@ pub enum RatlsError {
         /// The check that refused, when the server answered with a refusal.
         check: Option<String>,
     },
+    /// The vault served its evidence with a TLS key the evidence does not bind.
+    #[error(
+        "the vault at {url} served its evidence with a TLS key the evidence does not bind: refusing (a relay \
+         or an impostor is in the way)"
+    )]
+    Unbound {
+        /// Where.
+        url: String,
+    },
+    /// The vault's evidence does not verify, or is for another vault, or its code is not approved.
+    #[error("the vault's attestation: {0}")]
+    Attestation(#[from] dnavault_attest::AttestError),
+    /// The registry could not be read to check the vault's measurement.
+    #[error("cannot read the registry: {0}")]
+    Chain(String),
     /// The answer is not the JSON expected.
     #[error("{url} answered with unexpected JSON: {reason}")]
     Json {

@@ -6,11 +6,13 @@
 //! to the attested vault whatever the certificate says. The one unpinned exchange is fetching the evidence
 //! itself ([`Pin::Report`]): the client then checks that the key it was served is the one the evidence binds.
 
+pub mod attested;
 mod client;
 mod error;
 mod server;
 mod verifier;
 
+pub use attested::{AttestedVault, fetch_evidence};
 pub use client::{Client, Fetched, Pin};
 pub use error::RatlsError;
 pub use server::{ServerIdentity, serve};

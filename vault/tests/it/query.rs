@@ -8,7 +8,7 @@ use alloy::{
     signers::{Signer, local::PrivateKeySigner},
     sol_types::SolStruct,
 };
-use dnavault_attest::{Policy, Product, TrustRoot, Verifier};
+use dnavault_attest::Verifier;
 use dnavault_genome::{Genome, lookup, prs, score::ScoringFile};
 use dnavault_protocol::{
     GrantRecord, QueryApproval,
@@ -129,11 +129,7 @@ async fn grant(
 
 fn verifier(vault: &VaultProcess) -> Verifier {
     let pem = std::fs::read(&vault.roots).unwrap();
-    Verifier::production(Policy {
-        accept_test_roots: true,
-        ..Policy::default()
-    })
-    .with_test_root(TrustRoot::test_only_bundle(Product::Milan, &pem).unwrap())
+    dnavault_attest::vault::verifier(Some(&pem)).unwrap()
 }
 
 /// An allele-counts query at (chromosome, position) pairs.

@@ -1,6 +1,5 @@
 //! Serving and sealing: the boot exchange over attested TLS, refusals, seal, and a wrong chain.
 
-use dnavault_attest::{Policy, Product, TrustRoot, Verifier};
 use dnavault_protocol::boot::{BootRequest, BootResponse};
 use dnavault_ratls::{Client, Pin, RatlsError};
 use dnavault_testkit::TestChain;
@@ -24,11 +23,7 @@ async fn a_served_vault_boots_on_approval_and_seal_wipes_it() {
     assert_eq!(fetched.spki_sha256, fetched.value.tls_spki_sha256.0);
     assert_eq!(fetched.spki_sha256, vault.tls_spki);
     let pem = std::fs::read(&vault.roots).unwrap();
-    let verifier = Verifier::production(Policy {
-        accept_test_roots: true,
-        ..Policy::default()
-    })
-    .with_test_root(TrustRoot::test_only_bundle(Product::Milan, &pem).unwrap());
+    let verifier = dnavault_attest::vault::verifier(Some(&pem)).unwrap();
     let connection = Connection::connect(
         chain.endpoint_url().as_str(),
         chain.registry_address(),

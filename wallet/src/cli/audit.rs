@@ -10,14 +10,11 @@ use dnavault_protocol::{
     header::SignedHeader,
     owner_read::{OwnerRead, SignedOwnerRead},
 };
-use dnavault_ratls::{Client, Pin};
+use dnavault_ratls::{Client, Pin, fetch_evidence};
 use dnavault_wallet::boot;
 use eyre::WrapErr;
 
-use super::{
-    Session,
-    owner::{OwnerArgs, fetch_evidence},
-};
+use super::{Session, owner::OwnerArgs};
 
 /// How long a read authorization stays valid (the vault accepts at most 10 minutes).
 const READ_LIFETIME_SECS: u64 = 120;

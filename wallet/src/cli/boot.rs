@@ -4,14 +4,11 @@ use std::path::PathBuf;
 
 use clap::Args;
 use dnavault_protocol::boot::BootRequest;
-use dnavault_ratls::{Client, Pin};
+use dnavault_ratls::{Client, Pin, fetch_evidence};
 use dnavault_wallet::boot;
 use eyre::{WrapErr, bail};
 
-use super::{
-    Session,
-    owner::{OwnerArgs, fetch_evidence},
-};
+use super::{Session, owner::OwnerArgs};
 
 #[derive(Debug, Args)]
 pub(crate) struct BootArgs {

@@ -1,11 +1,9 @@
-//! What the owner's vault commands share: the chain, the verifier, and attested connections to a vault.
+//! What the owner's vault commands share: the chain and the verifier.
 
 use std::path::PathBuf;
 
 use clap::Args;
-use dnavault_attest::{Policy, Product, TrustRoot, Verifier};
-use dnavault_protocol::boot::BootRequest;
-use dnavault_ratls::{Client, Pin};
+use dnavault_attest::Verifier;
 use dnavault_wallet::{WalletError, inputs, registry::Connection};
 use eyre::{WrapErr, bail};
 
@@ -57,35 +55,16 @@ impl OwnerArgs {
 
     /// AMD's roots, plus the simulated platform's when asked for, loudly.
     pub(crate) fn verifier(&self) -> eyre::Result<Verifier> {
-        Ok(match &self.accept_test_platform {
-            None => Verifier::production(Policy::default()),
+        let pem = match &self.accept_test_platform {
+            None => None,
             Some(path) => {
-                let pem = std::fs::read(path).wrap_err_with(|| path.display().to_string())?;
                 eprintln!(
                     "WARNING: accepting a SIMULATED platform (test-only root bundle {})",
                     path.display()
                 );
-                Verifier::production(Policy {
-                    accept_test_roots: true,
-                    ..Policy::default()
-                })
-                .with_test_root(TrustRoot::test_only_bundle(Product::Milan, &pem)?)
+                Some(std::fs::read(path).wrap_err_with(|| path.display().to_string())?)
             }
-        })
+        };
+        Ok(dnavault_attest::vault::verifier(pem.as_deref())?)
     }
-}
-
-/// Fetches a vault's evidence from `path` and checks that the TLS key that served it is the one it binds.
-/// The caller then verifies the evidence and pins the key.
-pub(crate) async fn fetch_evidence(url: &str, path: &str) -> eyre::Result<BootRequest> {
-    let fetched = Client::new(url, Pin::Report)?
-        .get::<BootRequest>(path)
-        .await?;
-    if fetched.spki_sha256 != fetched.value.tls_spki_sha256.0 {
-        bail!(
-            "the vault at {url} served its evidence with a TLS key the evidence does not bind: refusing \
-             (a relay or an impostor is in the way)"
-        );
-    }
-    Ok(fetched.value)
 }

@@ -18,15 +18,12 @@ use dnavault_protocol::{
     header::SignedHeader,
     upload::{SignedUpload, UploadApproval},
 };
-use dnavault_ratls::{Client, Pin};
+use dnavault_ratls::{Client, Pin, fetch_evidence};
 use dnavault_wallet::boot;
 use eyre::WrapErr;
 use sha2::{Digest, Sha256};
 
-use super::{
-    Session,
-    owner::{OwnerArgs, fetch_evidence},
-};
+use super::{Session, owner::OwnerArgs};
 
 /// How long an upload approval stays valid.
 const APPROVAL_LIFETIME_SECS: u64 = 3600;
