@@ -14,14 +14,12 @@ use alloy::{
     providers::{Provider, ProviderBuilder},
 };
 use clap::{Args, ValueEnum};
-use dnavault_attest::{
-    Backend, backend::Simulated, hardware::Hardware, simulated::SimulatedPlatform,
-};
+use dnavault_attest::{Backend, hardware::Hardware};
 use dnavault_consent::{ConsentCache, ConsentConfig};
 use dnavault_protocol::VaultRegistry;
 use dnavault_store::Store;
 use dnavault_vault::{SealedVault, VaultIdentity, VaultService, anchor::AnchorConfig, control};
-use eyre::{WrapErr, bail, eyre};
+use eyre::{WrapErr, bail};
 use serde_json::json;
 
 /// Where attestation evidence comes from.
@@ -106,23 +104,7 @@ pub(crate) async fn serve(args: ServeArgs) -> eyre::Result<()> {
             cached_vcek: args.cached_vcek.clone(),
             vmpl: 0,
         }),
-        Platform::Simulated => {
-            let text = args.simulated_measurement.as_deref().unwrap_or_default();
-            let measurement: [u8; 48] = hex::decode(text.trim_start_matches("0x"))
-                .ok()
-                .and_then(|bytes| bytes.try_into().ok())
-                .ok_or_else(|| eyre!("--simulated-measurement must be 96 hex digits"))?;
-            let platform = Arc::new(SimulatedPlatform::new()?);
-            let roots = args.data_dir.join(SIMULATED_ROOTS);
-            std::fs::write(&roots, platform.root_bundle_pem())
-                .wrap_err_with(|| roots.display().to_string())?;
-            tracing::warn!(
-                roots = %roots.display(),
-                "SIMULATED PLATFORM: this vault's memory is NOT protected by SEV-SNP; its evidence chains to a \
-                 test-only root. Never put real genomes in it."
-            );
-            Box::new(Simulated::new(platform, measurement))
-        }
+        Platform::Simulated => simulated_backend(&args)?,
     };
     let url = args.rpc_url.parse().wrap_err("--rpc-url is not a URL")?;
     let provider = ProviderBuilder::new().connect_http(url).erased();
@@ -200,6 +182,37 @@ pub(crate) async fn serve(args: ServeArgs) -> eyre::Result<()> {
     Ok(())
 }
 
+/// The simulated platform, which writes its test-only roots to the data directory for the owner's wallet.
+#[cfg(feature = "simulated")]
+fn simulated_backend(args: &ServeArgs) -> eyre::Result<Box<dyn Backend>> {
+    use dnavault_attest::{backend::Simulated, simulated::SimulatedPlatform};
+
+    let text = args.simulated_measurement.as_deref().unwrap_or_default();
+    let measurement: [u8; 48] = hex::decode(text.trim_start_matches("0x"))
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| eyre::eyre!("--simulated-measurement must be 96 hex digits"))?;
+    let platform = Arc::new(SimulatedPlatform::new()?);
+    let roots = args.data_dir.join(SIMULATED_ROOTS);
+    std::fs::write(&roots, platform.root_bundle_pem())
+        .wrap_err_with(|| roots.display().to_string())?;
+    tracing::warn!(
+        roots = %roots.display(),
+        "SIMULATED PLATFORM: this vault's memory is NOT protected by SEV-SNP; its evidence chains to a \
+         test-only root. Never put real genomes in it."
+    );
+    Ok(Box::new(Simulated::new(platform, measurement)))
+}
+
+/// A production build has no simulated platform: it says so rather than run unprotected.
+#[cfg(not(feature = "simulated"))]
+fn simulated_backend(_: &ServeArgs) -> eyre::Result<Box<dyn Backend>> {
+    bail!(
+        "this dnavault-vault is a production build without the simulated platform: run it on AMD SEV-SNP \
+         hardware with --platform sev-guest (for development, build it with `--features simulated`)"
+    )
+}
+
 /// Resolves on SIGINT or SIGTERM.
 async fn terminated() {
     use tokio::signal::unix::{SignalKind, signal};
@@ -239,4 +252,46 @@ async fn send(data_dir: &Path, command: &str) -> eyre::Result<String> {
             socket.display()
         )
     })
+}
+
+#[cfg(all(test, not(feature = "simulated")))]
+mod tests {
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: super::ServeArgs,
+    }
+
+    #[test]
+    fn a_production_build_refuses_the_simulated_platform_and_says_what_to_do() {
+        let measurement = "ab".repeat(48);
+        let cli = Cli::try_parse_from([
+            "serve",
+            "--data-dir",
+            "/nonexistent",
+            "--rpc-url",
+            "http://127.0.0.1:1",
+            "--chain-id",
+            "1",
+            "--registry",
+            "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+            "--vault-id",
+            "1",
+            "--platform",
+            "simulated",
+            "--simulated-measurement",
+            &measurement,
+        ])
+        .unwrap();
+        let Err(error) = super::simulated_backend(&cli.serve) else {
+            panic!("a production build made a simulated platform");
+        };
+        let error = error.to_string();
+        assert!(
+            error.contains("production build") && error.contains("--platform sev-guest"),
+            "{error}"
+        );
+    }
 }
