@@ -89,8 +89,8 @@ pub enum BootError {
     #[error("cannot read the registry: {0}")]
     Chain(String),
     /// The clock cannot be read: no deadline can be checked.
-    #[error("{0}")]
-    Clock(String),
+    #[error(transparent)]
+    Clock(#[from] dnavault_protocol::clock::ClockError),
     /// The TLS identity could not be made.
     #[error("TLS identity: {0}")]
     Tls(#[from] dnavault_ratls::RatlsError),
@@ -239,8 +239,7 @@ impl SealedVault {
         if approval.wrappedKeyHash != keccak256(&response.wrapped_data_key) {
             return Err(BootError::WrappedKeyMismatch);
         }
-        let now =
-            dnavault_protocol::clock::unix_now().map_err(|e| BootError::Clock(e.to_string()))?;
+        let now = dnavault_protocol::clock::unix_now()?;
         if approval.deadline < U256::from(now) {
             return Err(BootError::Expired {
                 deadline: approval.deadline,

@@ -17,8 +17,11 @@ impl DataKey {
 
     /// The key unwrapped from an envelope's plaintext; `None` unless it is 32 bytes.
     pub fn from_slice(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() != 32 {
+            return None;
+        }
         let mut key = Zeroizing::new([0u8; 32]);
-        key.copy_from_slice(bytes.get(..32).filter(|_| bytes.len() == 32)?);
+        key.copy_from_slice(bytes);
         Some(Self(key))
     }
 

@@ -6,6 +6,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use crate::GenomeError;
 use noodles::vcf::{
     self,
     variant::Record as _,
@@ -15,37 +16,27 @@ use noodles::vcf::{
     },
 };
 use noodles_util::variant::io::{Reader, reader::Builder};
-use serde::Serialize;
 
-use crate::GenomeError;
+/// A variant call of the chosen sample, as the file has it: the protocol's record, what a lookup answers.
+pub use dnavault_protocol::query::Variant;
 
-/// A variant call of the chosen sample, as the file has it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Variant {
-    /// Chromosome (as named in the file).
-    pub chrom: String,
-    /// 1-based position.
-    pub pos: u64,
-    /// IDs, `;`-separated, or `.`.
-    pub id: String,
-    /// Reference allele.
-    #[serde(rename = "ref")]
-    pub reference: String,
-    /// Alternate alleles, `,`-separated, or `.`.
-    pub alt: String,
-    /// The genotype as VCF writes it (`0/1`, `1|0`, `1/.`, `.`).
-    pub gt: String,
+/// What a record's fields say about it.
+pub trait VariantExt {
+    /// Last position the reference allele covers.
+    fn end(&self) -> u64;
+    /// The alleles the genotype carries, per allele (REF first, then each ALT), and how many were called:
+    /// `0/1` with one ALT is `([1, 1], 2)`, `1/.` is `([0, 1], 1)`.
+    fn allele_counts(&self) -> (Vec<u32>, u32);
+    /// Whether `id` is one of this record's IDs.
+    fn has_id(&self, id: &str) -> bool;
 }
 
-impl Variant {
-    /// Last position the reference allele covers.
-    pub fn end(&self) -> u64 {
+impl VariantExt for Variant {
+    fn end(&self) -> u64 {
         self.pos + (self.reference.len() as u64).max(1) - 1
     }
 
-    /// The alleles the genotype carries, per allele (REF first, then each ALT), and how many were called:
-    /// `0/1` with one ALT is `([1, 1], 2)`, `1/.` is `([0, 1], 1)`.
-    pub fn allele_counts(&self) -> (Vec<u32>, u32) {
+    fn allele_counts(&self) -> (Vec<u32>, u32) {
         let alts = if self.alt == "." {
             0
         } else {
@@ -64,8 +55,7 @@ impl Variant {
         (counts, called)
     }
 
-    /// Whether `id` is one of this record's IDs.
-    pub fn has_id(&self, id: &str) -> bool {
+    fn has_id(&self, id: &str) -> bool {
         self.id.split(';').any(|own| own == id)
     }
 }
@@ -554,7 +544,7 @@ fn chain(error: &dyn std::error::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::Variant;
+    use super::{Variant, VariantExt};
 
     #[test]
     fn allele_counts_follow_the_genotype() {

@@ -17,5 +17,5 @@ pub mod raw;
 pub mod score;
 
 pub use error::GenomeError;
-pub use genome::{Genome, Variant};
+pub use genome::{Genome, Variant, VariantExt};
 pub use indexed::IndexedGenome;

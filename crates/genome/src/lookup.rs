@@ -6,7 +6,7 @@ use std::{
     path::Path,
 };
 
-use crate::{Genome, GenomeError, Variant};
+use crate::{Genome, GenomeError, Variant, VariantExt};
 
 /// A 1-based inclusive region on one chromosome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,37 +3,10 @@
 
 use rustc_hash::FxHashMap;
 
-use serde::Serialize;
+use crate::{Genome, GenomeError, Variant, VariantExt, score::ScoringFile};
 
-use crate::{Genome, GenomeError, Variant, score::ScoringFile};
-
-/// A score and how each weight fared.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PrsResult {
-    /// The sample scored.
-    pub sample: String,
-    /// The score's PGS Catalog id.
-    pub pgs_id: Option<String>,
-    /// The build the score's positions are on.
-    pub genome_build: Option<String>,
-    /// Sum of weight x dosage over the matched variants.
-    pub score_sum: f64,
-    /// Weights in the scoring file.
-    pub variants_total: u64,
-    /// Weights matched to a genotyped variant: in the score.
-    pub variants_matched: u64,
-    /// Weights with no variant at their position (or rsID) in the genome; a variant at the position under
-    /// another rsID is another variant.
-    pub variants_missing: u64,
-    /// Weights whose variant has a missing genotype: skipped, not imputed.
-    pub variants_missing_genotype: u64,
-    /// Weights whose variant was found with other alleles (the effect or other allele is not REF/ALT).
-    pub variants_allele_mismatch: u64,
-    /// Weights that more than one variant matched: left out rather than guessed.
-    pub variants_ambiguous: u64,
-    /// Total effect-allele dosage over the matched variants.
-    pub effect_dosage_sum: u64,
-}
+/// A score and how each weight fared: the protocol's score result.
+pub use dnavault_protocol::query::ScoreResult;
 
 /// The weights at one position: almost always one, so the first is kept inline.
 #[derive(Debug, Default)]
@@ -66,7 +39,7 @@ enum Fate {
 }
 
 /// Scores `genome`'s sample with `score`.
-pub fn score(genome: &mut Genome, score: &ScoringFile) -> Result<PrsResult, GenomeError> {
+pub fn score(genome: &mut Genome, score: &ScoringFile) -> Result<ScoreResult, GenomeError> {
     // Weights by chromosome and position, and by rsID for those without a position; without a
     // per-weight allocation, since scores have millions of weights.
     let mut by_position: FxHashMap<&str, FxHashMap<u64, Weights>> = FxHashMap::default();
@@ -120,7 +93,7 @@ pub fn score(genome: &mut Genome, score: &ScoringFile) -> Result<PrsResult, Geno
         }
         Ok::<_, GenomeError>(fates)
     })?;
-    let mut result = PrsResult {
+    let mut result = ScoreResult {
         sample: genome.sample_name().to_owned(),
         pgs_id: score.pgs_id.clone(),
         genome_build: score.genome_build.clone(),

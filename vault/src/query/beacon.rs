@@ -1,7 +1,7 @@
 //! GA4GH Beacon v2 allele queries on one person's genome: does the person carry the allele (`boolean`), and
 //! in how many of their variant records (`count`). The answer is a Beacon v2 boolean or count response.
 
-use dnavault_genome::Variant;
+use dnavault_genome::{Variant, VariantExt};
 use dnavault_protocol::query::{
     BeaconAlleleParameters, BeaconRequest, BeaconResponse, BeaconResponseMeta, BeaconSummary,
     Granularity,

@@ -12,7 +12,7 @@ use std::{
 };
 
 use dnavault_genome::{
-    Genome, GenomeError, IndexedGenome, Variant,
+    Genome, GenomeError, IndexedGenome, Variant, VariantExt,
     lookup::{self, Span},
     prs,
     raw::RawCall,
@@ -153,7 +153,7 @@ pub(crate) fn run(query: &Query, genome: Vec<GenomeObject>) -> Result<QueryResul
         Query::GenotypeLookup(lookup) => {
             let found = genotypes(lookup, genome)?;
             QueryResult::GenotypeLookup(GenotypeLookupResult {
-                variants: found.variants.into_iter().map(answer).collect(),
+                variants: found.variants,
                 calls: found.calls.into_iter().map(raw::answer).collect(),
             })
         }
@@ -163,18 +163,6 @@ pub(crate) fn run(query: &Query, genome: Vec<GenomeObject>) -> Result<QueryResul
             QueryResult::PolygenicScore(polygenic_score(score, genome)?)
         }
     })
-}
-
-/// A record as a lookup answers it.
-fn answer(variant: Variant) -> dnavault_protocol::query::Variant {
-    dnavault_protocol::query::Variant {
-        chrom: variant.chrom,
-        pos: variant.pos,
-        id: variant.id,
-        reference: variant.reference,
-        alt: variant.alt,
-        gt: variant.gt,
-    }
 }
 
 /// What a lookup found: VCF/BCF records, and raw-file calls.
@@ -324,20 +312,7 @@ fn polygenic_score(
         .map_err(RunError::Scoring)?;
     let name = Path::new(object.id.as_str()).to_owned();
     let mut file = one_person(Genome::from_reader(&name, Box::new(object.reader), None))?;
-    let result = prs::score(&mut file, &scoring)?;
-    Ok(ScoreResult {
-        sample: result.sample,
-        pgs_id: result.pgs_id,
-        genome_build: result.genome_build,
-        score_sum: result.score_sum,
-        variants_total: result.variants_total,
-        variants_matched: result.variants_matched,
-        variants_missing: result.variants_missing,
-        variants_missing_genotype: result.variants_missing_genotype,
-        variants_allele_mismatch: result.variants_allele_mismatch,
-        variants_ambiguous: result.variants_ambiguous,
-        effect_dosage_sum: result.effect_dosage_sum,
-    })
+    Ok(prs::score(&mut file, &scoring)?)
 }
 
 #[cfg(test)]

@@ -154,6 +154,17 @@ async fn uploads_without_the_owners_approval_of_the_exact_bytes_are_refused() {
     };
     let (code, message) = status(put(&vault, "small.vcf", None, &file).await);
     assert_eq!(code, 401, "{message}");
+    // A header that is not a signed approval is refused with what is wrong with it.
+    let (code, message) = status(put(&vault, "small.vcf", Some("not-hex".into()), &file).await);
+    assert!(
+        code == 401 && message.contains("the x-dnavault-upload header is not hex"),
+        "{code} {message}"
+    );
+    let (code, message) = status(put(&vault, "small.vcf", Some("7b7d".into()), &file).await);
+    assert!(
+        code == 401 && message.contains("does not hold a signed message"),
+        "{code} {message}"
+    );
     let by_stranger = signed(&chain, &stranger, approval("small.vcf", &content)).await;
     let (code, message) = status(put(&vault, "small.vcf", Some(by_stranger), &file).await);
     assert!(code == 403 && message.contains("owner"), "{code} {message}");

@@ -742,6 +742,16 @@ async fn queries_without_live_consent_do_not_run() {
         matches!(error, RatlsError::Status { status: 401, .. }),
         "{error}"
     );
+    let error = Client::new(&vault.url, Pin::Spki(vault.tls_spki))
+        .unwrap()
+        .get_with::<Value>("v1/audit", &[(SignedOwnerRead::HEADER, "zz".into())])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, RatlsError::Status { status: 401, message, check: Some(check), .. }
+            if message.contains("the x-dnavault-owner header is not hex") && check == "owner"),
+        "{error}"
+    );
 
     // A file of several people: the vault answers for one, and says why it cannot.
     grant(
