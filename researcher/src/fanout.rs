@@ -4,7 +4,7 @@
 use std::{collections::BTreeMap, sync::Arc};
 
 use dnavault_attest::Verifier;
-use dnavault_protocol::query::{Query, QueryResult};
+use dnavault_protocol::query::{Query, QueryResult, chromosome};
 use serde::Serialize;
 
 use crate::{AttestedVault, Chain, Researcher};
@@ -146,11 +146,7 @@ pub fn total_allele_counts(outcomes: &[Outcome]) -> Result<Vec<SiteTotal>, Strin
                     site.pos
                 ));
             }
-            let chrom = site
-                .chrom
-                .strip_prefix("chr")
-                .unwrap_or(&site.chrom)
-                .to_owned();
+            let chrom = chromosome::bare(&site.chrom).to_owned();
             let total = totals
                 .entry((chrom.clone(), site.pos))
                 .or_insert_with(|| SiteTotal {

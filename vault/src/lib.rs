@@ -13,5 +13,6 @@ pub mod query;
 pub mod service;
 
 pub use boot::{BootError, SealedVault, UnsealedVault, VaultIdentity};
+pub use dnavault_protocol::{VaultState, VaultStatus};
 pub use ingest::Stored;
-pub use service::{ApiError, VaultService, VaultStatus};
+pub use service::{ApiError, VaultService};

@@ -8,7 +8,6 @@
 
 mod beacon;
 mod body;
-mod raw;
 mod run;
 
 use alloy::{

@@ -6,10 +6,7 @@
 
 use std::sync::Arc;
 
-use alloy::{
-    primitives::{Address, B256},
-    providers::DynProvider,
-};
+use alloy::providers::DynProvider;
 use axum::{
     Json, Router,
     extract::State,
@@ -21,9 +18,9 @@ use dnavault_consent::ConsentCache;
 use dnavault_protocol::{
     Refusal,
     VaultRegistry::VaultRegistryInstance,
+    VaultState, VaultStatus,
     boot::{BootRequest, BootResponse},
 };
-use serde::Serialize;
 use tokio::sync::{Mutex, watch};
 
 use dnavault_store::Store;
@@ -36,28 +33,6 @@ enum Phase {
     Unsealed(Box<UnsealedVault>),
     /// Sealed for good: the keys are wiped and the service is stopping.
     Wiped,
-}
-
-/// What a vault says about itself (`GET /v1/status`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VaultStatus {
-    /// `sealed`, `unsealed` or `wiped`.
-    pub state: &'static str,
-    /// Chain id.
-    pub chain_id: u64,
-    /// VaultRegistry address.
-    pub registry: Address,
-    /// The vault's id.
-    pub vault_id: u64,
-    /// The launch measurement, hex.
-    pub measurement: String,
-    /// The attested signing key of this boot.
-    pub vault_key: Address,
-    /// SHA-256 of the TLS key's SubjectPublicKeyInfo, bound by the report.
-    pub tls_spki_sha256: B256,
-    /// True on the simulated platform: nothing protects this vault's memory.
-    pub test_only: bool,
 }
 
 /// The vault service's shared state.
@@ -94,7 +69,7 @@ impl VaultService {
     ) -> Self {
         let identity = vault.identity();
         let status = VaultStatus {
-            state: "sealed",
+            state: VaultState::Sealed,
             chain_id: identity.chain_id,
             registry: identity.registry,
             vault_id: identity.vault_id,
@@ -102,6 +77,7 @@ impl VaultService {
             vault_key: vault.request().vault_key,
             tls_spki_sha256: vault.request().tls_spki_sha256,
             test_only: vault.is_test_only(),
+            consent_block: None,
         };
         let evidence = vault.request().clone();
         Self {
@@ -184,11 +160,14 @@ impl VaultService {
 
     /// The vault's status.
     pub fn status(&self) -> VaultStatus {
-        self.inner
+        let mut status = self
+            .inner
             .status
             .lock()
             .map(|s| s.clone())
-            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone());
+        status.consent_block = self.inner.consent.synced_block();
+        status
     }
 
     /// The boot request, while sealed.
@@ -216,7 +195,7 @@ impl VaultService {
         };
         tracing::info!("boot approved by the owner; unsealed");
         *phase = Phase::Unsealed(Box::new(unsealed));
-        self.set_state("unsealed");
+        self.set_state(VaultState::Unsealed);
         Ok(())
     }
 
@@ -234,7 +213,7 @@ impl VaultService {
     /// Wipes the keys and stops the service. Idempotent.
     pub async fn seal(&self) {
         *self.inner.phase.lock().await = Phase::Wiped;
-        self.set_state("wiped");
+        self.set_state(VaultState::Wiped);
         self.inner.stopped.send_replace(true);
     }
 
@@ -245,7 +224,7 @@ impl VaultService {
         let _ = stopped.wait_for(|stopped| *stopped).await;
     }
 
-    fn set_state(&self, state: &'static str) {
+    fn set_state(&self, state: VaultState) {
         match self.inner.status.lock() {
             Ok(mut status) => status.state = state,
             Err(poisoned) => poisoned.into_inner().state = state,

@@ -276,6 +276,11 @@ impl ConsentCache {
         })
     }
 
+    /// The last block whose events are applied; `None` before the first sync.
+    pub fn synced_block(&self) -> Option<u64> {
+        self.read(|state| state.block)
+    }
+
     /// Whether `grantee` may run `scope` on this vault now. Fails closed.
     pub fn check(&self, grantee: Address, scope: B256) -> Result<Consent, ConsentError> {
         let state = self

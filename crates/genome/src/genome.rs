@@ -17,48 +17,7 @@ use noodles::vcf::{
 };
 use noodles_util::variant::io::{Reader, reader::Builder};
 
-/// A variant call of the chosen sample, as the file has it: the protocol's record, what a lookup answers.
-pub use dnavault_protocol::query::Variant;
-
-/// What a record's fields say about it.
-pub trait VariantExt {
-    /// Last position the reference allele covers.
-    fn end(&self) -> u64;
-    /// The alleles the genotype carries, per allele (REF first, then each ALT), and how many were called:
-    /// `0/1` with one ALT is `([1, 1], 2)`, `1/.` is `([0, 1], 1)`.
-    fn allele_counts(&self) -> (Vec<u32>, u32);
-    /// Whether `id` is one of this record's IDs.
-    fn has_id(&self, id: &str) -> bool;
-}
-
-impl VariantExt for Variant {
-    fn end(&self) -> u64 {
-        self.pos + (self.reference.len() as u64).max(1) - 1
-    }
-
-    fn allele_counts(&self) -> (Vec<u32>, u32) {
-        let alts = if self.alt == "." {
-            0
-        } else {
-            self.alt.split(',').count()
-        };
-        let mut counts = vec![0u32; 1 + alts];
-        let mut called = 0;
-        for allele in self.gt.split(['/', '|']) {
-            if let Ok(index) = allele.parse::<usize>()
-                && let Some(count) = counts.get_mut(index)
-            {
-                *count += 1;
-                called += 1;
-            }
-        }
-        (counts, called)
-    }
-
-    fn has_id(&self, id: &str) -> bool {
-        self.id.split(';').any(|own| own == id)
-    }
-}
+use crate::Variant;
 
 /// An open genome file with a chosen sample.
 pub struct Genome {
@@ -540,30 +499,4 @@ fn chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Variant, VariantExt};
-
-    #[test]
-    fn allele_counts_follow_the_genotype() {
-        let variant = |alt: &str, gt: &str| Variant {
-            chrom: "1".into(),
-            pos: 1,
-            id: ".".into(),
-            reference: "A".into(),
-            alt: alt.into(),
-            gt: gt.into(),
-        };
-        assert_eq!(variant("G", "0/1").allele_counts(), (vec![1, 1], 2));
-        assert_eq!(variant("G", "1|1").allele_counts(), (vec![0, 2], 2));
-        assert_eq!(variant("G,T", "1/2").allele_counts(), (vec![0, 1, 1], 2));
-        assert_eq!(variant("G", "1/.").allele_counts(), (vec![0, 1], 1));
-        assert_eq!(variant("G", "./.").allele_counts(), (vec![0, 0], 0));
-        assert_eq!(variant("G", "1").allele_counts(), (vec![0, 1], 1));
-        assert_eq!(variant(".", "0/0").allele_counts(), (vec![2], 2));
-        // An allele index beyond ALT is not counted (the reader refuses such files anyway).
-        assert_eq!(variant("G", "0/3").allele_counts(), (vec![1, 0], 1));
-    }
 }

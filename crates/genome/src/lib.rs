@@ -15,7 +15,9 @@ pub mod lookup;
 pub mod prs;
 pub mod raw;
 pub mod score;
+mod variant;
 
 pub use error::GenomeError;
-pub use genome::{Genome, Variant, VariantExt};
+pub use genome::Genome;
 pub use indexed::IndexedGenome;
+pub use variant::{Variant, VariantExt};

@@ -6,6 +6,8 @@ use std::{
     path::Path,
 };
 
+use dnavault_protocol::query::GenotypeLookup;
+
 use crate::{Genome, GenomeError, Variant, VariantExt};
 
 /// A 1-based inclusive region on one chromosome.
@@ -24,6 +26,26 @@ pub enum Query {
     Regions(HashMap<String, Vec<Span>>),
     /// rsIDs.
     Ids(HashSet<String>),
+}
+
+impl From<&GenotypeLookup> for Query {
+    /// A researcher's lookup: its rsIDs where it names any, otherwise its regions, sorted per chromosome.
+    fn from(lookup: &GenotypeLookup) -> Self {
+        if !lookup.rsids.is_empty() {
+            return Self::Ids(lookup.rsids.iter().cloned().collect());
+        }
+        let mut regions: HashMap<String, Vec<Span>> = HashMap::new();
+        for region in &lookup.regions {
+            regions.entry(region.chrom.clone()).or_default().push(Span {
+                start: region.start,
+                end: region.end,
+            });
+        }
+        for spans in regions.values_mut() {
+            spans.sort_by_key(|span| (span.start, span.end));
+        }
+        Self::Regions(regions)
+    }
 }
 
 impl Query {

@@ -3,6 +3,8 @@
 
 use rustc_hash::FxHashMap;
 
+use dnavault_protocol::query::chromosome;
+
 use crate::{Genome, GenomeError, Variant, VariantExt, score::ScoringFile};
 
 /// A score and how each weight fared: the protocol's score result.
@@ -67,7 +69,7 @@ pub fn score(genome: &mut Genome, score: &ScoringFile) -> Result<ScoreResult, Ge
             return true;
         }
         if last.0 != chrom {
-            last = (chrom.to_owned(), by_position.get(normalized(chrom)));
+            last = (chrom.to_owned(), by_position.get(chromosome::bare(chrom)));
         }
         last.1.is_some_and(|positions| positions.contains_key(&pos))
     };
@@ -78,7 +80,7 @@ pub fn score(genome: &mut Genome, score: &ScoringFile) -> Result<ScoreResult, Ge
         for variant in variants {
             let variant = variant?;
             let at_position = by_position
-                .get(normalized(&variant.chrom))
+                .get(chromosome::bare(&variant.chrom))
                 .and_then(|positions| positions.get(&variant.pos))
                 .into_iter()
                 .flat_map(Weights::iter);
@@ -168,9 +170,4 @@ fn dosage<'v, A: Iterator<Item = &'v str>>(
         }
     }
     Some(count)
-}
-
-/// Chromosome names compare without a `chr` prefix.
-fn normalized(chrom: &str) -> &str {
-    chrom.strip_prefix("chr").unwrap_or(chrom)
 }

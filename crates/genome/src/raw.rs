@@ -16,6 +16,10 @@ use serde::Serialize;
 
 use crate::GenomeError;
 
+mod answer;
+
+pub use answer::lookup;
+
 /// Which raw format a file is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum RawFormat {
@@ -23,6 +27,22 @@ pub enum RawFormat {
     TwentyThreeAndMe,
     /// AncestryDNA raw data.
     AncestryDna,
+}
+
+/// How many bytes of a file's start [`sniff`] looks at.
+pub const SNIFF_BYTES: usize = 4096;
+
+/// The raw format whose vendor the first [`SNIFF_BYTES`] of `head` name (both write it in their `#`
+/// header), or `None` for any other file.
+pub fn sniff(head: &[u8]) -> Option<RawFormat> {
+    let text = String::from_utf8_lossy(&head[..head.len().min(SNIFF_BYTES)]).to_ascii_lowercase();
+    if text.contains("23andme") {
+        Some(RawFormat::TwentyThreeAndMe)
+    } else if text.contains("ancestrydna") {
+        Some(RawFormat::AncestryDna)
+    } else {
+        None
+    }
 }
 
 /// One genotype call.
@@ -70,12 +90,7 @@ impl RawGenome {
             path: path.to_owned(),
             source,
         })?;
-        let text = String::from_utf8_lossy(&head[..head.len().min(4096)]).to_ascii_lowercase();
-        let format = if text.contains("23andme") {
-            RawFormat::TwentyThreeAndMe
-        } else if text.contains("ancestrydna") {
-            RawFormat::AncestryDna
-        } else {
+        let Some(format) = sniff(head) else {
             return Err(GenomeError::Header {
                 path: path.to_owned(),
                 reason: "not a 23andMe or AncestryDNA raw data file (no vendor line in its header)"

@@ -6,6 +6,8 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use dnavault_protocol::query::chromosome;
+
 use crate::GenomeError;
 
 /// The most columns a scoring file row may have.
@@ -274,7 +276,7 @@ impl Columns {
                 })
                 .transpose()
         };
-        let chrom = |column| get(column).map(|c: &str| c.trim_start_matches("chr").to_owned());
+        let chrom = |column| get(column).map(|c: &str| chromosome::bare(c).to_owned());
         // Harmonized coordinates where the row has them.
         let (chrom, pos) = match (chrom(self.hm_chrom), position(self.hm_pos, "hm_pos")?) {
             (Some(chrom), Some(pos)) => (Some(chrom), Some(pos)),

@@ -2,7 +2,7 @@
 //! each other, as types with no I/O of their own. The registry's compiled artifact and its alloy bindings;
 //! every EIP-712 message the system signs, in the registry's domain (declared once, in
 //! `contracts/src/IVaultRegistry.sol`, and taken from the artifact); the boot exchange; the query kinds, their
-//! parameters and typed results; the refusal every API answers with; the signed-header codec; the DUO-coded
+//! parameters and typed results; the refusal every API answers with; a vault's status; the signed-header codec; the DUO-coded
 //! grant purpose; the clock deadlines are checked against.
 //!
 //! ```
@@ -35,6 +35,7 @@ pub mod owner_read;
 pub mod purpose;
 pub mod query;
 pub mod refusal;
+pub mod status;
 pub mod upload;
 
 pub use bindings::{
@@ -46,3 +47,4 @@ pub use bindings::{
     VaultRegistry,
 };
 pub use refusal::Refusal;
+pub use status::{VaultState, VaultStatus};

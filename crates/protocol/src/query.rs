@@ -5,6 +5,7 @@
 //! The vault checks a request against the registry's grant for (vault, researcher, scope) and, when the grant
 //! asks for it, the owner's [`QueryApproval`] of the request's hash.
 
+pub mod chromosome;
 mod kind;
 mod params;
 mod receipt;

@@ -163,6 +163,11 @@ impl TestChain {
         Ok(())
     }
 
+    /// The latest block's number.
+    pub async fn head(&self) -> Result<u64> {
+        Ok(self.provider.get_block_number().await?)
+    }
+
     /// The latest block's timestamp.
     pub async fn latest_timestamp(&self) -> Result<u64> {
         let block = self

@@ -2,25 +2,21 @@
 //! decrypted as they are read. A region lookup reads only the blocks its tabix index points at; rsID
 //! lookups, raw files and scores read the file.
 
-use super::raw;
-
 use std::{
-    collections::HashMap,
+    collections::HashSet,
     fs::File,
     io::{Read, Seek, SeekFrom},
     path::Path,
 };
 
 use dnavault_genome::{
-    Genome, GenomeError, IndexedGenome, Variant, VariantExt,
-    lookup::{self, Span},
-    prs,
-    raw::RawCall,
+    Genome, GenomeError, IndexedGenome, Variant, VariantExt, lookup, prs,
+    raw::{self, RawCall},
     score::ScoringFile,
 };
 use dnavault_protocol::query::{
     AlleleCounts, AlleleCountsResult, BeaconAllele, BeaconResponse, GenotypeLookup,
-    GenotypeLookupResult, PolygenicScore, Position, Query, QueryResult, ScoreResult, Site,
+    GenotypeLookupResult, PolygenicScore, Position, Query, QueryResult, Region, ScoreResult, Site,
 };
 use dnavault_store::{DataKey, Layout, ObjectId, ObjectReader, Store, StoreError};
 
@@ -128,7 +124,7 @@ pub(crate) async fn open_genome(
 /// Whether an object is a 23andMe or AncestryDNA file (its header names the vendor); the reader is left at
 /// the start.
 fn is_raw(reader: &mut ObjectReader<File>) -> Result<bool, RunError> {
-    let mut head = vec![0u8; 4096];
+    let mut head = vec![0u8; raw::SNIFF_BYTES];
     let mut filled = 0;
     let io = |source| {
         RunError::Genome(GenomeError::Io {
@@ -143,8 +139,7 @@ fn is_raw(reader: &mut ObjectReader<File>) -> Result<bool, RunError> {
         }
     }
     reader.seek(SeekFrom::Start(0)).map_err(io)?;
-    let text = String::from_utf8_lossy(&head[..filled]).to_ascii_lowercase();
-    Ok(text.contains("23andme") || text.contains("ancestrydna"))
+    Ok(raw::sniff(&head[..filled]).is_some())
 }
 
 /// Runs `query` on `genome`: the result for the researcher.
@@ -154,7 +149,7 @@ pub(crate) fn run(query: &Query, genome: Vec<GenomeObject>) -> Result<QueryResul
             let found = genotypes(lookup, genome)?;
             QueryResult::GenotypeLookup(GenotypeLookupResult {
                 variants: found.variants,
-                calls: found.calls.into_iter().map(raw::answer).collect(),
+                calls: found.calls.into_iter().map(RawCall::answer).collect(),
             })
         }
         Query::AlleleCounts(counts) => QueryResult::AlleleCounts(allele_counts(counts, genome)?),
@@ -173,21 +168,7 @@ struct Found {
 }
 
 fn genotypes(lookup: &GenotypeLookup, genome: Vec<GenomeObject>) -> Result<Found, RunError> {
-    let query = if lookup.rsids.is_empty() {
-        let mut regions: HashMap<String, Vec<Span>> = HashMap::new();
-        for region in &lookup.regions {
-            regions.entry(region.chrom.clone()).or_default().push(Span {
-                start: region.start,
-                end: region.end,
-            });
-        }
-        for spans in regions.values_mut() {
-            spans.sort_by_key(|span| (span.start, span.end));
-        }
-        lookup::Query::Regions(regions)
-    } else {
-        lookup::Query::Ids(lookup.rsids.iter().cloned().collect())
-    };
+    let query = lookup::Query::from(lookup);
     let mut found = Found::default();
     for object in genome {
         let name = Path::new(object.id.as_str()).to_owned();
@@ -222,7 +203,7 @@ fn allele_counts(
         regions: counts
             .positions
             .iter()
-            .map(|p| dnavault_protocol::query::Region {
+            .map(|p| Region {
                 chrom: p.chrom.clone(),
                 start: p.pos,
                 end: p.pos,
@@ -230,7 +211,7 @@ fn allele_counts(
             .collect(),
         rsids: Vec::new(),
     };
-    let wanted: std::collections::HashSet<&Position> = counts.positions.iter().collect();
+    let wanted: HashSet<&Position> = counts.positions.iter().collect();
     let found = genotypes(&lookup, genome)?;
     let mut sites: Vec<Site> = found
         .variants
@@ -243,27 +224,14 @@ fn allele_counts(
                 pos: v.pos,
             })
         })
-        .map(|variant| {
-            let (counts, called) = variant.allele_counts();
-            let mut alleles = vec![variant.reference.clone()];
-            if variant.alt != "." {
-                alleles.extend(variant.alt.split(',').map(str::to_owned));
-            }
-            Site {
-                chrom: variant.chrom,
-                pos: variant.pos,
-                alleles,
-                counts,
-                called,
-            }
-        })
+        .map(|variant| variant.site())
         .collect();
     sites.extend(
         found
             .calls
             .iter()
             .filter(|call| !call.is_no_call())
-            .map(raw::site),
+            .map(RawCall::site),
     );
     Ok(AlleleCountsResult { sites })
 }
@@ -273,10 +241,9 @@ fn beacon_allele(
     genome: Vec<GenomeObject>,
 ) -> Result<BeaconResponse, RunError> {
     let allele = &beacon.request.query.request_parameters;
-    // Beacon starts are 0-based; VCF positions 1-based.
-    let pos = allele.start[0] + 1;
+    let pos = allele.position().unwrap_or(0);
     let lookup = GenotypeLookup {
-        regions: vec![dnavault_protocol::query::Region {
+        regions: vec![Region {
             chrom: allele.reference_name.clone(),
             start: pos,
             end: pos,
@@ -287,12 +254,12 @@ fn beacon_allele(
     let carried = found
         .variants
         .iter()
-        .filter(|variant| super::beacon::carries(variant, allele))
+        .filter(|variant| variant.carries(allele))
         .count()
         + found
             .calls
             .iter()
-            .filter(|call| raw::carries(call, allele))
+            .filter(|call| call.carries(allele))
             .count();
     Ok(super::beacon::response(&beacon.request, carried))
 }

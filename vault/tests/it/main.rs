@@ -17,6 +17,8 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use dnavault_keys::{Seed, SeedPhrase};
+use dnavault_protocol::VaultStatus;
+use dnavault_ratls::{Client, Pin};
 use dnavault_testkit::TestChain;
 pub(crate) use dnavault_testkit::disk::file_containing as found_in;
 use serde_json::Value;
@@ -43,6 +45,29 @@ pub(crate) struct VaultProcess {
     pub(crate) url: String,
     pub(crate) roots: PathBuf,
     pub(crate) tls_spki: [u8; 32],
+}
+
+impl VaultProcess {
+    /// Waits until the vault's consent cache has applied every event up to `block` (its status's
+    /// `consentBlock`): a grant or revocation mined there is then in force. Fails after 20 s.
+    pub(crate) async fn synced_past(&self, block: u64) {
+        let client = Client::new(&self.url, Pin::Spki(self.tls_spki)).unwrap();
+        let mut seen = None;
+        for _ in 0..400 {
+            let status: VaultStatus = client.get("v1/status").await.unwrap().value;
+            seen = status.consent_block;
+            if seen >= Some(block) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the vault's consent cache never reached block {block} (last at {seen:?})")
+    }
+
+    /// Waits until the vault has seen everything `chain` has mined so far.
+    pub(crate) async fn synced_with(&self, chain: &TestChain) {
+        self.synced_past(chain.head().await.unwrap()).await;
+    }
 }
 
 impl Drop for VaultProcess {

@@ -96,6 +96,7 @@ async fn granted_everything(
     for kind in QueryKind::ALL {
         grant(chain, owner, researcher.address(), kind, false).await;
     }
+    vault.synced_with(chain).await;
     let client = Chain::connect(chain.endpoint_url().as_str(), chain.registry_address())
         .await
         .unwrap();
@@ -165,27 +166,17 @@ fn refusal(error: ResearchError) -> (u16, String) {
     }
 }
 
-/// Retries `ask` while the vault has not yet seen a grant just made (its cache polls every 100 ms).
-async fn ask_when_granted(
+/// The researcher's answered, opened result of `query`, as JSON.
+async fn answer(
     vault: &AttestedVault,
     researcher: &Researcher,
     query: &Query,
     chain: &Chain,
 ) -> Value {
-    for _ in 0..50 {
-        match vault.ask(researcher, query, chain).await {
-            Ok(opened) => return opened.result.into_value(),
-            Err(ResearchError::Vault(RatlsError::Status {
-                status: 403,
-                message,
-                ..
-            })) if message.contains("no grant") => {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(other) => panic!("{other}"),
-        }
+    match vault.ask(researcher, query, chain).await {
+        Ok(opened) => opened.result.into_value(),
+        Err(error) => panic!("{} was not answered: {error}", query.kind()),
     }
-    panic!("the grant never reached the vault")
 }
 
 fn plaintext_lookup(query: &lookup::Query) -> Vec<Value> {
@@ -250,7 +241,7 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
         regions: regions.clone(),
         rsids: vec![],
     });
-    let result = ask_when_granted(&attested, &researcher, &query, &client).await;
+    let result = answer(&attested, &researcher, &query, &client).await;
     let spans = regions
         .iter()
         .map(|r| lookup::Span {
@@ -270,12 +261,7 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
         regions: vec![],
         rsids: rsids.clone(),
     });
-    let result = attested
-        .ask(&researcher, &query, &client)
-        .await
-        .unwrap()
-        .result
-        .into_value();
+    let result = answer(&attested, &researcher, &query, &client).await;
     let expected = plaintext_lookup(&lookup::Query::Ids(rsids.into_iter().collect()));
     assert_eq!(expected.len(), 2);
     assert_eq!(result["variants"].as_array().unwrap(), &expected);
@@ -283,12 +269,7 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
 
     // Allele counts: one record per queried start, counts from the genotype.
     let query = allele_counts(&[("22", 50_326_116), ("22", 50_351_413), ("22", 1)]);
-    let result = attested
-        .ask(&researcher, &query, &client)
-        .await
-        .unwrap()
-        .result
-        .into_value();
+    let result = answer(&attested, &researcher, &query, &client).await;
     assert_eq!(
         result,
         json!({"sites": [
@@ -317,12 +298,7 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
         let query = Query::BeaconAllele(Box::new(BeaconAllele {
             request: serde_json::from_value(request).unwrap(),
         }));
-        let answer = attested
-            .ask(&researcher, &query, &client)
-            .await
-            .unwrap()
-            .result
-            .into_value();
+        let answer = answer(&attested, &researcher, &query, &client).await;
         let schema = match granularity {
             "count" => "framework/json/responses/beaconCountResponse.json",
             _ => "framework/json/responses/beaconBooleanResponse.json",
@@ -343,12 +319,7 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
     let query = Query::PolygenicScore(PolygenicScore {
         scoring_file: scoring.into(),
     });
-    let result = attested
-        .ask(&researcher, &query, &client)
-        .await
-        .unwrap()
-        .result
-        .into_value();
+    let result = answer(&attested, &researcher, &query, &client).await;
     let mut genome = Genome::open(&testdata(GENOME), None).unwrap();
     let expected = prs::score(
         &mut genome,
@@ -360,12 +331,7 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
     assert_eq!(result["variants_missing"], 1);
     let pgs = std::fs::read_to_string(testdata("pgs/PGS000001_hmPOS_GRCh37.txt")).unwrap();
     let query = Query::PolygenicScore(PolygenicScore { scoring_file: pgs });
-    let result = attested
-        .ask(&researcher, &query, &client)
-        .await
-        .unwrap()
-        .result
-        .into_value();
+    let result = answer(&attested, &researcher, &query, &client).await;
     assert_eq!(result["pgs_id"], "PGS000001");
     assert_eq!(result["variants_total"], 77);
     assert_eq!(result["variants_matched"], 0);
@@ -567,7 +533,8 @@ async fn queries_without_live_consent_do_not_run() {
         false,
     )
     .await;
-    ask_when_granted(&attested, &researcher, &lookup, &client).await;
+    vault.synced_with(&chain).await;
+    answer(&attested, &researcher, &lookup, &client).await;
 
     // A grant for lookups does not run allele counts.
     refused(
@@ -645,7 +612,7 @@ async fn queries_without_live_consent_do_not_run() {
         true,
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    vault.synced_with(&chain).await;
     refused(
         attested.ask(&researcher, &counts, &client).await,
         403,
@@ -685,7 +652,7 @@ async fn queries_without_live_consent_do_not_run() {
         )
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    vault.synced_with(&chain).await;
     refused(
         attested.ask(&researcher, &lookup, &client).await,
         403,
@@ -701,10 +668,10 @@ async fn queries_without_live_consent_do_not_run() {
         false,
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    vault.synced_with(&chain).await;
     attested.ask(&researcher, &lookup, &client).await.unwrap();
     chain.advance_time(7200).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    vault.synced_with(&chain).await;
     refused(
         attested.ask(&researcher, &lookup, &client).await,
         403,
@@ -771,7 +738,7 @@ async fn queries_without_live_consent_do_not_run() {
         )
     });
     assert!(run.ok, "{}", run.stderr);
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    vault.synced_with(&chain).await;
     refused(
         attested.ask(&researcher, &lookup, &client).await,
         409,
@@ -790,6 +757,7 @@ async fn queries_without_live_consent_do_not_run() {
     // The chain goes away: once the cache is stale, nothing runs.
     let stale = researcher.prepare(1, &lookup, &domain, 300).unwrap();
     drop(chain);
+    // Staleness is time without a successful read: the vault's limit here is 2 s.
     tokio::time::sleep(Duration::from_millis(2500)).await;
     refused(
         attested.send(&stale).await,
@@ -819,7 +787,7 @@ async fn raw_genotype_files_answer_lookups_counts_and_beacon() {
         regions: vec![],
         rsids: vec!["rs28695790".into(), "i7000001".into()],
     });
-    let result = ask_when_granted(&attested, &researcher, &by_id, &client).await;
+    let result = answer(&attested, &researcher, &by_id, &client).await;
     assert_eq!(
         result,
         json!({"variants": [], "calls": [
@@ -835,12 +803,7 @@ async fn raw_genotype_files_answer_lookups_counts_and_beacon() {
         }],
         rsids: vec![],
     });
-    let result = attested
-        .ask(&researcher, &by_region, &client)
-        .await
-        .unwrap()
-        .result
-        .into_value();
+    let result = answer(&attested, &researcher, &by_region, &client).await;
     assert_eq!(result["calls"][0]["id"], "rs149266090");
     assert_eq!(result["calls"].as_array().unwrap().len(), 1);
 
@@ -850,12 +813,7 @@ async fn raw_genotype_files_answer_lookups_counts_and_beacon() {
         ("22", 50_352_000),
         ("X", 2_700_157),
     ]);
-    let result = attested
-        .ask(&researcher, &counts, &client)
-        .await
-        .unwrap()
-        .result
-        .into_value();
+    let result = answer(&attested, &researcher, &counts, &client).await;
     assert_eq!(
         result,
         json!({"sites": [
@@ -878,12 +836,7 @@ async fn raw_genotype_files_answer_lookups_counts_and_beacon() {
             }))
             .unwrap(),
         }));
-        let answer = attested
-            .ask(&researcher, &query, &client)
-            .await
-            .unwrap()
-            .result
-            .into_value();
+        let answer = answer(&attested, &researcher, &query, &client).await;
         crate::schemas::assert_valid(
             "framework/json/responses/beaconBooleanResponse.json",
             &answer,

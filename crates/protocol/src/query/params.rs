@@ -136,6 +136,14 @@ pub struct BeaconAlleleParameters {
     pub assembly_id: Option<String>,
 }
 
+impl BeaconAlleleParameters {
+    /// The allele's 1-based (VCF) position: Beacon starts are 0-based. `None` without a start, which a
+    /// checked query always has.
+    pub fn position(&self) -> Option<u64> {
+        self.start.first().map(|start| start.saturating_add(1))
+    }
+}
+
 /// How much a Beacon answer says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
