@@ -1,4 +1,5 @@
-//! The vault's HTTPS API while it boots: its status, its boot request and the owner's answer.
+//! The vault service's state, which every handler of the API ([`crate::api`]) shares: its phase (sealed,
+//! unsealed, wiped), the store, the consent cache and the registry.
 //!
 //! A vault serves its boot request sealed, unseals on an answer that passes every check, and stays sealed on
 //! any other. [`VaultService::seal`] wipes the keys and stops the service; a sealed vault boots again only as a
@@ -7,16 +8,8 @@
 use std::sync::Arc;
 
 use alloy::providers::DynProvider;
-use axum::{
-    Json, Router,
-    extract::State,
-    http::StatusCode,
-    response::{IntoResponse, Response},
-    routing::{get, post, put},
-};
 use dnavault_consent::ConsentCache;
 use dnavault_protocol::{
-    Refusal,
     VaultRegistry::VaultRegistryInstance,
     VaultState, VaultStatus,
     boot::{BootRequest, BootResponse},
@@ -25,7 +18,7 @@ use tokio::sync::{Mutex, watch};
 
 use dnavault_store::Store;
 
-use crate::{BootError, SealedVault, UnsealedVault, VaultIdentity};
+use crate::{ApiError, SealedVault, UnsealedVault, VaultIdentity};
 
 /// Where a vault is in its life.
 enum Phase {
@@ -228,202 +221,6 @@ impl VaultService {
         match self.inner.status.lock() {
             Ok(mut status) => status.state = state,
             Err(poisoned) => poisoned.into_inner().state = state,
-        }
-    }
-
-    /// The HTTP API.
-    pub fn router(&self) -> Router {
-        Router::new()
-            .route("/v1/status", get(status))
-            .route("/v1/attestation", get(attestation))
-            .route("/v1/boot", get(boot_request).post(boot_response))
-            .route("/v1/objects/{id}", put(crate::ingest::put_object))
-            .route(
-                "/v1/objects/{id}/approval",
-                post(crate::ingest::check_upload),
-            )
-            .route("/v1/audit", get(crate::audit::get_audit))
-            .route("/v1/openapi.json", get(openapi))
-            .route("/v1/queries", post(crate::query::post_query))
-            .with_state(self.clone())
-    }
-}
-
-/// The API's OpenAPI 3.1 description (`GET /v1/openapi.json`).
-pub const OPENAPI: &str = include_str!("../api/openapi.json");
-
-/// Every route the vault serves, as (method, path): the OpenAPI description documents exactly these.
-pub const ROUTES: [(&str, &str); 9] = [
-    ("get", "/v1/status"),
-    ("get", "/v1/attestation"),
-    ("get", "/v1/boot"),
-    ("post", "/v1/boot"),
-    ("put", "/v1/objects/{id}"),
-    ("post", "/v1/objects/{id}/approval"),
-    ("post", "/v1/queries"),
-    ("get", "/v1/audit"),
-    ("get", "/v1/openapi.json"),
-];
-
-async fn openapi() -> impl IntoResponse {
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        OPENAPI,
-    )
-}
-
-async fn status(State(service): State<VaultService>) -> Json<VaultStatus> {
-    Json(service.status())
-}
-
-async fn attestation(State(service): State<VaultService>) -> Json<BootRequest> {
-    Json(service.evidence().clone())
-}
-
-async fn boot_request(State(service): State<VaultService>) -> Result<Json<BootRequest>, ApiError> {
-    service
-        .boot_request()
-        .await
-        .map(Json)
-        .ok_or_else(|| ApiError::conflict("the vault is not sealed: it has no boot request"))
-}
-
-async fn boot_response(
-    State(service): State<VaultService>,
-    body: Result<Json<BootResponse>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<VaultStatus>, ApiError> {
-    let Json(response) = body.map_err(|e| ApiError {
-        status: StatusCode::BAD_REQUEST,
-        error: format!("the boot response is not valid: {}", e.body_text()),
-        check: "request",
-    })?;
-    service.unseal(&response).await?;
-    Ok(Json(service.status()))
-}
-
-/// A refusal, answered as the protocol's [`Refusal`]: `{"error": what was refused and why, "check": which check}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
-    /// The HTTP status.
-    pub status: StatusCode,
-    /// What was refused and why.
-    pub error: String,
-    /// A short name for the check that failed.
-    pub check: &'static str,
-}
-
-impl ApiError {
-    fn conflict(error: &str) -> Self {
-        Self {
-            status: StatusCode::CONFLICT,
-            error: error.into(),
-            check: "state",
-        }
-    }
-
-    /// The request is malformed: `what` says which part.
-    pub fn bad_request(what: &'static str, error: String) -> Self {
-        Self {
-            status: StatusCode::BAD_REQUEST,
-            error,
-            check: what,
-        }
-    }
-
-    /// The chain cannot be read: nothing runs on an unverifiable approval.
-    pub fn chain(error: String) -> Self {
-        Self {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            error: format!("cannot read the registry: {error}"),
-            check: "chain-unreadable",
-        }
-    }
-
-    /// The vault failed. The reason is logged here, for the operator; the client is told only that it
-    /// was an internal error (the reason could quote a path, a database or the genome).
-    pub fn internal(error: impl std::fmt::Display) -> Self {
-        tracing::error!(%error, "internal error");
-        Self {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            error: "internal error: the vault failed; its operator's log says why".into(),
-            check: "internal",
-        }
-    }
-
-    /// The vault is sealed: nothing that needs the data key runs.
-    pub fn sealed() -> Self {
-        Self {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            error: "the vault is sealed: its owner has not approved this boot".into(),
-            check: "sealed",
-        }
-    }
-}
-
-impl From<BootError> for ApiError {
-    fn from(error: BootError) -> Self {
-        let status = match error {
-            BootError::Chain(_) => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::FORBIDDEN,
-        };
-        Self {
-            status,
-            check: error.check(),
-            error: error.to_string(),
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let refusal = Refusal {
-            error: self.error,
-            check: self.check.into(),
-        };
-        (self.status, Json(refusal)).into_response()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{OPENAPI, ROUTES};
-
-    #[test]
-    fn the_openapi_description_documents_every_route_and_no_other() {
-        let doc: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
-        assert_eq!(doc["openapi"], "3.1.0");
-        let mut documented: Vec<(String, String)> = doc["paths"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .flat_map(|(path, item)| {
-                item.as_object()
-                    .unwrap()
-                    .keys()
-                    .map(move |method| (method.clone(), path.clone()))
-            })
-            .collect();
-        documented.sort();
-        let mut served: Vec<(String, String)> = ROUTES
-            .iter()
-            .map(|(method, path)| ((*method).to_owned(), (*path).to_owned()))
-            .collect();
-        served.sort();
-        assert_eq!(documented, served);
-        // Every operation documents its answers, and every reference resolves.
-        for (method, path) in &served {
-            let operation = &doc["paths"][path][method];
-            assert!(
-                operation["responses"]
-                    .as_object()
-                    .is_some_and(|r| !r.is_empty()),
-                "{method} {path}"
-            );
-        }
-        let text = OPENAPI;
-        for reference in text.split("\"$ref\": \"#/").skip(1) {
-            let pointer = format!("/{}", &reference[..reference.find('"').unwrap()]);
-            assert!(doc.pointer(&pointer).is_some(), "dangling $ref {pointer}");
         }
     }
 }

@@ -16,6 +16,7 @@ mod cipher;
 mod error;
 mod format;
 mod id;
+mod migrations;
 mod reader;
 mod receipts;
 mod ring_gcm;

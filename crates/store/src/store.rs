@@ -26,38 +26,6 @@ const LOCK: &str = "store.lock";
 /// The default database, under the data directory.
 const DATABASE: &str = "vault.db";
 
-const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS objects (
-        id TEXT PRIMARY KEY,
-        file TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        layout INTEGER NOT NULL,
-        plaintext_len BIGINT NOT NULL,
-        stored_len BIGINT NOT NULL,
-        chunks BIGINT NOT NULL,
-        updated_at BIGINT NOT NULL,
-        revision BIGINT NOT NULL DEFAULT 0
-    )",
-    "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
-    "INSERT INTO counters (name, value) VALUES ('revision', 0) ON CONFLICT (name) DO NOTHING",
-    "CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, at BIGINT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS audit (
-        seq BIGINT PRIMARY KEY,
-        at BIGINT NOT NULL,
-        actor TEXT NOT NULL,
-        action TEXT NOT NULL,
-        object TEXT,
-        detail TEXT NOT NULL
-    )",
-    "CREATE TABLE IF NOT EXISTS receipts (
-        seq BIGINT PRIMARY KEY,
-        receipt_hash TEXT NOT NULL UNIQUE,
-        at BIGINT NOT NULL,
-        batch TEXT,
-        anchored_block BIGINT
-    )",
-];
-
 /// An object's metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectRecord {
@@ -169,23 +137,7 @@ impl Store {
             .connect(&url)
             .await
             .map_err(database)?;
-        for statement in SCHEMA {
-            sqlx::query(statement)
-                .execute(&db)
-                .await
-                .map_err(database)?;
-        }
-        // A database made before objects had revisions gains the column (existing objects get 0).
-        if sqlx::query("SELECT revision FROM objects LIMIT 1")
-            .fetch_optional(&db)
-            .await
-            .is_err()
-        {
-            sqlx::query("ALTER TABLE objects ADD COLUMN revision BIGINT NOT NULL DEFAULT 0")
-                .execute(&db)
-                .await
-                .map_err(database)?;
-        }
+        crate::migrations::run(&db).await?;
         let store = Self {
             objects,
             db,

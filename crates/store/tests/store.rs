@@ -94,6 +94,7 @@ async fn run_all(db: impl Fn(&str) -> Db) {
     a_tampered_or_truncated_file_on_disk_is_refused(&db("tampered")).await;
     nothing_in_clear_reaches_the_disk(&db("clear")).await;
     revisions_order_commits(&db("revisions")).await;
+    a_database_from_before_migrations_is_migrated(&db("unversioned")).await;
 }
 
 async fn versions_replace_each_other_atomically_and_are_audited(db: &Db) {
@@ -234,6 +235,54 @@ async fn revisions_order_commits(db: &Db) {
     assert_eq!(revision(&store, "d").await, before + 1);
 }
 
+/// A database of the schema the store kept before it used migrations (the tables the first migration
+/// creates, without `_sqlx_migrations`) is migrated at open: its objects, audit log and revision counter
+/// are kept, and the migration is recorded so it runs once.
+async fn a_database_from_before_migrations_is_migrated(db: &Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = match db {
+        Db::Sqlite => format!("sqlite://{}", dir.path().join("vault.db").display()),
+        Db::Postgres(url) => url.clone(),
+    };
+    let migrations = |url: String| async move {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        let rows: Vec<(i64,)> = sqlx::query_as("SELECT version FROM _sqlx_migrations")
+            .fetch_all(&pool)
+            .await
+            .unwrap_or_default();
+        (pool, rows.into_iter().map(|(v,)| v).collect::<Vec<_>>())
+    };
+    {
+        let store = Store::open(dir.path(), db.url()).await.unwrap();
+        put(&store, "kept.vcf", b"stored before migrations").await;
+        put(&store, "kept.vcf", b"and replaced once").await;
+    }
+    let (pool, applied) = migrations(url.clone()).await;
+    assert_eq!(applied, [1]);
+    sqlx::query("DROP TABLE _sqlx_migrations")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let store = Store::open(dir.path(), db.url()).await.unwrap();
+    assert_eq!(read_all(&store, "kept.vcf").await, b"and replaced once");
+    let before = revision(&store, "kept.vcf").await;
+    assert!(before >= 2, "the revision counter was kept: {before}");
+    put(&store, "new.vcf", b"stored after").await;
+    assert_eq!(revision(&store, "new.vcf").await, before + 1);
+    let log = store.audit_log().await.unwrap();
+    assert!(
+        log.iter()
+            .filter(|e| e.object.as_deref() == Some("kept.vcf"))
+            .count()
+            >= 2
+    );
+    drop(store);
+    assert_eq!(migrations(url).await.1, [1], "recorded, and run once");
+}
+
 /// A data directory from before objects had revisions opens; its objects have revision 0 and new commits
 /// are ordered after them.
 #[tokio::test]
@@ -243,12 +292,13 @@ async fn a_database_from_before_revisions_opens() {
         let store = Store::open(dir.path(), None).await.unwrap();
         put(&store, "old.vcf", b"stored by an earlier version").await;
     }
-    // Take the database back to the earlier schema: no revision column, no counter.
+    // Take the database back to the earlier schema: no revision column, no counter, no migrations.
     let url = format!("sqlite://{}", dir.path().join("vault.db").display());
     let mut db = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
         .await
         .unwrap();
     for statement in [
+        "DROP TABLE _sqlx_migrations",
         "DROP TABLE counters",
         "CREATE TABLE earlier AS SELECT id, file, kind, layout, plaintext_len, stored_len, chunks, updated_at FROM objects",
         "DROP TABLE objects",

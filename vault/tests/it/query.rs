@@ -502,11 +502,12 @@ async fn queries_without_live_consent_do_not_run() {
     let raw = Client::new(&vault.url, Pin::Spki(vault.tls_spki)).unwrap();
     let empty = dir.path().join("empty");
     std::fs::write(&empty, b"").unwrap();
-    for (method, path) in dnavault_vault::service::ROUTES {
+    for route in dnavault_vault::api::routes() {
+        let (method, path) = (route.method.as_str(), route.path);
         let path = path.trim_start_matches('/').replace("{id}", "x.vcf");
         let answer = match method {
-            "get" => raw.get::<Value>(&path).await.map(|_| ()),
-            "post" => raw.post::<_, Value>(&path, &json!({})).await.map(|_| ()),
+            "GET" => raw.get::<Value>(&path).await.map(|_| ()),
+            "POST" => raw.post::<_, Value>(&path, &json!({})).await.map(|_| ()),
             _ => raw.put_file::<Value>(&path, &[], &empty).await.map(|_| ()),
         };
         match answer {
@@ -515,6 +516,13 @@ async fn queries_without_live_consent_do_not_run() {
                 assert!(![404, 405].contains(&status), "{method} {path}: {status}");
             }
             Err(other) => panic!("{method} {path}: {other}"),
+        }
+    }
+    // And nothing else: an undocumented path is not found, an undocumented method not allowed.
+    for (path, status) in [("v1/secrets", 404), ("v1/queries", 405)] {
+        match raw.get::<Value>(path).await {
+            Err(RatlsError::Status { status: found, .. }) => assert_eq!(found, status, "{path}"),
+            other => panic!("GET {path}: {other:?}"),
         }
     }
 

@@ -83,7 +83,7 @@ fn the_schemas_refuse_invalid_documents() {
 
 /// Asserts `instance` is valid against the OpenAPI description's `components/schemas/{name}`.
 pub(crate) fn assert_valid_openapi(name: &str, instance: &Value) {
-    let doc: Value = serde_json::from_str(dnavault_vault::service::OPENAPI).unwrap();
+    let doc: Value = serde_json::from_str(dnavault_vault::api::OPENAPI).unwrap();
     let mut schema = doc["components"]["schemas"][name].clone();
     assert!(schema.is_object(), "no schema {name}");
     // References point into the description: resolve them against it.
