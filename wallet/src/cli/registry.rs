@@ -275,15 +275,17 @@ impl Signing {
         Ok(connection.nonce(owner).await?)
     }
 
-    /// Explains, confirms, signs, then submits (`--send`) or prints the signed message.
+    /// Explains (with `explain`), confirms, signs, then submits (`--send`) or prints the signed message.
     async fn finish<S: SolStruct + Serialize>(
         &self,
         session: &Session,
         args: &ChainArgs,
         message: &S,
-        explanation: &Explanation,
+        explain: fn(&S, Deployment) -> Explanation,
     ) -> eyre::Result<()> {
-        let signed = self.sign(session, message, explanation).await?;
+        let signed = self
+            .sign(session, message, &explain(message, self.deployment))
+            .await?;
         if !args.send {
             let value = serde_json::to_value(&signed)?;
             // The payload is meant to be passed on: it is JSON either way.
@@ -336,13 +338,8 @@ pub(crate) async fn grant(session: &Session, args: GrantArgs) -> eyre::Result<()
             inputs::format_time(message.expiry)
         );
     }
-    s.finish(
-        session,
-        &args.chain,
-        &message,
-        &explain::grant(&message, s.deployment),
-    )
-    .await
+    s.finish(session, &args.chain, &message, explain::grant)
+        .await
 }
 
 pub(crate) async fn revoke(session: &Session, args: RevokeArgs) -> eyre::Result<()> {
@@ -354,13 +351,8 @@ pub(crate) async fn revoke(session: &Session, args: RevokeArgs) -> eyre::Result<
         nonce: s.nonce(&args.chain, args.vault).await?,
         deadline: s.deadline(&args.chain)?,
     };
-    s.finish(
-        session,
-        &args.chain,
-        &message,
-        &explain::revoke(&message, s.deployment),
-    )
-    .await
+    s.finish(session, &args.chain, &message, explain::revoke)
+        .await
 }
 
 pub(crate) async fn approve_measurement(
@@ -374,13 +366,8 @@ pub(crate) async fn approve_measurement(
         nonce: s.nonce(&args.chain, args.vault).await?,
         deadline: s.deadline(&args.chain)?,
     };
-    s.finish(
-        session,
-        &args.chain,
-        &message,
-        &explain::approve_measurement(&message, s.deployment),
-    )
-    .await
+    s.finish(session, &args.chain, &message, explain::approve_measurement)
+        .await
 }
 
 pub(crate) async fn revoke_measurement(
@@ -394,13 +381,8 @@ pub(crate) async fn revoke_measurement(
         nonce: s.nonce(&args.chain, args.vault).await?,
         deadline: s.deadline(&args.chain)?,
     };
-    s.finish(
-        session,
-        &args.chain,
-        &message,
-        &explain::revoke_measurement(&message, s.deployment),
-    )
-    .await
+    s.finish(session, &args.chain, &message, explain::revoke_measurement)
+        .await
 }
 
 pub(crate) async fn bind_vault_key(session: &Session, args: BindArgs) -> eyre::Result<()> {
@@ -412,13 +394,8 @@ pub(crate) async fn bind_vault_key(session: &Session, args: BindArgs) -> eyre::R
         nonce: s.nonce(&args.chain, args.vault).await?,
         deadline: s.deadline(&args.chain)?,
     };
-    s.finish(
-        session,
-        &args.chain,
-        &message,
-        &explain::bind_vault_key(&message, s.deployment),
-    )
-    .await
+    s.finish(session, &args.chain, &message, explain::bind_vault_key)
+        .await
 }
 
 pub(crate) async fn approve_boot(session: &Session, args: BootArgs) -> eyre::Result<()> {
@@ -432,13 +409,8 @@ pub(crate) async fn approve_boot(session: &Session, args: BootArgs) -> eyre::Res
         wrappedKeyHash: inputs::bytes32("--wrapped-key-hash", &args.wrapped_key_hash)?,
         deadline: s.deadline(&args.chain)?,
     };
-    s.finish(
-        session,
-        &args.chain,
-        &message,
-        &explain::boot_approval(&message, s.deployment),
-    )
-    .await
+    s.finish(session, &args.chain, &message, explain::boot_approval)
+        .await
 }
 
 pub(crate) async fn approve_query(session: &Session, args: QueryArgs) -> eyre::Result<()> {
@@ -449,13 +421,8 @@ pub(crate) async fn approve_query(session: &Session, args: QueryArgs) -> eyre::R
         requestHash: inputs::bytes32("--request-hash", &args.request_hash)?,
         deadline: s.deadline(&args.chain)?,
     };
-    s.finish(
-        session,
-        &args.chain,
-        &message,
-        &explain::query_approval(&message, s.deployment),
-    )
-    .await
+    s.finish(session, &args.chain, &message, explain::query_approval)
+        .await
 }
 
 fn refuse_send(args: &ChainArgs, what: &str) -> eyre::Result<()> {

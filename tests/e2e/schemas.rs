@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 fn schema_path(relative: &str) -> std::path::PathBuf {
-    crate::testdata(&format!("specs/beacon-v2/{relative}"))
+    dnavault_tests::testdata(&format!("specs/beacon-v2/{relative}"))
         .canonicalize()
         .unwrap()
 }

@@ -6,7 +6,9 @@ use dnavault_testkit::TestChain;
 use dnavault_wallet::{boot, registry::Connection};
 use serde_json::Value;
 
-use crate::{MEASUREMENT, chain_with_vault, control, found_in, start_vault, vault_command};
+use dnavault_tests::{
+    MEASUREMENT, chain_with_vault, control, found_in, start_vault, vault_command,
+};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_served_vault_boots_on_approval_and_seal_wipes_it() {

@@ -1,5 +1,5 @@
 //! dnavault-researcher on the command line: its key, and the queries it refuses to send.
-//! (Queries against a running vault are tested in vault/tests/it/query.rs, which runs this binary.)
+//! (Queries against a running vault are tested in tests/e2e/query.rs, which runs this binary.)
 
 use std::process::{Command, Output};
 

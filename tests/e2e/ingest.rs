@@ -18,7 +18,7 @@ use dnavault_testkit::TestChain;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::{VaultProcess, booted_vault, chain_with_vault, control, found_in, testdata};
+use dnavault_tests::{VaultProcess, booted_vault, chain_with_vault, control, found_in, testdata};
 
 /// An approval for `bytes` as `object` in vault 1, valid for an hour.
 fn approval(object: &str, bytes: &[u8]) -> UploadApproval {

@@ -28,7 +28,7 @@ use dnavault_researcher::{
 use dnavault_testkit::TestChain;
 use serde_json::{Value, json};
 
-use crate::{IntoValue, VaultProcess, WalletCli, boot_with, chain_with_vault, testdata};
+use dnavault_tests::{IntoValue, VaultProcess, WalletCli, boot_with, chain_with_vault, testdata};
 
 /// The vault's serve flags in these tests: fast polls, fast anchoring, a short staleness limit.
 const FAST: &[&str] = &[
@@ -374,21 +374,19 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
     std::fs::write(&vaults, format!("1 {}\n2 {}\n", vault.url, vault.url)).unwrap();
     let positions = files.path().join("positions");
     std::fs::write(&positions, "22\t50351413\n22\t50326116\n").unwrap();
-    let output = std::process::Command::new(
-        Path::new(env!("CARGO_BIN_EXE_dnavault-vault")).with_file_name("dnavault-researcher"),
-    )
-    .args(["fan-out", "--rpc-url", chain.endpoint_url().as_str()])
-    .args(["--registry", &chain.registry_address().to_string()])
-    .arg("--accept-test-platform")
-    .arg(&vault.roots)
-    .arg("--key-file")
-    .arg(&key)
-    .arg("--vaults")
-    .arg(&vaults)
-    .arg("--allele-counts")
-    .arg(&positions)
-    .output()
-    .unwrap();
+    let output = std::process::Command::new(dnavault_tests::binary("dnavault-researcher"))
+        .args(["fan-out", "--rpc-url", chain.endpoint_url().as_str()])
+        .args(["--registry", &chain.registry_address().to_string()])
+        .arg("--accept-test-platform")
+        .arg(&vault.roots)
+        .arg("--key-file")
+        .arg(&key)
+        .arg("--vaults")
+        .arg(&vaults)
+        .arg("--allele-counts")
+        .arg(&positions)
+        .output()
+        .unwrap();
     assert!(
         output.status.success(),
         "{}",

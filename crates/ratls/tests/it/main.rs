@@ -1,0 +1,3 @@
+//! Attested TLS: clients reach only the server whose key they pinned.
+
+mod pinning;

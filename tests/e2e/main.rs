@@ -1,0 +1,8 @@
+//! The vault as a running process on Anvil with the simulated platform: booted and fed by the owner's
+//! wallet, queried by researchers over attested TLS, refusing everything without live consent, and its
+//! API held to its OpenAPI description and the GA4GH Beacon v2 schemas.
+
+mod ingest;
+mod query;
+mod schemas;
+mod serve;

@@ -1,0 +1,288 @@
+//! The harness for tests across the system's real processes: Anvil with the registry deployed, the vault
+//! (`dnavault-vault serve` on the simulated platform) driven over attested TLS, the owner's side through the
+//! real `dnavault-wallet` binary and the researcher's through `dnavault-researcher`.
+//!
+//! The binaries are the ones `cargo test --workspace --features dnavault-vault/simulated` builds beside
+//! the test (script/test runs that); [`binary`] says what to build when one is missing.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+};
+
+use alloy::{
+    primitives::{B256, U256},
+    signers::local::PrivateKeySigner,
+};
+use dnavault_keys::{Seed, SeedPhrase};
+use dnavault_protocol::VaultStatus;
+use dnavault_ratls::{Client, Pin};
+use dnavault_testkit::TestChain;
+pub use dnavault_testkit::disk::file_containing as found_in;
+use serde_json::Value;
+
+/// A typed query result as the JSON it was sealed as, for assertions on its fields.
+pub trait IntoValue {
+    /// The JSON.
+    fn into_value(self) -> Value;
+}
+
+impl IntoValue for dnavault_protocol::query::QueryResult {
+    fn into_value(self) -> Value {
+        serde_json::to_value(self).expect("results are JSON")
+    }
+}
+
+/// Anvil's development words: the owner is their account 1.
+pub const ANVIL_WORDS: &str = "test test test test test test test test test test test junk";
+
+/// The launch measurement the simulated vaults report, approved for vault 1 by [`chain_with_vault`].
+pub const MEASUREMENT: &str = "abababababababababababababababababababababababababababababababababababababababababababababababab";
+
+/// A vault process, killed if a test fails before sealing it.
+pub struct VaultProcess {
+    /// The process.
+    pub child: Child,
+    /// Its data directory.
+    pub data_dir: PathBuf,
+    /// Its HTTPS URL.
+    pub url: String,
+    /// The simulated platform's test-only roots it wrote.
+    pub roots: PathBuf,
+    /// The SHA-256 of its TLS key's SPKI, which its report binds.
+    pub tls_spki: [u8; 32],
+}
+
+impl VaultProcess {
+    /// Waits until the vault's consent cache has applied every event up to `block` (its status's
+    /// `consentBlock`): a grant or revocation mined there is then in force. Fails after 20 s.
+    pub async fn synced_past(&self, block: u64) {
+        let client = Client::new(&self.url, Pin::Spki(self.tls_spki)).unwrap();
+        let mut seen = None;
+        for _ in 0..400 {
+            let status: VaultStatus = client.get("v1/status").await.unwrap().value;
+            seen = status.consent_block;
+            if seen >= Some(block) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the vault's consent cache never reached block {block} (last at {seen:?})")
+    }
+
+    /// Waits until the vault has seen everything `chain` has mined so far.
+    pub async fn synced_with(&self, chain: &TestChain) {
+        self.synced_past(chain.head().await.unwrap()).await;
+    }
+}
+
+impl Drop for VaultProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `dnavault-vault serve` for vault 1 on `chain` (which serves `chain_id`), on the simulated platform,
+/// any port, with its stdout and stderr piped.
+pub fn vault_command(data_dir: &Path, chain: &TestChain, chain_id: u64) -> Command {
+    let mut command = Command::new(binary("dnavault-vault"));
+    command
+        .args([
+            "serve",
+            "--platform",
+            "simulated",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--simulated-measurement", MEASUREMENT, "--vault-id", "1"])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["--rpc-url", chain.endpoint_url().as_str()])
+        .args(["--chain-id", &chain_id.to_string()])
+        .args(["--registry", &chain.registry_address().to_string()])
+        .env_remove("DNAVAULT_RPC_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Starts a vault with default settings.
+pub fn start_vault(data_dir: &Path, chain: &TestChain) -> VaultProcess {
+    start_vault_with(data_dir, chain, &[])
+}
+
+/// Starts a vault with `extra` arguments for `serve`.
+pub fn start_vault_with(data_dir: &Path, chain: &TestChain, extra: &[&str]) -> VaultProcess {
+    let mut child = vault_command(data_dir, chain, chain.chain_id())
+        .args(extra)
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ready: Value = serde_json::from_str(&line)
+        .unwrap_or_else(|e| panic!("the vault's first line is not JSON ({e}): {line:?}"));
+    assert_eq!(ready["event"], "listening");
+    assert_eq!(ready["status"]["state"], "sealed");
+    assert_eq!(ready["status"]["testOnly"], true);
+    let spki: B256 = ready["status"]["tlsSpkiSha256"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    VaultProcess {
+        child,
+        data_dir: data_dir.to_owned(),
+        url: ready["url"].as_str().unwrap().to_owned(),
+        roots: ready["simulatedRoots"].as_str().unwrap().into(),
+        tls_spki: spki.0,
+    }
+}
+
+/// Runs `dnavault-vault COMMAND --data-dir DIR` (`seal`, `status`): whether it succeeded, and its output.
+pub fn control(data_dir: &Path, command: &str) -> (bool, String) {
+    let output = Command::new(binary("dnavault-vault"))
+        .args([command, "--data-dir"])
+        .arg(data_dir)
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr),
+    )
+}
+
+/// Anvil with vault 1 owned by account 1 (Anvil's words), MEASUREMENT approved; the owner's seed and key.
+pub async fn chain_with_vault() -> (TestChain, Seed, PrivateKeySigner) {
+    let chain = TestChain::start().await.unwrap();
+    let seed = SeedPhrase::parse(ANVIL_WORDS).unwrap().to_seed("");
+    let owner = seed.ethereum_signer(1).unwrap();
+    chain.register_vault(&owner, "").await.unwrap();
+    let measurement: [u8; 48] = hex::decode(MEASUREMENT).unwrap().try_into().unwrap();
+    chain
+        .approve_measurement(&owner, U256::from(1), &measurement)
+        .await
+        .unwrap();
+    (chain, seed, owner)
+}
+
+/// A file of the repository's `testdata/`.
+pub fn testdata(path: &str) -> PathBuf {
+    format!("{}/../testdata/{path}", env!("CARGO_MANIFEST_DIR")).into()
+}
+
+/// The workspace binary `name` (`dnavault-vault`, `dnavault-wallet`, `dnavault-researcher`) in the target
+/// directory the running test was built in.
+pub fn binary(name: &str) -> PathBuf {
+    let test = std::env::current_exe().expect("the test's path");
+    // target/debug/deps/e2e-HASH -> target/debug/NAME
+    let path = test
+        .parent()
+        .and_then(Path::parent)
+        .map(|dir| dir.join(name))
+        .expect("the test runs from a target directory");
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace --features dnavault-vault/simulated` (script/test builds it)",
+        path.display()
+    );
+    path
+}
+
+/// An owner's wallet restored from Anvil's words, driven through the real binary.
+pub struct WalletCli {
+    _dir: tempfile::TempDir,
+    home: PathBuf,
+}
+
+/// What a wallet run printed.
+pub struct Run {
+    /// Whether it exited successfully.
+    pub ok: bool,
+    /// What it printed on stdout.
+    pub stdout: String,
+    /// What it printed on stderr.
+    pub stderr: String,
+}
+
+impl WalletCli {
+    /// A wallet in a fresh home, restored from [`ANVIL_WORDS`].
+    pub fn restored() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("wallet");
+        let words = dir.path().join("words.txt");
+        std::fs::write(&words, ANVIL_WORDS).unwrap();
+        let wallet = Self { _dir: dir, home };
+        let run = wallet.run(&["restore", "--words-file", words.to_str().unwrap()]);
+        assert!(run.ok, "{}", run.stderr);
+        wallet
+    }
+
+    /// Runs the wallet with `args`.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let output = Command::new(binary("dnavault-wallet"))
+            .arg("--home")
+            .arg(&self.home)
+            .args(args)
+            .env("DNAVAULT_PASSWORD", "correct horse battery staple")
+            .env("DNAVAULT_KDF_LOG_N", "10")
+            .env_remove("DNAVAULT_RPC_URL")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        Run {
+            ok: output.status.success(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Runs an owner command against `vault` as account 1, accepting the simulated platform.
+    pub fn owner(&self, chain: &TestChain, vault: &VaultProcess, args: &[&str]) -> Run {
+        let rpc = chain.endpoint_url().to_string();
+        let registry = chain.registry_address().to_string();
+        let mut all = vec!["--yes"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--vault", &vault.url, "--index", "1", "--rpc-url", &rpc]);
+        all.extend_from_slice(&["--registry", &registry]);
+        all.extend_from_slice(&["--accept-test-platform", vault.roots.to_str().unwrap()]);
+        self.run(&all)
+    }
+}
+
+/// Starts a vault and boots it with the owner's wallet.
+pub fn booted_vault(chain: &TestChain, dir: &Path) -> (VaultProcess, WalletCli) {
+    booted_vault_with(chain, dir, &[])
+}
+
+/// Starts a vault with `extra` arguments for `serve` and boots it with the owner's wallet.
+pub fn booted_vault_with(
+    chain: &TestChain,
+    dir: &Path,
+    extra: &[&str],
+) -> (VaultProcess, WalletCli) {
+    boot_with(chain, dir, extra, &["boot"])
+}
+
+/// Starts a vault with `extra` arguments for `serve` and boots it with the wallet's `boot_command`.
+pub fn boot_with(
+    chain: &TestChain,
+    dir: &Path,
+    extra: &[&str],
+    boot_command: &[&str],
+) -> (VaultProcess, WalletCli) {
+    let vault = start_vault_with(&dir.join("vault"), chain, extra);
+    let wallet = WalletCli::restored();
+    let run = wallet.owner(chain, &vault, boot_command);
+    assert!(
+        run.ok && run.stdout.contains("is unsealed"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    (vault, wallet)
+}
