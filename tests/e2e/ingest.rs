@@ -87,13 +87,7 @@ async fn the_owner_boots_and_uploads_a_genome_with_the_wallet() {
     let genome = testdata("vcf/real/chr22.vcf.gz");
     let index = testdata("vcf/real/chr22.vcf.gz.tbi");
     for file in [&genome, &index] {
-        let run = tokio::task::block_in_place(|| {
-            wallet.owner(
-                &chain,
-                &vault,
-                &["upload", "--file", file.to_str().unwrap()],
-            )
-        });
+        let run = wallet.upload(&chain, &vault, file);
         assert!(run.ok, "{}", run.stderr);
         assert!(run.stdout.starts_with("Stored"), "{}", run.stdout);
     }

@@ -61,9 +61,7 @@ async fn vault_with_files(
     let (vault, wallet) =
         tokio::task::block_in_place(|| boot_with(chain, dir, FAST, &["boot", "--bind-key"]));
     for file in files {
-        let run = tokio::task::block_in_place(|| {
-            wallet.owner(chain, &vault, &["upload", "--file", file.to_str().unwrap()])
-        });
+        let run = wallet.upload(chain, &vault, file);
         assert!(run.ok, "{}", run.stderr);
     }
     let status: Value = Client::new(&vault.url, Pin::Spki(vault.tls_spki))
@@ -104,6 +102,30 @@ async fn granted_everything(
         .await
         .unwrap();
     (researcher, client, attested)
+}
+
+/// The owner's consent to one researcher on vault 1: each grant and revocation is waited for until the vault
+/// has seen it.
+struct Consent<'a> {
+    chain: &'a TestChain,
+    owner: &'a PrivateKeySigner,
+    vault: &'a VaultProcess,
+    researcher: Address,
+}
+
+impl Consent<'_> {
+    async fn grant(&self, kind: QueryKind, per_query: bool) {
+        grant(self.chain, self.owner, self.researcher, kind, per_query).await;
+        self.vault.synced_with(self.chain).await;
+    }
+
+    async fn revoke(&self, kind: QueryKind) {
+        self.chain
+            .revoke(self.owner, U256::from(1), self.researcher, kind.scope())
+            .await
+            .unwrap();
+        self.vault.synced_with(self.chain).await;
+    }
 }
 
 async fn grant(
@@ -483,6 +505,12 @@ async fn queries_without_live_consent_do_not_run() {
     let dir = tempfile::tempdir().unwrap();
     let (vault, wallet) = vault_with_genome(&chain, dir.path()).await;
     let researcher = Researcher::new(chain.signer(2));
+    let consent = Consent {
+        chain: &chain,
+        owner: &owner,
+        vault: &vault,
+        researcher: researcher.address(),
+    };
     let client = Chain::connect(chain.endpoint_url().as_str(), chain.registry_address())
         .await
         .unwrap();
@@ -531,15 +559,7 @@ async fn queries_without_live_consent_do_not_run() {
         "no grant",
     );
 
-    grant(
-        &chain,
-        &owner,
-        researcher.address(),
-        QueryKind::GenotypeLookup,
-        false,
-    )
-    .await;
-    vault.synced_with(&chain).await;
+    consent.grant(QueryKind::GenotypeLookup, false).await;
     answer(&attested, &researcher, &lookup, &client).await;
 
     // A grant for lookups does not run allele counts.
@@ -610,15 +630,7 @@ async fn queries_without_live_consent_do_not_run() {
     researcher.open(&prepared, &answer, &domain).unwrap();
 
     // A grant that asks for the owner's approval of each query: none, the researcher's own, then the owner's.
-    grant(
-        &chain,
-        &owner,
-        researcher.address(),
-        QueryKind::AlleleCounts,
-        true,
-    )
-    .await;
-    vault.synced_with(&chain).await;
+    consent.grant(QueryKind::AlleleCounts, true).await;
     refused(
         attested.ask(&researcher, &counts, &client).await,
         403,
@@ -649,16 +661,7 @@ async fn queries_without_live_consent_do_not_run() {
     attested.send(&approved).await.unwrap();
 
     // Revoked on-chain: the next query after the cache's next poll is refused.
-    chain
-        .revoke(
-            &owner,
-            U256::from(1),
-            researcher.address(),
-            QueryKind::GenotypeLookup.scope(),
-        )
-        .await
-        .unwrap();
-    vault.synced_with(&chain).await;
+    consent.revoke(QueryKind::GenotypeLookup).await;
     refused(
         attested.ask(&researcher, &lookup, &client).await,
         403,
@@ -666,15 +669,7 @@ async fn queries_without_live_consent_do_not_run() {
     );
 
     // Expired by chain time.
-    grant(
-        &chain,
-        &owner,
-        researcher.address(),
-        QueryKind::GenotypeLookup,
-        false,
-    )
-    .await;
-    vault.synced_with(&chain).await;
+    consent.grant(QueryKind::GenotypeLookup, false).await;
     attested.ask(&researcher, &lookup, &client).await.unwrap();
     chain.advance_time(7200).await.unwrap();
     vault.synced_with(&chain).await;
@@ -727,22 +722,9 @@ async fn queries_without_live_consent_do_not_run() {
     );
 
     // A file of several people: the vault answers for one, and says why it cannot.
-    grant(
-        &chain,
-        &owner,
-        researcher.address(),
-        QueryKind::GenotypeLookup,
-        false,
-    )
-    .await;
+    consent.grant(QueryKind::GenotypeLookup, false).await;
     let many = testdata("vcf/real/chr22.vcf.gz");
-    let run = tokio::task::block_in_place(|| {
-        wallet.owner(
-            &chain,
-            &vault,
-            &["upload", "--file", many.to_str().unwrap()],
-        )
-    });
+    let run = wallet.upload(&chain, &vault, &many);
     assert!(run.ok, "{}", run.stderr);
     vault.synced_with(&chain).await;
     refused(

@@ -254,6 +254,14 @@ impl WalletCli {
     }
 }
 
+impl WalletCli {
+    /// Uploads `file` to `vault` as its owner (from a blocking section: the wallet is a process).
+    pub fn upload(&self, chain: &TestChain, vault: &VaultProcess, file: &Path) -> Run {
+        let file = file.to_str().expect("a UTF-8 path");
+        tokio::task::block_in_place(|| self.owner(chain, vault, &["upload", "--file", file]))
+    }
+}
+
 /// Starts a vault and boots it with the owner's wallet.
 pub fn booted_vault(chain: &TestChain, dir: &Path) -> (VaultProcess, WalletCli) {
     booted_vault_with(chain, dir, &[])

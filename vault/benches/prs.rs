@@ -46,23 +46,16 @@ async fn main() {
     let mut plink = Vec::new();
     for _ in 0..RUNS {
         let started = Instant::now();
-        common::run(
-            "plink2",
-            &[
-                "--vcf",
-                vcf_gz.to_str().unwrap(),
-                "--score",
-                data.join("score_plink.tsv").to_str().unwrap(),
-                "1",
-                "2",
-                "3",
-                "header",
-                "cols=+scoresums",
-                "no-mean-imputation",
-                "--out",
-                out.to_str().unwrap(),
-            ],
-        );
+        let weights = data.join("score_plink.tsv");
+        let mut args = vec![
+            "--vcf",
+            vcf_gz.to_str().unwrap(),
+            "--score",
+            weights.to_str().unwrap(),
+        ];
+        args.extend(prs::PLINK2_SCORE_MODIFIERS);
+        args.extend(["--out", out.to_str().unwrap()]);
+        common::run("plink2", &args);
         plink.push(started.elapsed());
     }
     let table = std::fs::read_to_string(work.path().join("plink.sscore")).expect("plink2 output");

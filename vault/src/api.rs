@@ -10,13 +10,14 @@ use axum::{
     Json, Router,
     body::HttpBody,
     extract::{MatchedPath, State},
-    http::{Method, Request, StatusCode},
+    http::{HeaderMap, Method, Request, StatusCode},
     response::{IntoResponse, Response},
     routing::{MethodRouter, get, post, put},
 };
 use dnavault_protocol::{
     VaultStatus,
     boot::{BootRequest, BootResponse},
+    header::SignedHeader,
 };
 use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
 
@@ -107,6 +108,25 @@ fn traced<S: Clone + Send + Sync + 'static>(router: Router<S>, limit: Duration) 
                 tracing::info_span!("request", method = %request.method(), route)
             }),
         )
+}
+
+/// The signed message in `headers`' `H::HEADER`: a missing or malformed one is refused 401 under `check`,
+/// with `missing(header)` saying what the request lacks.
+pub(crate) fn signed_header<H: SignedHeader>(
+    headers: &HeaderMap,
+    check: &'static str,
+    missing: impl FnOnce(&str) -> String,
+) -> Result<H, ApiError> {
+    let unauthorized = |error: String| ApiError {
+        status: StatusCode::UNAUTHORIZED,
+        error,
+        check,
+    };
+    let value = headers
+        .get(H::HEADER)
+        .and_then(|value| value.to_str().ok())
+        .ok_or_else(|| unauthorized(missing(H::HEADER)))?;
+    H::from_header(value).map_err(|e| unauthorized(e.to_string()))
 }
 
 /// The timeout layer answers an empty 408: this says it in the API's refusal.

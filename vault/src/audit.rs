@@ -13,7 +13,6 @@ use dnavault_protocol::{
     audit::{AuditLog, AuditLogEntry, AuditReceipt},
     clock::unix_now,
     eip712::registry_domain,
-    header::SignedHeader,
     owner_read::{MAX_OWNER_READ_SECONDS, OwnerRead, SignedOwnerRead},
 };
 
@@ -64,21 +63,9 @@ async fn authorize_owner(
     headers: &HeaderMap,
     what: &str,
 ) -> Result<(), ApiError> {
-    let header = SignedOwnerRead::HEADER;
-    let unauthorized = |error: String| ApiError {
-        status: StatusCode::UNAUTHORIZED,
-        error,
-        check: "owner",
-    };
-    let value = headers
-        .get(header)
-        .and_then(|value| value.to_str().ok())
-        .ok_or_else(|| {
-            unauthorized(format!(
-                "reading the {what} log needs the owner's signed `{header}` header"
-            ))
-        })?;
-    let signed = SignedOwnerRead::from_header(value).map_err(|e| unauthorized(e.to_string()))?;
+    let signed: SignedOwnerRead = crate::api::signed_header(headers, "owner", |header| {
+        format!("reading the {what} log needs the owner's signed `{header}` header")
+    })?;
     let read: &OwnerRead = &signed.read;
     let identity = service.identity();
     let refuse = |error: String| ApiError {

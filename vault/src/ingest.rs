@@ -21,7 +21,6 @@ use dnavault_genome::check;
 use dnavault_protocol::{
     clock::unix_now,
     eip712::registry_domain,
-    header::SignedHeader,
     upload::{SignedUpload, UploadApproval},
 };
 use dnavault_store::{DataKey, Layout, ObjectId, Staged, StoreError, bgzf};
@@ -287,21 +286,9 @@ async fn approved(
     id: &ObjectId,
     headers: &HeaderMap,
 ) -> Result<UploadApproval, ApiError> {
-    let header = SignedUpload::HEADER;
-    let unauthorized = |error: String| ApiError {
-        status: StatusCode::UNAUTHORIZED,
-        error,
-        check: "approval",
-    };
-    let value = headers
-        .get(header)
-        .and_then(|value| value.to_str().ok())
-        .ok_or_else(|| {
-            unauthorized(format!(
-                "uploads need the owner's signed approval in the `{header}` header"
-            ))
-        })?;
-    let signed = SignedUpload::from_header(value).map_err(|e| unauthorized(e.to_string()))?;
+    let signed: SignedUpload = crate::api::signed_header(headers, "approval", |header| {
+        format!("uploads need the owner's signed approval in the `{header}` header")
+    })?;
     let approval = &signed.approval;
     let identity = service.identity();
     let refuse = |error: String| ApiError {

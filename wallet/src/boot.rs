@@ -59,13 +59,7 @@ pub async fn check(
         .vault_id
         .try_into()
         .map_err(|_| WalletError::Boot("vault id out of range".into()))?;
-    let vault_owner = connection.owner_of(request.vault_id).await?;
-    if vault_owner != owner.address() {
-        return Err(WalletError::Boot(format!(
-            "vault {vault_id} is owned by {vault_owner}, not by this account ({})",
-            owner.address()
-        )));
-    }
+    crate::vault::require_owner(connection, request.vault_id, owner).await?;
     let checked = CheckedEvidence::check(request, expected, verifier)?;
     let approved = connection
         .is_measurement_approved(request.vault_id, checked.measurement().to_vec().into())

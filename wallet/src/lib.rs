@@ -11,6 +11,7 @@ pub mod home;
 pub mod inputs;
 pub mod registry;
 pub mod typed;
+pub mod vault;
 
 pub use error::{Result, WalletError};
 pub use home::{Config, WalletHome};

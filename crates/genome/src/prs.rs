@@ -7,6 +7,18 @@ use dnavault_protocol::query::chromosome;
 
 use crate::{Genome, GenomeError, Variant, VariantExt, score::ScoringFile};
 
+/// The plink2 command this module's scores equal, after `--vcf FILE --score WEIGHTS`: the weights file's
+/// columns are variant id, effect allele and weight (1-based, after a header), missing genotypes are not
+/// imputed, and the output has the score sums. Tests and the benchmark run plink2 with exactly these.
+pub const PLINK2_SCORE_MODIFIERS: [&str; 6] = [
+    "1",
+    "2",
+    "3",
+    "header",
+    "cols=+scoresums",
+    "no-mean-imputation",
+];
+
 /// A score and how each weight fared: the protocol's score result.
 pub use dnavault_protocol::query::ScoreResult;
 

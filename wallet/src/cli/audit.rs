@@ -10,8 +10,8 @@ use dnavault_protocol::{
     header::SignedHeader,
     owner_read::{OwnerRead, SignedOwnerRead},
 };
-use dnavault_ratls::{Client, Pin, fetch_evidence};
-use dnavault_wallet::boot;
+
+use dnavault_wallet::vault::reach_owned;
 use eyre::WrapErr;
 
 use super::{Session, owner::OwnerArgs};
@@ -33,8 +33,8 @@ pub(crate) async fn run(session: &Session, args: AuditArgs) -> eyre::Result<()> 
     let owner = unlocked.seed().ethereum_signer(args.owner.index)?;
     let connection = args.owner.connect(session, owner.clone()).await?;
     let verifier = args.owner.verifier()?;
-    let evidence = fetch_evidence(&args.vault, "v1/attestation").await?;
-    boot::check(&evidence, &connection, &verifier, &owner).await?;
+    let vault = reach_owned(&args.vault, &connection, &verifier, &owner).await?;
+    let evidence = vault.evidence();
     let now = unix_now()?;
     let read = OwnerRead {
         vaultId: evidence.vault_id,
@@ -50,7 +50,8 @@ pub(crate) async fn run(session: &Session, args: AuditArgs) -> eyre::Result<()> 
         signature: signature.as_bytes().to_vec().into(),
     }
     .to_header();
-    let log = Client::new(&args.vault, Pin::Spki(evidence.tls_spki_sha256.0))?
+    let log = vault
+        .client()
         .get_with::<AuditLog>("v1/audit", &[(SignedOwnerRead::HEADER, header)])
         .await
         .wrap_err("the vault did not give its audit log")?

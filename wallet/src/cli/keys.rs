@@ -125,20 +125,25 @@ impl PgpIo {
     fn write(&self, bytes: &[u8]) -> eyre::Result<()> {
         use std::io::Write;
         match &self.output {
-            Some(path) => {
-                let mut file = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(path)
-                    .wrap_err_with(|| format!("{} (it must not exist yet)", path.display()))?;
-                file.write_all(bytes)?;
-                file.sync_all()?;
-            }
+            Some(path) => write_new_private(path, bytes)?,
             None => std::io::stdout().write_all(bytes)?,
         }
         Ok(())
     }
+}
+
+/// Writes `bytes` to a new file only its owner can read (refusing to replace one), synced to disk.
+fn write_new_private(path: &std::path::Path, bytes: &[u8]) -> eyre::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .wrap_err_with(|| format!("{} (it must not exist yet)", path.display()))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
 }
 
 pub(crate) fn new(session: &Session, _args: NewArgs) -> eyre::Result<()> {
@@ -289,15 +294,7 @@ async fn chain_id_of(url: &str) -> eyre::Result<u64> {
 pub(crate) fn tls_cert(session: &Session, args: &TlsCertArgs) -> eyre::Result<()> {
     let tls = session.unlock()?.seed().tls_identity()?;
     if let Some(path) = &args.key_out {
-        use std::io::Write;
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .wrap_err_with(|| format!("{} (it must not exist yet)", path.display()))?;
-        file.write_all(tls.private_key_pem().as_bytes())?;
-        file.sync_all()?;
+        write_new_private(path, tls.private_key_pem().as_bytes())?;
     }
     session.emit(
         &json!({ "certificatePem": tls.certificate_pem(), "sha256": tls.sha256_hex() }),

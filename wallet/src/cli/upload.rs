@@ -18,8 +18,8 @@ use dnavault_protocol::{
     header::SignedHeader,
     upload::{SignedUpload, UploadApproval},
 };
-use dnavault_ratls::{Client, Pin, fetch_evidence};
-use dnavault_wallet::boot;
+
+use dnavault_wallet::vault::reach_owned;
 use eyre::WrapErr;
 use sha2::{Digest, Sha256};
 
@@ -58,8 +58,8 @@ pub(crate) async fn run(session: &Session, args: UploadArgs) -> eyre::Result<()>
     let connection = args.owner.connect(session, owner.clone()).await?;
     let verifier = args.owner.verifier()?;
     // The same checks as a boot: AMD's roots, this owner's vault, an approved measurement, the TLS binding.
-    let evidence = fetch_evidence(&args.vault, "v1/attestation").await?;
-    let checked = boot::check(&evidence, &connection, &verifier, &owner).await?;
+    let vault = reach_owned(&args.vault, &connection, &verifier, &owner).await?;
+    let evidence = vault.evidence();
     let mut nonce = B256::ZERO;
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, nonce.as_mut_slice());
     let now = unix_now()?;
@@ -90,7 +90,7 @@ pub(crate) async fn run(session: &Session, args: UploadArgs) -> eyre::Result<()>
             );
         }
     };
-    let client = Client::new(&args.vault, Pin::Spki(evidence.tls_spki_sha256.0))?;
+    let client = vault.client();
     // The vault checks the approval first: a refusal arrives before the file is sent.
     client
         .post_with::<_, serde_json::Value>(
@@ -116,7 +116,7 @@ pub(crate) async fn run(session: &Session, args: UploadArgs) -> eyre::Result<()>
     let text = format!(
         "Stored {} in vault {} as `{object}`: {size} bytes, encrypted in {} chunks.",
         args.file.display(),
-        checked.vault_id,
+        evidence.vault_id,
         stored["chunks"]
     );
     session.emit(&stored, &text)

@@ -16,29 +16,23 @@ fn pgp_sign_verify_encrypt_decrypt_between_two_wallets() {
     let signature = alice.run(&["--yes", "pgp", "sign", "--in", data.to_str().unwrap()]);
     assert!(signature.ok, "{}", signature.stderr);
     let signature = bob.write("protocol.sig", &signature.stdout);
-    let verified = bob.run(&[
-        "--json",
-        "pgp",
-        "verify",
-        "--signature",
-        signature.to_str().unwrap(),
-        "--key",
-        alice_key.to_str().unwrap(),
-        "--in",
-        data.to_str().unwrap(),
-    ]);
-    assert_eq!(verified.json()["valid"], true);
+    // Bob checks Alice's signature over a file.
+    let verify = |file: &std::path::Path| {
+        bob.run(&[
+            "--json",
+            "pgp",
+            "verify",
+            "--signature",
+            signature.to_str().unwrap(),
+            "--key",
+            alice_key.to_str().unwrap(),
+            "--in",
+            file.to_str().unwrap(),
+        ])
+    };
+    assert_eq!(verify(&data).json()["valid"], true);
     let other = bob.write("other.txt", "Study protocol v3\n");
-    let refused = bob.run(&[
-        "pgp",
-        "verify",
-        "--signature",
-        signature.to_str().unwrap(),
-        "--key",
-        alice_key.to_str().unwrap(),
-        "--in",
-        other.to_str().unwrap(),
-    ]);
+    let refused = verify(&other);
     assert!(!refused.ok);
     assert!(
         refused.stderr.contains("does not match"),

@@ -315,6 +315,19 @@ async fn a_non_owner_signature_is_refused_with_words() {
     );
 }
 
+/// The signed `payload`'s digest is what the registry hashes its message to (`hashed`), and the registry
+/// accepts its signature as vault 1's owner's.
+async fn owner_signed(registry: &dnavault_testkit::Registry, payload: &Value, hashed: B256) {
+    assert_eq!(hashed, digest_of(payload));
+    assert!(
+        registry
+            .isOwnerSignature(U256::from(1), digest_of(payload), signature_of(payload))
+            .call()
+            .await
+            .unwrap()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn offline_approvals_verify_against_the_registry() {
     let s = setup().await;
@@ -336,35 +349,15 @@ async fn offline_approvals_verify_against_the_registry() {
         "--wrapped-key-hash",
         &wrapped,
     ]);
-    let message: dnavault_protocol::BootApproval =
-        serde_json::from_value(boot["typedData"]["message"].clone()).unwrap();
-    assert_eq!(
-        registry.hashBootApproval(message).call().await.unwrap(),
-        digest_of(&boot)
-    );
-    assert!(
-        registry
-            .isOwnerSignature(vault, digest_of(&boot), signature_of(&boot))
-            .call()
-            .await
-            .unwrap()
-    );
+    let message = serde_json::from_value(boot["typedData"]["message"].clone()).unwrap();
+    let hashed = registry.hashBootApproval(message).call().await.unwrap();
+    owner_signed(&registry, &boot, hashed).await;
 
     let request = format!("{:#x}", keccak256("query request"));
     let query = s.owner(&["approve-query", "--vault", "1", "--request-hash", &request]);
-    let message: dnavault_protocol::QueryApproval =
-        serde_json::from_value(query["typedData"]["message"].clone()).unwrap();
-    assert_eq!(
-        registry.hashQueryApproval(message).call().await.unwrap(),
-        digest_of(&query)
-    );
-    assert!(
-        registry
-            .isOwnerSignature(vault, digest_of(&query), signature_of(&query))
-            .call()
-            .await
-            .unwrap()
-    );
+    let message = serde_json::from_value(query["typedData"]["message"].clone()).unwrap();
+    let hashed = registry.hashQueryApproval(message).call().await.unwrap();
+    owner_signed(&registry, &query, hashed).await;
     assert!(
         !registry
             .isOwnerSignature(vault, digest_of(&boot), signature_of(&query))

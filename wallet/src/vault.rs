@@ -1,0 +1,52 @@
+//! The owner's vault, reached the one way every client reaches a vault ([`dnavault_ratls::AttestedVault`]:
+//! evidence fetched over TLS and bound to the key that served it, checked against AMD's roots and this
+//! wallet's deployment, its measurement approved on-chain, every exchange pinned to that key), and refused
+//! unless this account owns it.
+
+use alloy::{primitives::U256, signers::local::PrivateKeySigner};
+use dnavault_attest::{ExpectedVault, Verifier};
+use dnavault_ratls::{AttestedVault, RatlsError};
+
+use crate::{Result, WalletError, registry::Connection};
+
+/// Reaches the attested vault at `url`, which `owner` must own.
+pub async fn reach_owned(
+    url: &str,
+    connection: &Connection,
+    verifier: &Verifier,
+    owner: &PrivateKeySigner,
+) -> Result<AttestedVault> {
+    let deployment = connection.deployment();
+    let expected = ExpectedVault {
+        chain_id: deployment.chain_id,
+        registry: deployment.registry,
+        vault_id: None,
+    };
+    let attested = AttestedVault::connect(url, expected, verifier, async |vault, measurement| {
+        connection.is_measurement_approved(vault, measurement).await
+    })
+    .await
+    .map_err(|error| match error {
+        RatlsError::Attestation(error) => WalletError::Attestation(error),
+        RatlsError::Chain(reason) => WalletError::Chain(reason),
+        other => WalletError::Vault(other),
+    })?;
+    require_owner(connection, attested.evidence().vault_id, owner).await?;
+    Ok(attested)
+}
+
+/// Refuses a vault `owner` does not own.
+pub(crate) async fn require_owner(
+    connection: &Connection,
+    vault: U256,
+    owner: &PrivateKeySigner,
+) -> Result<()> {
+    let vault_owner = connection.owner_of(vault).await?;
+    if vault_owner != owner.address() {
+        return Err(WalletError::Boot(format!(
+            "vault {vault} is owned by {vault_owner}, not by this account ({})",
+            owner.address()
+        )));
+    }
+    Ok(())
+}
