@@ -43,18 +43,12 @@ async fn main() {
     let result = result.expect("ran");
 
     let out = work.path().join("plink");
+    let weights = data.join("score_plink.tsv");
+    let (vcf, weights, out) = (vcf_gz.to_str(), weights.to_str(), out.to_str());
+    let args = prs::plink2_score_args(vcf.unwrap(), weights.unwrap(), out.unwrap());
     let mut plink = Vec::new();
     for _ in 0..RUNS {
         let started = Instant::now();
-        let weights = data.join("score_plink.tsv");
-        let mut args = vec![
-            "--vcf",
-            vcf_gz.to_str().unwrap(),
-            "--score",
-            weights.to_str().unwrap(),
-        ];
-        args.extend(prs::PLINK2_SCORE_MODIFIERS);
-        args.extend(["--out", out.to_str().unwrap()]);
         common::run("plink2", &args);
         plink.push(started.elapsed());
     }

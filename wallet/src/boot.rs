@@ -6,7 +6,7 @@ use alloy::{
     signers::{Signer, local::PrivateKeySigner},
     sol_types::SolStruct,
 };
-use dnavault_attest::{CheckedEvidence, ExpectedVault, Verified, Verifier};
+use dnavault_attest::{CheckedEvidence, Verified, Verifier};
 use dnavault_envelope::{PublicKey, context, data_key_aad};
 use dnavault_keys::Seed;
 use dnavault_protocol::{
@@ -44,11 +44,7 @@ pub async fn check(
     owner: &PrivateKeySigner,
 ) -> Result<CheckedBoot> {
     let deployment = connection.deployment();
-    let expected = ExpectedVault {
-        chain_id: deployment.chain_id,
-        registry: deployment.registry,
-        vault_id: None,
-    };
+    let expected = connection.expected_vault();
     if request.chain_id != deployment.chain_id || request.registry != deployment.registry {
         return Err(WalletError::Boot(format!(
             "the request is for chain {} registry {}, this wallet uses chain {} registry {}",

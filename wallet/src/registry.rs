@@ -63,6 +63,15 @@ impl Connection {
         self.deployment
     }
 
+    /// What a vault of this deployment must attest to: this chain and registry (any vault id).
+    pub fn expected_vault(&self) -> dnavault_attest::ExpectedVault {
+        dnavault_attest::ExpectedVault {
+            chain_id: self.deployment.chain_id,
+            registry: self.deployment.registry,
+            vault_id: None,
+        }
+    }
+
     /// The next signature nonce of `owner` (the vault owner, EOA or contract wallet).
     pub async fn nonce(&self, owner: Address) -> Result<U256> {
         self.registry

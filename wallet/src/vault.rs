@@ -4,7 +4,7 @@
 //! unless this account owns it.
 
 use alloy::{primitives::U256, signers::local::PrivateKeySigner};
-use dnavault_attest::{ExpectedVault, Verifier};
+use dnavault_attest::Verifier;
 use dnavault_ratls::{AttestedVault, RatlsError};
 
 use crate::{Result, WalletError, registry::Connection};
@@ -16,12 +16,7 @@ pub async fn reach_owned(
     verifier: &Verifier,
     owner: &PrivateKeySigner,
 ) -> Result<AttestedVault> {
-    let deployment = connection.deployment();
-    let expected = ExpectedVault {
-        chain_id: deployment.chain_id,
-        registry: deployment.registry,
-        vault_id: None,
-    };
+    let expected = connection.expected_vault();
     let attested = AttestedVault::connect(url, expected, verifier, async |vault, measurement| {
         connection.is_measurement_approved(vault, measurement).await
     })

@@ -7,17 +7,26 @@ use dnavault_protocol::query::chromosome;
 
 use crate::{Genome, GenomeError, Variant, VariantExt, score::ScoringFile};
 
-/// The plink2 command this module's scores equal, after `--vcf FILE --score WEIGHTS`: the weights file's
-/// columns are variant id, effect allele and weight (1-based, after a header), missing genotypes are not
-/// imputed, and the output has the score sums. Tests and the benchmark run plink2 with exactly these.
-pub const PLINK2_SCORE_MODIFIERS: [&str; 6] = [
-    "1",
-    "2",
-    "3",
-    "header",
-    "cols=+scoresums",
-    "no-mean-imputation",
-];
+/// The plink2 arguments whose scores this module's equal: `--vcf VCF --score WEIGHTS 1 2 3 header
+/// cols=+scoresums no-mean-imputation --out OUT` (the weights file's columns are variant id, effect allele
+/// and weight, after a header; missing genotypes are not imputed; the output has the score sums). Tests
+/// and the benchmark run plink2 with exactly these.
+pub fn plink2_score_args<'a>(vcf: &'a str, weights: &'a str, out: &'a str) -> [&'a str; 12] {
+    [
+        "--vcf",
+        vcf,
+        "--score",
+        weights,
+        "1",
+        "2",
+        "3",
+        "header",
+        "cols=+scoresums",
+        "no-mean-imputation",
+        "--out",
+        out,
+    ]
+}
 
 /// A score and how each weight fared: the protocol's score result.
 pub use dnavault_protocol::query::ScoreResult;

@@ -114,12 +114,7 @@ fn bad_words_are_clear_errors_and_leave_nothing_behind() {
 fn wrong_passphrase_and_missing_wallet_are_clear() {
     let wallet = Wallet::restored(ANVIL_WORDS);
     let run = wallet.run_with(&["show"], "not the passphrase", None);
-    assert!(!run.ok);
-    assert!(
-        run.stderr.contains("wrong passphrase for the keystore at"),
-        "{}",
-        run.stderr
-    );
+    run.refused("wrong passphrase for the keystore at");
 
     let empty = Wallet::empty();
     let run = empty.run(&["show"]);
@@ -137,12 +132,7 @@ fn an_existing_wallet_is_never_overwritten() {
     let before = std::fs::read(wallet.home().join("keystore.age")).unwrap();
     for args in [&["new"][..], &["restore", "--words-file", "/dev/null"][..]] {
         let run = wallet.run(args);
-        assert!(!run.ok);
-        assert!(
-            run.stderr.contains("a wallet already exists"),
-            "{}",
-            run.stderr
-        );
+        run.refused("a wallet already exists");
     }
     assert_eq!(
         std::fs::read(wallet.home().join("keystore.age")).unwrap(),

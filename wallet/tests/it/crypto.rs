@@ -33,12 +33,7 @@ fn pgp_sign_verify_encrypt_decrypt_between_two_wallets() {
     assert_eq!(verify(&data).json()["valid"], true);
     let other = bob.write("other.txt", "Study protocol v3\n");
     let refused = verify(&other);
-    assert!(!refused.ok);
-    assert!(
-        refused.stderr.contains("does not match"),
-        "{}",
-        refused.stderr
-    );
+    refused.refused("does not match");
 
     let encrypted = alice.run_with(
         &["pgp", "encrypt", "--recipient", bob_key.to_str().unwrap()],
@@ -95,8 +90,7 @@ fn results_sealed_to_the_wallet_open_and_tampering_is_refused() {
         crate::PASSPHRASE,
         Some(&alloy::hex::encode(tampered)),
     );
-    assert!(!run.ok);
-    assert!(run.stderr.contains("does not open"), "{}", run.stderr);
+    run.refused("does not open");
     let run = researcher.run_with(
         &["hpke", "open", "--aad", "0103"],
         crate::PASSPHRASE,

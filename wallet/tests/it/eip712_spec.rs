@@ -76,8 +76,7 @@ fn malformed_documents_are_refused() {
         r#"{"types": {}, "primaryType": "Mail", "domain": {}, "message": {}}"#,
     );
     let run = wallet.run(&["typed-data-hash", bad.to_str().unwrap()]);
-    assert!(!run.ok);
-    assert!(run.stderr.contains("typed data"), "{}", run.stderr);
+    run.refused("typed data");
     let run = wallet.run(&["typed-data-hash", "/nonexistent.json"]);
     assert!(run.stderr.contains("/nonexistent.json"), "{}", run.stderr);
 }

@@ -35,6 +35,17 @@ impl Run {
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
     }
 
+    /// Asserts the run failed and its error says `needle`.
+    #[track_caller]
+    pub(crate) fn refused(&self, needle: &str) {
+        assert!(!self.ok, "the run succeeded: {}", self.stdout);
+        assert!(
+            self.stderr.contains(needle),
+            "expected {needle:?} in: {}",
+            self.stderr
+        );
+    }
+
     pub(crate) fn all(&self) -> String {
         format!("{}{}", self.stdout, self.stderr)
     }

@@ -66,15 +66,11 @@ fn scores_equal_plink2_on_the_chr22_excerpt_for_every_sample() {
     let plink_file = dir.path().join("plink.tsv");
     std::fs::write(&plink_file, plink).unwrap();
     let out = dir.path().join("s");
-    let mut args = vec![
-        "--vcf",
-        vcf.to_str().unwrap(),
-        "--score",
-        plink_file.to_str().unwrap(),
-    ];
-    args.extend(prs::PLINK2_SCORE_MODIFIERS);
-    args.extend(["--out", out.to_str().unwrap()]);
-    tool("plink2", &args);
+    let paths = [&vcf, &plink_file, &out].map(|path| path.to_str().unwrap());
+    tool(
+        "plink2",
+        &prs::plink2_score_args(paths[0], paths[1], paths[2]),
+    );
     let table = std::fs::read_to_string(dir.path().join("s.sscore")).unwrap();
     let score = ScoringFile::read(&pgs_file).unwrap();
     assert_eq!(score.pgs_id.as_deref(), Some("PGS_TEST"));
