@@ -8,6 +8,7 @@ use alloy::{
 use dnavault_envelope::{Envelope, RecipientKey, context};
 use dnavault_protocol::{
     clock::deadline_in,
+    descriptor::Descriptor,
     query::{Query, QueryAnswer, QueryRequest, QueryResult, QuerySubmission, SignedQuery},
 };
 use sha2::{Digest, Sha256};
@@ -67,11 +68,39 @@ impl Researcher {
         B256::from(self.hpke.public_key().to_bytes())
     }
 
-    /// Signs a request for `query` on vault `vault_id`, valid for `lifetime_secs`, with a fresh nonce.
+    /// Signs a request for `query` on vault `vault_id` under a version-1 scope (the query's kind), valid
+    /// for `lifetime_secs`, with a fresh nonce.
     pub fn prepare(
         &self,
         vault_id: u64,
         query: &Query,
+        domain: &Eip712Domain,
+        lifetime_secs: u64,
+    ) -> Result<Prepared, ResearchError> {
+        self.prepare_with(vault_id, query, None, domain, lifetime_secs)
+    }
+
+    /// Signs a request for `query` under the grant `descriptor` describes: its scope is the descriptor's,
+    /// and the descriptor travels with the query so the vault can hold the query to it.
+    pub fn prepare_under(
+        &self,
+        vault_id: u64,
+        query: &Query,
+        descriptor: &Descriptor,
+        domain: &Eip712Domain,
+        lifetime_secs: u64,
+    ) -> Result<Prepared, ResearchError> {
+        descriptor
+            .allows(query)
+            .map_err(|e| ResearchError::Query(format!("outside the grant: {e}")))?;
+        self.prepare_with(vault_id, query, Some(descriptor), domain, lifetime_secs)
+    }
+
+    fn prepare_with(
+        &self,
+        vault_id: u64,
+        query: &Query,
+        descriptor: Option<&Descriptor>,
         domain: &Eip712Domain,
         lifetime_secs: u64,
     ) -> Result<Prepared, ResearchError> {
@@ -85,7 +114,7 @@ impl Researcher {
         let request = QueryRequest {
             vaultId: U256::from(vault_id),
             researcher: self.address(),
-            scope: query.kind().scope(),
+            scope: descriptor.map_or_else(|| query.kind().scope(), Descriptor::scope),
             queryHash: keccak256(text.get().as_bytes()),
             recipientKey: self.recipient_key(),
             nonce,
@@ -93,7 +122,9 @@ impl Researcher {
                 deadline_in(lifetime_secs).map_err(|e| ResearchError::Query(e.to_string()))?,
             ),
         };
-        Ok(self.sign(request, text, domain))
+        let mut prepared = self.sign(request, text, domain);
+        prepared.submission.descriptor = descriptor.cloned();
+        Ok(prepared)
     }
 
     /// Signs `request` as it is, with `query` as the text it commits to (tests use this to build requests
@@ -117,6 +148,7 @@ impl Researcher {
                     owner_approval: None,
                 },
                 query,
+                descriptor: None,
             },
             request_hash,
         }

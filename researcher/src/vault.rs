@@ -9,6 +9,7 @@ use alloy::{
 use dnavault_attest::{ExpectedVault, Verifier};
 use dnavault_protocol::{
     VaultRegistry::{self, VaultRegistryInstance},
+    descriptor::Descriptor,
     eip712::registry_domain,
     query::{Query, QueryAnswer},
 };
@@ -132,8 +133,38 @@ impl AttestedVault {
     ) -> Result<Opened, ResearchError> {
         let domain = chain.domain();
         let prepared = researcher.prepare(self.vault_id, query, &domain, REQUEST_LIFETIME_SECS)?;
-        let answer = self.send(&prepared).await?;
-        let opened = researcher.open(&prepared, &answer, &domain)?;
+        self.deliver(researcher, &prepared, chain).await
+    }
+
+    /// Asks `query` under the grant `descriptor` describes, as [`ask`](Self::ask) does.
+    pub async fn ask_under(
+        &self,
+        researcher: &Researcher,
+        query: &Query,
+        descriptor: &Descriptor,
+        chain: &Chain,
+    ) -> Result<Opened, ResearchError> {
+        let domain = chain.domain();
+        let prepared = researcher.prepare_under(
+            self.vault_id,
+            query,
+            descriptor,
+            &domain,
+            REQUEST_LIFETIME_SECS,
+        )?;
+        self.deliver(researcher, &prepared, chain).await
+    }
+
+    /// Sends `prepared`, checks the receipt and opens the result.
+    async fn deliver(
+        &self,
+        researcher: &Researcher,
+        prepared: &Prepared,
+        chain: &Chain,
+    ) -> Result<Opened, ResearchError> {
+        let domain = chain.domain();
+        let answer = self.send(prepared).await?;
+        let opened = researcher.open(prepared, &answer, &domain)?;
         if opened.vault_key != self.vault_key {
             return Err(ResearchError::Answer(format!(
                 "the receipt is signed by {}, not by the attested vault key {}",

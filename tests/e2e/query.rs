@@ -43,7 +43,7 @@ const FAST: &[&str] = &[
 const GENOME: &str = "vcf/real/chr22.HG00096.vcf.gz";
 
 /// A booted vault holding HG00096's chr22 excerpt and its index, its key bound on-chain and funded.
-async fn vault_with_genome(chain: &TestChain, dir: &Path) -> (VaultProcess, WalletCli) {
+pub(crate) async fn vault_with_genome(chain: &TestChain, dir: &Path) -> (VaultProcess, WalletCli) {
     vault_with_files(
         chain,
         dir,
@@ -135,6 +135,17 @@ async fn grant(
     kind: QueryKind,
     per_query: bool,
 ) {
+    grant_scope(chain, owner, researcher, kind.scope(), per_query).await;
+}
+
+/// Grants `researcher` `scope` on vault 1 for an hour, general research use.
+pub(crate) async fn grant_scope(
+    chain: &TestChain,
+    owner: &PrivateKeySigner,
+    researcher: Address,
+    scope: B256,
+    per_query: bool,
+) {
     let now = chain.latest_timestamp().await.unwrap();
     let record = GrantRecord {
         expiry: now + 3600,
@@ -145,18 +156,18 @@ async fn grant(
         revoked: false,
     };
     chain
-        .grant(owner, U256::from(1), researcher, kind.scope(), &record)
+        .grant(owner, U256::from(1), researcher, scope, &record)
         .await
         .unwrap();
 }
 
-fn verifier(vault: &VaultProcess) -> Verifier {
+pub(crate) fn verifier(vault: &VaultProcess) -> Verifier {
     let pem = std::fs::read(&vault.roots).unwrap();
     dnavault_attest::vault::verifier(Some(&pem)).unwrap()
 }
 
 /// An allele-counts query at (chromosome, position) pairs.
-fn allele_counts(positions: &[(&str, u64)]) -> Query {
+pub(crate) fn allele_counts(positions: &[(&str, u64)]) -> Query {
     Query::AlleleCounts(AlleleCounts {
         positions: positions
             .iter()
@@ -169,7 +180,11 @@ fn allele_counts(positions: &[(&str, u64)]) -> Query {
 }
 
 /// Asserts the vault refused with `status` and a message containing `needle`.
-fn refused<T: std::fmt::Debug>(result: Result<T, ResearchError>, status: u16, needle: &str) {
+pub(crate) fn refused<T: std::fmt::Debug>(
+    result: Result<T, ResearchError>,
+    status: u16,
+    needle: &str,
+) {
     let (found, message) = refusal(result.unwrap_err());
     assert_eq!(
         (found, message.contains(needle)),
@@ -179,7 +194,7 @@ fn refused<T: std::fmt::Debug>(result: Result<T, ResearchError>, status: u16, ne
 }
 
 /// The vault's refusal: its HTTP status and message.
-fn refusal(error: ResearchError) -> (u16, String) {
+pub(crate) fn refusal(error: ResearchError) -> (u16, String) {
     match error {
         ResearchError::Vault(RatlsError::Status {
             status, message, ..
@@ -201,7 +216,7 @@ async fn answer(
     }
 }
 
-fn plaintext_lookup(query: &lookup::Query) -> Vec<Value> {
+pub(crate) fn plaintext_lookup(query: &lookup::Query) -> Vec<Value> {
     let mut genome = Genome::open(&testdata(GENOME), None).unwrap();
     lookup::lookup(&mut genome, query)
         .map(|v| serde_json::to_value(v.unwrap()).unwrap())
@@ -209,7 +224,7 @@ fn plaintext_lookup(query: &lookup::Query) -> Vec<Value> {
 }
 
 /// The owner's audit log, read with a signed `OwnerRead`.
-async fn audit(
+pub(crate) async fn audit(
     chain: &TestChain,
     vault: &VaultProcess,
     signer: &PrivateKeySigner,
@@ -343,11 +358,14 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
     });
     let result = answer(&attested, &researcher, &query, &client).await;
     let mut genome = Genome::open(&testdata(GENOME), None).unwrap();
-    let expected = prs::score(
+    let mut expected = prs::score(
         &mut genome,
         &ScoringFile::parse(Path::new("scoringFile"), scoring).unwrap(),
     )
     .unwrap();
+    assert_eq!(expected.sample.as_deref(), Some("HG00096"));
+    assert!(result.get("sample").is_none(), "a vault names no sample");
+    expected.sample = None;
     assert_eq!(result, serde_json::to_value(&expected).unwrap());
     assert_eq!(result["variants_matched"], 3);
     assert_eq!(result["variants_missing"], 1);

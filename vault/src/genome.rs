@@ -90,7 +90,7 @@ fn prs(args: &PrsArgs) -> eyre::Result<()> {
     } else {
         println!(
             "{} {}: score {} from {} of {} variants ({} missing, {} missing genotype, {} allele mismatch, {} ambiguous)",
-            result.sample,
+            result.sample.as_deref().unwrap_or("sample"),
             result.pgs_id.as_deref().unwrap_or("score"),
             result.score_sum,
             result.variants_matched,

@@ -1,9 +1,10 @@
 //! `POST /v1/queries`: a researcher's signed query, put through the consent gate, run on the genome, its
 //! result sealed to the researcher, with a receipt the vault signs and later anchors on-chain.
 //!
-//! Order of checks: the query is the one the request commits to and of the kind its scope names; the vault
-//! is unsealed; the gate (researcher's signature, live grant from the cache, owner's approval when the grant
-//! asks for it); the nonce is unused. The query then runs, and its nonce, audit entry and receipt are recorded
+//! Order of checks: the query is the one the request commits to; its scope is the hash of the analysis
+//! descriptor sent with it (or, under a version-1 scope, names the query's kind); the vault is unsealed; the
+//! gate (researcher's signature, live grant from the cache, owner's approval when the grant asks for it);
+//! the query lies inside the descriptor (audited as `outside-scope` when not); the nonce is unused. The query then runs, and its nonce, audit entry and receipt are recorded
 //! in one transaction before the sealed result is released: a request runs for a researcher at most once.
 
 mod beacon;
@@ -26,6 +27,7 @@ use dnavault_consent::{
 };
 use dnavault_protocol::{
     clock::unix_now,
+    descriptor::{Descriptor, OutsideScope},
     eip712::registry_domain,
     query::{Query, QueryAnswer, QueryKind, QueryReceipt, QueryResult, QuerySubmission},
 };
@@ -59,6 +61,8 @@ pub(crate) async fn post_query(
 /// A query that passed every check and may run once.
 struct Allowed {
     query: Query,
+    /// The grant's analysis descriptor (`None` under a version-1 scope).
+    descriptor: Option<Descriptor>,
     kind: QueryKind,
     recipient: dnavault_envelope::PublicKey,
     key: DataKey,
@@ -91,16 +95,7 @@ async fn authorise(
         .check()
         .map_err(|e| ApiError::bad_request("query", format!("the query is not valid: {e}")))?;
     let kind = query.kind();
-    if request.scope != kind.scope() {
-        return Err(refused(
-            "scope",
-            format!(
-                "the request's scope {} is not the scope of a {kind} query ({})",
-                request.scope,
-                kind.scope()
-            ),
-        ));
-    }
+    let descriptor = descriptor_of(submission, kind)?;
     let recipient = dnavault_envelope::PublicKey::from_bytes(request.recipientKey.as_slice())
         .map_err(|e| ApiError::bad_request("recipient-key", e.to_string()))?;
     let (key, identity) = service
@@ -120,6 +115,12 @@ async fn authorise(
         Ok(authorized) => authorized,
         Err(error) => return Err(gate_refused(service, request.researcher, kind, &error).await),
     };
+    // Signed and granted: what falls outside the grant's descriptor is refused in the owner's log.
+    if let Some(descriptor) = &descriptor
+        && let Err(outside) = descriptor.allows(&query)
+    {
+        return Err(outside_scope(service, request.researcher, kind, &outside).await);
+    }
     let nonce = format!(
         "query:{}:{}",
         request.researcher,
@@ -135,6 +136,7 @@ async fn authorise(
     }
     Ok(Allowed {
         query,
+        descriptor,
         kind,
         recipient,
         key,
@@ -149,10 +151,17 @@ async fn execute(service: &VaultService, allowed: &Allowed) -> Result<QueryResul
     // Queries share the cores; more wait their turn rather than starve each other and the API.
     let _turn = service.query_turn().await.map_err(|_| ApiError::sealed())?;
     let running = allowed.query.clone();
+    let panel = allowed
+        .descriptor
+        .as_ref()
+        .and_then(Descriptor::panel)
+        .cloned();
     let ran = match run::open_genome(service.store(), &allowed.key).await {
-        Ok(genome) => tokio::task::spawn_blocking(move || run::run(&running, genome))
-            .await
-            .map_err(ApiError::internal)?,
+        Ok(genome) => {
+            tokio::task::spawn_blocking(move || run::run(&running, genome, panel.as_ref()))
+                .await
+                .map_err(ApiError::internal)?
+        }
         Err(error) => Err(error),
     };
     match ran {
@@ -212,6 +221,61 @@ async fn seal_and_record(
     }))
 }
 
+/// The descriptor the request's scope is the hash of, well formed; `None` under a version-1 scope, which
+/// names the query's kind and nothing more.
+fn descriptor_of(
+    submission: &QuerySubmission,
+    kind: QueryKind,
+) -> Result<Option<Descriptor>, ApiError> {
+    let scope = submission.signed.request.scope;
+    let Some(descriptor) = &submission.descriptor else {
+        if scope == kind.scope() {
+            return Ok(None);
+        }
+        return Err(refused(
+            "scope",
+            format!(
+                "the request's scope {scope} is not the scope of a {kind} query ({}) and comes with no \
+                 analysis descriptor: send the grant's descriptor with the query",
+                kind.scope()
+            ),
+        ));
+    };
+    descriptor.check().map_err(|e| {
+        ApiError::bad_request(
+            "descriptor",
+            format!("the analysis descriptor is not valid: {e}"),
+        )
+    })?;
+    if descriptor.scope() != scope {
+        return Err(refused(
+            "scope",
+            format!(
+                "the analysis descriptor hashes to scope {}, the signed request names {scope}",
+                descriptor.scope()
+            ),
+        ));
+    }
+    Ok(Some(descriptor.clone()))
+}
+
+/// The refusal of a signed, granted request that asks for more than its grant's descriptor allows; the
+/// owner's audit log records it.
+async fn outside_scope(
+    service: &VaultService,
+    researcher: Address,
+    kind: QueryKind,
+    outside: &OutsideScope,
+) -> ApiError {
+    let detail = format!("{kind}: outside the grant: {outside}");
+    for_the_owner(service, researcher, "query-refused", &detail).await;
+    tracing::info!(%researcher, %kind, check = "outside-scope", "query refused");
+    refused(
+        "outside-scope",
+        format!("{kind}: outside the grant: {outside}"),
+    )
+}
+
 /// The refusal of a request the gate turned down. Refusals of requests the researcher did sign go to the
 /// owner's audit log (the gate checks the vault and the deadline before the signature: those refusals may
 /// name anyone).
@@ -227,21 +291,29 @@ async fn gate_refused(
         error,
         GateError::BadSignature { .. } | GateError::WrongVault { .. } | GateError::Expired { .. }
     );
-    if signed
-        && let Err(e) = service
-            .store()
-            .audit(
-                &researcher.to_string(),
-                "query-refused",
-                None,
-                &format!("{kind}: {error}"),
-            )
-            .await
-    {
-        tracing::error!(%e, "cannot write the audit log");
+    if signed {
+        for_the_owner(
+            service,
+            researcher,
+            "query-refused",
+            &format!("{kind}: {error}"),
+        )
+        .await;
     }
     tracing::info!(%researcher, %kind, check = refusal.check, "query refused");
     refusal
+}
+
+/// Writes what happened to `researcher`'s request in the owner's audit log (a failure to is logged: the
+/// answer to the researcher does not wait on it).
+async fn for_the_owner(service: &VaultService, researcher: Address, action: &str, detail: &str) {
+    if let Err(e) = service
+        .store()
+        .audit(&researcher.to_string(), action, None, detail)
+        .await
+    {
+        tracing::error!(%e, "cannot write the audit log");
+    }
 }
 
 async fn record(
@@ -316,14 +388,13 @@ async fn failed(
     kind: QueryKind,
     error: RunError,
 ) -> ApiError {
-    let detail = format!("{kind}: {error}");
-    if let Err(e) = service
-        .store()
-        .audit(&researcher.to_string(), "query-failed", None, &detail)
-        .await
-    {
-        tracing::error!(%e, "cannot write the audit log");
-    }
+    for_the_owner(
+        service,
+        researcher,
+        "query-failed",
+        &format!("{kind}: {error}"),
+    )
+    .await;
     match error {
         RunError::NoGenome
         | RunError::RawOnly

@@ -117,7 +117,7 @@ pub fn score(genome: &mut Genome, score: &ScoringFile) -> Result<ScoreResult, Ge
         Ok::<_, GenomeError>(fates)
     })?;
     let mut result = ScoreResult {
-        sample: genome.sample_name().to_owned(),
+        sample: Some(genome.sample_name().to_owned()),
         pgs_id: score.pgs_id.clone(),
         genome_build: score.genome_build.clone(),
         score_sum: 0.0,

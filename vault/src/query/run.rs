@@ -14,6 +14,7 @@ use dnavault_genome::{
     raw::{self, RawCall},
     score::ScoringFile,
 };
+use dnavault_protocol::descriptor::Panel;
 use dnavault_protocol::query::{
     AlleleCounts, AlleleCountsResult, BeaconAllele, BeaconResponse, GenotypeLookup,
     GenotypeLookupResult, PolygenicScore, Position, Query, QueryResult, Region, ScoreResult, Site,
@@ -142,11 +143,21 @@ fn is_raw(reader: &mut ObjectReader<File>) -> Result<bool, RunError> {
     Ok(raw::sniff(&head[..filled]).is_some())
 }
 
-/// Runs `query` on `genome`: the result for the researcher.
-pub(crate) fn run(query: &Query, genome: Vec<GenomeObject>) -> Result<QueryResult, RunError> {
+/// Runs `query` on `genome`: the result for the researcher. Under a grant bounded by `panel`, a region
+/// lookup returns only records that start inside it (a deletion reaching in from outside is not read), and
+/// a score names no sample.
+pub(crate) fn run(
+    query: &Query,
+    genome: Vec<GenomeObject>,
+    panel: Option<&Panel>,
+) -> Result<QueryResult, RunError> {
     Ok(match query {
         Query::GenotypeLookup(lookup) => {
-            let found = genotypes(lookup, genome)?;
+            let mut found = genotypes(lookup, genome)?;
+            if let Some(panel) = panel.filter(|_| !lookup.regions.is_empty()) {
+                found.variants.retain(|v| panel.contains(&v.chrom, v.pos));
+                found.calls.retain(|c| panel.contains(&c.chrom, c.pos));
+            }
             QueryResult::GenotypeLookup(GenotypeLookupResult {
                 variants: found.variants,
                 calls: found.calls.into_iter().map(RawCall::answer).collect(),
@@ -279,7 +290,10 @@ fn polygenic_score(
         .map_err(RunError::Scoring)?;
     let name = Path::new(object.id.as_str()).to_owned();
     let mut file = one_person(Genome::from_reader(&name, Box::new(object.reader), None))?;
-    Ok(prs::score(&mut file, &scoring)?)
+    let mut result = prs::score(&mut file, &scoring)?;
+    // A vault answers for its owner, whose file's sample name could name them.
+    result.sample = None;
+    Ok(result)
 }
 
 #[cfg(test)]

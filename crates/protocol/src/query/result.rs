@@ -106,8 +106,10 @@ pub struct Site {
 /// A polygenic score and how each weight fared (plink2's `no-mean-imputation` semantics).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScoreResult {
-    /// The sample scored.
-    pub sample: String,
+    /// The sample scored, as the file names it: set when the owner scores their own file, never in a
+    /// vault's answer (a sample name can name the person).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<String>,
     /// The score's PGS Catalog id.
     pub pgs_id: Option<String>,
     /// The build the score's positions are on.

@@ -1,0 +1,241 @@
+//! Grants that name an analysis descriptor, on the running vault: a lookup reads its panel and not one base
+//! outside it, allele counts and Beacon answers stay inside their grant, and a score runs only the scoring
+//! file the grant pins. These are the leaks a kind-only scope let through: a whole chromosome under a
+//! lookup grant, genotypes recovered from crafted weights, counts at any position.
+
+use alloy::sol_types::Eip712Domain;
+use dnavault_protocol::{
+    descriptor::{Descriptor, Panel, PanelRegion, SCORES},
+    eip712::registry_domain,
+    query::{BeaconAllele, GenotypeLookup, Granularity, PolygenicScore, Query, Region},
+};
+use dnavault_researcher::{AttestedVault, Chain, Prepared, Researcher};
+use dnavault_tests::{chain_with_vault, testdata};
+use serde_json::json;
+
+use crate::query::{
+    allele_counts, audit, grant_scope, plaintext_lookup, refused, vault_with_genome, verifier,
+};
+
+/// A window of the chr22 excerpt (GRCh37), as a test panel: it names no gene.
+fn window() -> Panel {
+    Panel {
+        name: "chr22 excerpt test window".into(),
+        assembly: "GRCh37".into(),
+        regions: vec![PanelRegion {
+            chrom: "22".into(),
+            start: 50_326_000,
+            end: 50_360_000,
+            gene: String::new(),
+        }],
+        rsids: vec![],
+    }
+}
+
+fn lookup(start: u64, end: u64) -> Query {
+    Query::GenotypeLookup(GenotypeLookup {
+        regions: vec![Region {
+            chrom: "22".into(),
+            start,
+            end,
+        }],
+        rsids: vec![],
+    })
+}
+
+/// A request for `query` under `descriptor`'s scope, signed as the researcher would, without the client's
+/// own check that the query lies inside: what a researcher asking for more would send.
+fn under(
+    researcher: &Researcher,
+    query: &Query,
+    descriptor: &Descriptor,
+    domain: &Eip712Domain,
+) -> Prepared {
+    let plain = researcher.prepare(1, query, domain, 300).unwrap();
+    let mut request = plain.submission.signed.request.clone();
+    request.scope = descriptor.scope();
+    let mut prepared = researcher.sign(request, plain.submission.query, domain);
+    prepared.submission.descriptor = Some(descriptor.clone());
+    prepared
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn descriptor_grants_answer_only_inside_them() {
+    let (chain, _seed, owner) = chain_with_vault().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, _wallet) = vault_with_genome(&chain, dir.path()).await;
+    let researcher = Researcher::new(chain.signer(2));
+    let lookups = Descriptor::GenotypeLookup { panel: window() };
+    let counts = Descriptor::AlleleCounts { panel: window() };
+    let boolean = Descriptor::BeaconAllele {
+        granularity: Granularity::Boolean,
+        panel: Some(window()),
+    };
+    let score: Descriptor = serde_json::from_str(SCORES[0].1).unwrap();
+    for descriptor in [&lookups, &counts, &boolean, &score] {
+        grant_scope(
+            &chain,
+            &owner,
+            researcher.address(),
+            descriptor.scope(),
+            false,
+        )
+        .await;
+    }
+    vault.synced_with(&chain).await;
+    let client = Chain::connect(chain.endpoint_url().as_str(), chain.registry_address())
+        .await
+        .unwrap();
+    let attested = AttestedVault::connect(&vault.url, 1, &client, &verifier(&vault))
+        .await
+        .unwrap();
+    let domain = registry_domain(chain.chain_id(), chain.registry_address());
+
+    // Inside the panel: the same records as the plaintext file, every one starting inside.
+    let inside = attested
+        .ask_under(
+            &researcher,
+            &lookup(50_326_000, 50_360_000),
+            &lookups,
+            &client,
+        )
+        .await
+        .unwrap();
+    let found = serde_json::to_value(&inside.result).unwrap();
+    let span = dnavault_genome::lookup::Span {
+        start: 50_326_000,
+        end: 50_360_000,
+    };
+    let expected = plaintext_lookup(&dnavault_genome::lookup::Query::Regions(
+        [("22".into(), vec![span])].into(),
+    ));
+    assert!(!expected.is_empty());
+    assert_eq!(found["variants"].as_array().unwrap(), &expected);
+
+    // The whole chromosome, and one base either side of the panel: refused, and the owner sees it.
+    for (start, end) in [
+        (1, 51_304_566),
+        (50_325_999, 50_326_100),
+        (50_359_990, 50_360_001),
+    ] {
+        refused(
+            attested
+                .send(&under(&researcher, &lookup(start, end), &lookups, &domain))
+                .await,
+            403,
+            "outside the panel `chr22 excerpt test window`",
+        );
+    }
+    // The client refuses to sign it in the first place.
+    assert!(
+        researcher
+            .prepare_under(1, &lookup(1, 51_304_566), &lookups, &domain, 300)
+            .is_err()
+    );
+
+    // Allele counts: inside answered, one position outside refused.
+    let at = |pos| allele_counts(&[("22", pos)]);
+    attested
+        .ask_under(&researcher, &at(50_326_116), &counts, &client)
+        .await
+        .unwrap();
+    refused(
+        attested
+            .send(&under(&researcher, &at(50_360_001), &counts, &domain))
+            .await,
+        403,
+        "positions[0] 22:50360001 is outside the panel",
+    );
+
+    // A boolean Beacon grant never answers a count.
+    let beacon = |granularity: &str| {
+        Query::BeaconAllele(Box::new(BeaconAllele {
+            request: serde_json::from_value(json!({
+                "meta": {"apiVersion": "2.0"},
+                "query": {
+                    "requestParameters": {"referenceName": "22", "start": [50_351_412], "alternateBases": "T"},
+                    "requestedGranularity": granularity
+                }
+            }))
+            .unwrap(),
+        }))
+    };
+    let carried = attested
+        .ask_under(&researcher, &beacon("boolean"), &boolean, &client)
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&carried.result).unwrap()["responseSummary"]["exists"],
+        true
+    );
+    refused(
+        attested
+            .send(&under(&researcher, &beacon("count"), &boolean, &domain))
+            .await,
+        403,
+        "the grant allows boolean Beacon answers, not count",
+    );
+
+    // A score runs the pinned file, and names no sample; weights of 3^i, which would spell out the
+    // genotypes in the score's digits, are refused.
+    let pgs = std::fs::read_to_string(testdata("pgs/PGS000001_hmPOS_GRCh37.txt")).unwrap();
+    let pinned = Query::PolygenicScore(PolygenicScore {
+        scoring_file: pgs.clone(),
+    });
+    let scored = attested
+        .ask_under(&researcher, &pinned, &score, &client)
+        .await
+        .unwrap();
+    let scored = serde_json::to_value(&scored.result).unwrap();
+    assert_eq!(scored["pgs_id"], "PGS000001");
+    assert!(scored.get("sample").is_none(), "{scored}");
+    let mut crafted =
+        "#pgs_id=PGS000001\n#genome_build=GRCh37\nrsID\tchr_name\tchr_position\teffect_allele\tother_allele\teffect_weight\n"
+            .to_owned();
+    for (i, (pos, alt)) in [(50_326_116, "T"), (50_351_413, "T"), (50_353_917, "C")]
+        .into_iter()
+        .enumerate()
+    {
+        crafted.push_str(&format!(
+            "rs{i}\t22\t{pos}\t{alt}\tN\t{}\n",
+            3u64.pow(i as u32)
+        ));
+    }
+    let crafted = Query::PolygenicScore(PolygenicScore {
+        scoring_file: crafted,
+    });
+    refused(
+        attested
+            .send(&under(&researcher, &crafted, &score, &domain))
+            .await,
+        403,
+        "the grant allows only PGS000001",
+    );
+
+    // A descriptor that is not the one the request's scope hashes: refused before the gate.
+    let mut swapped = under(
+        &researcher,
+        &lookup(50_326_000, 50_326_100),
+        &lookups,
+        &domain,
+    );
+    swapped.submission.descriptor = Some(counts.clone());
+    refused(
+        attested.send(&swapped).await,
+        403,
+        "the analysis descriptor hashes to scope",
+    );
+
+    // Every outside-scope refusal is in the owner's audit log, with what was asked.
+    let log = audit(&chain, &vault, &owner).await.unwrap();
+    let outside = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["action"] == "query-refused"
+                && e["detail"].as_str().unwrap().contains("outside the grant")
+        })
+        .count();
+    assert_eq!(outside, 6, "{log}");
+}
