@@ -12,7 +12,7 @@ use dnavault_protocol::{
     RevokeMeasurement, purpose::Purpose,
 };
 
-use crate::inputs::format_time;
+use crate::inputs::{Analysis, format_time};
 
 /// A titled list of facts, and any warnings that deserve a second look.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +46,40 @@ impl Explanation {
     fn fact(mut self, label: &str, value: impl Into<String>) -> Self {
         self.facts.push((label.to_owned(), value.into()));
         self
+    }
+
+    /// What `analysis` allows, in words, then its scope id; a version-1 scope is flagged as unbounded.
+    pub fn analysis(mut self, analysis: &Analysis) -> Self {
+        match &analysis.descriptor {
+            Some(descriptor) => {
+                let words = descriptor.words();
+                for (label, value) in words.facts {
+                    self = self.fact(label, value);
+                }
+                self.warnings.extend(words.warnings);
+            }
+            None if analysis.kind.is_none() => {
+                self = self.fact(
+                    "Analysis",
+                    "UNKNOWN: this wallet cannot say what this scope allows",
+                );
+                self.warnings.push(
+                    "do not sign a grant whose analysis you cannot read: ask for its analysis descriptor"
+                        .into(),
+                );
+            }
+            None => {
+                let kind = analysis.kind.map(|k| k.to_string()).unwrap_or_default();
+                self = self
+                    .fact("Analysis", format!("{kind} queries"))
+                    .fact("Where", "anywhere in the genome, with any parameters");
+                self.warnings.push(format!(
+                    "this version-1 scope ({kind}) is not limited to a panel or a scoring file: grant \
+                     an analysis descriptor (--descriptor) to allow only what it names"
+                ));
+            }
+        }
+        self.fact("Scope", analysis.scope.to_string())
     }
 
     fn signature_terms(self, deployment: Deployment, nonce: Option<U256>, deadline: U256) -> Self {
@@ -82,8 +116,8 @@ fn measurement_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A consent grant.
-pub fn grant(m: &Grant, deployment: Deployment) -> Explanation {
+/// A consent grant for `analysis` (whose scope the message names).
+pub fn grant(m: &Grant, deployment: Deployment, analysis: &Analysis) -> Explanation {
     let mut e = Explanation::new(format!(
         "Allow researcher {} to run an analysis on vault {}",
         m.grantee.to_checksum(None),
@@ -91,7 +125,7 @@ pub fn grant(m: &Grant, deployment: Deployment) -> Explanation {
     ))
     .fact("Vault", m.vaultId.to_string())
     .fact("Researcher", m.grantee.to_checksum(None))
-    .fact("Analysis (scope)", m.scope.to_string())
+    .analysis(analysis)
     .fact("Purpose", purpose_words(m.purpose))
     .fact("Allowed until", format_time(m.expiry))
     .fact(
@@ -112,8 +146,8 @@ pub fn grant(m: &Grant, deployment: Deployment) -> Explanation {
     e
 }
 
-/// A revocation.
-pub fn revoke(m: &Revoke, deployment: Deployment) -> Explanation {
+/// A revocation of `analysis` (whose scope the message names).
+pub fn revoke(m: &Revoke, deployment: Deployment, analysis: &Analysis) -> Explanation {
     Explanation::new(format!(
         "Withdraw researcher {}'s access to vault {}",
         m.grantee.to_checksum(None),
@@ -121,7 +155,7 @@ pub fn revoke(m: &Revoke, deployment: Deployment) -> Explanation {
     ))
     .fact("Vault", m.vaultId.to_string())
     .fact("Researcher", m.grantee.to_checksum(None))
-    .fact("Analysis (scope)", m.scope.to_string())
+    .analysis(analysis)
     .signature_terms(deployment, Some(m.nonce), m.deadline)
 }
 
@@ -199,8 +233,12 @@ pub fn typed_data(data: &TypedData, known: Option<Deployment>) -> Explanation {
     if let Some(d) = ours {
         let message = data.message.clone();
         let explained = match data.primary_type.as_str() {
-            "Grant" => serde_json::from_value(message).ok().map(|m| grant(&m, d)),
-            "Revoke" => serde_json::from_value(message).ok().map(|m| revoke(&m, d)),
+            "Grant" => serde_json::from_value(message)
+                .ok()
+                .map(|m: Grant| grant(&m, d, &Analysis::of_scope(m.scope))),
+            "Revoke" => serde_json::from_value(message)
+                .ok()
+                .map(|m: Revoke| revoke(&m, d, &Analysis::of_scope(m.scope))),
             "ApproveMeasurement" => serde_json::from_value(message)
                 .ok()
                 .map(|m| approve_measurement(&m, d)),

@@ -1,27 +1,94 @@
 //! Parsing what people type: scopes, purposes, times, measurements, addresses. Errors say which input and why.
 
-use alloy::primitives::{Address, B256, Bytes, keccak256};
-use dnavault_protocol::{duo, purpose::Purpose};
+use alloy::primitives::{Address, B256, Bytes};
+use dnavault_protocol::{descriptor::Descriptor, duo, purpose::Purpose, query::QueryKind};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339, macros::format_description};
 
 use crate::{Result, WalletError};
 
-/// A scope: 32 bytes of hex, or an analysis name whose keccak256 is the scope
-/// (`dnavault/query/genotype-lookup/v1`).
-pub fn scope(text: &str) -> Result<B256> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(WalletError::input(
-            "--scope",
-            "empty: name the analysis or give its 32-byte hash",
-        ));
+/// What a grant, a revocation or an access request names: its scope, and what the wallet can say about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Analysis {
+    /// The scope id.
+    pub scope: B256,
+    /// The descriptor it is the hash of (a version-1 scope has none).
+    pub descriptor: Option<Descriptor>,
+    /// The query kind it allows (`None`: a scope this wallet cannot read, from a document it was handed).
+    pub kind: Option<QueryKind>,
+}
+
+impl Analysis {
+    /// The scope a descriptor file describes, or the version-1 scope `--scope` names (a kind's name, its
+    /// versioned name, or its 32-byte hash). Anything else is refused: the wallet signs no scope it cannot
+    /// put in words.
+    pub fn from_args(scope: Option<&str>, descriptor: Option<&std::path::Path>) -> Result<Self> {
+        match (scope, descriptor) {
+            (None, Some(path)) => Self::from_file(path),
+            (Some(text), None) => Self::from_scope(text),
+            (Some(_), Some(_)) => Err(WalletError::input(
+                "--scope",
+                "give --scope or --descriptor, not both",
+            )),
+            (None, None) => Err(WalletError::input(
+                "--descriptor",
+                "name the analysis: --descriptor FILE (a panel or score descriptor) or --scope KIND",
+            )),
+        }
     }
-    if let Some(hex) = text.strip_prefix("0x") {
-        return hex32(hex).ok_or_else(|| {
-            WalletError::input("--scope", "0x-prefixed scopes are 32 bytes of hex")
-        });
+
+    fn from_file(path: &std::path::Path) -> Result<Self> {
+        let file = |reason: String| WalletError::File {
+            path: path.to_owned(),
+            reason,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| file(e.to_string()))?;
+        let descriptor: Descriptor = serde_json::from_str(&text)
+            .map_err(|e| file(format!("not an analysis descriptor: {e}")))?;
+        descriptor
+            .check()
+            .map_err(|e| file(format!("not a valid analysis descriptor: {e}")))?;
+        Ok(Self {
+            scope: descriptor.scope(),
+            kind: Some(descriptor.kind()),
+            descriptor: Some(descriptor),
+        })
     }
-    Ok(keccak256(text.as_bytes()))
+
+    fn from_scope(text: &str) -> Result<Self> {
+        let text = text.trim();
+        let kind = match text.strip_prefix("0x") {
+            Some(hex) => hex32(hex)
+                .ok_or_else(|| {
+                    WalletError::input("--scope", "0x-prefixed scopes are 32 bytes of hex")
+                })
+                .map(QueryKind::from_scope)?,
+            None => QueryKind::from_name(text),
+        };
+        let Some(kind) = kind else {
+            return Err(WalletError::input(
+                "--scope",
+                format!(
+                    "`{text}` is no analysis this wallet can put in words, so it will not sign it: give the \
+                     analysis descriptor with --descriptor FILE, or a query kind (genotype-lookup, \
+                     allele-counts, beacon-allele, polygenic-score)"
+                ),
+            ));
+        };
+        Ok(Self {
+            scope: kind.scope(),
+            descriptor: None,
+            kind: Some(kind),
+        })
+    }
+
+    /// What a bare scope in a document says: a version-1 kind, or nothing readable.
+    pub fn of_scope(scope: B256) -> Self {
+        Self {
+            scope,
+            descriptor: None,
+            kind: QueryKind::from_scope(scope),
+        }
+    }
 }
 
 fn hex32(hex: &str) -> Option<B256> {
@@ -181,8 +248,44 @@ mod tests {
 
     #[test]
     fn scopes_measurements_addresses() {
-        assert_eq!(scope("genotype").unwrap(), keccak256("genotype"));
-        assert!(scope("0x12").is_err());
+        let named = |text: &str| Analysis::from_args(Some(text), None);
+        assert_eq!(
+            named("genotype-lookup").unwrap().scope,
+            QueryKind::GenotypeLookup.scope()
+        );
+        let kind_hash = QueryKind::AlleleCounts.scope().to_string();
+        assert_eq!(
+            named(&kind_hash).unwrap().kind,
+            Some(QueryKind::AlleleCounts)
+        );
+        // No blind signing: a name or hash the wallet cannot put in words is refused, and says what to do.
+        for unknown in [
+            "genotype",
+            &alloy::primitives::keccak256("genotype").to_string(),
+        ] {
+            let error = named(unknown).unwrap_err().to_string();
+            assert!(
+                error.contains("will not sign it") && error.contains("--descriptor"),
+                "{error}"
+            );
+        }
+        assert!(named("0x12").is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("score.json");
+        std::fs::write(&file, dnavault_protocol::descriptor::SCORES[0].1).unwrap();
+        let described = Analysis::from_args(None, Some(&file)).unwrap();
+        let descriptor = described.descriptor.unwrap();
+        assert_eq!(described.scope, descriptor.scope());
+        assert_eq!(described.kind, Some(QueryKind::PolygenicScore));
+        std::fs::write(
+            &file,
+            r#"{"analysis": "dnavault/query/genotype-lookup/v2"}"#,
+        )
+        .unwrap();
+        let error = Analysis::from_args(None, Some(&file))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("not an analysis descriptor"), "{error}");
         assert_eq!(measurement(&"ab".repeat(48)).unwrap().len(), 48);
         assert!(
             measurement(&"ab".repeat(32))

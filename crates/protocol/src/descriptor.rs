@@ -17,12 +17,14 @@
 //! ```
 
 mod panel;
+mod words;
 
 use alloy::{primitives::B256, sol_types::SolStruct};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use panel::{MAX_LOCI, Panel, PanelError, PanelRegion};
+pub use words::Words;
 
 use crate::query::{Granularity, Query, QueryKind};
 

@@ -14,7 +14,7 @@ use dnavault_protocol::{
 };
 use dnavault_wallet::{
     explain::{self, Deployment, Explanation},
-    inputs,
+    inputs::{self, Analysis},
     registry::Connection,
     typed::{self, SignedTypedData},
 };
@@ -25,6 +25,28 @@ use serde_json::json;
 use super::Session;
 
 /// Where and how a registry message is signed and sent.
+/// What a grant, revocation or access request is for.
+#[derive(Debug, Args)]
+pub(crate) struct AnalysisArgs {
+    /// The analysis descriptor (a JSON file: a panel lookup, allele counts, Beacon or one scoring file;
+    /// see crates/protocol/descriptors): the grant allows exactly what it describes.
+    #[arg(long, value_name = "FILE", conflicts_with = "scope")]
+    descriptor: Option<std::path::PathBuf>,
+    /// A version-1 scope: a query kind (genotype-lookup, allele-counts, beacon-allele, polygenic-score),
+    /// not limited to any panel or file. An unknown name or hash is refused.
+    #[arg(long, required_unless_present = "descriptor")]
+    scope: Option<String>,
+}
+
+impl AnalysisArgs {
+    fn analysis(&self) -> eyre::Result<Analysis> {
+        Ok(Analysis::from_args(
+            self.scope.as_deref(),
+            self.descriptor.as_deref(),
+        )?)
+    }
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct ChainArgs {
     /// The chain's JSON-RPC URL (else the config's). Needed for --send; without it, give --chain-id,
@@ -59,9 +81,8 @@ pub(crate) struct GrantArgs {
     /// The researcher's address.
     #[arg(long)]
     grantee: String,
-    /// The analysis: its name (hashed) or its 32-byte scope id.
-    #[arg(long)]
-    scope: String,
+    #[command(flatten)]
+    analysis: AnalysisArgs,
     /// The DUO purpose: a permission, then modifiers, e.g. `DS+NCU` or `DUO:0000042`.
     #[arg(long)]
     purpose: String,
@@ -83,9 +104,8 @@ pub(crate) struct RevokeArgs {
     /// The researcher's address.
     #[arg(long)]
     grantee: String,
-    /// The analysis: its name (hashed) or its 32-byte scope id.
-    #[arg(long)]
-    scope: String,
+    #[command(flatten)]
+    analysis: AnalysisArgs,
     #[command(flatten)]
     chain: ChainArgs,
 }
@@ -155,9 +175,8 @@ pub(crate) struct RequestArgs {
     /// The vault id.
     #[arg(long)]
     vault: U256,
-    /// The analysis: its name (hashed) or its 32-byte scope id.
-    #[arg(long)]
-    scope: String,
+    #[command(flatten)]
+    analysis: AnalysisArgs,
     /// The DUO purpose, e.g. `HMB` or `DS+NCU`.
     #[arg(long)]
     purpose: String,
@@ -281,7 +300,7 @@ impl Signing {
         session: &Session,
         args: &ChainArgs,
         message: &S,
-        explain: fn(&S, Deployment) -> Explanation,
+        explain: impl FnOnce(&S, Deployment) -> Explanation,
     ) -> eyre::Result<()> {
         let signed = self
             .sign(session, message, &explain(message, self.deployment))
@@ -322,10 +341,11 @@ impl Signing {
 
 pub(crate) async fn grant(session: &Session, args: GrantArgs) -> eyre::Result<()> {
     let s = Signing::open(session, &args.chain).await?;
+    let analysis = args.analysis.analysis()?;
     let message = Grant {
         vaultId: args.vault,
         grantee: inputs::address("--grantee", &args.grantee)?,
-        scope: inputs::scope(&args.scope)?,
+        scope: analysis.scope,
         purpose: inputs::purpose(&args.purpose)?.to_bytes16(),
         expiry: inputs::time("--expiry", &args.expiry, s.now)?,
         perQueryApproval: args.per_query_approval,
@@ -338,21 +358,26 @@ pub(crate) async fn grant(session: &Session, args: GrantArgs) -> eyre::Result<()
             inputs::format_time(message.expiry)
         );
     }
-    s.finish(session, &args.chain, &message, explain::grant)
-        .await
+    s.finish(session, &args.chain, &message, |m, d| {
+        explain::grant(m, d, &analysis)
+    })
+    .await
 }
 
 pub(crate) async fn revoke(session: &Session, args: RevokeArgs) -> eyre::Result<()> {
     let s = Signing::open(session, &args.chain).await?;
+    let analysis = args.analysis.analysis()?;
     let message = Revoke {
         vaultId: args.vault,
         grantee: inputs::address("--grantee", &args.grantee)?,
-        scope: inputs::scope(&args.scope)?,
+        scope: analysis.scope,
         nonce: s.nonce(&args.chain, args.vault).await?,
         deadline: s.deadline(&args.chain)?,
     };
-    s.finish(session, &args.chain, &message, explain::revoke)
-        .await
+    s.finish(session, &args.chain, &message, |m, d| {
+        explain::revoke(m, d, &analysis)
+    })
+    .await
 }
 
 pub(crate) async fn approve_measurement(
@@ -455,7 +480,8 @@ pub(crate) async fn request_access(session: &Session, args: RequestArgs) -> eyre
     let protocol = std::fs::read(&args.protocol_file)
         .wrap_err_with(|| args.protocol_file.display().to_string())?;
     let protocol_hash: B256 = keccak256(&protocol);
-    let scope = inputs::scope(&args.scope)?;
+    let analysis = args.analysis.analysis()?;
+    let scope = analysis.scope;
     let purpose = inputs::purpose(&args.purpose)?;
     let expiry = inputs::time("--expiry", &args.expiry, now)?;
     let explanation = Explanation {
@@ -466,7 +492,6 @@ pub(crate) async fn request_access(session: &Session, args: RequestArgs) -> eyre
                 "Researcher (you)".into(),
                 signer.address().to_checksum(None),
             ),
-            ("Analysis (scope)".into(), scope.to_string()),
             ("Purpose".into(), purpose.describe()),
             ("Access until".into(), inputs::format_time(expiry)),
             (
@@ -475,7 +500,8 @@ pub(crate) async fn request_access(session: &Session, args: RequestArgs) -> eyre
             ),
         ],
         warnings: vec!["the request, its purpose and protocol link are public on-chain".into()],
-    };
+    }
+    .analysis(&analysis);
     session.confirm(&explanation, "File the request?")?;
     let (submitted, request_id) = connection
         .request_access(

@@ -198,32 +198,13 @@ fn no_secret_reaches_output_or_errors() {
             "--grantee",
             "0x00",
             "--scope",
-            "x",
+            "genotype-lookup",
             "--purpose",
             "GRU",
             "--expiry",
             "1d",
         ]),
-        wallet.run(&[
-            "--yes",
-            "grant",
-            "--vault",
-            "1",
-            "--grantee",
-            "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
-            "--scope",
-            "x",
-            "--purpose",
-            "GRU",
-            "--expiry",
-            "1d",
-            "--registry",
-            "0x5FbDB2315678afecb367f032d93F642f64180aa3",
-            "--chain-id",
-            "31337",
-            "--nonce",
-            "0",
-        ]),
+        wallet.run(&offline_grant(&["--scope", "genotype-lookup"])),
         wallet.run(&["new"]),
     ];
     for (i, run) in runs.iter().enumerate() {
@@ -237,4 +218,63 @@ fn no_secret_reaches_output_or_errors() {
     assert!(runs[9].ok, "an offline grant signs: {}", runs[9].stderr);
     // The one command that shows the words does so only when asked.
     assert!(wallet.run(&["--yes", "export"]).stdout.contains(&words));
+}
+
+/// A grant names its analysis by descriptor and the owner reads it in words before signing; a scope the
+/// wallet cannot put in words is not signed at all.
+#[test]
+fn a_grant_says_what_it_allows_and_no_scope_is_signed_blind() {
+    let wallet = Wallet::restored(ANVIL_WORDS);
+    let panel = include_str!("../../../crates/protocol/descriptors/panels/brca1-brca2.grch37.json");
+    let descriptor = wallet.write(
+        "brca.json",
+        &format!(r#"{{"analysis": "dnavault/query/genotype-lookup/v2", "panel": {panel}}}"#),
+    );
+    let grant = |analysis: &[&str]| wallet.run(&offline_grant(analysis));
+    let signed = grant(&["--descriptor", descriptor.to_str().unwrap()]);
+    assert!(signed.ok, "{}", signed.stderr);
+    for words in [
+        "read the person's genotypes inside this panel",
+        "BRCA1 and BRCA2 (GRCh37) (GRCh37)",
+        "BRCA1 17:41196312-41277500",
+        "BRCA2 13:32889611-32973805",
+    ] {
+        assert!(signed.stderr.contains(words), "{words}: {}", signed.stderr);
+    }
+    let scope = signed.json()["typedData"]["message"]["scope"].clone();
+    let version1 = grant(&["--scope", "genotype-lookup"]);
+    assert!(version1.ok, "{}", version1.stderr);
+    assert_ne!(version1.json()["typedData"]["message"]["scope"], scope);
+    assert!(
+        version1.stderr.contains("not limited to a panel"),
+        "{}",
+        version1.stderr
+    );
+    grant(&["--scope", "x"]).refused("will not sign it");
+    grant(&["--scope", &format!("0x{}", "ab".repeat(32))]).refused("will not sign it");
+    grant(&["--descriptor", "/nonexistent.json"]).refused("/nonexistent.json");
+}
+
+/// A grant of vault 1 to Anvil's account 1 for `analysis`, signed offline (chain, registry and nonce given).
+fn offline_grant<'a>(analysis: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "--yes",
+        "grant",
+        "--vault",
+        "1",
+        "--grantee",
+        "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+        "--purpose",
+        "GRU",
+        "--expiry",
+        "1d",
+        "--registry",
+        "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+        "--chain-id",
+        "31337",
+        "--nonce",
+        "0",
+    ];
+    args.extend_from_slice(analysis);
+    args
 }

@@ -270,7 +270,11 @@ async fn grant_sent_relayed_and_revoked() {
     ]);
     assert!(
         registry
-            .isAllowed(vault, researcher.address(), keccak256("polygenic-score"))
+            .isAllowed(
+                vault,
+                researcher.address(),
+                dnavault_protocol::query::QueryKind::PolygenicScore.scope()
+            )
             .call()
             .await
             .unwrap()
@@ -290,7 +294,7 @@ async fn a_non_owner_signature_is_refused_with_words() {
     ];
     args.extend_from_slice(&[
         "--scope",
-        "x",
+        "genotype-lookup",
         "--purpose",
         "GRU",
         "--expiry",
