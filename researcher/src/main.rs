@@ -9,8 +9,9 @@ use std::{
 use alloy::{primitives::Address, signers::local::PrivateKeySigner};
 use clap::{Args, Parser, Subcommand};
 use dnavault_attest::Verifier;
-use dnavault_protocol::query::{
-    AlleleCounts, BeaconAllele, GenotypeLookup, PolygenicScore, Position, Query, Region,
+use dnavault_protocol::{
+    descriptor::Descriptor,
+    query::{AlleleCounts, BeaconAllele, GenotypeLookup, PolygenicScore, Position, Query, Region},
 };
 use dnavault_researcher::{
     AttestedVault, Chain, Researcher,
@@ -47,6 +48,10 @@ enum Command {
         /// The vault's id in the registry.
         #[arg(long)]
         vault_id: u64,
+        /// The analysis descriptor of the grant to ask under (JSON; see crates/protocol/descriptors); without
+        /// it, the query is asked under the version-1 scope of its kind.
+        #[arg(long, value_name = "FILE")]
+        descriptor: Option<PathBuf>,
         #[command(flatten)]
         query: QueryArgs,
     },
@@ -137,13 +142,22 @@ async fn run(command: Command) -> eyre::Result<()> {
             chain,
             vault,
             vault_id,
+            descriptor,
             query,
         } => {
             let researcher = researcher(&key)?;
             let query = query.build()?;
+            let descriptor = descriptor.as_deref().map(read_descriptor).transpose()?;
             let (client, verifier) = connect(&chain).await?;
             let attested = AttestedVault::connect(&vault, vault_id, &client, &verifier).await?;
-            let opened = attested.ask(&researcher, &query, &client).await?;
+            let opened = match &descriptor {
+                Some(descriptor) => {
+                    attested
+                        .ask_under(&researcher, &query, descriptor, &client)
+                        .await?
+                }
+                None => attested.ask(&researcher, &query, &client).await?,
+            };
             let answer = json!({
                 "vaultId": vault_id,
                 "kind": query.kind(),
@@ -209,6 +223,17 @@ async fn connect(args: &ChainArgs) -> eyre::Result<(Chain, Verifier)> {
     };
     let verifier = dnavault_attest::vault::verifier(pem.as_deref())?;
     Ok((chain, verifier))
+}
+
+/// An analysis descriptor from a JSON file, checked.
+fn read_descriptor(path: &std::path::Path) -> eyre::Result<Descriptor> {
+    let text = std::fs::read_to_string(path).wrap_err_with(|| path.display().to_string())?;
+    let descriptor: Descriptor = serde_json::from_str(&text)
+        .wrap_err_with(|| format!("{} is not an analysis descriptor", path.display()))?;
+    descriptor
+        .check()
+        .wrap_err_with(|| format!("{} is not a valid analysis descriptor", path.display()))?;
+    Ok(descriptor)
 }
 
 impl QueryArgs {

@@ -49,13 +49,7 @@ fn whoami_prints_the_address_of_the_key() {
 
 #[test]
 fn malformed_queries_are_refused_before_anything_is_sent() {
-    let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("key");
-    std::fs::write(
-        &key,
-        "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
-    )
-    .unwrap();
+    let (dir, key) = key_file();
     let positions = dir.path().join("positions");
     let query = dir.path().join("query.json");
     std::fs::write(&query, r#"{"kind":"genotype-lookup"}"#).unwrap();
@@ -78,22 +72,70 @@ fn malformed_queries_are_refused_before_anything_is_sent() {
             &positions
         };
         // An unreachable chain: the query is refused before it is needed.
-        let output = researcher(&[
-            "query",
-            "--key-file",
-            key.to_str().unwrap(),
-            "--rpc-url",
-            "http://127.0.0.1:9",
-            "--registry",
-            "0x5FbDB2315678afecb367f032d93F642f64180aa3",
-            "--vault",
-            "https://127.0.0.1:9/",
-            "--vault-id",
-            "1",
-            flag,
-            file.to_str().unwrap(),
-        ]);
+        let output = offline_query(&key, &[flag, file.to_str().unwrap()]);
         assert!(!output.status.success(), "{expected}");
         assert!(text(&output).contains(expected), "{}", text(&output));
     }
+}
+
+#[test]
+fn a_malformed_descriptor_is_refused_before_anything_is_sent() {
+    let (dir, key) = key_file();
+    let positions = dir.path().join("positions");
+    std::fs::write(&positions, "22\t50326116\n").unwrap();
+    let descriptor = dir.path().join("descriptor.json");
+    for (content, expected) in [
+        (
+            r#"{"analysis": "dnavault/query/allele-counts/v9"}"#,
+            "is not an analysis descriptor",
+        ),
+        (
+            r#"{"analysis": "dnavault/query/allele-counts/v2", "panel": {"name": "x", "assembly": "hg19", "regions": [], "rsids": ["rs1"]}}"#,
+            "assembly: `hg19` is not GRCh37 or GRCh38",
+        ),
+    ] {
+        std::fs::write(&descriptor, content).unwrap();
+        let output = offline_query(
+            &key,
+            &[
+                "--descriptor",
+                descriptor.to_str().unwrap(),
+                "--allele-counts",
+                positions.to_str().unwrap(),
+            ],
+        );
+        assert!(!output.status.success(), "{expected}");
+        assert!(text(&output).contains(expected), "{}", text(&output));
+    }
+}
+
+/// `query` with `key` and `args` against a chain and a vault that do not answer.
+fn offline_query(key: &std::path::Path, args: &[&str]) -> Output {
+    let mut all = vec![
+        "query",
+        "--key-file",
+        key.to_str().unwrap(),
+        "--rpc-url",
+        "http://127.0.0.1:9",
+        "--registry",
+        "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+        "--vault",
+        "https://127.0.0.1:9/",
+        "--vault-id",
+        "1",
+    ];
+    all.extend_from_slice(args);
+    researcher(&all)
+}
+
+/// A directory holding Anvil account 2's key, and the key file's path.
+fn key_file() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key");
+    std::fs::write(
+        &key,
+        "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    )
+    .unwrap();
+    (dir, key)
 }
