@@ -4,8 +4,9 @@
 //! Order of checks: the query is the one the request commits to; its scope is the hash of the analysis
 //! descriptor sent with it (or, under a version-1 scope, names the query's kind); the vault is unsealed; the
 //! gate (researcher's signature, live grant from the cache, owner's approval when the grant asks for it);
-//! the query lies inside the descriptor (audited as `outside-scope` when not); the nonce is unused. The query then runs, and its nonce, audit entry and receipt are recorded
-//! in one transaction before the sealed result is released: a request runs for a researcher at most once.
+//! the query lies inside the descriptor (audited as `outside-scope` when not); the nonce is unused. The query
+//! then runs, and its nonce, audit entry and receipt are recorded in one transaction before the sealed
+//! result is released: a request runs for a researcher at most once.
 
 mod beacon;
 mod body;

@@ -11,7 +11,8 @@
 //! ```
 //! use dnavault_protocol::descriptor::{Descriptor, Panel};
 //!
-//! let panel: Panel = serde_json::from_str(include_str!("../descriptors/panels/brca1-brca2.grch37.json")).unwrap();
+//! let text = include_str!("../descriptors/panels/brca1-brca2.grch37.json");
+//! let panel: Panel = serde_json::from_str(text).unwrap();
 //! let grant = Descriptor::GenotypeLookup { panel: panel.clone() };
 //! assert_ne!(grant.scope(), Descriptor::AlleleCounts { panel }.scope());
 //! ```

@@ -2,8 +2,9 @@
 //! each other, as types with no I/O of their own. The registry's compiled artifact and its alloy bindings;
 //! every EIP-712 message the system signs, in the registry's domain (declared once, in
 //! `contracts/src/IVaultRegistry.sol`, and taken from the artifact); the boot exchange; the query kinds, their
-//! parameters and typed results; the analysis descriptors grants' scopes are hashes of; the refusal every API answers with; a vault's status; the signed-header codec; the DUO-coded
-//! grant purpose; the clock deadlines are checked against.
+//! parameters and typed results; the analysis descriptors whose hashes grants' scopes are; the refusal every
+//! API answers with; a vault's status; the signed-header codec; the DUO-coded grant purpose; the clock
+//! deadlines are checked against.
 //!
 //! ```
 //! use alloy::{primitives::{address, b256, U256}, sol_types::SolStruct};
