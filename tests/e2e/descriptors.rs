@@ -19,13 +19,18 @@ use crate::query::{
 
 /// A window of the chr22 excerpt (GRCh37), as a test panel: it names no gene.
 fn window() -> Panel {
+    window_to(50_360_000)
+}
+
+/// The window from 22:50,326,000 to `end`.
+fn window_to(end: u64) -> Panel {
     Panel {
         name: "chr22 excerpt test window".into(),
         assembly: "GRCh37".into(),
         regions: vec![PanelRegion {
             chrom: "22".into(),
             start: 50_326_000,
-            end: 50_360_000,
+            end,
             gene: String::new(),
         }],
         rsids: vec![],
@@ -72,7 +77,11 @@ async fn descriptor_grants_answer_only_inside_them() {
         panel: Some(window()),
     };
     let score: Descriptor = serde_json::from_str(SCORES[0].1).unwrap();
-    for descriptor in [&lookups, &counts, &boolean, &score] {
+    // A panel whose end falls inside a deletion (22:50,336,003 GTGAA -> G covers 50,336,003-50,336,007).
+    let edge = Descriptor::GenotypeLookup {
+        panel: window_to(50_336_005),
+    };
+    for descriptor in [&lookups, &counts, &boolean, &score, &edge] {
         grant_scope(
             &chain,
             &owner,
@@ -91,7 +100,7 @@ async fn descriptor_grants_answer_only_inside_them() {
         .unwrap();
     let domain = registry_domain(chain.chain_id(), chain.registry_address());
 
-    // Inside the panel: the same records as the plaintext file, every one starting inside.
+    // Inside the panel: the plaintext file's records whose REF lies wholly inside.
     let inside = attested
         .ask_under(
             &researcher,
@@ -102,15 +111,46 @@ async fn descriptor_grants_answer_only_inside_them() {
         .await
         .unwrap();
     let found = serde_json::to_value(&inside.result).unwrap();
-    let span = dnavault_genome::lookup::Span {
-        start: 50_326_000,
-        end: 50_360_000,
+    let regions = |end| {
+        let span = dnavault_genome::lookup::Span {
+            start: 50_326_000,
+            end,
+        };
+        dnavault_genome::lookup::Query::Regions([("22".into(), vec![span])].into())
     };
-    let expected = plaintext_lookup(&dnavault_genome::lookup::Query::Regions(
-        [("22".into(), vec![span])].into(),
-    ));
-    assert!(!expected.is_empty());
+    let inside_only = |records: Vec<serde_json::Value>, end: u64| -> Vec<serde_json::Value> {
+        records
+            .into_iter()
+            .filter(|r| {
+                let pos = r["pos"].as_u64().unwrap();
+                pos >= 50_326_000 && pos + r["ref"].as_str().unwrap().len() as u64 - 1 <= end
+            })
+            .collect()
+    };
+    let expected = inside_only(plaintext_lookup(&regions(50_360_000)), 50_360_000);
+    assert!(expected.len() > 10);
     assert_eq!(found["variants"].as_array().unwrap(), &expected);
+
+    // A deletion that starts inside a panel and runs past its end is not read: its REF would show the
+    // bases beyond.
+    let edged = attested
+        .ask_under(&researcher, &lookup(50_336_000, 50_336_005), &edge, &client)
+        .await
+        .unwrap();
+    let edged = serde_json::to_value(&edged.result).unwrap();
+    let plain = plaintext_lookup(&regions(50_336_005));
+    assert!(
+        plain.iter().any(|r| r["pos"] == 50_336_003),
+        "the plaintext lookup finds the deletion"
+    );
+    assert!(
+        !edged["variants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["pos"] == 50_336_003),
+        "{edged}"
+    );
 
     // The whole chromosome, and one base either side of the panel: refused, and the owner sees it.
     for (start, end) in [

@@ -144,8 +144,8 @@ fn is_raw(reader: &mut ObjectReader<File>) -> Result<bool, RunError> {
 }
 
 /// Runs `query` on `genome`: the result for the researcher. Under a grant bounded by `panel`, a region
-/// lookup returns only records that start inside it (a deletion reaching in from outside is not read), and
-/// a score names no sample.
+/// lookup returns only records that lie wholly inside it (a deletion reaching in from outside, or out past
+/// its end, is not read), and a score names no sample.
 pub(crate) fn run(
     query: &Query,
     genome: Vec<GenomeObject>,
@@ -155,7 +155,10 @@ pub(crate) fn run(
         Query::GenotypeLookup(lookup) => {
             let mut found = genotypes(lookup, genome)?;
             if let Some(panel) = panel.filter(|_| !lookup.regions.is_empty()) {
-                found.variants.retain(|v| panel.contains(&v.chrom, v.pos));
+                // Its whole REF: a deletion reaching out of the panel would show the bases past its end.
+                found
+                    .variants
+                    .retain(|v| panel.covers(&v.chrom, v.pos, v.end()));
                 found.calls.retain(|c| panel.contains(&c.chrom, c.pos));
             }
             QueryResult::GenotypeLookup(GenotypeLookupResult {
