@@ -94,6 +94,9 @@ pub enum BootError {
     /// The TLS identity could not be made.
     #[error("TLS identity: {0}")]
     Tls(#[from] dnavault_ratls::RatlsError),
+    /// This boot's TLS key could not be made.
+    #[error("cannot make this boot's TLS key: {0}")]
+    TlsKey(rcgen::Error),
     /// The data key did not unwrap.
     #[error("the data key does not unwrap with this vault's key: {0}")]
     Unwrap(#[from] dnavault_envelope::EnvelopeError),
@@ -114,7 +117,7 @@ impl BootError {
             Self::NotOwner { .. } => "not-owner",
             Self::Chain(_) => "chain-unreadable",
             Self::Clock(_) => "clock",
-            Self::Tls(_) => "tls",
+            Self::Tls(_) | Self::TlsKey(_) => "tls",
             Self::Unwrap(_) => "unwrap",
         }
     }
@@ -145,8 +148,7 @@ impl SealedVault {
     pub fn start(identity: VaultIdentity, backend: &dyn Backend) -> Result<Self, BootError> {
         let signer = PrivateKeySigner::random();
         let hpke = RecipientKey::generate();
-        let tls =
-            rcgen::KeyPair::generate().map_err(|e| BootError::Chain(format!("TLS key: {e}")))?;
+        let tls = rcgen::KeyPair::generate().map_err(BootError::TlsKey)?;
         let tls_spki_sha256: [u8; 32] =
             Sha256::digest(rcgen::PublicKeyData::subject_public_key_info(&tls)).into();
         let mut nonce = B256::ZERO;
