@@ -81,7 +81,13 @@ async fn descriptor_grants_answer_only_inside_them() {
     let edge = Descriptor::GenotypeLookup {
         panel: window_to(50_336_005),
     };
-    for descriptor in [&lookups, &counts, &boolean, &score, &edge] {
+    // The same pinned file, described with another trait: the owner would have read words the file does
+    // not bear out.
+    let mut misworded = score.clone();
+    if let Descriptor::PolygenicScore { trait_reported, .. } = &mut misworded {
+        *trait_reported = "Type 2 diabetes".into();
+    }
+    for descriptor in [&lookups, &counts, &boolean, &score, &edge, &misworded] {
         grant_scope(
             &chain,
             &owner,
@@ -250,6 +256,15 @@ async fn descriptor_grants_answer_only_inside_them() {
             .await,
         403,
         "the grant allows only PGS000001",
+    );
+
+    // The pinned file under a descriptor whose words do not describe it: refused, and audited.
+    refused(
+        attested
+            .send(&under(&researcher, &pinned, &misworded, &domain))
+            .await,
+        403,
+        "it says trait Type 2 diabetes, the file Breast cancer",
     );
 
     // A descriptor that is not the one the request's scope hashes: refused before the gate.

@@ -152,14 +152,10 @@ async fn execute(service: &VaultService, allowed: &Allowed) -> Result<QueryResul
     // Queries share the cores; more wait their turn rather than starve each other and the API.
     let _turn = service.query_turn().await.map_err(|_| ApiError::sealed())?;
     let running = allowed.query.clone();
-    let panel = allowed
-        .descriptor
-        .as_ref()
-        .and_then(Descriptor::panel)
-        .cloned();
+    let descriptor = allowed.descriptor.clone();
     let ran = match run::open_genome(service.store(), &allowed.key).await {
         Ok(genome) => {
-            tokio::task::spawn_blocking(move || run::run(&running, genome, panel.as_ref()))
+            tokio::task::spawn_blocking(move || run::run(&running, genome, descriptor.as_ref()))
                 .await
                 .map_err(ApiError::internal)?
         }
@@ -405,6 +401,7 @@ async fn failed(
             error: error.to_string(),
             check: "genome",
         },
+        RunError::Undescribed(_) => refused("outside-scope", error.to_string()),
         RunError::Scoring(e) => ApiError::bad_request("query", e.to_string()),
         RunError::Genome(_) | RunError::Store(_) => {
             tracing::error!(%kind, "a query failed reading the genome (described in the audit log)");

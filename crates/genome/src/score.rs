@@ -37,6 +37,8 @@ pub struct ScoreVariant {
 pub struct ScoringFile {
     /// `#pgs_id`.
     pub pgs_id: Option<String>,
+    /// `#trait_reported`.
+    pub trait_reported: Option<String>,
     /// The build the positions are on (`#HmPOS_build`, else `#genome_build`).
     pub genome_build: Option<String>,
     /// The weights, in file order.
@@ -162,6 +164,7 @@ impl ScoringFile {
         }
         Ok(Self {
             pgs_id: meta.get("pgs_id").cloned(),
+            trait_reported: meta.get("trait_reported").cloned(),
             genome_build: meta
                 .get("HmPOS_build")
                 .or_else(|| meta.get("genome_build"))

@@ -14,7 +14,7 @@ use dnavault_genome::{
     raw::{self, RawCall},
     score::ScoringFile,
 };
-use dnavault_protocol::descriptor::Panel;
+use dnavault_protocol::descriptor::Descriptor;
 use dnavault_protocol::query::{
     AlleleCounts, AlleleCountsResult, BeaconAllele, BeaconResponse, GenotypeLookup,
     GenotypeLookupResult, PolygenicScore, Position, Query, QueryResult, Region, ScoreResult, Site,
@@ -49,6 +49,13 @@ pub enum RunError {
         /// How many samples.
         count: usize,
     },
+    /// The scoring file is the one the grant pins, but not what its descriptor's words say (id, trait or
+    /// number of weights): the owner did not read this file's description when signing.
+    #[error(
+        "the scoring file is not what the grant's descriptor says: {0}; the owner consented to the words, \
+         not to this file"
+    )]
+    Undescribed(String),
     /// The researcher's scoring file is malformed.
     #[error("the scoring file: {0}")]
     Scoring(GenomeError),
@@ -143,14 +150,16 @@ fn is_raw(reader: &mut ObjectReader<File>) -> Result<bool, RunError> {
     Ok(raw::sniff(&head[..filled]).is_some())
 }
 
-/// Runs `query` on `genome`: the result for the researcher. Under a grant bounded by `panel`, a region
-/// lookup returns only records that lie wholly inside it (a deletion reaching in from outside, or out past
-/// its end, is not read), and a score names no sample.
+/// Runs `query` on `genome`: the result for the researcher. Under a grant's `descriptor`, a region lookup
+/// returns only records that lie wholly inside its panel (a deletion reaching in from outside, or out past
+/// its end, is not read), and a score runs only on a file the descriptor's words describe. A score names
+/// no sample.
 pub(crate) fn run(
     query: &Query,
     genome: Vec<GenomeObject>,
-    panel: Option<&Panel>,
+    descriptor: Option<&Descriptor>,
 ) -> Result<QueryResult, RunError> {
+    let panel = descriptor.and_then(Descriptor::panel);
     Ok(match query {
         Query::GenotypeLookup(lookup) => {
             let mut found = genotypes(lookup, genome)?;
@@ -169,7 +178,7 @@ pub(crate) fn run(
         Query::AlleleCounts(counts) => QueryResult::AlleleCounts(allele_counts(counts, genome)?),
         Query::BeaconAllele(beacon) => QueryResult::BeaconAllele(beacon_allele(beacon, genome)?),
         Query::PolygenicScore(score) => {
-            QueryResult::PolygenicScore(polygenic_score(score, genome)?)
+            QueryResult::PolygenicScore(polygenic_score(score, genome, descriptor)?)
         }
     })
 }
@@ -281,6 +290,7 @@ fn beacon_allele(
 fn polygenic_score(
     score: &PolygenicScore,
     genome: Vec<GenomeObject>,
+    descriptor: Option<&Descriptor>,
 ) -> Result<ScoreResult, RunError> {
     let genome: Vec<GenomeObject> = genome.into_iter().filter(|object| !object.raw).collect();
     if genome.is_empty() {
@@ -291,12 +301,49 @@ fn polygenic_score(
         <[GenomeObject; 1]>::try_from(genome).map_err(|_| RunError::SeveralGenomes(count))?;
     let scoring = ScoringFile::parse(Path::new("scoringFile"), &score.scoring_file)
         .map_err(RunError::Scoring)?;
+    if let Some(descriptor) = descriptor {
+        described(descriptor, &scoring)?;
+    }
     let name = Path::new(object.id.as_str()).to_owned();
     let mut file = one_person(Genome::from_reader(&name, Box::new(object.reader), None))?;
     let mut result = prs::score(&mut file, &scoring)?;
     // A vault answers for its owner, whose file's sample name could name them.
     result.sample = None;
     Ok(result)
+}
+
+/// Checks that a pinned scoring file is what the score descriptor's words (which the owner read) say.
+fn described(descriptor: &Descriptor, scoring: &ScoringFile) -> Result<(), RunError> {
+    let Descriptor::PolygenicScore {
+        pgs_id,
+        variants,
+        trait_reported,
+        ..
+    } = descriptor
+    else {
+        return Ok(());
+    };
+    let differs = |what: &str, said: &str, file: Option<&str>| {
+        RunError::Undescribed(format!(
+            "it says {what} {said}, the file {}",
+            file.unwrap_or("none")
+        ))
+    };
+    if scoring.pgs_id.as_deref() != Some(pgs_id.as_str()) {
+        return Err(differs("PGS id", pgs_id, scoring.pgs_id.as_deref()));
+    }
+    if scoring.trait_reported.as_deref() != Some(trait_reported.as_str()) {
+        return Err(differs(
+            "trait",
+            trait_reported,
+            scoring.trait_reported.as_deref(),
+        ));
+    }
+    let weights = scoring.variants.len().to_string();
+    if weights != variants.to_string() {
+        return Err(differs("weights", &variants.to_string(), Some(&weights)));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
