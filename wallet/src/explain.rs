@@ -218,6 +218,19 @@ pub fn query_approval(m: &QueryApproval, deployment: Deployment) -> Explanation 
         .signature_terms(deployment, None, m.deadline)
 }
 
+/// The scope of a registry Grant or Revoke in `data` that this wallet cannot put in words (neither a
+/// version-1 kind nor given with its descriptor): such a document is not signed.
+pub fn unreadable_scope(data: &TypedData) -> Option<alloy::primitives::B256> {
+    if data.domain.name.as_deref() != Some(dnavault_protocol::eip712::DOMAIN_NAME)
+        || !matches!(data.primary_type.as_str(), "Grant" | "Revoke")
+    {
+        return None;
+    }
+    let scope: alloy::primitives::B256 =
+        serde_json::from_value(data.message["scope"].clone()).ok()?;
+    Analysis::of_scope(scope).kind.is_none().then_some(scope)
+}
+
 /// Any typed-data document: a registry message is explained in words; anything else is shown field by field.
 pub fn typed_data(data: &TypedData, known: Option<Deployment>) -> Explanation {
     let domain = &data.domain;

@@ -43,6 +43,14 @@ pub(crate) async fn sign_typed_data(
 ) -> eyre::Result<()> {
     let data = typed::load(&args.file)?;
     let digest = typed::digest(&data)?;
+    if let Some(scope) = explain::unreadable_scope(&data) {
+        eyre::bail!(
+            "refusing to sign a {} for scope {scope}: this wallet cannot say what it allows. Sign it with \
+             `dnavault-wallet {} --descriptor FILE`, which shows the analysis in words",
+            data.primary_type,
+            data.primary_type.to_lowercase()
+        );
+    }
     let explanation = explain::typed_data(&data, configured_deployment(session).ok());
     let signer = session.unlock()?.seed().ethereum_signer(args.index)?;
     session.confirm(&explanation, "Sign?")?;

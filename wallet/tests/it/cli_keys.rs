@@ -278,3 +278,19 @@ fn offline_grant<'a>(analysis: &[&'a str]) -> Vec<&'a str> {
     args.extend_from_slice(analysis);
     args
 }
+
+/// `sign-typed-data` signs a registry grant only when the wallet can say what its scope allows.
+#[test]
+fn a_typed_grant_with_an_unreadable_scope_is_not_signed() {
+    let wallet = Wallet::restored(ANVIL_WORDS);
+    let offline = wallet.run(&offline_grant(&["--scope", "genotype-lookup"]));
+    let mut document = offline.json()["typedData"].clone();
+    let readable = wallet.write("readable.json", &document.to_string());
+    let signed = wallet.run(&["--yes", "sign-typed-data", readable.to_str().unwrap()]);
+    assert!(signed.ok, "{}", signed.stderr);
+    document["message"]["scope"] = format!("0x{}", "cd".repeat(32)).into();
+    let blind = wallet.write("blind.json", &document.to_string());
+    wallet
+        .run(&["--yes", "sign-typed-data", blind.to_str().unwrap()])
+        .refused("cannot say what it allows");
+}
