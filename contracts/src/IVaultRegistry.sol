@@ -11,10 +11,13 @@ interface IVaultRegistry {
     //////////////////////////////////////////////////////////////*/
 
     /// @notice An owner's consent that `grantee` may run the analysis `scope` on vault `vaultId`.
-    /// @param purpose Up to eight GA4GH DUO term numbers, two bytes each, big-endian, left-aligned, zero-padded:
-    /// the first is the permission (e.g. 0x0007 for DUO:0000007), the rest are modifiers.
+    /// @param scope The hash of the analysis descriptor: the analysis, its version and its parameters.
+    /// @param purpose A GA4GH DUO purpose, big-endian: bytes 0-1 the permission's term number (0x0007 for
+    /// DUO:0000007), bytes 2-5 the disease's MONDO number for disease-specific research (else zero), bytes 6-15
+    /// up to five modifiers' term numbers, zero-padded.
     /// @param expiry Unix time from which the grant no longer allows anything.
     /// @param perQueryApproval Whether every query also needs the owner's live `QueryApproval`.
+    /// @param maxQueries How many queries the grant allows in its life (0: no limit); the vault counts them.
     struct Grant {
         uint256 vaultId;
         address grantee;
@@ -22,6 +25,7 @@ interface IVaultRegistry {
         bytes16 purpose;
         uint64 expiry;
         bool perQueryApproval;
+        uint32 maxQueries;
         uint256 nonce;
         uint256 deadline;
     }
@@ -82,6 +86,8 @@ interface IVaultRegistry {
 
     /// @notice Off-chain: a researcher's request to run one query on a vault, checked by the vault against the
     /// grant for (`vaultId`, `researcher`, `scope`).
+    /// @param purpose The DUO purpose the researcher declares for this query (see `Grant`); the vault runs it
+    /// only if the grant's purpose covers it.
     /// @param queryHash keccak256 of the query's JSON text as sent.
     /// @param recipientKey The researcher's X25519 HPKE public key: the result is sealed to it.
     /// @param nonce A fresh random nonce: the vault runs a request once.
@@ -89,6 +95,7 @@ interface IVaultRegistry {
         uint256 vaultId;
         address researcher;
         bytes32 scope;
+        bytes16 purpose;
         bytes32 queryHash;
         bytes32 recipientKey;
         bytes32 nonce;
@@ -99,12 +106,14 @@ interface IVaultRegistry {
     /// its EIP-712 digest (`anchorReceipts`).
     /// @param requestHash The EIP-712 digest of the `QueryRequest` it answers.
     /// @param resultHash keccak256 of the sealed result (the HPKE envelope) sent.
+    /// @param purpose The DUO purpose the request declared and the grant covered.
     /// @param consentBlock The block the consent was checked at.
     /// @param issuedAt Unix time the query ran.
     struct QueryReceipt {
         uint256 vaultId;
         bytes32 requestHash;
         bytes32 resultHash;
+        bytes16 purpose;
         uint256 consentBlock;
         uint64 issuedAt;
     }
@@ -149,6 +158,7 @@ interface IVaultRegistry {
         bytes16 purpose;
         bool perQueryApproval;
         bool revoked;
+        uint32 maxQueries;
     }
 
     /// @notice The life of an access request.
@@ -239,7 +249,8 @@ interface IVaultRegistry {
         bytes32 indexed scope,
         bytes16 purpose,
         uint64 expiry,
-        bool perQueryApproval
+        bool perQueryApproval,
+        uint32 maxQueries
     );
     /// @notice The owner revoked consent.
     event GrantRevoked(uint256 indexed vaultId, address indexed grantee, bytes32 indexed scope);
@@ -366,13 +377,15 @@ interface IVaultRegistry {
     /// @param purpose The DUO-coded purpose (see `Grant`).
     /// @param expiry Unix time from which the grant allows nothing.
     /// @param perQueryApproval Whether each query also needs the owner's `QueryApproval`.
+    /// @param maxQueries How many queries the grant allows in its life (0: no limit).
     function grant(
         uint256 vaultId,
         address grantee,
         bytes32 scope,
         bytes16 purpose,
         uint64 expiry,
-        bool perQueryApproval
+        bool perQueryApproval,
+        uint32 maxQueries
     ) external;
 
     /// @notice Grants consent with the owner's `Grant` signature; anyone (typically the grantee) may relay.
@@ -403,7 +416,7 @@ interface IVaultRegistry {
     /// @param vaultId The vault.
     /// @param grantee The researcher.
     /// @param scope The analysis.
-    /// @return record Its expiry, purpose, per-query flag and whether it was revoked.
+    /// @return record Its expiry, purpose, per-query flag, whether it was revoked and its query budget.
     function grantOf(uint256 vaultId, address grantee, bytes32 scope) external view returns (GrantRecord memory record);
 
     /*//////////////////////////////////////////////////////////////
@@ -431,7 +444,8 @@ interface IVaultRegistry {
     /// @param requestId The request.
     /// @param expiry The grant's expiry, at most the requested one.
     /// @param perQueryApproval Whether each query also needs the owner's `QueryApproval`.
-    function grantRequest(uint256 requestId, uint64 expiry, bool perQueryApproval) external;
+    /// @param maxQueries How many queries the grant allows in its life (0: no limit).
+    function grantRequest(uint256 requestId, uint64 expiry, bool perQueryApproval, uint32 maxQueries) external;
 
     /// @notice Denies a pending request. Owner only.
     /// @param requestId The request.

@@ -22,9 +22,9 @@ contract VaultRegistry is IVaultRegistry, EIP712, Nonces {
     /// @notice Length in bytes of an SEV-SNP launch measurement (SHA-384).
     uint256 public constant MEASUREMENT_LENGTH = 48;
 
-    /// @dev keccak256("Grant(uint256 vaultId,address grantee,bytes32 scope,bytes16 purpose,uint64 expiry,bool perQueryApproval,uint256 nonce,uint256 deadline)")
+    /// @dev keccak256("Grant(uint256 vaultId,address grantee,bytes32 scope,bytes16 purpose,uint64 expiry,bool perQueryApproval,uint32 maxQueries,uint256 nonce,uint256 deadline)")
     bytes32 public constant GRANT_TYPEHASH = keccak256(
-        "Grant(uint256 vaultId,address grantee,bytes32 scope,bytes16 purpose,uint64 expiry,bool perQueryApproval,uint256 nonce,uint256 deadline)"
+        "Grant(uint256 vaultId,address grantee,bytes32 scope,bytes16 purpose,uint64 expiry,bool perQueryApproval,uint32 maxQueries,uint256 nonce,uint256 deadline)"
     );
     /// @dev keccak256("Revoke(uint256 vaultId,address grantee,bytes32 scope,uint256 nonce,uint256 deadline)")
     bytes32 public constant REVOKE_TYPEHASH =
@@ -45,13 +45,13 @@ contract VaultRegistry is IVaultRegistry, EIP712, Nonces {
     /// @dev keccak256("QueryApproval(uint256 vaultId,bytes32 requestHash,uint256 deadline)")
     bytes32 public constant QUERY_APPROVAL_TYPEHASH =
         keccak256("QueryApproval(uint256 vaultId,bytes32 requestHash,uint256 deadline)");
-    /// @dev keccak256("QueryRequest(uint256 vaultId,address researcher,bytes32 scope,bytes32 queryHash,bytes32 recipientKey,bytes32 nonce,uint256 deadline)")
+    /// @dev keccak256("QueryRequest(uint256 vaultId,address researcher,bytes32 scope,bytes16 purpose,bytes32 queryHash,bytes32 recipientKey,bytes32 nonce,uint256 deadline)")
     bytes32 public constant QUERY_REQUEST_TYPEHASH = keccak256(
-        "QueryRequest(uint256 vaultId,address researcher,bytes32 scope,bytes32 queryHash,bytes32 recipientKey,bytes32 nonce,uint256 deadline)"
+        "QueryRequest(uint256 vaultId,address researcher,bytes32 scope,bytes16 purpose,bytes32 queryHash,bytes32 recipientKey,bytes32 nonce,uint256 deadline)"
     );
-    /// @dev keccak256("QueryReceipt(uint256 vaultId,bytes32 requestHash,bytes32 resultHash,uint256 consentBlock,uint64 issuedAt)")
+    /// @dev keccak256("QueryReceipt(uint256 vaultId,bytes32 requestHash,bytes32 resultHash,bytes16 purpose,uint256 consentBlock,uint64 issuedAt)")
     bytes32 public constant QUERY_RECEIPT_TYPEHASH = keccak256(
-        "QueryReceipt(uint256 vaultId,bytes32 requestHash,bytes32 resultHash,uint256 consentBlock,uint64 issuedAt)"
+        "QueryReceipt(uint256 vaultId,bytes32 requestHash,bytes32 resultHash,bytes16 purpose,uint256 consentBlock,uint64 issuedAt)"
     );
     /// @dev keccak256("UploadApproval(uint256 vaultId,string objectId,bytes32 contentSha256,uint64 size,bytes32 nonce,uint256 deadline)")
     bytes32 public constant UPLOAD_APPROVAL_TYPEHASH = keccak256(
@@ -206,17 +206,24 @@ contract VaultRegistry is IVaultRegistry, EIP712, Nonces {
         bytes32 scope,
         bytes16 purpose,
         uint64 expiry,
-        bool perQueryApproval
+        bool perQueryApproval,
+        uint32 maxQueries
     ) external {
         _onlyOwner(vaultId);
-        _grant(vaultId, grantee, scope, purpose, expiry, perQueryApproval);
+        _grant(vaultId, grantee, scope, purpose, expiry, perQueryApproval, maxQueries);
     }
 
     /// @inheritdoc IVaultRegistry
     function grantWithSig(Grant calldata message, bytes calldata signature) external {
         _consumeOwnerSignature(message.vaultId, _structHash(message), message.nonce, message.deadline, signature);
         _grant(
-            message.vaultId, message.grantee, message.scope, message.purpose, message.expiry, message.perQueryApproval
+            message.vaultId,
+            message.grantee,
+            message.scope,
+            message.purpose,
+            message.expiry,
+            message.perQueryApproval,
+            message.maxQueries
         );
     }
 
@@ -282,12 +289,12 @@ contract VaultRegistry is IVaultRegistry, EIP712, Nonces {
     }
 
     /// @inheritdoc IVaultRegistry
-    function grantRequest(uint256 requestId, uint64 expiry, bool perQueryApproval) external {
+    function grantRequest(uint256 requestId, uint64 expiry, bool perQueryApproval, uint32 maxQueries) external {
         AccessRequest storage r = _pendingRequest(requestId);
         _onlyOwner(r.vaultId);
         if (expiry > r.requestedExpiry) revert InvalidExpiry(expiry);
         r.status = RequestStatus.Granted;
-        _grant(r.vaultId, r.researcher, r.scope, r.purpose, expiry, perQueryApproval);
+        _grant(r.vaultId, r.researcher, r.scope, r.purpose, expiry, perQueryApproval, maxQueries);
         emit AccessRequestGranted({requestId: requestId});
     }
 
@@ -542,20 +549,23 @@ contract VaultRegistry is IVaultRegistry, EIP712, Nonces {
         bytes32 scope,
         bytes16 purpose,
         uint64 expiry,
-        bool perQueryApproval
+        bool perQueryApproval,
+        uint32 maxQueries
     ) private {
         if (grantee == address(0)) revert ZeroAddress();
         _checkPurpose(purpose);
         if (expiry <= block.timestamp) revert InvalidExpiry(expiry);
-        _grants[vaultId][grantee][scope] =
-            GrantRecord({expiry: expiry, purpose: purpose, perQueryApproval: perQueryApproval, revoked: false});
+        _grants[vaultId][grantee][scope] = GrantRecord({
+            expiry: expiry, purpose: purpose, perQueryApproval: perQueryApproval, revoked: false, maxQueries: maxQueries
+        });
         emit Granted({
             vaultId: vaultId,
             grantee: grantee,
             scope: scope,
             purpose: purpose,
             expiry: expiry,
-            perQueryApproval: perQueryApproval
+            perQueryApproval: perQueryApproval,
+            maxQueries: maxQueries
         });
     }
 

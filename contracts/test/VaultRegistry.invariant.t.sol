@@ -34,7 +34,7 @@ contract RegistryHandler is RegistryTest {
         (address grantee, bytes32 scope) = _pick(who, what);
         uint64 expiry = uint64(block.timestamp + bound(lifetime, 1, 30 days));
         vm.prank(owner);
-        registry.grant(vaultId, grantee, scope, PURPOSE, expiry, false);
+        registry.grant(vaultId, grantee, scope, PURPOSE, expiry, false, 0);
         _recordGrant(grantee, scope, expiry);
     }
 

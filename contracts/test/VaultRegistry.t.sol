@@ -323,10 +323,11 @@ contract VaultRegistryTest is RegistryTest {
             scope: SCOPE,
             purpose: PURPOSE,
             expiry: expiry,
-            perQueryApproval: true
+            perQueryApproval: true,
+            maxQueries: 10
         });
         vm.prank(owner);
-        registry.grant(vaultId, researcher, SCOPE, PURPOSE, expiry, true);
+        registry.grant(vaultId, researcher, SCOPE, PURPOSE, expiry, true, 10);
         assertTrue(registry.isAllowed(vaultId, researcher, SCOPE));
         assertFalse(registry.isAllowed(vaultId, researcher, keccak256("other scope")));
         assertFalse(registry.isAllowed(vaultId, stranger, SCOPE));
@@ -335,37 +336,38 @@ contract VaultRegistryTest is RegistryTest {
         assertEq(g.purpose, PURPOSE);
         assertTrue(g.perQueryApproval);
         assertFalse(g.revoked);
+        assertEq(g.maxQueries, 10);
     }
 
     function test_Grant_RevertsWhen_NotOwner() public {
         vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotVaultOwner.selector, vaultId, researcher));
         vm.prank(researcher);
-        registry.grant(vaultId, researcher, SCOPE, PURPOSE, uint64(START + 1), false);
+        registry.grant(vaultId, researcher, SCOPE, PURPOSE, uint64(START + 1), false, 0);
     }
 
     function test_Grant_RevertsWhen_UnknownVault() public {
         vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.VaultNotFound.selector, 42));
         vm.prank(owner);
-        registry.grant(42, researcher, SCOPE, PURPOSE, uint64(START + 1), false);
+        registry.grant(42, researcher, SCOPE, PURPOSE, uint64(START + 1), false, 0);
     }
 
     function test_Grant_RevertsWhen_ZeroGrantee() public {
         vm.expectRevert(IVaultRegistry.ZeroAddress.selector);
         vm.prank(owner);
-        registry.grant(vaultId, address(0), SCOPE, PURPOSE, uint64(START + 1), false);
+        registry.grant(vaultId, address(0), SCOPE, PURPOSE, uint64(START + 1), false, 0);
     }
 
     function test_Grant_RevertsWhen_NoPermission() public {
         bytes16 modifiersOnly = bytes16(hex"0000002e");
         vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.MissingPurposePermission.selector, modifiersOnly));
         vm.prank(owner);
-        registry.grant(vaultId, researcher, SCOPE, modifiersOnly, uint64(START + 1), false);
+        registry.grant(vaultId, researcher, SCOPE, modifiersOnly, uint64(START + 1), false, 0);
     }
 
     function test_Grant_RevertsWhen_ExpiryNotInFuture() public {
         vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidExpiry.selector, uint64(START)));
         vm.prank(owner);
-        registry.grant(vaultId, researcher, SCOPE, PURPOSE, uint64(START), false);
+        registry.grant(vaultId, researcher, SCOPE, PURPOSE, uint64(START), false, 0);
     }
 
     function test_IsAllowed_FalseFromExpiry() public {
@@ -529,12 +531,13 @@ contract VaultRegistryTest is RegistryTest {
             scope: SCOPE,
             purpose: PURPOSE,
             expiry: uint64(START + 30 days),
-            perQueryApproval: true
+            perQueryApproval: true,
+            maxQueries: 25
         });
         vm.expectEmit(address(registry));
         emit IVaultRegistry.AccessRequestGranted({requestId: id});
         vm.prank(owner);
-        registry.grantRequest(id, uint64(START + 30 days), true);
+        registry.grantRequest(id, uint64(START + 30 days), true, 25);
         assertTrue(registry.isAllowed(vaultId, researcher, SCOPE));
         assertEq(uint8(registry.accessRequest(id).status), uint8(IVaultRegistry.RequestStatus.Granted));
     }
@@ -543,20 +546,20 @@ contract VaultRegistryTest is RegistryTest {
         uint256 id = _request(uint64(START + 90 days));
         vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidExpiry.selector, uint64(START + 91 days)));
         vm.prank(owner);
-        registry.grantRequest(id, uint64(START + 91 days), false);
+        registry.grantRequest(id, uint64(START + 91 days), false, 0);
     }
 
     function test_GrantRequest_RevertsWhen_NotOwner() public {
         uint256 id = _request(uint64(START + 90 days));
         vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotVaultOwner.selector, vaultId, researcher));
         vm.prank(researcher);
-        registry.grantRequest(id, uint64(START + 1 days), false);
+        registry.grantRequest(id, uint64(START + 1 days), false, 0);
     }
 
     function test_GrantRequest_RevertsWhen_Unknown() public {
         vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.RequestNotFound.selector, 4));
         vm.prank(owner);
-        registry.grantRequest(4, uint64(START + 1 days), false);
+        registry.grantRequest(4, uint64(START + 1 days), false, 0);
     }
 
     function test_DenyRequest() public {
@@ -570,7 +573,7 @@ contract VaultRegistryTest is RegistryTest {
             abi.encodeWithSelector(IVaultRegistry.RequestNotPending.selector, id, IVaultRegistry.RequestStatus.Denied)
         );
         vm.prank(owner);
-        registry.grantRequest(id, uint64(START + 1 days), false);
+        registry.grantRequest(id, uint64(START + 1 days), false, 0);
     }
 
     function test_DenyRequest_RevertsWhen_NotOwner() public {
@@ -604,7 +607,7 @@ contract VaultRegistryTest is RegistryTest {
             abi.encodeWithSelector(IVaultRegistry.RequestNotPending.selector, id, IVaultRegistry.RequestStatus.Expired)
         );
         vm.prank(owner);
-        registry.grantRequest(id, uint64(START + 2 days), false);
+        registry.grantRequest(id, uint64(START + 2 days), false, 0);
     }
 
     function test_AccessRequest_RevertsWhen_Unknown() public {
@@ -761,7 +764,7 @@ contract VaultRegistryTest is RegistryTest {
 
     function test_HashViews_OffChainMessages_MatchIndependentHashing() public view {
         IVaultRegistry.QueryRequest memory request = IVaultRegistry.QueryRequest(
-            vaultId, researcher, SCOPE, keccak256("query"), keccak256("hpke key"), keccak256("nonce"), 11
+            vaultId, researcher, SCOPE, PURPOSE, keccak256("query"), keccak256("hpke key"), keccak256("nonce"), 11
         );
         assertEq(
             registry.hashQueryRequest(request),
@@ -772,6 +775,7 @@ contract VaultRegistryTest is RegistryTest {
                         request.vaultId,
                         request.researcher,
                         request.scope,
+                        request.purpose,
                         request.queryHash,
                         request.recipientKey,
                         request.nonce,
@@ -781,7 +785,7 @@ contract VaultRegistryTest is RegistryTest {
             )
         );
         IVaultRegistry.QueryReceipt memory receipt =
-            IVaultRegistry.QueryReceipt(vaultId, keccak256("request"), keccak256("result"), 12, 13);
+            IVaultRegistry.QueryReceipt(vaultId, keccak256("request"), keccak256("result"), PURPOSE, 12, 13);
         assertEq(
             registry.hashQueryReceipt(receipt),
             _digest(
@@ -791,6 +795,7 @@ contract VaultRegistryTest is RegistryTest {
                         receipt.vaultId,
                         receipt.requestHash,
                         receipt.resultHash,
+                        receipt.purpose,
                         receipt.consentBlock,
                         receipt.issuedAt
                     )

@@ -19,12 +19,32 @@ contract VaultRegistrySignaturesTest is RegistryTest {
         return _grantMessage(grantee, scope, uint64(block.timestamp + bound(lifetime, 1, 3650 days)));
     }
 
-    function testFuzz_GrantWithSig_Accepts(address grantee, bytes32 scope, uint64 lifetime, bool perQuery) public {
+    function testFuzz_GrantWithSig_Accepts(
+        address grantee,
+        bytes32 scope,
+        uint64 lifetime,
+        bool perQuery,
+        uint32 maxQueries
+    ) public {
         IVaultRegistry.Grant memory m = _fuzzGrant(grantee, scope, lifetime);
         m.perQueryApproval = perQuery;
+        m.maxQueries = maxQueries;
         registry.grantWithSig(m, _signGrant(ownerKey, m));
         assertTrue(registry.isAllowed(vaultId, grantee, scope));
-        assertEq(registry.grantOf(vaultId, grantee, scope).perQueryApproval, perQuery);
+        IVaultRegistry.GrantRecord memory stored = registry.grantOf(vaultId, grantee, scope);
+        assertEq(stored.perQueryApproval, perQuery);
+        assertEq(stored.maxQueries, maxQueries);
+    }
+
+    function testFuzz_GrantWithSig_RejectsAlteredBudget(address grantee, bytes32 scope, uint32 maxQueries) public {
+        IVaultRegistry.Grant memory m = _fuzzGrant(grantee, scope, 1 days);
+        m.maxQueries = 5;
+        bytes memory sig = _signGrant(ownerKey, m);
+        vm.assume(maxQueries != 5);
+        m.maxQueries = maxQueries;
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidSignature.selector, vaultId, owner));
+        registry.grantWithSig(m, sig);
+        assertFalse(registry.isAllowed(vaultId, grantee, scope));
     }
 
     function testFuzz_GrantWithSig_RejectsWrongSigner(uint256 signerKey, address grantee, bytes32 scope) public {
@@ -189,6 +209,7 @@ contract VaultRegistrySignaturesTest is RegistryTest {
             purpose: PURPOSE,
             expiry: uint64(START + 1 days),
             perQueryApproval: false,
+            maxQueries: 0,
             nonce: registry.nonces(address(wallet)),
             deadline: START + 60
         });
@@ -213,6 +234,7 @@ contract VaultRegistrySignaturesTest is RegistryTest {
             purpose: PURPOSE,
             expiry: uint64(START + 1 days),
             perQueryApproval: false,
+            maxQueries: 0,
             nonce: 0,
             deadline: START + 60
         });

@@ -7,7 +7,7 @@ use dnavault_attest::Verifier;
 use dnavault_protocol::query::{Query, QueryResult, chromosome};
 use serde::Serialize;
 
-use crate::{AttestedVault, Chain, Researcher};
+use crate::{AttestedVault, Chain, Researcher, Terms};
 
 /// A vault to ask.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -38,27 +38,30 @@ pub struct Outcome {
     pub refused: Option<String>,
 }
 
-/// Asks every target `query`, all at once; outcomes in the targets' order.
+/// Asks every target `query` under `terms` (each vault's grant names the same descriptor), all at once;
+/// outcomes in the targets' order.
 pub async fn fan_out(
     researcher: Arc<Researcher>,
     chain: &Chain,
     verifier: Arc<Verifier>,
     targets: &[Target],
     query: &Query,
+    terms: &Terms,
 ) -> Vec<Outcome> {
     let mut tasks = tokio::task::JoinSet::new();
     for (i, target) in targets.iter().cloned().enumerate() {
-        let (researcher, chain, verifier, query) = (
+        let (researcher, chain, verifier, query, terms) = (
             Arc::clone(&researcher),
             chain.clone(),
             Arc::clone(&verifier),
             query.clone(),
+            terms.clone(),
         );
         tasks.spawn(async move {
             let asked = async {
                 let vault =
                     AttestedVault::connect(&target.url, target.vault_id, &chain, &verifier).await?;
-                vault.ask(&researcher, &query, &chain).await
+                vault.ask(&researcher, &query, &terms, &chain).await
             }
             .await;
             let outcome = match asked {

@@ -12,5 +12,5 @@ mod researcher;
 mod vault;
 
 pub use error::ResearchError;
-pub use researcher::{Opened, Prepared, Researcher};
+pub use researcher::{Opened, Prepared, Researcher, Terms};
 pub use vault::{AttestedVault, Chain};

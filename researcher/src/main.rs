@@ -11,10 +11,11 @@ use clap::{Args, Parser, Subcommand};
 use dnavault_attest::Verifier;
 use dnavault_protocol::{
     descriptor::Descriptor,
+    purpose::Purpose,
     query::{AlleleCounts, BeaconAllele, GenotypeLookup, PolygenicScore, Position, Query, Region},
 };
 use dnavault_researcher::{
-    AttestedVault, Chain, Researcher,
+    AttestedVault, Chain, Researcher, Terms,
     fanout::{Target, fan_out, total_allele_counts},
 };
 use eyre::{WrapErr, bail, eyre};
@@ -48,10 +49,8 @@ enum Command {
         /// The vault's id in the registry.
         #[arg(long)]
         vault_id: u64,
-        /// The analysis descriptor of the grant to ask under (JSON; see crates/protocol/descriptors); without
-        /// it, the query is asked under the version-1 scope of its kind.
-        #[arg(long, value_name = "FILE")]
-        descriptor: Option<PathBuf>,
+        #[command(flatten)]
+        terms: TermsArgs,
         #[command(flatten)]
         query: QueryArgs,
     },
@@ -66,8 +65,32 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         vaults: PathBuf,
         #[command(flatten)]
+        terms: TermsArgs,
+        #[command(flatten)]
         query: QueryArgs,
     },
+}
+
+/// What the query is asked under.
+#[derive(Debug, Args)]
+struct TermsArgs {
+    /// The analysis descriptor of the grant to ask under (JSON; see crates/protocol/descriptors): the query
+    /// must lie inside it.
+    #[arg(long, value_name = "FILE")]
+    descriptor: PathBuf,
+    /// The purpose this query is for, in DUO terms the grant's purpose must cover: a permission, then the
+    /// modifiers you accept (`HMB+NCU`, `DS/MONDO:0007254`, `DUO:0000042`).
+    #[arg(long)]
+    purpose: String,
+}
+
+impl TermsArgs {
+    fn read(&self) -> eyre::Result<Terms> {
+        Ok(Terms {
+            descriptor: read_descriptor(&self.descriptor)?,
+            purpose: Purpose::parse(&self.purpose).wrap_err("--purpose")?,
+        })
+    }
 }
 
 #[derive(Debug, Args)]
@@ -142,22 +165,15 @@ async fn run(command: Command) -> eyre::Result<()> {
             chain,
             vault,
             vault_id,
-            descriptor,
+            terms,
             query,
         } => {
             let researcher = researcher(&key)?;
             let query = query.build()?;
-            let descriptor = descriptor.as_deref().map(read_descriptor).transpose()?;
+            let terms = terms.read()?;
             let (client, verifier) = connect(&chain).await?;
             let attested = AttestedVault::connect(&vault, vault_id, &client, &verifier).await?;
-            let opened = match &descriptor {
-                Some(descriptor) => {
-                    attested
-                        .ask_under(&researcher, &query, descriptor, &client)
-                        .await?
-                }
-                None => attested.ask(&researcher, &query, &client).await?,
-            };
+            let opened = attested.ask(&researcher, &query, &terms, &client).await?;
             let answer = json!({
                 "vaultId": vault_id,
                 "kind": query.kind(),
@@ -171,13 +187,16 @@ async fn run(command: Command) -> eyre::Result<()> {
             key,
             chain,
             vaults,
+            terms,
             query,
         } => {
             let researcher = Arc::new(researcher(&key)?);
             let query = query.build()?;
+            let terms = terms.read()?;
             let targets = read_targets(&vaults)?;
             let (client, verifier) = connect(&chain).await?;
-            let outcomes = fan_out(researcher, &client, Arc::new(verifier), &targets, &query).await;
+            let verifier = Arc::new(verifier);
+            let outcomes = fan_out(researcher, &client, verifier, &targets, &query, &terms).await;
             let answered = outcomes.iter().filter(|o| o.result.is_some()).count();
             let mut report = json!({
                 "asked": outcomes.len(),

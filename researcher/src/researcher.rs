@@ -9,6 +9,7 @@ use dnavault_envelope::{Envelope, RecipientKey, context};
 use dnavault_protocol::{
     clock::deadline_in,
     descriptor::Descriptor,
+    purpose::Purpose,
     query::{Query, QueryAnswer, QueryRequest, QueryResult, QuerySubmission, SignedQuery},
 };
 use sha2::{Digest, Sha256};
@@ -23,6 +24,16 @@ const HPKE_LABEL: &[u8] = b"dnavault/v1/researcher-hpke";
 pub struct Researcher {
     signer: PrivateKeySigner,
     hpke: RecipientKey,
+}
+
+/// What a request asks under: the grant's analysis descriptor and the purpose the researcher declares
+/// (which the grant's purpose must cover).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Terms {
+    /// The descriptor whose hash is the grant's scope.
+    pub descriptor: Descriptor,
+    /// The DUO purpose declared for the query.
+    pub purpose: Purpose,
 }
 
 /// A signed request, ready to send.
@@ -68,45 +79,24 @@ impl Researcher {
         B256::from(self.hpke.public_key().to_bytes())
     }
 
-    /// Signs a request for `query` on vault `vault_id` under a version-1 scope (the query's kind), valid
-    /// for `lifetime_secs`, with a fresh nonce.
+    /// Signs a request for `query` on vault `vault_id` under `terms` (its scope is the descriptor's, and
+    /// the descriptor travels with the query so the vault can hold the query to it), valid for
+    /// `lifetime_secs`, with a fresh nonce. A query outside the descriptor is refused here, before it is sent.
     pub fn prepare(
         &self,
         vault_id: u64,
         query: &Query,
-        domain: &Eip712Domain,
-        lifetime_secs: u64,
-    ) -> Result<Prepared, ResearchError> {
-        self.prepare_with(vault_id, query, None, domain, lifetime_secs)
-    }
-
-    /// Signs a request for `query` under the grant `descriptor` describes: its scope is the descriptor's,
-    /// and the descriptor travels with the query so the vault can hold the query to it.
-    pub fn prepare_under(
-        &self,
-        vault_id: u64,
-        query: &Query,
-        descriptor: &Descriptor,
-        domain: &Eip712Domain,
-        lifetime_secs: u64,
-    ) -> Result<Prepared, ResearchError> {
-        descriptor
-            .allows(query)
-            .map_err(|e| ResearchError::Query(format!("outside the grant: {e}")))?;
-        self.prepare_with(vault_id, query, Some(descriptor), domain, lifetime_secs)
-    }
-
-    fn prepare_with(
-        &self,
-        vault_id: u64,
-        query: &Query,
-        descriptor: Option<&Descriptor>,
+        terms: &Terms,
         domain: &Eip712Domain,
         lifetime_secs: u64,
     ) -> Result<Prepared, ResearchError> {
         query
             .check()
             .map_err(|e| ResearchError::Query(e.to_string()))?;
+        terms
+            .descriptor
+            .allows(query)
+            .map_err(|e| ResearchError::Query(format!("outside the grant: {e}")))?;
         let text =
             QuerySubmission::query_text(query).map_err(|e| ResearchError::Query(e.to_string()))?;
         let mut nonce = B256::ZERO;
@@ -114,7 +104,8 @@ impl Researcher {
         let request = QueryRequest {
             vaultId: U256::from(vault_id),
             researcher: self.address(),
-            scope: descriptor.map_or_else(|| query.kind().scope(), Descriptor::scope),
+            scope: terms.descriptor.scope(),
+            purpose: terms.purpose.to_bytes16(),
             queryHash: keccak256(text.get().as_bytes()),
             recipientKey: self.recipient_key(),
             nonce,
@@ -122,17 +113,16 @@ impl Researcher {
                 deadline_in(lifetime_secs).map_err(|e| ResearchError::Query(e.to_string()))?,
             ),
         };
-        let mut prepared = self.sign(request, text, domain);
-        prepared.submission.descriptor = descriptor.cloned();
-        Ok(prepared)
+        Ok(self.sign(request, text, &terms.descriptor, domain))
     }
 
-    /// Signs `request` as it is, with `query` as the text it commits to (tests use this to build requests
-    /// a vault must refuse).
+    /// Signs `request` as it is, with `query` as the text it commits to and `descriptor` beside it (tests
+    /// use this to build requests a vault must refuse).
     pub fn sign(
         &self,
         request: QueryRequest,
         query: Box<serde_json::value::RawValue>,
+        descriptor: &Descriptor,
         domain: &Eip712Domain,
     ) -> Prepared {
         let request_hash = request.eip712_signing_hash(domain);
@@ -148,7 +138,7 @@ impl Researcher {
                     owner_approval: None,
                 },
                 query,
-                descriptor: None,
+                descriptor: descriptor.clone(),
             },
             request_hash,
         }
@@ -197,8 +187,9 @@ mod tests {
         sol_types::SolStruct,
     };
     use dnavault_protocol::{
+        descriptor::Panel,
         eip712::registry_domain,
-        query::{AlleleCounts, Position, QueryKind},
+        query::{AlleleCounts, Position},
     };
 
     use super::*;
@@ -232,10 +223,22 @@ mod tests {
                 pos: 16_050_075,
             }],
         });
-        let prepared = researcher.prepare(3, &query, &domain, 60).unwrap();
+        let panel: Panel = serde_json::from_value(serde_json::json!({
+            "name": "chr22 16.05 Mb", "assembly": "GRCh37",
+            "regions": [{"chrom": "22", "start": 16_050_000, "end": 16_060_000, "gene": ""}],
+            "rsids": [],
+        }))
+        .unwrap();
+        let terms = Terms {
+            descriptor: Descriptor::AlleleCounts { panel },
+            purpose: Purpose::parse("HMB+NCU").unwrap(),
+        };
+        let prepared = researcher.prepare(3, &query, &terms, &domain, 60).unwrap();
         let request = &prepared.submission.signed.request;
         assert_eq!(request.vaultId, U256::from(3));
-        assert_eq!(request.scope, QueryKind::AlleleCounts.scope());
+        assert_eq!(request.scope, terms.descriptor.scope());
+        assert_eq!(request.purpose, terms.purpose.to_bytes16());
+        assert_eq!(prepared.submission.descriptor, terms.descriptor);
         assert_eq!(request.queryHash, prepared.submission.query_hash());
         assert_eq!(request.recipientKey, researcher.recipient_key());
         assert_eq!(prepared.request_hash, request.eip712_signing_hash(&domain));
@@ -247,10 +250,23 @@ mod tests {
             researcher.address()
         );
         // Two requests for the same query differ in their nonce.
-        let again = researcher.prepare(3, &query, &domain, 60).unwrap();
+        let again = researcher.prepare(3, &query, &terms, &domain, 60).unwrap();
         assert_ne!(again.submission.signed.request.nonce, request.nonce);
-        // A query that does not pass its checks is not signed.
+        // A query that does not pass its checks, or lies outside the grant, is not signed.
         let empty = Query::AlleleCounts(AlleleCounts { positions: vec![] });
-        assert!(researcher.prepare(3, &empty, &domain, 60).is_err());
+        assert!(researcher.prepare(3, &empty, &terms, &domain, 60).is_err());
+        let outside = Query::AlleleCounts(AlleleCounts {
+            positions: vec![Position {
+                chrom: "22".into(),
+                pos: 16_060_001,
+            }],
+        });
+        let refused = researcher
+            .prepare(3, &outside, &terms, &domain, 60)
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains("outside the grant"),
+            "{refused}"
+        );
     }
 }

@@ -9,13 +9,12 @@ use alloy::{
 use dnavault_attest::{ExpectedVault, Verifier};
 use dnavault_protocol::{
     VaultRegistry::{self, VaultRegistryInstance},
-    descriptor::Descriptor,
     eip712::registry_domain,
     query::{Query, QueryAnswer},
 };
 use dnavault_ratls::{Client, RatlsError};
 
-use crate::{Opened, Prepared, ResearchError, Researcher};
+use crate::{Opened, Prepared, ResearchError, Researcher, Terms};
 
 /// How long a request stays valid: long enough to reach a vault, short enough to be useless later.
 const REQUEST_LIFETIME_SECS: u64 = 300;
@@ -123,35 +122,18 @@ impl AttestedVault {
             .value)
     }
 
-    /// Asks `query` as `researcher`: signs, sends, checks the receipt (signed by this boot's attested key,
-    /// which is the vault's active key on-chain) and opens the result.
+    /// Asks `query` as `researcher` under `terms`: signs, sends, checks the receipt (signed by this boot's
+    /// attested key, which is the vault's active key on-chain) and opens the result.
     pub async fn ask(
         &self,
         researcher: &Researcher,
         query: &Query,
+        terms: &Terms,
         chain: &Chain,
     ) -> Result<Opened, ResearchError> {
         let domain = chain.domain();
-        let prepared = researcher.prepare(self.vault_id, query, &domain, REQUEST_LIFETIME_SECS)?;
-        self.deliver(researcher, &prepared, chain).await
-    }
-
-    /// Asks `query` under the grant `descriptor` describes, as [`ask`](Self::ask) does.
-    pub async fn ask_under(
-        &self,
-        researcher: &Researcher,
-        query: &Query,
-        descriptor: &Descriptor,
-        chain: &Chain,
-    ) -> Result<Opened, ResearchError> {
-        let domain = chain.domain();
-        let prepared = researcher.prepare_under(
-            self.vault_id,
-            query,
-            descriptor,
-            &domain,
-            REQUEST_LIFETIME_SECS,
-        )?;
+        let prepared =
+            researcher.prepare(self.vault_id, query, terms, &domain, REQUEST_LIFETIME_SECS)?;
         self.deliver(researcher, &prepared, chain).await
     }
 

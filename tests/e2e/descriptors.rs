@@ -3,18 +3,26 @@
 //! file the grant pins. These are the leaks a kind-only scope let through: a whole chromosome under a
 //! lookup grant, genotypes recovered from crafted weights, counts at any position.
 
-use alloy::sol_types::Eip712Domain;
+use alloy::{
+    primitives::{B256, U256, keccak256},
+    sol_types::Eip712Domain,
+};
 use dnavault_protocol::{
+    clock::deadline_in,
     descriptor::{Descriptor, Panel, PanelRegion, SCORES},
     eip712::registry_domain,
-    query::{BeaconAllele, GenotypeLookup, Granularity, PolygenicScore, Query, Region},
+    purpose::Purpose,
+    query::{
+        BeaconAllele, GenotypeLookup, Granularity, PolygenicScore, Query, QueryRequest,
+        QuerySubmission, Region,
+    },
 };
-use dnavault_researcher::{AttestedVault, Chain, Prepared, Researcher};
+use dnavault_researcher::{Prepared, Researcher, Terms};
 use dnavault_tests::{chain_with_vault, testdata};
 use serde_json::json;
 
 use crate::query::{
-    allele_counts, audit, grant_scope, plaintext_lookup, refused, vault_with_genome, verifier,
+    allele_counts, audit, connect, grant_scope, plaintext_lookup, refused, vault_with_genome,
 };
 
 /// A window of the chr22 excerpt (GRCh37), as a test panel: it names no gene.
@@ -37,7 +45,8 @@ fn window_to(end: u64) -> Panel {
     }
 }
 
-fn lookup(start: u64, end: u64) -> Query {
+/// A genotype lookup of 22:`start`-`end`.
+pub(crate) fn lookup(start: u64, end: u64) -> Query {
     Query::GenotypeLookup(GenotypeLookup {
         regions: vec![Region {
             chrom: "22".into(),
@@ -48,20 +57,42 @@ fn lookup(start: u64, end: u64) -> Query {
     })
 }
 
-/// A request for `query` under `descriptor`'s scope, signed as the researcher would, without the client's
-/// own check that the query lies inside: what a researcher asking for more would send.
-fn under(
+/// A request for `query` under `descriptor`'s scope for general research use, signed as the researcher
+/// would, without the client's own check that the query lies inside: what a researcher asking for more
+/// would send.
+pub(crate) fn under(
     researcher: &Researcher,
     query: &Query,
     descriptor: &Descriptor,
     domain: &Eip712Domain,
 ) -> Prepared {
-    let plain = researcher.prepare(1, query, domain, 300).unwrap();
-    let mut request = plain.submission.signed.request.clone();
-    request.scope = descriptor.scope();
-    let mut prepared = researcher.sign(request, plain.submission.query, domain);
-    prepared.submission.descriptor = Some(descriptor.clone());
-    prepared
+    let text = QuerySubmission::query_text(query).unwrap();
+    let request = QueryRequest {
+        vaultId: U256::from(1),
+        researcher: researcher.address(),
+        scope: descriptor.scope(),
+        purpose: Purpose::general_research().to_bytes16(),
+        queryHash: keccak256(text.get().as_bytes()),
+        recipientKey: researcher.recipient_key(),
+        nonce: fresh_nonce(),
+        deadline: U256::from(deadline_in(300).unwrap()),
+    };
+    researcher.sign(request, text, descriptor, domain)
+}
+
+/// A nonce no other request of this test process uses.
+fn fresh_nonce() -> B256 {
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    keccak256(format!("{}:{n}", std::process::id()))
+}
+
+/// `descriptor`, asked under for general research use.
+pub(crate) fn terms(descriptor: &Descriptor) -> Terms {
+    Terms {
+        descriptor: descriptor.clone(),
+        purpose: Purpose::general_research(),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -98,20 +129,15 @@ async fn descriptor_grants_answer_only_inside_them() {
         .await;
     }
     vault.synced_with(&chain).await;
-    let client = Chain::connect(chain.endpoint_url().as_str(), chain.registry_address())
-        .await
-        .unwrap();
-    let attested = AttestedVault::connect(&vault.url, 1, &client, &verifier(&vault))
-        .await
-        .unwrap();
+    let (client, attested) = connect(&chain, &vault).await;
     let domain = registry_domain(chain.chain_id(), chain.registry_address());
 
     // Inside the panel: the plaintext file's records whose REF lies wholly inside.
     let inside = attested
-        .ask_under(
+        .ask(
             &researcher,
             &lookup(50_326_000, 50_360_000),
-            &lookups,
+            &terms(&lookups),
             &client,
         )
         .await
@@ -140,7 +166,12 @@ async fn descriptor_grants_answer_only_inside_them() {
     // A deletion that starts inside a panel and runs past its end is not read: its REF would show the
     // bases beyond.
     let edged = attested
-        .ask_under(&researcher, &lookup(50_336_000, 50_336_005), &edge, &client)
+        .ask(
+            &researcher,
+            &lookup(50_336_000, 50_336_005),
+            &terms(&edge),
+            &client,
+        )
         .await
         .unwrap();
     let edged = serde_json::to_value(&edged.result).unwrap();
@@ -175,14 +206,14 @@ async fn descriptor_grants_answer_only_inside_them() {
     // The client refuses to sign it in the first place.
     assert!(
         researcher
-            .prepare_under(1, &lookup(1, 51_304_566), &lookups, &domain, 300)
+            .prepare(1, &lookup(1, 51_304_566), &terms(&lookups), &domain, 300)
             .is_err()
     );
 
     // Allele counts: inside answered, one position outside refused.
     let at = |pos| allele_counts(&[("22", pos)]);
     attested
-        .ask_under(&researcher, &at(50_326_116), &counts, &client)
+        .ask(&researcher, &at(50_326_116), &terms(&counts), &client)
         .await
         .unwrap();
     refused(
@@ -207,7 +238,7 @@ async fn descriptor_grants_answer_only_inside_them() {
         }))
     };
     let carried = attested
-        .ask_under(&researcher, &beacon("boolean"), &boolean, &client)
+        .ask(&researcher, &beacon("boolean"), &terms(&boolean), &client)
         .await
         .unwrap();
     assert_eq!(
@@ -229,7 +260,7 @@ async fn descriptor_grants_answer_only_inside_them() {
         scoring_file: pgs.clone(),
     });
     let scored = attested
-        .ask_under(&researcher, &pinned, &score, &client)
+        .ask(&researcher, &pinned, &terms(&score), &client)
         .await
         .unwrap();
     let scored = serde_json::to_value(&scored.result).unwrap();
@@ -274,7 +305,7 @@ async fn descriptor_grants_answer_only_inside_them() {
         &lookups,
         &domain,
     );
-    swapped.submission.descriptor = Some(counts.clone());
+    swapped.submission.descriptor = counts.clone();
     refused(
         attested.send(&swapped).await,
         403,

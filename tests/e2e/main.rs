@@ -3,7 +3,9 @@
 //! API held to its OpenAPI description and the GA4GH Beacon v2 schemas.
 
 mod descriptors;
+mod grants;
 mod ingest;
 mod query;
 mod schemas;
 mod serve;
+mod terms;

@@ -30,6 +30,8 @@ use serde_json::{Value, json};
 
 use dnavault_tests::{IntoValue, VaultProcess, WalletCli, boot_with, chain_with_vault, testdata};
 
+use crate::grants::{self, terms_for};
+
 /// The vault's serve flags in these tests: fast polls, fast anchoring, a short staleness limit.
 const FAST: &[&str] = &[
     "--consent-poll-ms",
@@ -41,6 +43,15 @@ const FAST: &[&str] = &[
 ];
 
 const GENOME: &str = "vcf/real/chr22.HG00096.vcf.gz";
+
+/// PGS000001's harmonized scoring file (GRCh37): none of its variants is in the chr22 excerpt.
+const PGS000001: &str = "pgs/PGS000001_hmPOS_GRCh37.txt";
+
+/// A researcher's own scoring file over the excerpt: three variants it holds, one it lacks.
+const SCORING: &str = "#pgs_id=PGS900001\n#trait_reported=test trait\n#genome_build=GRCh37\n\
+    rsID\tchr_name\tchr_position\teffect_allele\tother_allele\teffect_weight\n\
+    rs149266090\t22\t50326116\tT\tC\t0.5\nrs28695790\t22\t50351413\tT\tC\t-0.25\n\
+    rs28465520\t22\t50353917\tC\tG\t1.5\nrs0\t22\t1\tA\tG\t9\n";
 
 /// A booted vault holding HG00096's chr22 excerpt and its index, its key bound on-chain and funded.
 pub(crate) async fn vault_with_genome(chain: &TestChain, dir: &Path) -> (VaultProcess, WalletCli) {
@@ -84,23 +95,33 @@ async fn vault_with_files(
     (vault, wallet)
 }
 
-/// A researcher (Anvil account 2) granted every query kind on vault 1, and an attested connection to it.
+/// A researcher (Anvil account 2) granted every query kind on vault 1 (lookups and counts over the test
+/// panel, Beacon counts anywhere, scores from [`SCORING`] and PGS000001), and an attested connection to it.
 async fn granted_everything(
     chain: &TestChain,
     owner: &PrivateKeySigner,
     vault: &VaultProcess,
 ) -> (Researcher, Chain, AttestedVault) {
     let researcher = Researcher::new(chain.signer(2));
-    for kind in QueryKind::ALL {
-        grant(chain, owner, researcher.address(), kind, false).await;
+    let pgs = std::fs::read_to_string(testdata(PGS000001)).unwrap();
+    let scores = [grants::score(SCORING), grants::score(&pgs)];
+    let kinds = [
+        QueryKind::GenotypeLookup,
+        QueryKind::AlleleCounts,
+        QueryKind::BeaconAllele,
+    ];
+    for descriptor in kinds.map(grants::descriptor).into_iter().chain(scores) {
+        grant_scope(
+            chain,
+            owner,
+            researcher.address(),
+            descriptor.scope(),
+            false,
+        )
+        .await;
     }
     vault.synced_with(chain).await;
-    let client = Chain::connect(chain.endpoint_url().as_str(), chain.registry_address())
-        .await
-        .unwrap();
-    let attested = AttestedVault::connect(&vault.url, 1, &client, &verifier(vault))
-        .await
-        .unwrap();
+    let (client, attested) = connect(chain, vault).await;
     (researcher, client, attested)
 }
 
@@ -114,28 +135,21 @@ struct Consent<'a> {
 }
 
 impl Consent<'_> {
+    /// Grants `kind` over the test panel.
     async fn grant(&self, kind: QueryKind, per_query: bool) {
-        grant(self.chain, self.owner, self.researcher, kind, per_query).await;
+        let scope = grants::descriptor(kind).scope();
+        grant_scope(self.chain, self.owner, self.researcher, scope, per_query).await;
         self.vault.synced_with(self.chain).await;
     }
 
     async fn revoke(&self, kind: QueryKind) {
+        let scope = grants::descriptor(kind).scope();
         self.chain
-            .revoke(self.owner, U256::from(1), self.researcher, kind.scope())
+            .revoke(self.owner, U256::from(1), self.researcher, scope)
             .await
             .unwrap();
         self.vault.synced_with(self.chain).await;
     }
-}
-
-async fn grant(
-    chain: &TestChain,
-    owner: &PrivateKeySigner,
-    researcher: Address,
-    kind: QueryKind,
-    per_query: bool,
-) {
-    grant_scope(chain, owner, researcher, kind.scope(), per_query).await;
 }
 
 /// Grants `researcher` `scope` on vault 1 for an hour, general research use.
@@ -154,11 +168,23 @@ pub(crate) async fn grant_scope(
             .to_bytes16(),
         perQueryApproval: per_query,
         revoked: false,
+        maxQueries: 0,
     };
     chain
         .grant(owner, U256::from(1), researcher, scope, &record)
         .await
         .unwrap();
+}
+
+/// The researcher's chain client and an attested connection to vault 1.
+pub(crate) async fn connect(chain: &TestChain, vault: &VaultProcess) -> (Chain, AttestedVault) {
+    let client = Chain::connect(chain.endpoint_url().as_str(), chain.registry_address())
+        .await
+        .unwrap();
+    let attested = AttestedVault::connect(&vault.url, 1, &client, &verifier(vault))
+        .await
+        .unwrap();
+    (client, attested)
 }
 
 pub(crate) fn verifier(vault: &VaultProcess) -> Verifier {
@@ -210,7 +236,7 @@ async fn answer(
     query: &Query,
     chain: &Chain,
 ) -> Value {
-    match vault.ask(researcher, query, chain).await {
+    match vault.ask(researcher, query, &terms_for(query), chain).await {
         Ok(opened) => opened.result.into_value(),
         Err(error) => panic!("{} was not answered: {error}", query.kind()),
     }
@@ -350,9 +376,7 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
 
     // A polygenic score from a researcher's scoring file equals the plaintext one; PGS000001 itself has no
     // variant in this excerpt, and says so.
-    let scoring = "#pgs_id=TEST\n#genome_build=GRCh37\nrsID\tchr_name\tchr_position\teffect_allele\tother_allele\teffect_weight\n\
-        rs149266090\t22\t50326116\tT\tC\t0.5\nrs28695790\t22\t50351413\tT\tC\t-0.25\nrs28465520\t22\t50353917\tC\tG\t1.5\n\
-        rs0\t22\t1\tA\tG\t9\n";
+    let scoring = SCORING;
     let query = Query::PolygenicScore(PolygenicScore {
         scoring_file: scoring.into(),
     });
@@ -369,7 +393,7 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
     assert_eq!(result, serde_json::to_value(&expected).unwrap());
     assert_eq!(result["variants_matched"], 3);
     assert_eq!(result["variants_missing"], 1);
-    let pgs = std::fs::read_to_string(testdata("pgs/PGS000001_hmPOS_GRCh37.txt")).unwrap();
+    let pgs = std::fs::read_to_string(testdata(PGS000001)).unwrap();
     let query = Query::PolygenicScore(PolygenicScore { scoring_file: pgs });
     let result = answer(&attested, &researcher, &query, &client).await;
     assert_eq!(result["pgs_id"], "PGS000001");
@@ -394,6 +418,7 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
         Arc::new(verifier(&vault)),
         &targets,
         &query,
+        &terms_for(&query),
     )
     .await;
     assert!(outcomes[0].result.is_some(), "{:?}", outcomes[0]);
@@ -414,6 +439,9 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
     std::fs::write(&vaults, format!("1 {}\n2 {}\n", vault.url, vault.url)).unwrap();
     let positions = files.path().join("positions");
     std::fs::write(&positions, "22\t50351413\n22\t50326116\n").unwrap();
+    let counts_grant = files.path().join("counts.json");
+    let descriptor = grants::descriptor(QueryKind::AlleleCounts);
+    std::fs::write(&counts_grant, serde_json::to_string(&descriptor).unwrap()).unwrap();
     let output = std::process::Command::new(dnavault_tests::binary("dnavault-researcher"))
         .args(["fan-out", "--rpc-url", chain.endpoint_url().as_str()])
         .args(["--registry", &chain.registry_address().to_string()])
@@ -425,6 +453,9 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
         .arg(&vaults)
         .arg("--allele-counts")
         .arg(&positions)
+        .arg("--descriptor")
+        .arg(&counts_grant)
+        .args(["--purpose", "GRU"])
         .output()
         .unwrap();
     assert!(
@@ -572,7 +603,9 @@ async fn queries_without_live_consent_do_not_run() {
 
     // No grant at all.
     refused(
-        attested.ask(&researcher, &lookup, &client).await,
+        attested
+            .ask(&researcher, &lookup, &terms_for(&lookup), &client)
+            .await,
         403,
         "no grant",
     );
@@ -582,25 +615,31 @@ async fn queries_without_live_consent_do_not_run() {
 
     // A grant for lookups does not run allele counts.
     refused(
-        attested.ask(&researcher, &counts, &client).await,
+        attested
+            .ask(&researcher, &counts, &terms_for(&counts), &client)
+            .await,
         403,
         "no grant",
     );
 
-    // A request whose scope is not its query's kind: refused before the gate.
-    let prepared = researcher.prepare(1, &lookup, &domain, 300).unwrap();
+    // A query of another kind than its grant's descriptor allows: refused, and the owner's log says so.
+    let prepared = researcher
+        .prepare(1, &lookup, &terms_for(&lookup), &domain, 300)
+        .unwrap();
     let mut request = prepared.submission.signed.request.clone();
     let text = QuerySubmission::query_text(&counts).unwrap();
     request.queryHash = keccak256(text.get().as_bytes());
-    let mislabeled = researcher.sign(request, text, &domain);
+    let mislabeled = researcher.sign(request, text, &prepared.submission.descriptor, &domain);
     refused(
         attested.send(&mislabeled).await,
         403,
-        "is not the scope of a dnavault/query/allele-counts/v1 query",
+        "the grant allows genotype-lookup queries, not allele-counts",
     );
 
     // The query sent is not the one signed.
-    let mut tampered = researcher.prepare(1, &lookup, &domain, 300).unwrap();
+    let mut tampered = researcher
+        .prepare(1, &lookup, &terms_for(&lookup), &domain, 300)
+        .unwrap();
     tampered.submission.query =
         QuerySubmission::query_text(&Query::GenotypeLookup(GenotypeLookup {
             regions: vec![],
@@ -610,27 +649,42 @@ async fn queries_without_live_consent_do_not_run() {
     refused(attested.send(&tampered).await, 400, "commits to");
 
     // Replayed: the same signed request runs once.
-    let once = researcher.prepare(1, &lookup, &domain, 300).unwrap();
+    let once = researcher
+        .prepare(1, &lookup, &terms_for(&lookup), &domain, 300)
+        .unwrap();
     attested.send(&once).await.unwrap();
     refused(attested.send(&once).await, 409, "replayed");
 
     // Expired, signed by someone else, for another chain's registry.
     let expired = {
-        let fresh = researcher.prepare(1, &lookup, &domain, 300).unwrap();
+        let fresh = researcher
+            .prepare(1, &lookup, &terms_for(&lookup), &domain, 300)
+            .unwrap();
         let mut request = fresh.submission.signed.request.clone();
         request.deadline = U256::from(1_000);
-        researcher.sign(request, fresh.submission.query, &domain)
+        researcher.sign(
+            request,
+            fresh.submission.query,
+            &fresh.submission.descriptor,
+            &domain,
+        )
     };
     refused(attested.send(&expired).await, 403, "expired");
-    let mut forged = researcher.prepare(1, &lookup, &domain, 300).unwrap();
+    let mut forged = researcher
+        .prepare(1, &lookup, &terms_for(&lookup), &domain, 300)
+        .unwrap();
     forged.submission.signed.request.researcher = chain.signer(3).address();
     refused(attested.send(&forged).await, 403, "not signed by");
     let other_chain = registry_domain(1, chain.registry_address());
-    let wrong_chain = researcher.prepare(1, &lookup, &other_chain, 300).unwrap();
+    let wrong_chain = researcher
+        .prepare(1, &lookup, &terms_for(&lookup), &other_chain, 300)
+        .unwrap();
     refused(attested.send(&wrong_chain).await, 403, "not signed by");
 
     // A result sealed to the researcher does not open for anyone else.
-    let prepared = researcher.prepare(1, &lookup, &domain, 300).unwrap();
+    let prepared = researcher
+        .prepare(1, &lookup, &terms_for(&lookup), &domain, 300)
+        .unwrap();
     let answer = attested.send(&prepared).await.unwrap();
     let stranger = Researcher::new(chain.signer(3));
     let error = stranger.open(&prepared, &answer, &domain).unwrap_err();
@@ -650,11 +704,15 @@ async fn queries_without_live_consent_do_not_run() {
     // A grant that asks for the owner's approval of each query: none, the researcher's own, then the owner's.
     consent.grant(QueryKind::AlleleCounts, true).await;
     refused(
-        attested.ask(&researcher, &counts, &client).await,
+        attested
+            .ask(&researcher, &counts, &terms_for(&counts), &client)
+            .await,
         403,
         "approval",
     );
-    let mut approved = researcher.prepare(1, &counts, &domain, 300).unwrap();
+    let mut approved = researcher
+        .prepare(1, &counts, &terms_for(&counts), &domain, 300)
+        .unwrap();
     let approval = QueryApproval {
         vaultId: U256::from(1),
         requestHash: approved.request_hash,
@@ -681,18 +739,25 @@ async fn queries_without_live_consent_do_not_run() {
     // Revoked on-chain: the next query after the cache's next poll is refused.
     consent.revoke(QueryKind::GenotypeLookup).await;
     refused(
-        attested.ask(&researcher, &lookup, &client).await,
+        attested
+            .ask(&researcher, &lookup, &terms_for(&lookup), &client)
+            .await,
         403,
         "revoked",
     );
 
     // Expired by chain time.
     consent.grant(QueryKind::GenotypeLookup, false).await;
-    attested.ask(&researcher, &lookup, &client).await.unwrap();
+    attested
+        .ask(&researcher, &lookup, &terms_for(&lookup), &client)
+        .await
+        .unwrap();
     chain.advance_time(7200).await.unwrap();
     vault.synced_with(&chain).await;
     refused(
-        attested.ask(&researcher, &lookup, &client).await,
+        attested
+            .ask(&researcher, &lookup, &terms_for(&lookup), &client)
+            .await,
         403,
         "expired",
     );
@@ -746,7 +811,9 @@ async fn queries_without_live_consent_do_not_run() {
     assert!(run.ok, "{}", run.stderr);
     vault.synced_with(&chain).await;
     refused(
-        attested.ask(&researcher, &lookup, &client).await,
+        attested
+            .ask(&researcher, &lookup, &terms_for(&lookup), &client)
+            .await,
         409,
         "`chr22.vcf.gz` holds 5 samples",
     );
@@ -761,7 +828,9 @@ async fn queries_without_live_consent_do_not_run() {
     );
 
     // The chain goes away: once the cache is stale, nothing runs.
-    let stale = researcher.prepare(1, &lookup, &domain, 300).unwrap();
+    let stale = researcher
+        .prepare(1, &lookup, &terms_for(&lookup), &domain, 300)
+        .unwrap();
     drop(chain);
     // Staleness is time without a successful read: the vault's limit here is 2 s.
     tokio::time::sleep(Duration::from_millis(2500)).await;
@@ -791,9 +860,18 @@ async fn raw_genotype_files_answer_lookups_counts_and_beacon() {
 
     let by_id = Query::GenotypeLookup(GenotypeLookup {
         regions: vec![],
-        rsids: vec!["rs28695790".into(), "i7000001".into()],
+        rsids: vec!["rs28695790".into()],
     });
     let result = answer(&attested, &researcher, &by_id, &client).await;
+    assert_eq!(
+        result,
+        json!({"variants": [], "calls": [
+            {"chrom": "22", "pos": 50_351_413, "id": "rs28695790", "genotype": "TT"},
+        ]})
+    );
+    // A vendor's own id (not an rsID, so no panel names it) is found by its position; a no-call says so.
+    let no_call = crate::descriptors::lookup(50_351_413, 50_352_000);
+    let result = answer(&attested, &researcher, &no_call, &client).await;
     assert_eq!(
         result,
         json!({"variants": [], "calls": [
@@ -851,10 +929,12 @@ async fn raw_genotype_files_answer_lookups_counts_and_beacon() {
     }
 
     let score = Query::PolygenicScore(PolygenicScore {
-        scoring_file: std::fs::read_to_string(testdata("pgs/PGS000001_hmPOS_GRCh37.txt")).unwrap(),
+        scoring_file: std::fs::read_to_string(testdata(PGS000001)).unwrap(),
     });
     refused(
-        attested.ask(&researcher, &score, &client).await,
+        attested
+            .ask(&researcher, &score, &terms_for(&score), &client)
+            .await,
         409,
         "polygenic scores run on a VCF or BCF genome",
     );

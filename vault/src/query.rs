@@ -2,37 +2,32 @@
 //! result sealed to the researcher, with a receipt the vault signs and later anchors on-chain.
 //!
 //! Order of checks: the query is the one the request commits to; its scope is the hash of the analysis
-//! descriptor sent with it (or, under a version-1 scope, names the query's kind); the vault is unsealed; the
-//! gate (researcher's signature, live grant from the cache, owner's approval when the grant asks for it);
-//! the query lies inside the descriptor (audited as `outside-scope` when not); the nonce is unused. The query
-//! then runs, and its nonce, audit entry and receipt are recorded in one transaction before the sealed
-//! result is released: a request runs for a researcher at most once.
+//! descriptor sent with it; the vault is unsealed; the gate (researcher's signature, live grant from the
+//! cache, owner's approval when the grant asks for it); then, audited when refused, the query lies inside the
+//! descriptor (`outside-scope`), the purpose the request declares is one the grant's covers (`purpose`), and
+//! the grant's query budget is not spent (`budget`); the nonce is unused. The query then runs, and its nonce,
+//! its count against the budget, its audit entry and its receipt are recorded in one transaction before the
+//! sealed result is released: a request runs for a researcher at most once, and a grant at most its budget.
 
 mod beacon;
 mod body;
+mod refuse;
 mod run;
 
 use alloy::{
-    primitives::{Address, B256, U256, keccak256},
+    primitives::{B256, U256, keccak256},
     sol_types::SolStruct,
 };
-use axum::{
-    Json,
-    body::Body,
-    extract::State,
-    http::{HeaderMap, StatusCode},
-};
-use dnavault_consent::{
-    ConsentError,
-    gate::{self, GateError},
-};
+use axum::{Json, body::Body, extract::State, http::HeaderMap};
+use dnavault_consent::gate;
 use dnavault_protocol::{
     clock::unix_now,
-    descriptor::{Descriptor, OutsideScope},
+    descriptor::Descriptor,
     eip712::registry_domain,
+    purpose::Purpose,
     query::{Query, QueryAnswer, QueryKind, QueryReceipt, QueryResult, QuerySubmission},
 };
-use dnavault_store::{DataKey, QueryRecord, StoreError};
+use dnavault_store::{Budget, DataKey, QueryRecord, StoreError};
 use zeroize::Zeroizing;
 
 pub use body::MAX_QUERY_BYTES;
@@ -40,13 +35,13 @@ pub(crate) use body::budget as body_budget;
 pub use run::RunError;
 
 use crate::{ApiError, VaultIdentity, VaultService};
+use refuse::{Refusal, failed, gate_refused, refused, replayed};
 
 pub(crate) async fn post_query(
     State(service): State<VaultService>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<QueryAnswer>, ApiError> {
-    // Held until the answer is sent: the submission stays in memory that long.
     let (submission, _budget) = body::receive(
         service.query_body_budget(),
         &headers,
@@ -62,41 +57,33 @@ pub(crate) async fn post_query(
 /// A query that passed every check and may run once.
 struct Allowed {
     query: Query,
-    /// The grant's analysis descriptor (`None` under a version-1 scope).
-    descriptor: Option<Descriptor>,
+    /// The grant's analysis descriptor.
+    descriptor: Descriptor,
     kind: QueryKind,
+    /// The purpose the request declares, which the grant's covers.
+    purpose: Purpose,
     recipient: dnavault_envelope::PublicKey,
     key: DataKey,
     identity: VaultIdentity,
     authorized: gate::Authorized,
     /// The nonce's key in the store: nonces are per researcher, apart from the owner's upload nonces.
     nonce: String,
+    /// The grant's query count's key and its budget, when it has one.
+    budget: Option<(String, u32)>,
 }
 
-/// Checks that the query is the one the request commits to and of the kind its scope names, that the vault
-/// is unsealed, then the consent gate and the nonce.
+/// Checks that the query is the one the request commits to and lies inside the descriptor its scope is the
+/// hash of, that the vault is unsealed, then the consent gate, the purpose, the budget and the nonce.
 async fn authorise(
     service: &VaultService,
     submission: &QuerySubmission,
 ) -> Result<Allowed, ApiError> {
     let request = &submission.signed.request;
-    if submission.query_hash() != request.queryHash {
-        return Err(ApiError::bad_request(
-            "query-hash",
-            format!(
-                "the query's keccak256 is {}, the signed request commits to {}",
-                submission.query_hash(),
-                request.queryHash
-            ),
-        ));
-    }
-    let query: Query = serde_json::from_str(submission.query.get())
-        .map_err(|e| ApiError::bad_request("query", format!("the query is not valid: {e}")))?;
-    query
-        .check()
-        .map_err(|e| ApiError::bad_request("query", format!("the query is not valid: {e}")))?;
+    let query = the_query(submission)?;
     let kind = query.kind();
-    let descriptor = descriptor_of(submission, kind)?;
+    let descriptor = descriptor_of(submission)?;
+    let declared = Purpose::from_bytes16(request.purpose)
+        .map_err(|e| ApiError::bad_request("purpose", format!("the request's purpose: {e}")))?;
     let recipient = dnavault_envelope::PublicKey::from_bytes(request.recipientKey.as_slice())
         .map_err(|e| ApiError::bad_request("recipient-key", e.to_string()))?;
     let (key, identity) = service
@@ -116,11 +103,31 @@ async fn authorise(
         Ok(authorized) => authorized,
         Err(error) => return Err(gate_refused(service, request.researcher, kind, &error).await),
     };
-    // Signed and granted: what falls outside the grant's descriptor is refused in the owner's log.
-    if let Some(descriptor) = &descriptor
-        && let Err(outside) = descriptor.allows(&query)
-    {
-        return Err(outside_scope(service, request.researcher, kind, &outside).await);
+    // Signed and granted: what the grant does not allow is refused in the owner's log.
+    let refusal = Refusal {
+        service,
+        researcher: request.researcher,
+        kind,
+    };
+    if let Err(outside) = descriptor.allows(&query) {
+        return Err(refusal
+            .audited("outside-scope", &format!("outside the grant: {outside}"))
+            .await);
+    }
+    if let Err(why) = purpose_covered(authorized.consent.purpose, &declared) {
+        return Err(refusal.audited("purpose", &why).await);
+    }
+    let budget = budget_of(&authorized);
+    if let Some((grant, limit)) = &budget {
+        let used = service
+            .store()
+            .queries_counted(grant)
+            .await
+            .map_err(ApiError::internal)?;
+        if used >= u64::from(*limit) {
+            let spent = StoreError::BudgetSpent { limit: *limit };
+            return Err(refusal.audited("budget", &spent.to_string()).await);
+        }
     }
     let nonce = format!(
         "query:{}:{}",
@@ -139,11 +146,54 @@ async fn authorise(
         query,
         descriptor,
         kind,
+        purpose: declared,
         recipient,
         key,
         identity,
         authorized,
         nonce,
+        budget,
+    })
+}
+
+/// The query, checked to be the one the request commits to and well formed.
+fn the_query(submission: &QuerySubmission) -> Result<Query, ApiError> {
+    let committed = submission.signed.request.queryHash;
+    if submission.query_hash() != committed {
+        return Err(ApiError::bad_request(
+            "query-hash",
+            format!(
+                "the query's keccak256 is {}, the signed request commits to {committed}",
+                submission.query_hash(),
+            ),
+        ));
+    }
+    let invalid = |e: &dyn std::fmt::Display| {
+        ApiError::bad_request("query", format!("the query is not valid: {e}"))
+    };
+    let query: Query = serde_json::from_str(submission.query.get()).map_err(|e| invalid(&e))?;
+    query.check().map_err(|e| invalid(&e))?;
+    Ok(query)
+}
+
+/// Whether the grant's purpose covers the one the request declares, in words when not.
+fn purpose_covered(
+    granted: alloy::primitives::FixedBytes<16>,
+    declared: &Purpose,
+) -> Result<(), String> {
+    let granted = Purpose::from_bytes16(granted)
+        .map_err(|e| format!("the grant's purpose cannot be read ({e}): nothing runs under it"))?;
+    granted.covers(declared).map_err(|e| e.to_string())
+}
+
+/// The grant's query count's key (the event that made it) and budget; `None` when it has no limit.
+fn budget_of(authorized: &gate::Authorized) -> Option<(String, u32)> {
+    let consent = &authorized.consent;
+    (consent.max_queries > 0).then(|| {
+        (
+            format!("{}:{}", authorized.researcher, consent.granted_in),
+            consent.max_queries,
+        )
     })
 }
 
@@ -154,11 +204,9 @@ async fn execute(service: &VaultService, allowed: &Allowed) -> Result<QueryResul
     let running = allowed.query.clone();
     let descriptor = allowed.descriptor.clone();
     let ran = match run::open_genome(service.store(), &allowed.key).await {
-        Ok(genome) => {
-            tokio::task::spawn_blocking(move || run::run(&running, genome, descriptor.as_ref()))
-                .await
-                .map_err(ApiError::internal)?
-        }
+        Ok(genome) => tokio::task::spawn_blocking(move || run::run(&running, genome, &descriptor))
+            .await
+            .map_err(ApiError::internal)?,
         Err(error) => Err(error),
     };
     match ran {
@@ -169,8 +217,8 @@ async fn execute(service: &VaultService, allowed: &Allowed) -> Result<QueryResul
     }
 }
 
-/// Seals the result to the researcher, signs the receipt, and records nonce, audit entry and receipt in one
-/// transaction before the answer leaves.
+/// Seals the result to the researcher, signs the receipt, and records nonce, budget count, audit entry and
+/// receipt in one transaction before the answer leaves.
 async fn seal_and_record(
     service: &VaultService,
     allowed: &Allowed,
@@ -190,6 +238,7 @@ async fn seal_and_record(
         vaultId: U256::from(allowed.identity.vault_id),
         requestHash: authorized.request_hash,
         resultHash: keccak256(&sealed),
+        purpose: allowed.purpose.to_bytes16(),
         consentBlock: U256::from(authorized.consent.block),
         issuedAt: unix_now().map_err(ApiError::internal)?,
     };
@@ -199,14 +248,7 @@ async fn seal_and_record(
         .with_unsealed(|vault| vault.sign_hash(&receipt_hash))
         .await?
         .map_err(ApiError::internal)?;
-    record(
-        service,
-        &allowed.nonce,
-        authorized,
-        allowed.kind,
-        receipt_hash,
-    )
-    .await?;
+    record(service, allowed, receipt_hash).await?;
     tracing::info!(researcher = %authorized.researcher, kind = %allowed.kind, receipt = %receipt_hash, "query ran");
     service.receipt_issued();
     Ok(Json(QueryAnswer {
@@ -218,26 +260,10 @@ async fn seal_and_record(
     }))
 }
 
-/// The descriptor the request's scope is the hash of, well formed; `None` under a version-1 scope, which
-/// names the query's kind and nothing more.
-fn descriptor_of(
-    submission: &QuerySubmission,
-    kind: QueryKind,
-) -> Result<Option<Descriptor>, ApiError> {
+/// The descriptor the request's scope is the hash of, well formed.
+fn descriptor_of(submission: &QuerySubmission) -> Result<Descriptor, ApiError> {
     let scope = submission.signed.request.scope;
-    let Some(descriptor) = &submission.descriptor else {
-        if scope == kind.scope() {
-            return Ok(None);
-        }
-        return Err(refused(
-            "scope",
-            format!(
-                "the request's scope {scope} is not the scope of a {kind} query ({}) and comes with no \
-                 analysis descriptor: send the grant's descriptor with the query",
-                kind.scope()
-            ),
-        ));
-    };
+    let descriptor = &submission.descriptor;
     descriptor.check().map_err(|e| {
         ApiError::bad_request(
             "descriptor",
@@ -253,163 +279,37 @@ fn descriptor_of(
             ),
         ));
     }
-    Ok(Some(descriptor.clone()))
-}
-
-/// The refusal of a signed, granted request that asks for more than its grant's descriptor allows; the
-/// owner's audit log records it.
-async fn outside_scope(
-    service: &VaultService,
-    researcher: Address,
-    kind: QueryKind,
-    outside: &OutsideScope,
-) -> ApiError {
-    let detail = format!("{kind}: outside the grant: {outside}");
-    for_the_owner(service, researcher, "query-refused", &detail).await;
-    tracing::info!(%researcher, %kind, check = "outside-scope", "query refused");
-    refused(
-        "outside-scope",
-        format!("{kind}: outside the grant: {outside}"),
-    )
-}
-
-/// The refusal of a request the gate turned down. Refusals of requests the researcher did sign go to the
-/// owner's audit log (the gate checks the vault and the deadline before the signature: those refusals may
-/// name anyone).
-async fn gate_refused(
-    service: &VaultService,
-    researcher: Address,
-    kind: QueryKind,
-    error: &GateError,
-) -> ApiError {
-    let mut refusal = gate_refusal(error);
-    refusal.error = format!("{kind}: {}", refusal.error);
-    let signed = !matches!(
-        error,
-        GateError::BadSignature { .. } | GateError::WrongVault { .. } | GateError::Expired { .. }
-    );
-    if signed {
-        for_the_owner(
-            service,
-            researcher,
-            "query-refused",
-            &format!("{kind}: {error}"),
-        )
-        .await;
-    }
-    tracing::info!(%researcher, %kind, check = refusal.check, "query refused");
-    refusal
-}
-
-/// Writes what happened to `researcher`'s request in the owner's audit log (a failure to is logged: the
-/// answer to the researcher does not wait on it).
-async fn for_the_owner(service: &VaultService, researcher: Address, action: &str, detail: &str) {
-    if let Err(e) = service
-        .store()
-        .audit(&researcher.to_string(), action, None, detail)
-        .await
-    {
-        tracing::error!(%e, "cannot write the audit log");
-    }
+    Ok(descriptor.clone())
 }
 
 async fn record(
     service: &VaultService,
-    nonce: &str,
-    authorized: &gate::Authorized,
-    kind: QueryKind,
+    allowed: &Allowed,
     receipt_hash: B256,
 ) -> Result<(), ApiError> {
+    let authorized = &allowed.authorized;
     let detail = format!(
-        "{kind}, request {}, consent checked at block {}",
-        authorized.request_hash, authorized.consent.block
+        "{}, request {}, purpose {}, consent checked at block {}",
+        allowed.kind, authorized.request_hash, allowed.purpose, authorized.consent.block
     );
     let actor = authorized.researcher.to_string();
     let receipt = receipt_hash.to_string();
     service
         .store()
         .record_query(QueryRecord {
-            nonce,
+            nonce: &allowed.nonce,
             actor: &actor,
             detail: &detail,
             receipt_hash: &receipt,
+            budget: allowed.budget.as_ref().map(|(grant, limit)| Budget {
+                grant,
+                limit: *limit,
+            }),
         })
         .await
         .map_err(|e| match e {
             StoreError::Replayed { nonce } => replayed(&nonce),
+            spent @ StoreError::BudgetSpent { .. } => refused("budget", spent.to_string()),
             other => ApiError::internal(other),
         })
-}
-
-fn refused(check: &'static str, error: String) -> ApiError {
-    ApiError {
-        status: StatusCode::FORBIDDEN,
-        error,
-        check,
-    }
-}
-
-fn replayed(nonce: &str) -> ApiError {
-    ApiError {
-        status: StatusCode::CONFLICT,
-        error: format!("the request with nonce {nonce} already ran (replayed request)"),
-        check: "replayed",
-    }
-}
-
-fn gate_refusal(error: &GateError) -> ApiError {
-    let check = match error {
-        GateError::WrongVault { .. } => "wrong-vault",
-        GateError::Expired { .. } => "expired",
-        GateError::BadSignature { .. } => "signature",
-        GateError::ApprovalNeeded | GateError::BadApproval(_) => "owner-approval",
-        GateError::Consent(ConsentError::NoGrant { .. }) => "no-grant",
-        GateError::Consent(ConsentError::Revoked { .. }) => "revoked",
-        GateError::Consent(ConsentError::Expired { .. }) => "grant-expired",
-        GateError::Consent(ConsentError::Stale { .. } | ConsentError::Chain(_)) => {
-            return ApiError {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                error: error.to_string(),
-                check: "chain-unreadable",
-            };
-        }
-    };
-    refused(check, error.to_string())
-}
-
-/// A query that could not run. The researcher learns why when it is their input or the vault's state; a
-/// failure reading the genome is described only in the owner's audit log (it could quote the file).
-async fn failed(
-    service: &VaultService,
-    researcher: Address,
-    kind: QueryKind,
-    error: RunError,
-) -> ApiError {
-    for_the_owner(
-        service,
-        researcher,
-        "query-failed",
-        &format!("{kind}: {error}"),
-    )
-    .await;
-    match error {
-        RunError::NoGenome
-        | RunError::RawOnly
-        | RunError::SeveralGenomes(_)
-        | RunError::SeveralSamples { .. } => ApiError {
-            status: StatusCode::CONFLICT,
-            error: error.to_string(),
-            check: "genome",
-        },
-        RunError::Undescribed(_) => refused("outside-scope", error.to_string()),
-        RunError::Scoring(e) => ApiError::bad_request("query", e.to_string()),
-        RunError::Genome(_) | RunError::Store(_) => {
-            tracing::error!(%kind, "a query failed reading the genome (described in the audit log)");
-            ApiError {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                error: "the vault could not read its genome; its owner's audit log says why".into(),
-                check: "genome",
-            }
-        }
-    }
 }

@@ -48,7 +48,7 @@ impl Explanation {
         self
     }
 
-    /// What `analysis` allows, in words, then its scope id; a version-1 scope is flagged as unbounded.
+    /// What `analysis` allows, in words, then its scope id; a scope without its descriptor is UNKNOWN.
     pub fn analysis(mut self, analysis: &Analysis) -> Self {
         match &analysis.descriptor {
             Some(descriptor) => {
@@ -58,7 +58,7 @@ impl Explanation {
                 }
                 self.warnings.extend(words.warnings);
             }
-            None if analysis.kind.is_none() => {
+            None => {
                 self = self.fact(
                     "Analysis",
                     "UNKNOWN: this wallet cannot say what this scope allows",
@@ -67,16 +67,6 @@ impl Explanation {
                     "do not sign a grant whose analysis you cannot read: ask for its analysis descriptor"
                         .into(),
                 );
-            }
-            None => {
-                let kind = analysis.kind.map(|k| k.to_string()).unwrap_or_default();
-                self = self
-                    .fact("Analysis", format!("{kind} queries"))
-                    .fact("Where", "anywhere in the genome, with any parameters");
-                self.warnings.push(format!(
-                    "this version-1 scope ({kind}) is not limited to a panel or a scoring file: grant \
-                     an analysis descriptor (--descriptor) to allow only what it names"
-                ));
             }
         }
         self.fact("Scope", analysis.scope.to_string())
@@ -128,6 +118,7 @@ pub fn grant(m: &Grant, deployment: Deployment, analysis: &Analysis) -> Explanat
     .analysis(analysis)
     .fact("Purpose", purpose_words(m.purpose))
     .fact("Allowed until", format_time(m.expiry))
+    .fact("Queries allowed", budget_words(m.maxQueries))
     .fact(
         "Each query",
         if m.perQueryApproval {
@@ -144,6 +135,25 @@ pub fn grant(m: &Grant, deployment: Deployment, analysis: &Analysis) -> Explanat
         );
     }
     e
+}
+
+/// `analysis` when it is the one `scope` names, else the bare scope.
+fn described(scope: alloy::primitives::B256, analysis: Option<&Analysis>) -> Analysis {
+    match analysis {
+        Some(analysis) if analysis.scope == scope => analysis.clone(),
+        _ => Analysis {
+            scope,
+            descriptor: None,
+        },
+    }
+}
+
+fn budget_words(max_queries: u32) -> String {
+    match max_queries {
+        0 => "no limit until the grant ends".into(),
+        1 => "one query in the grant's life".into(),
+        n => format!("at most {n} queries in the grant's life"),
+    }
 }
 
 /// A revocation of `analysis` (whose scope the message names).
@@ -218,21 +228,32 @@ pub fn query_approval(m: &QueryApproval, deployment: Deployment) -> Explanation 
         .signature_terms(deployment, None, m.deadline)
 }
 
-/// The scope of a registry Grant or Revoke in `data` that this wallet cannot put in words (neither a
-/// version-1 kind nor given with its descriptor): such a document is not signed.
-pub fn unreadable_scope(data: &TypedData) -> Option<alloy::primitives::B256> {
+/// The scope a registry Grant or Revoke in `data` names, and what the wallet can say of it given the
+/// `descriptor` the signer supplied; `None` for any other document. A descriptor that is not the scope's is
+/// refused.
+pub fn scope_of(
+    data: &TypedData,
+    descriptor: Option<&Analysis>,
+) -> crate::Result<Option<Analysis>> {
     if data.domain.name.as_deref() != Some(dnavault_protocol::eip712::DOMAIN_NAME)
         || !matches!(data.primary_type.as_str(), "Grant" | "Revoke")
     {
-        return None;
+        return Ok(None);
     }
-    let scope: alloy::primitives::B256 =
-        serde_json::from_value(data.message["scope"].clone()).ok()?;
-    Analysis::of_scope(scope).kind.is_none().then_some(scope)
+    let scope: Option<alloy::primitives::B256> =
+        serde_json::from_value(data.message["scope"].clone()).ok();
+    scope
+        .map(|scope| Analysis::of_scope(scope, descriptor))
+        .transpose()
 }
 
-/// Any typed-data document: a registry message is explained in words; anything else is shown field by field.
-pub fn typed_data(data: &TypedData, known: Option<Deployment>) -> Explanation {
+/// Any typed-data document: a registry message is explained in words (a Grant's or Revoke's analysis from
+/// `analysis`, see [`scope_of`]); anything else is shown field by field.
+pub fn typed_data(
+    data: &TypedData,
+    known: Option<Deployment>,
+    analysis: Option<&Analysis>,
+) -> Explanation {
     let domain = &data.domain;
     let deployment = domain
         .chain_id
@@ -248,10 +269,10 @@ pub fn typed_data(data: &TypedData, known: Option<Deployment>) -> Explanation {
         let explained = match data.primary_type.as_str() {
             "Grant" => serde_json::from_value(message)
                 .ok()
-                .map(|m: Grant| grant(&m, d, &Analysis::of_scope(m.scope))),
+                .map(|m: Grant| grant(&m, d, &described(m.scope, analysis))),
             "Revoke" => serde_json::from_value(message)
                 .ok()
-                .map(|m: Revoke| revoke(&m, d, &Analysis::of_scope(m.scope))),
+                .map(|m: Revoke| revoke(&m, d, &described(m.scope, analysis))),
             "ApproveMeasurement" => serde_json::from_value(message)
                 .ok()
                 .map(|m| approve_measurement(&m, d)),

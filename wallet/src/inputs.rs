@@ -1,42 +1,25 @@
 //! Parsing what people type: scopes, purposes, times, measurements, addresses. Errors say which input and why.
 
 use alloy::primitives::{Address, B256, Bytes};
-use dnavault_protocol::{descriptor::Descriptor, duo, purpose::Purpose, query::QueryKind};
+use dnavault_protocol::{descriptor::Descriptor, purpose::Purpose};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339, macros::format_description};
 
 use crate::{Result, WalletError};
 
-/// What a grant, a revocation or an access request names: its scope, and what the wallet can say about it.
+/// What a grant, a revocation or an access request names: its scope, and the descriptor it is the hash of.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Analysis {
     /// The scope id.
     pub scope: B256,
-    /// The descriptor it is the hash of (a version-1 scope has none).
+    /// The descriptor it is the hash of (`None`: a scope this wallet cannot read, from a document it was
+    /// handed without its descriptor).
     pub descriptor: Option<Descriptor>,
-    /// The query kind it allows (`None`: a scope this wallet cannot read, from a document it was handed).
-    pub kind: Option<QueryKind>,
 }
 
 impl Analysis {
-    /// The scope a descriptor file describes, or the version-1 scope `--scope` names (a kind's name, its
-    /// versioned name, or its 32-byte hash). Anything else is refused: the wallet signs no scope it cannot
-    /// put in words.
-    pub fn from_args(scope: Option<&str>, descriptor: Option<&std::path::Path>) -> Result<Self> {
-        match (scope, descriptor) {
-            (None, Some(path)) => Self::from_file(path),
-            (Some(text), None) => Self::from_scope(text),
-            (Some(_), Some(_)) => Err(WalletError::input(
-                "--scope",
-                "give --scope or --descriptor, not both",
-            )),
-            (None, None) => Err(WalletError::input(
-                "--descriptor",
-                "name the analysis: --descriptor FILE (a panel or score descriptor) or --scope KIND",
-            )),
-        }
-    }
-
-    fn from_file(path: &std::path::Path) -> Result<Self> {
+    /// The analysis a descriptor file describes: the wallet signs no scope it cannot put in words, so a
+    /// scope is always given by its descriptor.
+    pub fn from_file(path: &std::path::Path) -> Result<Self> {
         let file = |reason: String| WalletError::File {
             path: path.to_owned(),
             reason,
@@ -49,44 +32,27 @@ impl Analysis {
             .map_err(|e| file(format!("not a valid analysis descriptor: {e}")))?;
         Ok(Self {
             scope: descriptor.scope(),
-            kind: Some(descriptor.kind()),
             descriptor: Some(descriptor),
         })
     }
 
-    fn from_scope(text: &str) -> Result<Self> {
-        let text = text.trim();
-        let kind = match text.strip_prefix("0x") {
-            Some(hex) => hex32(hex)
-                .ok_or_else(|| {
-                    WalletError::input("--scope", "0x-prefixed scopes are 32 bytes of hex")
-                })
-                .map(QueryKind::from_scope)?,
-            None => QueryKind::from_name(text),
-        };
-        let Some(kind) = kind else {
-            return Err(WalletError::input(
-                "--scope",
+    /// What a bare scope in a document says: nothing readable, unless `descriptor` is the one it is the
+    /// hash of (another descriptor is refused).
+    pub fn of_scope(scope: B256, descriptor: Option<&Self>) -> Result<Self> {
+        match descriptor {
+            None => Ok(Self {
+                scope,
+                descriptor: None,
+            }),
+            Some(given) if given.scope == scope => Ok(given.clone()),
+            Some(given) => Err(WalletError::input(
+                "--descriptor",
                 format!(
-                    "`{text}` is no analysis this wallet can put in words, so it will not sign it: give the \
-                     analysis descriptor with --descriptor FILE, or a query kind (genotype-lookup, \
-                     allele-counts, beacon-allele, polygenic-score)"
+                    "the descriptor hashes to scope {}, the message names {scope}: it does not describe \
+                     this message",
+                    given.scope
                 ),
-            ));
-        };
-        Ok(Self {
-            scope: kind.scope(),
-            descriptor: None,
-            kind: Some(kind),
-        })
-    }
-
-    /// What a bare scope in a document says: a version-1 kind, or nothing readable.
-    pub fn of_scope(scope: B256) -> Self {
-        Self {
-            scope,
-            descriptor: None,
-            kind: QueryKind::from_scope(scope),
+            )),
         }
     }
 }
@@ -95,39 +61,10 @@ fn hex32(hex: &str) -> Option<B256> {
     (hex.len() == 64).then(|| hex.parse().ok()).flatten()
 }
 
-/// A purpose: DUO ids or shorthands joined by `+` (`DS+NCU`, `DUO:0000007+DUO:0000046`); the first must be
-/// a DUO permission.
+/// A purpose as people type it: DUO ids or shorthands joined by `+`, a DUO permission first
+/// (`HMB+NCU`, `DS/MONDO:0007254`, `DUO:0000042`).
 pub fn purpose(text: &str) -> Result<Purpose> {
-    let ids = text
-        .split('+')
-        .map(|part| {
-            let part = part.trim();
-            if part.starts_with("DUO:") {
-                return Ok(part.to_owned());
-            }
-            duo::terms()
-                .find(|t| !t.shorthand.is_empty() && t.shorthand.eq_ignore_ascii_case(part))
-                .map(|t| t.id.clone())
-                .ok_or_else(|| {
-                    WalletError::input(
-                        "--purpose",
-                        format!("`{part}` is neither a DUO id nor a DUO shorthand"),
-                    )
-                })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let purpose = Purpose::parse(&ids.join("+"))
-        .map_err(|e| WalletError::input("--purpose", e.to_string()))?;
-    match duo::term(purpose.permission()) {
-        Some(term) if term.is_permission() => Ok(purpose),
-        _ => Err(WalletError::input(
-            "--purpose",
-            format!(
-                "the first term must be a DUO permission (NRES, GRU, HMB, DS, POA), not DUO:{:07}",
-                purpose.permission()
-            ),
-        )),
-    }
+    Purpose::parse(text).map_err(|e| WalletError::input("--purpose", e.to_string()))
 }
 
 /// A point in time: `30d`, `12h`, `90m`, `45s` from `now`; an RFC 3339 time; a `YYYY-MM-DD` date (midnight
@@ -228,9 +165,11 @@ mod tests {
     #[test]
     fn purposes_by_id_or_shorthand() {
         assert_eq!(
-            purpose("DS+NCU").unwrap().to_string(),
-            "DUO:0000007+DUO:0000046"
+            purpose("DS/MONDO:0007254+NCU").unwrap().to_string(),
+            "DUO:0000007/MONDO:0007254+DUO:0000046"
         );
+        let error = purpose("DS+NCU").unwrap_err().to_string();
+        assert!(error.contains("names its disease"), "{error}");
         assert_eq!(purpose("gru").unwrap().to_string(), "DUO:0000042");
         assert!(
             purpose("NCU")
@@ -242,49 +181,40 @@ mod tests {
             purpose("XYZ")
                 .unwrap_err()
                 .to_string()
-                .contains("neither a DUO id nor a DUO shorthand")
+                .contains("is neither a DUO id")
         );
     }
 
     #[test]
     fn scopes_measurements_addresses() {
-        let named = |text: &str| Analysis::from_args(Some(text), None);
-        assert_eq!(
-            named("genotype-lookup").unwrap().scope,
-            QueryKind::GenotypeLookup.scope()
-        );
-        let kind_hash = QueryKind::AlleleCounts.scope().to_string();
-        assert_eq!(
-            named(&kind_hash).unwrap().kind,
-            Some(QueryKind::AlleleCounts)
-        );
-        // No blind signing: a name or hash the wallet cannot put in words is refused, and says what to do.
-        for unknown in [
-            "genotype",
-            &alloy::primitives::keccak256("genotype").to_string(),
-        ] {
-            let error = named(unknown).unwrap_err().to_string();
-            assert!(
-                error.contains("will not sign it") && error.contains("--descriptor"),
-                "{error}"
-            );
-        }
-        assert!(named("0x12").is_err());
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("score.json");
         std::fs::write(&file, dnavault_protocol::descriptor::SCORES[0].1).unwrap();
-        let described = Analysis::from_args(None, Some(&file)).unwrap();
-        let descriptor = described.descriptor.unwrap();
+        let described = Analysis::from_file(&file).unwrap();
+        let descriptor = described.descriptor.clone().unwrap();
         assert_eq!(described.scope, descriptor.scope());
-        assert_eq!(described.kind, Some(QueryKind::PolygenicScore));
+        // A document's bare scope is unreadable, unless it comes with the descriptor it is the hash of.
+        assert_eq!(
+            Analysis::of_scope(descriptor.scope(), None)
+                .unwrap()
+                .descriptor,
+            None
+        );
+        assert_eq!(
+            Analysis::of_scope(descriptor.scope(), Some(&described)).unwrap(),
+            described
+        );
+        let other = alloy::primitives::keccak256("another analysis");
+        let error = Analysis::of_scope(other, Some(&described))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("does not describe"), "{error}");
         std::fs::write(
             &file,
             r#"{"analysis": "dnavault/query/genotype-lookup/v2"}"#,
         )
         .unwrap();
-        let error = Analysis::from_args(None, Some(&file))
-            .unwrap_err()
-            .to_string();
+        let error = Analysis::from_file(&file).unwrap_err().to_string();
         assert!(error.contains("not an analysis descriptor"), "{error}");
         assert_eq!(measurement(&"ab".repeat(48)).unwrap().len(), 48);
         assert!(

@@ -9,7 +9,7 @@ import {Test} from "forge-std/Test.sol";
 /// signing helpers that hash from the type strings themselves, independently of the contract's own hashing.
 abstract contract RegistryTest is Test {
     string internal constant GRANT_TYPE =
-        "Grant(uint256 vaultId,address grantee,bytes32 scope,bytes16 purpose,uint64 expiry,bool perQueryApproval,uint256 nonce,uint256 deadline)";
+        "Grant(uint256 vaultId,address grantee,bytes32 scope,bytes16 purpose,uint64 expiry,bool perQueryApproval,uint32 maxQueries,uint256 nonce,uint256 deadline)";
     string internal constant REVOKE_TYPE =
         "Revoke(uint256 vaultId,address grantee,bytes32 scope,uint256 nonce,uint256 deadline)";
     string internal constant APPROVE_MEASUREMENT_TYPE =
@@ -23,9 +23,9 @@ abstract contract RegistryTest is Test {
     string internal constant QUERY_APPROVAL_TYPE =
         "QueryApproval(uint256 vaultId,bytes32 requestHash,uint256 deadline)";
     string internal constant QUERY_REQUEST_TYPE =
-        "QueryRequest(uint256 vaultId,address researcher,bytes32 scope,bytes32 queryHash,bytes32 recipientKey,bytes32 nonce,uint256 deadline)";
+        "QueryRequest(uint256 vaultId,address researcher,bytes32 scope,bytes16 purpose,bytes32 queryHash,bytes32 recipientKey,bytes32 nonce,uint256 deadline)";
     string internal constant QUERY_RECEIPT_TYPE =
-        "QueryReceipt(uint256 vaultId,bytes32 requestHash,bytes32 resultHash,uint256 consentBlock,uint64 issuedAt)";
+        "QueryReceipt(uint256 vaultId,bytes32 requestHash,bytes32 resultHash,bytes16 purpose,uint256 consentBlock,uint64 issuedAt)";
     string internal constant UPLOAD_APPROVAL_TYPE =
         "UploadApproval(uint256 vaultId,string objectId,bytes32 contentSha256,uint64 size,bytes32 nonce,uint256 deadline)";
     string internal constant OWNER_READ_TYPE = "OwnerRead(uint256 vaultId,string what,uint256 deadline)";
@@ -40,9 +40,11 @@ abstract contract RegistryTest is Test {
         hex"5c19d5b4a50066c8c991bd920dfa2276e11d3e75cb9d53d8ac38cd9dc70af4ab1e4a8fd96e3fdd7d0a0d7e8cb2f1c2e9";
     bytes internal constant OTHER_MEASUREMENT =
         hex"a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
-    bytes32 internal constant SCOPE = keccak256("dnavault/query/genotype-lookup/v1");
-    /// @dev DUO:0000007 (disease specific research) with DUO:0000046 (non-commercial use only).
-    bytes16 internal constant PURPOSE = bytes16(hex"0007002e");
+    /// @dev The registry treats a scope as opaque: any 32 bytes (the protocol's are analysis descriptors' hashes).
+    bytes32 internal constant SCOPE = keccak256("an analysis descriptor");
+    /// @dev DUO:0000007 (disease specific research) of MONDO:0007254 (breast cancer), with DUO:0000046
+    /// (non-commercial use only).
+    bytes16 internal constant PURPOSE = bytes16(hex"000700001c56002e");
     uint256 internal constant START = 1_800_000_000;
 
     VaultRegistry internal registry;
@@ -80,6 +82,7 @@ abstract contract RegistryTest is Test {
             purpose: PURPOSE,
             expiry: expiry,
             perQueryApproval: false,
+            maxQueries: 0,
             nonce: registry.nonces(registry.ownerOf(vaultId)),
             deadline: block.timestamp + 1 hours
         });
@@ -107,6 +110,7 @@ abstract contract RegistryTest is Test {
                 m.purpose,
                 m.expiry,
                 m.perQueryApproval,
+                m.maxQueries,
                 m.nonce,
                 m.deadline
             )
@@ -208,6 +212,6 @@ abstract contract RegistryTest is Test {
 
     function _grantDirect(address grantee, bytes32 scope, uint64 expiry) internal {
         vm.prank(owner);
-        registry.grant(vaultId, grantee, scope, PURPOSE, expiry, false);
+        registry.grant(vaultId, grantee, scope, PURPOSE, expiry, false, 0);
     }
 }

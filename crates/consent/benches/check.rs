@@ -30,6 +30,7 @@ async fn main() {
             purpose,
             perQueryApproval: false,
             revoked: false,
+            maxQueries: 0,
         };
         chain
             .grant(&owner, U256::from(1), grantee, scope, &record)

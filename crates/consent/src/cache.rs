@@ -53,7 +53,24 @@ struct Grant {
     expiry: u64,
     purpose: FixedBytes<16>,
     per_query_approval: bool,
+    max_queries: u32,
+    granted_in: GrantId,
     revoked: bool,
+}
+
+/// Which `Granted` event made a grant: a renewal is a new grant, with a query budget of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct GrantId {
+    /// The transaction that emitted it.
+    pub transaction: B256,
+    /// Its index among the block's logs.
+    pub log_index: u64,
+}
+
+impl std::fmt::Display for GrantId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.transaction, self.log_index)
+    }
 }
 
 /// Consent to run a query.
@@ -65,6 +82,10 @@ pub struct Consent {
     pub purpose: FixedBytes<16>,
     /// Whether each query also needs the owner's live approval.
     pub per_query_approval: bool,
+    /// How many queries the grant allows in its life (0: no limit).
+    pub max_queries: u32,
+    /// The event that made the grant: what its query count is kept under.
+    pub granted_in: GrantId,
     /// The block the cache had read up to.
     pub block: u64,
 }
@@ -238,6 +259,17 @@ impl ConsentCache {
         }
         Ok(match log.topic0() {
             Some(&Granted::SIGNATURE_HASH) => {
+                let granted_in = match (log.transaction_hash, log.log_index) {
+                    (Some(transaction), Some(log_index)) => GrantId {
+                        transaction,
+                        log_index,
+                    },
+                    _ => {
+                        return Err(ConsentError::Chain(
+                            "a Granted log without its transaction hash and index".into(),
+                        ));
+                    }
+                };
                 let event = log.log_decode::<Granted>().map_err(chain)?.inner.data;
                 Some((
                     (event.grantee, event.scope),
@@ -245,6 +277,8 @@ impl ConsentCache {
                         expiry: event.expiry,
                         purpose: event.purpose,
                         per_query_approval: event.perQueryApproval,
+                        max_queries: event.maxQueries,
+                        granted_in,
                         revoked: false,
                     }),
                 ))
@@ -317,6 +351,8 @@ impl ConsentCache {
             expiry: grant.expiry,
             purpose: grant.purpose,
             per_query_approval: grant.per_query_approval,
+            max_queries: grant.max_queries,
+            granted_in: grant.granted_in,
             block,
         })
     }

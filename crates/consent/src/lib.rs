@@ -13,4 +13,4 @@ mod cache;
 pub mod gate;
 pub mod owner;
 
-pub use cache::{Consent, ConsentCache, ConsentConfig, ConsentError};
+pub use cache::{Consent, ConsentCache, ConsentConfig, ConsentError, GrantId};

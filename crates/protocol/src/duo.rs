@@ -32,15 +32,18 @@ fn table() -> &'static BTreeMap<u16, DuoTerm> {
             .deserialize::<DuoTerm>()
             .map(|row| {
                 let term = row.expect("data/duo.csv is well-formed (checked by tests)");
-                let number = term
-                    .id
-                    .trim_start_matches("DUO:")
-                    .parse()
-                    .expect("DUO ids are numeric");
-                (number, term)
+                (number(&term), term)
             })
             .collect()
     })
+}
+
+/// A term's number (`42` for DUO:0000042).
+pub fn number(term: &DuoTerm) -> u16 {
+    term.id
+        .trim_start_matches("DUO:")
+        .parse()
+        .expect("DUO ids are numeric (checked by tests)")
 }
 
 /// The term with number `number` (`42` for DUO:0000042), if DUO defines it.

@@ -38,7 +38,7 @@ mod tests {
         assert_eq!(
             Grant::eip712_encode_type(),
             "Grant(uint256 vaultId,address grantee,bytes32 scope,bytes16 purpose,uint64 expiry,\
-             bool perQueryApproval,uint256 nonce,uint256 deadline)"
+             bool perQueryApproval,uint32 maxQueries,uint256 nonce,uint256 deadline)"
         );
         assert_eq!(
             Revoke::eip712_encode_type(),
@@ -67,13 +67,13 @@ mod tests {
         );
         assert_eq!(
             QueryRequest::eip712_encode_type(),
-            "QueryRequest(uint256 vaultId,address researcher,bytes32 scope,bytes32 queryHash,\
-             bytes32 recipientKey,bytes32 nonce,uint256 deadline)"
+            "QueryRequest(uint256 vaultId,address researcher,bytes32 scope,bytes16 purpose,\
+             bytes32 queryHash,bytes32 recipientKey,bytes32 nonce,uint256 deadline)"
         );
         assert_eq!(
             QueryReceipt::eip712_encode_type(),
-            "QueryReceipt(uint256 vaultId,bytes32 requestHash,bytes32 resultHash,uint256 consentBlock,\
-             uint64 issuedAt)"
+            "QueryReceipt(uint256 vaultId,bytes32 requestHash,bytes32 resultHash,bytes16 purpose,\
+             uint256 consentBlock,uint64 issuedAt)"
         );
         assert_eq!(
             UploadApproval::eip712_encode_type(),

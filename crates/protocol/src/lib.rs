@@ -14,9 +14,10 @@
 //!     vaultId: U256::from(1),
 //!     grantee: address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8"),
 //!     scope: b256!("0x0000000000000000000000000000000000000000000000000000000000000001"),
-//!     purpose: Purpose::parse("DUO:0000007+DUO:0000046").unwrap().to_bytes16(),
+//!     purpose: Purpose::parse("DUO:0000007/MONDO:0007254+DUO:0000046").unwrap().to_bytes16(),
 //!     expiry: 1_900_000_000,
 //!     perQueryApproval: false,
+//!     maxQueries: 10,
 //!     nonce: U256::ZERO,
 //!     deadline: U256::from(1_800_000_000u64),
 //! };

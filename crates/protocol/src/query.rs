@@ -58,10 +58,8 @@ pub struct QuerySubmission {
     pub signed: SignedQuery,
     /// The query, kept as sent.
     pub query: Box<RawValue>,
-    /// The analysis descriptor whose hash is the request's scope: what the grant allows. Absent only
-    /// under the version-1 scopes, which name a query kind and nothing more.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub descriptor: Option<crate::descriptor::Descriptor>,
+    /// The analysis descriptor whose hash is the request's scope: what the grant allows.
+    pub descriptor: crate::descriptor::Descriptor,
 }
 
 impl QuerySubmission {

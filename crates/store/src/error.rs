@@ -76,6 +76,12 @@ pub enum StoreError {
         /// The nonce.
         nonce: String,
     },
+    /// The grant's query budget is spent.
+    #[error("the grant's query budget ({limit}) is spent: ask its owner for a new grant")]
+    BudgetSpent {
+        /// The grant's budget.
+        limit: u32,
+    },
     /// The metadata database failed.
     #[error("metadata database: {0}")]
     Database(String),

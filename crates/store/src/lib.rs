@@ -27,7 +27,7 @@ pub use error::StoreError;
 pub use format::Layout;
 pub use id::ObjectId;
 pub use reader::ObjectReader;
-pub use receipts::{QueryRecord, ReceiptRecord};
+pub use receipts::{Budget, QueryRecord, ReceiptRecord};
 pub use store::{AuditEntry, ObjectRecord, Staged, Store};
 pub use writer::{ObjectSummary, ObjectWriter};
 

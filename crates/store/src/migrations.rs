@@ -16,11 +16,18 @@ use sqlx::{
 use crate::{StoreError, store::database};
 
 /// Every migration, in order: (version, what it does, its SQL).
-const MIGRATIONS: [(i64, &str, &str); 1] = [(
-    1,
-    "objects with revisions, counters, nonces, audit, receipts",
-    include_str!("../migrations/0001_schema.sql"),
-)];
+const MIGRATIONS: [(i64, &str, &str); 2] = [
+    (
+        1,
+        "objects with revisions, counters, nonces, audit, receipts",
+        include_str!("../migrations/0001_schema.sql"),
+    ),
+    (
+        2,
+        "queries counted against grants' budgets",
+        include_str!("../migrations/0002_query_budgets.sql"),
+    ),
+];
 
 /// The migrator over [`MIGRATIONS`].
 pub(crate) fn migrator() -> Migrator {

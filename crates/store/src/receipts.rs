@@ -32,6 +32,17 @@ pub struct QueryRecord<'a> {
     pub detail: &'a str,
     /// The receipt's hash.
     pub receipt_hash: &'a str,
+    /// The grant's query budget, when it has one: the query is counted against it, or refused.
+    pub budget: Option<Budget<'a>>,
+}
+
+/// A grant's query budget.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget<'a> {
+    /// What the grant's count is kept under (the event that made it).
+    pub grant: &'a str,
+    /// How many queries it allows in its life (at least 1).
+    pub limit: u32,
 }
 
 impl Store {
@@ -45,11 +56,28 @@ impl Store {
         Ok(row.is_some())
     }
 
-    /// Records a query that ran: consumes its nonce (refusing a replay), appends an audit entry and queues
-    /// its receipt for anchoring, all or nothing.
+    /// How many queries ran under `grant`'s budget.
+    pub async fn queries_counted(&self, grant: &str) -> Result<u64, StoreError> {
+        let row = sqlx::query("SELECT used FROM query_budgets WHERE grant_key = $1")
+            .bind(grant)
+            .fetch_optional(&self.db)
+            .await
+            .map_err(database)?;
+        row.map_or(Ok(0), |row| {
+            let used: i64 = row.try_get("used").map_err(database)?;
+            Ok(u64::try_from(used).unwrap_or_default())
+        })
+    }
+
+    /// Records a query that ran: consumes its nonce (refusing a replay), counts it against its grant's
+    /// budget (refusing one past it), appends an audit entry and queues its receipt for anchoring, all or
+    /// nothing.
     pub async fn record_query(&self, query: QueryRecord<'_>) -> Result<(), StoreError> {
-        let mut transaction = self.db.begin().await.map_err(database)?;
+        let mut transaction = self.write().await?;
         consume_nonce(&mut transaction, query.nonce).await?;
+        if let Some(budget) = query.budget {
+            count_against(&mut transaction, budget).await?;
+        }
         let detail = format!("{}; receipt {}", query.detail, query.receipt_hash);
         insert_audit(&mut transaction, query.actor, "query", None, &detail).await?;
         sqlx::query(
@@ -83,7 +111,7 @@ impl Store {
         batch: &str,
         block: u64,
     ) -> Result<(), StoreError> {
-        let mut transaction = self.db.begin().await.map_err(database)?;
+        let mut transaction = self.write().await?;
         for receipt in receipts {
             sqlx::query(
                 "UPDATE receipts SET batch = $1, anchored_block = $2 WHERE receipt_hash = $3",
@@ -125,6 +153,30 @@ impl Store {
     }
 }
 
+/// Counts one query against `budget`, in the caller's transaction: the count rises only while it is under
+/// the limit.
+async fn count_against(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    budget: Budget<'_>,
+) -> Result<(), StoreError> {
+    let counted = sqlx::query(
+        "INSERT INTO query_budgets (grant_key, used) VALUES ($1, 1)
+         ON CONFLICT (grant_key) DO UPDATE SET used = query_budgets.used + 1
+         WHERE query_budgets.used < $2",
+    )
+    .bind(budget.grant)
+    .bind(i64::from(budget.limit))
+    .execute(&mut **transaction)
+    .await
+    .map_err(database)?;
+    match counted.rows_affected() {
+        1 => Ok(()),
+        _ => Err(StoreError::BudgetSpent {
+            limit: budget.limit,
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,8 +185,9 @@ mod tests {
         QueryRecord {
             nonce,
             actor: "0xresearcher",
-            detail: "dnavault/query/allele-counts/v1, request 0xabc",
+            detail: "allele-counts, request 0xabc",
             receipt_hash: receipt,
+            budget: None,
         }
     }
 

@@ -100,6 +100,8 @@ impl Drop for Staged {
 pub struct Store {
     objects: PathBuf,
     pub(crate) db: AnyPool,
+    /// Whether the metadata is in SQLite, whose write transactions must take the write lock as they begin.
+    sqlite: bool,
     /// The data directory's exclusive lock, held while any clone lives.
     _lock: std::sync::Arc<File>,
 }
@@ -141,10 +143,23 @@ impl Store {
         let store = Self {
             objects,
             db,
+            sqlite: url.starts_with("sqlite:"),
             _lock: std::sync::Arc::new(lock),
         };
         store.recover().await?;
         Ok(store)
+    }
+
+    /// Begins a transaction that writes. SQLite's default (deferred) transaction takes the write lock only
+    /// at its first write, and two that read first then both write deadlock: one fails at once with
+    /// "database is locked", whatever the busy timeout. `BEGIN IMMEDIATE` takes the lock at the start, so
+    /// concurrent writers wait their turn instead. (PostgreSQL locks rows as they are written.)
+    pub(crate) async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        let transaction = match self.sqlite {
+            true => self.db.begin_with("BEGIN IMMEDIATE").await,
+            false => self.db.begin().await,
+        };
+        transaction.map_err(database)
     }
 
     /// Removes temporary files and files no metadata names.
@@ -248,7 +263,7 @@ impl Store {
         action: &str,
         nonce: Option<&str>,
     ) -> Result<Vec<ObjectRecord>, StoreError> {
-        let mut transaction = self.db.begin().await.map_err(database)?;
+        let mut transaction = self.write().await?;
         if let Some(nonce) = nonce {
             consume_nonce(&mut transaction, nonce).await?;
         }
@@ -363,7 +378,7 @@ impl Store {
 
     /// Removes an object. Returns whether it existed.
     pub async fn delete(&self, id: &ObjectId, actor: &str) -> Result<bool, StoreError> {
-        let mut transaction = self.db.begin().await.map_err(database)?;
+        let mut transaction = self.write().await?;
         let row = sqlx::query("SELECT file FROM objects WHERE id = $1")
             .bind(id.as_str())
             .fetch_optional(&mut *transaction)
@@ -393,7 +408,7 @@ impl Store {
         object: Option<&str>,
         detail: &str,
     ) -> Result<(), StoreError> {
-        let mut transaction = self.db.begin().await.map_err(database)?;
+        let mut transaction = self.write().await?;
         insert_audit(&mut transaction, actor, action, object, detail).await?;
         transaction.commit().await.map_err(database)
     }

@@ -133,6 +133,7 @@ impl TestChain {
             record.purpose,
             record.expiry,
             record.perQueryApproval,
+            record.maxQueries,
         );
         confirm(call.send().await?).await
     }

@@ -53,6 +53,8 @@ fn malformed_queries_are_refused_before_anything_is_sent() {
     let positions = dir.path().join("positions");
     let query = dir.path().join("query.json");
     std::fs::write(&query, r#"{"kind":"genotype-lookup"}"#).unwrap();
+    let descriptor = dir.path().join("descriptor.json");
+    std::fs::write(&descriptor, COUNTS).unwrap();
     let cases: [(&str, &str, &str); 3] = [
         (
             "22\tx\n",
@@ -72,7 +74,15 @@ fn malformed_queries_are_refused_before_anything_is_sent() {
             &positions
         };
         // An unreachable chain: the query is refused before it is needed.
-        let output = offline_query(&key, &[flag, file.to_str().unwrap()]);
+        let output = offline_query(
+            &key,
+            &[
+                flag,
+                file.to_str().unwrap(),
+                "--descriptor",
+                descriptor.to_str().unwrap(),
+            ],
+        );
         assert!(!output.status.success(), "{expected}");
         assert!(text(&output).contains(expected), "{}", text(&output));
     }
@@ -109,8 +119,41 @@ fn a_malformed_descriptor_is_refused_before_anything_is_sent() {
     }
 }
 
-/// `query` with `key` and `args` against a chain and a vault that do not answer.
+/// An allele-counts descriptor over one window of chr22.
+const COUNTS: &str = r#"{"analysis": "dnavault/query/allele-counts/v2", "panel": {"name": "window",
+    "assembly": "GRCh37", "regions": [{"chrom": "22", "start": 50326000, "end": 50360000, "gene": ""}],
+    "rsids": []}}"#;
+
+#[test]
+fn a_purpose_that_is_not_one_is_refused_before_anything_is_sent() {
+    let (dir, key) = key_file();
+    let positions = dir.path().join("positions");
+    std::fs::write(&positions, "22\t50326116\n").unwrap();
+    let descriptor = dir.path().join("descriptor.json");
+    std::fs::write(&descriptor, COUNTS).unwrap();
+    for (purpose, expected) in [
+        ("DS", "names its disease"),
+        ("NCU", "the first term must be a DUO permission"),
+        (
+            "research",
+            "is neither a DUO id (DUO:0000000) nor a DUO shorthand",
+        ),
+    ] {
+        let mut args = vec!["--descriptor", descriptor.to_str().unwrap()];
+        args.extend(["--allele-counts", positions.to_str().unwrap()]);
+        let output = offline_query_for(&key, purpose, &args);
+        assert!(!output.status.success(), "{expected}");
+        assert!(text(&output).contains(expected), "{}", text(&output));
+    }
+}
+
+/// `query` with `key` and `args`, for general research use, against a chain and a vault that do not answer.
 fn offline_query(key: &std::path::Path, args: &[&str]) -> Output {
+    offline_query_for(key, "GRU", args)
+}
+
+/// `query` with `key`, `purpose` and `args` against a chain and a vault that do not answer.
+fn offline_query_for(key: &std::path::Path, purpose: &str, args: &[&str]) -> Output {
     let mut all = vec![
         "query",
         "--key-file",
@@ -123,6 +166,8 @@ fn offline_query(key: &std::path::Path, args: &[&str]) -> Output {
         "https://127.0.0.1:9/",
         "--vault-id",
         "1",
+        "--purpose",
+        purpose,
     ];
     all.extend_from_slice(args);
     researcher(&all)

@@ -150,16 +150,16 @@ fn is_raw(reader: &mut ObjectReader<File>) -> Result<bool, RunError> {
     Ok(raw::sniff(&head[..filled]).is_some())
 }
 
-/// Runs `query` on `genome`: the result for the researcher. Under a grant's `descriptor`, a region lookup
-/// returns only records that lie wholly inside its panel (a deletion reaching in from outside, or out past
+/// Runs `query` on `genome` under its grant's `descriptor`: the result for the researcher. A region lookup
+/// returns only records that lie wholly inside the panel (a deletion reaching in from outside, or out past
 /// its end, is not read), and a score runs only on a file the descriptor's words describe. A score names
 /// no sample.
 pub(crate) fn run(
     query: &Query,
     genome: Vec<GenomeObject>,
-    descriptor: Option<&Descriptor>,
+    descriptor: &Descriptor,
 ) -> Result<QueryResult, RunError> {
-    let panel = descriptor.and_then(Descriptor::panel);
+    let panel = descriptor.panel();
     Ok(match query {
         Query::GenotypeLookup(lookup) => {
             let mut found = genotypes(lookup, genome)?;
@@ -290,7 +290,7 @@ fn beacon_allele(
 fn polygenic_score(
     score: &PolygenicScore,
     genome: Vec<GenomeObject>,
-    descriptor: Option<&Descriptor>,
+    descriptor: &Descriptor,
 ) -> Result<ScoreResult, RunError> {
     let genome: Vec<GenomeObject> = genome.into_iter().filter(|object| !object.raw).collect();
     if genome.is_empty() {
@@ -301,9 +301,7 @@ fn polygenic_score(
         <[GenomeObject; 1]>::try_from(genome).map_err(|_| RunError::SeveralGenomes(count))?;
     let scoring = ScoringFile::parse(Path::new("scoringFile"), &score.scoring_file)
         .map_err(RunError::Scoring)?;
-    if let Some(descriptor) = descriptor {
-        described(descriptor, &scoring)?;
-    }
+    described(descriptor, &scoring)?;
     let name = Path::new(object.id.as_str()).to_owned();
     let mut file = one_person(Genome::from_reader(&name, Box::new(object.reader), None))?;
     let mut result = prs::score(&mut file, &scoring)?;

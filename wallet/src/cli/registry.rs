@@ -30,20 +30,13 @@ use super::Session;
 pub(crate) struct AnalysisArgs {
     /// The analysis descriptor (a JSON file: a panel lookup, allele counts, Beacon or one scoring file;
     /// see crates/protocol/descriptors): the grant allows exactly what it describes.
-    #[arg(long, value_name = "FILE", conflicts_with = "scope")]
-    descriptor: Option<std::path::PathBuf>,
-    /// A version-1 scope: a query kind (genotype-lookup, allele-counts, beacon-allele, polygenic-score),
-    /// not limited to any panel or file. An unknown name or hash is refused.
-    #[arg(long, required_unless_present = "descriptor")]
-    scope: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    descriptor: std::path::PathBuf,
 }
 
 impl AnalysisArgs {
     fn analysis(&self) -> eyre::Result<Analysis> {
-        Ok(Analysis::from_args(
-            self.scope.as_deref(),
-            self.descriptor.as_deref(),
-        )?)
+        Ok(Analysis::from_file(&self.descriptor)?)
     }
 }
 
@@ -83,7 +76,8 @@ pub(crate) struct GrantArgs {
     grantee: String,
     #[command(flatten)]
     analysis: AnalysisArgs,
-    /// The DUO purpose: a permission, then modifiers, e.g. `DS+NCU` or `DUO:0000042`.
+    /// The DUO purpose: a permission, then the modifiers researchers must accept, e.g. `HMB+NCU`,
+    /// `DS/MONDO:0007254` (disease-specific research names the disease) or `DUO:0000042`.
     #[arg(long)]
     purpose: String,
     /// Until when: 30d, 2027-01-01, or an RFC 3339 time.
@@ -92,6 +86,9 @@ pub(crate) struct GrantArgs {
     /// Ask me to approve every single query.
     #[arg(long)]
     per_query_approval: bool,
+    /// How many queries the grant allows in its life (the vault counts them); without it, no limit.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    max_queries: Option<u32>,
     #[command(flatten)]
     chain: ChainArgs,
 }
@@ -177,7 +174,7 @@ pub(crate) struct RequestArgs {
     vault: U256,
     #[command(flatten)]
     analysis: AnalysisArgs,
-    /// The DUO purpose, e.g. `HMB` or `DS+NCU`.
+    /// The DUO purpose, e.g. `HMB+NCU` or `DS/MONDO:0007254`.
     #[arg(long)]
     purpose: String,
     /// How long the access is wanted: 90d, or a date.
@@ -349,6 +346,7 @@ pub(crate) async fn grant(session: &Session, args: GrantArgs) -> eyre::Result<()
         purpose: inputs::purpose(&args.purpose)?.to_bytes16(),
         expiry: inputs::time("--expiry", &args.expiry, s.now)?,
         perQueryApproval: args.per_query_approval,
+        maxQueries: args.max_queries.unwrap_or(0),
         nonce: s.nonce(&args.chain, args.vault).await?,
         deadline: s.deadline(&args.chain)?,
     };

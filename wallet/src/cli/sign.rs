@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use dnavault_wallet::{explain, typed};
+use dnavault_wallet::{explain, inputs::Analysis, typed};
 use eyre::WrapErr;
 use serde_json::json;
 
@@ -13,6 +13,10 @@ use super::{Session, registry::configured_deployment};
 pub(crate) struct SignTypedDataArgs {
     /// The eth_signTypedData_v4 JSON document.
     file: PathBuf,
+    /// For a registry Grant or Revoke: the analysis descriptor its scope is the hash of (JSON), so the
+    /// wallet can say what it allows. Without it such a document is not signed.
+    #[arg(long, value_name = "FILE")]
+    descriptor: Option<PathBuf>,
     /// The Ethereum account index that signs.
     #[arg(long, default_value_t = 0)]
     index: u32,
@@ -43,15 +47,25 @@ pub(crate) async fn sign_typed_data(
 ) -> eyre::Result<()> {
     let data = typed::load(&args.file)?;
     let digest = typed::digest(&data)?;
-    if let Some(scope) = explain::unreadable_scope(&data) {
+    let given = args
+        .descriptor
+        .as_deref()
+        .map(Analysis::from_file)
+        .transpose()?;
+    let analysis = explain::scope_of(&data, given.as_ref())?;
+    if let Some(unreadable) = analysis.as_ref().filter(|a| a.descriptor.is_none()) {
         eyre::bail!(
-            "refusing to sign a {} for scope {scope}: this wallet cannot say what it allows. Sign it with \
-             `dnavault-wallet {} --descriptor FILE`, which shows the analysis in words",
+            "refusing to sign a {} for scope {}: this wallet cannot say what it allows. Give the analysis \
+             descriptor it is the hash of with --descriptor FILE",
             data.primary_type,
-            data.primary_type.to_lowercase()
+            unreadable.scope
         );
     }
-    let explanation = explain::typed_data(&data, configured_deployment(session).ok());
+    let explanation = explain::typed_data(
+        &data,
+        configured_deployment(session).ok(),
+        analysis.as_ref(),
+    );
     let signer = session.unlock()?.seed().ethereum_signer(args.index)?;
     session.confirm(&explanation, "Sign?")?;
     let signed = typed::sign(&signer, data).await?;

@@ -181,6 +181,8 @@ fn no_secret_reaches_output_or_errors() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/eip712-mail.json"
     );
+    let descriptor = wallet.brca_lookup();
+    let descriptor = descriptor.to_str().unwrap();
     let runs = [
         wallet.run(&["show"]),
         wallet.run(&["--json", "show", "--index", "2"]),
@@ -197,14 +199,14 @@ fn no_secret_reaches_output_or_errors() {
             "1",
             "--grantee",
             "0x00",
-            "--scope",
-            "genotype-lookup",
+            "--descriptor",
+            descriptor,
             "--purpose",
             "GRU",
             "--expiry",
             "1d",
         ]),
-        wallet.run(&offline_grant(&["--scope", "genotype-lookup"])),
+        wallet.run(&offline_grant(&["--descriptor", descriptor])),
         wallet.run(&["new"]),
     ];
     for (i, run) in runs.iter().enumerate() {
@@ -220,39 +222,46 @@ fn no_secret_reaches_output_or_errors() {
     assert!(wallet.run(&["--yes", "export"]).stdout.contains(&words));
 }
 
-/// A grant names its analysis by descriptor and the owner reads it in words before signing; a scope the
-/// wallet cannot put in words is not signed at all.
+/// A grant names its analysis by descriptor and the owner reads it in words before signing (the panel, the
+/// purpose, the budget); a scope the wallet cannot put in words is not signed at all.
 #[test]
 fn a_grant_says_what_it_allows_and_no_scope_is_signed_blind() {
     let wallet = Wallet::restored(ANVIL_WORDS);
-    let panel = include_str!("../../../crates/protocol/descriptors/panels/brca1-brca2.grch37.json");
-    let descriptor = wallet.write(
-        "brca.json",
-        &format!(r#"{{"analysis": "dnavault/query/genotype-lookup/v2", "panel": {panel}}}"#),
-    );
+    let descriptor = wallet.brca_lookup();
     let grant = |analysis: &[&str]| wallet.run(&offline_grant(analysis));
-    let signed = grant(&["--descriptor", descriptor.to_str().unwrap()]);
+    let signed = grant(&[
+        "--descriptor",
+        descriptor.to_str().unwrap(),
+        "--max-queries",
+        "5",
+    ]);
     assert!(signed.ok, "{}", signed.stderr);
     for words in [
         "read the person's genotypes inside this panel",
         "BRCA1 and BRCA2 (GRCh37) (GRCh37)",
         "BRCA1 17:41196312-41277500",
         "BRCA2 13:32889611-32973805",
+        "general research use (GRU, DUO:0000042)",
+        "at most 5 queries in the grant's life",
     ] {
         assert!(signed.stderr.contains(words), "{words}: {}", signed.stderr);
     }
-    let scope = signed.json()["typedData"]["message"]["scope"].clone();
-    let version1 = grant(&["--scope", "genotype-lookup"]);
-    assert!(version1.ok, "{}", version1.stderr);
-    assert_ne!(version1.json()["typedData"]["message"]["scope"], scope);
+    assert_eq!(signed.json()["typedData"]["message"]["maxQueries"], 5);
+    let unlimited = grant(&["--descriptor", descriptor.to_str().unwrap()]);
     assert!(
-        version1.stderr.contains("not limited to a panel"),
+        unlimited.stderr.contains("no limit until the grant ends"),
         "{}",
-        version1.stderr
+        unlimited.stderr
     );
-    grant(&["--scope", "x"]).refused("will not sign it");
-    grant(&["--scope", &format!("0x{}", "ab".repeat(32))]).refused("will not sign it");
+    // Scopes by kind name or bare hash are gone: only a descriptor names an analysis.
+    grant(&["--scope", "genotype-lookup"]).refused("--scope");
+    let version1 = wallet.write(
+        "v1.json",
+        r#"{"analysis": "dnavault/query/genotype-lookup/v1"}"#,
+    );
+    grant(&["--descriptor", version1.to_str().unwrap()]).refused("not an analysis descriptor");
     grant(&["--descriptor", "/nonexistent.json"]).refused("/nonexistent.json");
+    grant(&[]).refused("--descriptor");
 }
 
 /// A grant of vault 1 to Anvil's account 1 for `analysis`, signed offline (chain, registry and nonce given).
@@ -279,18 +288,43 @@ fn offline_grant<'a>(analysis: &[&'a str]) -> Vec<&'a str> {
     args
 }
 
-/// `sign-typed-data` signs a registry grant only when the wallet can say what its scope allows.
+/// `sign-typed-data` signs a registry grant only with the descriptor its scope is the hash of.
 #[test]
 fn a_typed_grant_with_an_unreadable_scope_is_not_signed() {
     let wallet = Wallet::restored(ANVIL_WORDS);
-    let offline = wallet.run(&offline_grant(&["--scope", "genotype-lookup"]));
+    let descriptor = wallet.brca_lookup();
+    let descriptor = descriptor.to_str().unwrap();
+    let offline = wallet.run(&offline_grant(&["--descriptor", descriptor]));
     let mut document = offline.json()["typedData"].clone();
-    let readable = wallet.write("readable.json", &document.to_string());
-    let signed = wallet.run(&["--yes", "sign-typed-data", readable.to_str().unwrap()]);
-    assert!(signed.ok, "{}", signed.stderr);
-    document["message"]["scope"] = format!("0x{}", "cd".repeat(32)).into();
-    let blind = wallet.write("blind.json", &document.to_string());
+    let typed = wallet.write("typed.json", &document.to_string());
+    let typed = typed.to_str().unwrap();
     wallet
-        .run(&["--yes", "sign-typed-data", blind.to_str().unwrap()])
+        .run(&["--yes", "sign-typed-data", typed])
         .refused("cannot say what it allows");
+    let signed = wallet.run(&[
+        "--json",
+        "--yes",
+        "sign-typed-data",
+        typed,
+        "--descriptor",
+        descriptor,
+    ]);
+    assert!(signed.ok, "{}", signed.stderr);
+    assert!(
+        signed.stderr.contains("BRCA1 17:41196312-41277500"),
+        "{}",
+        signed.stderr
+    );
+    assert_eq!(signed.json()["signature"], offline.json()["signature"]);
+    document["message"]["scope"] = format!("0x{}", "cd".repeat(32)).into();
+    let other = wallet.write("other.json", &document.to_string());
+    wallet
+        .run(&[
+            "--yes",
+            "sign-typed-data",
+            other.to_str().unwrap(),
+            "--descriptor",
+            descriptor,
+        ])
+        .refused("does not describe");
 }

@@ -73,6 +73,16 @@ impl Wallet {
         path
     }
 
+    /// The BRCA1/BRCA2 GRCh37 genotype-lookup descriptor, written beside the wallet's home.
+    pub(crate) fn brca_lookup(&self) -> PathBuf {
+        let panel =
+            include_str!("../../../crates/protocol/descriptors/panels/brca1-brca2.grch37.json");
+        self.write(
+            "brca-lookup.json",
+            &format!(r#"{{"analysis": "dnavault/query/genotype-lookup/v2", "panel": {panel}}}"#),
+        )
+    }
+
     pub(crate) fn home(&self) -> &Path {
         &self.home
     }

@@ -152,7 +152,8 @@ async fn grant_sent_relayed_and_revoked() {
     let registry = s.chain.registry();
     let researcher = s.chain.signer(2);
     let vault = U256::from(1);
-    let scope = keccak256("dnavault/query/genotype-lookup/v1");
+    let (lookup, scope) = brca_lookup(&s.wallet);
+    let lookup = lookup.as_str();
     let grantee = researcher.address().to_string();
 
     // Printed payload, relayed (and paid for) by the researcher.
@@ -162,13 +163,15 @@ async fn grant_sent_relayed_and_revoked() {
         "1",
         "--grantee",
         &grantee,
-        "--scope",
-        "dnavault/query/genotype-lookup/v1",
+        "--descriptor",
+        lookup,
         "--purpose",
-        "DS+NCU",
+        "DS/MONDO:0007254+NCU",
         "--expiry",
         "30d",
         "--per-query-approval",
+        "--max-queries",
+        "20",
     ]);
     assert_eq!(payload["typedData"]["primaryType"], "Grant");
     let message: Grant = serde_json::from_value(payload["typedData"]["message"].clone()).unwrap();
@@ -202,9 +205,10 @@ async fn grant_sent_relayed_and_revoked() {
         .await
         .unwrap();
     assert!(stored.perQueryApproval);
+    assert_eq!(stored.maxQueries, 20);
     assert_eq!(
         stored.purpose,
-        dnavault_protocol::purpose::Purpose::parse("DUO:0000007+DUO:0000046")
+        dnavault_protocol::purpose::Purpose::parse("DUO:0000007/MONDO:0007254+DUO:0000046")
             .unwrap()
             .to_bytes16()
     );
@@ -220,6 +224,8 @@ async fn grant_sent_relayed_and_revoked() {
             "--yes",
             "sign-typed-data",
             doc.to_str().unwrap(),
+            "--descriptor",
+            lookup,
             "--index",
             "1",
         ])
@@ -241,8 +247,8 @@ async fn grant_sent_relayed_and_revoked() {
         "1",
         "--grantee",
         &grantee,
-        "--scope",
-        "dnavault/query/genotype-lookup/v1",
+        "--descriptor",
+        lookup,
         "--send",
     ]);
     assert!(
@@ -254,27 +260,29 @@ async fn grant_sent_relayed_and_revoked() {
     );
 
     // A second grant, sent by the wallet itself.
+    let score = s
+        .wallet
+        .write("score.json", dnavault_protocol::descriptor::SCORES[0].1);
     s.owner(&[
         "grant",
         "--vault",
         "1",
         "--grantee",
         &grantee,
-        "--scope",
-        "polygenic-score",
+        "--descriptor",
+        score.to_str().unwrap(),
         "--purpose",
         "GRU",
         "--expiry",
         "2d",
         "--send",
     ]);
+    let score_scope = dnavault_wallet::inputs::Analysis::from_file(&score)
+        .unwrap()
+        .scope;
     assert!(
         registry
-            .isAllowed(
-                vault,
-                researcher.address(),
-                dnavault_protocol::query::QueryKind::PolygenicScore.scope()
-            )
+            .isAllowed(vault, researcher.address(), score_scope)
             .call()
             .await
             .unwrap()
@@ -292,9 +300,10 @@ async fn a_non_owner_signature_is_refused_with_words() {
         "--grantee",
         "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
     ];
+    let (lookup, _) = brca_lookup(&s.wallet);
     args.extend_from_slice(&[
-        "--scope",
-        "genotype-lookup",
+        "--descriptor",
+        &lookup,
         "--purpose",
         "GRU",
         "--expiry",
@@ -384,6 +393,7 @@ async fn offline_approvals_verify_against_the_registry() {
 #[tokio::test(flavor = "multi_thread")]
 async fn researcher_files_an_access_request_and_signs_messages() {
     let s = setup().await;
+    let (lookup, _) = brca_lookup(&s.wallet);
     let protocol = s.wallet.write(
         "protocol.txt",
         "We study CYP2C19 variants and clopidogrel response.\n",
@@ -394,8 +404,8 @@ async fn researcher_files_an_access_request_and_signs_messages() {
         "request-access",
         "--vault",
         "1",
-        "--scope",
-        "dnavault/query/genotype-lookup/v1",
+        "--descriptor",
+        &lookup,
     ];
     args.extend_from_slice(&[
         "--purpose",
@@ -447,4 +457,13 @@ async fn researcher_files_an_access_request_and_signs_messages() {
         .recover_address_from_msg("I am researcher 2")
         .unwrap();
     assert_eq!(recovered, s.chain.signer(2).address());
+}
+
+/// The BRCA1/BRCA2 GRCh37 genotype-lookup descriptor written beside `wallet`: its path and scope.
+fn brca_lookup(wallet: &Wallet) -> (String, B256) {
+    let path = wallet.brca_lookup();
+    let scope = dnavault_wallet::inputs::Analysis::from_file(&path)
+        .unwrap()
+        .scope;
+    (path.to_str().unwrap().to_owned(), scope)
 }

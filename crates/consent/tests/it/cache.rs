@@ -36,6 +36,7 @@ async fn grant(
         purpose: research_purpose(),
         perQueryApproval: per_query,
         revoked: false,
+        maxQueries: if per_query { 7 } else { 0 },
     };
     let owner = chain.signer(1);
     chain
@@ -70,6 +71,7 @@ async fn grants_revocations_and_renewals_are_mirrored_for_this_vault_only() {
     assert_eq!(consent.expiry, expiry);
     assert!(consent.per_query_approval);
     assert_eq!(consent.purpose, research_purpose());
+    assert_eq!(consent.max_queries, 7);
     assert!(
         matches!(
             cache.check(RESEARCHER, B256::ZERO),
@@ -99,9 +101,12 @@ async fn grants_revocations_and_renewals_are_mirrored_for_this_vault_only() {
     ));
     grant(&chain, 1, RESEARCHER, SCOPE, expiry, false).await;
     cache.sync(&chain.registry()).await.unwrap();
-    assert!(
-        !cache.check(RESEARCHER, SCOPE).unwrap().per_query_approval,
-        "renewed"
+    let renewed = cache.check(RESEARCHER, SCOPE).unwrap();
+    assert!(!renewed.per_query_approval, "renewed");
+    assert_eq!(renewed.max_queries, 0);
+    assert_ne!(
+        renewed.granted_in, consent.granted_in,
+        "a renewal is a new grant, with a query count of its own"
     );
     // Syncs that race: whatever order they finish in, the newest state wins.
     revoke(&chain, 1, RESEARCHER, SCOPE).await;

@@ -38,6 +38,7 @@ async fn world() -> World {
             purpose: Purpose::parse("DUO:0000042").unwrap().to_bytes16(),
             perQueryApproval: per_query,
             revoked: false,
+            maxQueries: 0,
         };
         chain
             .grant(&owner, U256::from(1), researcher.address(), scope, &record)
@@ -61,6 +62,7 @@ impl World {
             vaultId: U256::from(1),
             researcher: self.researcher.address(),
             scope,
+            purpose: Purpose::general_research().to_bytes16(),
             queryHash: B256::repeat_byte(0x11),
             recipientKey: B256::repeat_byte(0x22),
             nonce: B256::repeat_byte(0x33),

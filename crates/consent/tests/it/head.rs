@@ -34,6 +34,8 @@ fn log(address: Address, data: LogData, block: u64) -> Log {
     Log {
         inner: alloy::primitives::Log { address, data },
         block_number: Some(block),
+        transaction_hash: Some(B256::repeat_byte(u8::try_from(block % 256).unwrap())),
+        log_index: Some(0),
         ..Log::default()
     }
 }
@@ -46,6 +48,7 @@ fn granted(vault: u64, grantee: Address) -> LogData {
         expiry: EXPIRY,
         purpose: FixedBytes::ZERO,
         perQueryApproval: false,
+        maxQueries: 0,
     }
     .encode_log_data()
 }

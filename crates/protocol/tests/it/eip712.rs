@@ -25,12 +25,13 @@ fn grant(vault: U256, grantee: Address, nonce: U256, deadline: u64) -> Grant {
     Grant {
         vaultId: vault,
         grantee,
-        scope: keccak256("dnavault/query/genotype-lookup/v1"),
-        purpose: Purpose::parse("DUO:0000007+DUO:0000046")
+        scope: keccak256("an analysis descriptor"),
+        purpose: Purpose::parse("DUO:0000007/MONDO:0007254+DUO:0000046")
             .unwrap()
             .to_bytes16(),
         expiry: deadline + 30 * 86_400,
         perQueryApproval: true,
+        maxQueries: 12,
         nonce,
         deadline: U256::from(deadline),
     }
@@ -152,6 +153,9 @@ async fn every_message_hashes_as_the_contract_does() {
         vaultId: vault,
         researcher: who,
         scope: grant.scope,
+        purpose: Purpose::parse("DUO:0000006+DUO:0000046")
+            .unwrap()
+            .to_bytes16(),
         queryHash: keccak256("{}"),
         recipientKey: keccak256("hpke"),
         nonce: keccak256("nonce"),
@@ -169,6 +173,7 @@ async fn every_message_hashes_as_the_contract_does() {
         vaultId: vault,
         requestHash: request.eip712_signing_hash(&domain),
         resultHash: keccak256("sealed"),
+        purpose: request.purpose,
         consentBlock: U256::from(12),
         issuedAt: 1_900_000_000,
     };

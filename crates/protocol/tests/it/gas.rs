@@ -24,9 +24,10 @@ async fn consent_transactions_stay_cheap() {
             vaultId: U256::from(1),
             grantee: researcher.address(),
             scope: alloy::primitives::keccak256(scope),
-            purpose: Purpose::new(42, &[]).unwrap().to_bytes16(),
+            purpose: Purpose::general_research().to_bytes16(),
             expiry: now + 86_400,
             perQueryApproval: false,
+            maxQueries: 100,
             nonce: U256::from(nonce),
             deadline: U256::from(now + 3600),
         };

@@ -3,7 +3,7 @@
 
 use std::io::{Cursor, Read};
 
-use dnavault_store::{DataKey, Layout, ObjectId, Store, StoreError};
+use dnavault_store::{Budget, DataKey, Layout, ObjectId, QueryRecord, Store, StoreError};
 
 static KEY: std::sync::LazyLock<DataKey> = std::sync::LazyLock::new(|| {
     DataKey::from_slice(b"distinct-data-key-for-the-store!").expect("32 bytes")
@@ -95,6 +95,7 @@ async fn run_all(db: impl Fn(&str) -> Db) {
     nothing_in_clear_reaches_the_disk(&db("clear")).await;
     revisions_order_commits(&db("revisions")).await;
     a_database_from_before_migrations_is_migrated(&db("unversioned")).await;
+    a_grants_query_budget_is_spent_once(&db("budget")).await;
 }
 
 async fn versions_replace_each_other_atomically_and_are_audited(db: &Db) {
@@ -259,7 +260,7 @@ async fn a_database_from_before_migrations_is_migrated(db: &Db) {
         put(&store, "kept.vcf", b"and replaced once").await;
     }
     let (pool, applied) = migrations(url.clone()).await;
-    assert_eq!(applied, [1]);
+    assert_eq!(applied, [1, 2]);
     sqlx::query("DROP TABLE _sqlx_migrations")
         .execute(&pool)
         .await
@@ -280,7 +281,7 @@ async fn a_database_from_before_migrations_is_migrated(db: &Db) {
             >= 2
     );
     drop(store);
-    assert_eq!(migrations(url).await.1, [1], "recorded, and run once");
+    assert_eq!(migrations(url).await.1, [1, 2], "recorded, and run once");
 }
 
 /// A data directory from before objects had revisions opens; its objects have revision 0 and new commits
@@ -427,4 +428,57 @@ async fn nothing_in_clear_reaches_the_disk(db: &Db) {
             entry.display()
         );
     }
+}
+
+/// A grant's query budget counts in the transaction that consumes the nonce: queries past it are refused
+/// and leave nothing behind, racing requests cannot overspend it, and each grant has its own count.
+async fn a_grants_query_budget_is_spent_once(db: &Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(Store::open(dir.path(), db.url()).await.unwrap());
+    let record = |nonce: String, grant: &'static str, limit: u32| {
+        let store = std::sync::Arc::clone(&store);
+        async move {
+            store
+                .record_query(QueryRecord {
+                    nonce: &nonce,
+                    actor: "0xresearcher",
+                    detail: "allele-counts",
+                    receipt_hash: &format!("0x{nonce}"),
+                    budget: Some(Budget { grant, limit }),
+                })
+                .await
+        }
+    };
+    record("a1".into(), "grant-a", 2).await.unwrap();
+    record("a2".into(), "grant-a", 2).await.unwrap();
+    let spent = record("a3".into(), "grant-a", 2).await.unwrap_err();
+    assert!(
+        matches!(spent, StoreError::BudgetSpent { limit: 2 }),
+        "{spent}"
+    );
+    assert!(
+        !store.nonce_used("a3").await.unwrap(),
+        "a refused query consumes no nonce"
+    );
+    assert_eq!(store.queries_counted("grant-a").await.unwrap(), 2);
+    assert_eq!(
+        store.audit_log().await.unwrap().len(),
+        2,
+        "nor writes the audit log"
+    );
+    // Eight requests race for a budget of three: three run.
+    let mut racing = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        racing.spawn(record(format!("b{i}"), "grant-b", 3));
+    }
+    let outcomes = racing.join_all().await;
+    let ran = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
+    assert_eq!(ran, 3, "{outcomes:?}");
+    assert!(outcomes.iter().all(|outcome| match outcome {
+        Ok(()) => true,
+        Err(error) => matches!(error, StoreError::BudgetSpent { limit: 3 }),
+    }));
+    assert_eq!(store.queries_counted("grant-b").await.unwrap(), 3);
+    assert_eq!(store.queries_counted("grant-c").await.unwrap(), 0);
+    assert_eq!(store.pending_receipts(100).await.unwrap().len(), 5);
 }
