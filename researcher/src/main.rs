@@ -12,10 +12,13 @@ use dnavault_attest::Verifier;
 use dnavault_protocol::{
     descriptor::Descriptor,
     purpose::Purpose,
-    query::{AlleleCounts, BeaconAllele, GenotypeLookup, PolygenicScore, Position, Query, Region},
+    query::{
+        AlleleCounts, BeaconAllele, GenotypeLookup, OwnerApproval, PolygenicScore, Position, Query,
+        Region,
+    },
 };
 use dnavault_researcher::{
-    AttestedVault, Chain, Researcher, Terms,
+    AttestedVault, Chain, Prepared, Researcher, Terms,
     fanout::{Target, fan_out, total_allele_counts},
 };
 use eyre::{WrapErr, bail, eyre};
@@ -53,6 +56,17 @@ enum Command {
         terms: TermsArgs,
         #[command(flatten)]
         query: QueryArgs,
+        /// Sign the request (valid for an hour) and write it to FILE instead of sending it: for a grant that
+        /// asks the owner to approve each query, the owner approves this file with `dnavault-wallet
+        /// approve-query --submission FILE`.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["submission", "approval"])]
+        prepare_only: Option<PathBuf>,
+        /// Send the request prepared in FILE (by --prepare-only) instead of building one.
+        #[arg(long, value_name = "FILE")]
+        submission: Option<PathBuf>,
+        /// The owner's approval of this request, as `dnavault-wallet approve-query` prints it.
+        #[arg(long, value_name = "FILE")]
+        approval: Option<PathBuf>,
     },
     /// Asks many vaults at once; prints which answered and which refused (and why), and for allele counts
     /// the totals over the vaults that answered.
@@ -77,18 +91,21 @@ struct TermsArgs {
     /// The analysis descriptor of the grant to ask under (JSON; see crates/protocol/descriptors): the query
     /// must lie inside it.
     #[arg(long, value_name = "FILE")]
-    descriptor: PathBuf,
+    descriptor: Option<PathBuf>,
     /// The purpose this query is for, in DUO terms the grant's purpose must cover: a permission, then the
     /// modifiers you accept (`HMB+NCU`, `DS/MONDO:0007254`, `DUO:0000042`).
     #[arg(long)]
-    purpose: String,
+    purpose: Option<String>,
 }
 
 impl TermsArgs {
     fn read(&self) -> eyre::Result<Terms> {
+        let (Some(descriptor), Some(purpose)) = (&self.descriptor, &self.purpose) else {
+            bail!("name the grant's --descriptor and the query's --purpose");
+        };
         Ok(Terms {
-            descriptor: read_descriptor(&self.descriptor)?,
-            purpose: Purpose::parse(&self.purpose).wrap_err("--purpose")?,
+            descriptor: read_descriptor(descriptor)?,
+            purpose: Purpose::parse(purpose).wrap_err("--purpose")?,
         })
     }
 }
@@ -114,7 +131,7 @@ struct ChainArgs {
 }
 
 #[derive(Debug, Args)]
-#[group(required = true, multiple = false)]
+#[group(multiple = false)]
 struct QueryArgs {
     /// Genotypes at the rsIDs in FILE (one per line).
     #[arg(long, value_name = "FILE")]
@@ -167,16 +184,41 @@ async fn run(command: Command) -> eyre::Result<()> {
             vault_id,
             terms,
             query,
+            prepare_only,
+            submission,
+            approval,
         } => {
             let researcher = researcher(&key)?;
-            let query = query.build()?;
-            let terms = terms.read()?;
+            // What to send is read (and a malformed query refused) before the network is needed.
+            let source = match &submission {
+                Some(path) => Source::Prepared(read_json(path)?),
+                None => Source::New(query.build()?, terms.read()?),
+            };
             let (client, verifier) = connect(&chain).await?;
+            let domain = client.domain();
+            let prepared = match source {
+                Source::Prepared(submission) => Prepared::from_submission(*submission, &domain),
+                Source::New(query, terms) => {
+                    let lifetime = if prepare_only.is_some() { 3600 } else { 300 };
+                    researcher.prepare(vault_id, &query, &terms, &domain, lifetime)?
+                }
+            };
+            if let Some(path) = prepare_only {
+                std::fs::write(&path, serde_json::to_vec_pretty(&prepared.submission)?)
+                    .wrap_err_with(|| path.display().to_string())?;
+                let written = json!({ "requestHash": prepared.request_hash, "submission": path });
+                println!("{}", serde_json::to_string_pretty(&written)?);
+                return Ok(());
+            }
+            let prepared = match &approval {
+                Some(path) => prepared.approved(owner_approval(path)?)?,
+                None => prepared,
+            };
             let attested = AttestedVault::connect(&vault, vault_id, &client, &verifier).await?;
-            let opened = attested.ask(&researcher, &query, &terms, &client).await?;
+            let opened = attested.deliver(&researcher, &prepared, &client).await?;
             let answer = json!({
                 "vaultId": vault_id,
-                "kind": query.kind(),
+                "kind": opened.result.kind(),
                 "result": opened.result,
                 "receiptHash": opened.receipt_hash,
                 "vaultKey": opened.vault_key,
@@ -242,6 +284,35 @@ async fn connect(args: &ChainArgs) -> eyre::Result<(Chain, Verifier)> {
     };
     let verifier = dnavault_attest::vault::verifier(pem.as_deref())?;
     Ok((chain, verifier))
+}
+
+/// What `query` sends: a submission prepared earlier, or a query built from the flags.
+enum Source {
+    Prepared(Box<dnavault_protocol::query::QuerySubmission>),
+    New(Query, Terms),
+}
+
+/// A JSON document from `path`.
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> eyre::Result<T> {
+    serde_json::from_str(&read(path)?)
+        .wrap_err_with(|| format!("{} is not what it should be", path.display()))
+}
+
+/// The owner's approval in `path`, as `dnavault-wallet approve-query` prints it (the signed typed-data
+/// document).
+fn owner_approval(path: &Path) -> eyre::Result<OwnerApproval> {
+    let signed: serde_json::Value = read_json(path)?;
+    if signed["typedData"]["primaryType"] != "QueryApproval" {
+        bail!("{} is not a signed QueryApproval", path.display());
+    }
+    let approval = serde_json::from_value(signed["typedData"]["message"].clone())
+        .wrap_err_with(|| format!("{}: the QueryApproval message", path.display()))?;
+    let signature = serde_json::from_value(signed["signature"].clone())
+        .wrap_err_with(|| format!("{}: the signature", path.display()))?;
+    Ok(OwnerApproval {
+        approval,
+        signature,
+    })
 }
 
 /// An analysis descriptor from a JSON file, checked.
@@ -355,4 +426,12 @@ fn read_targets(path: &Path) -> eyre::Result<Vec<Target>> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_well_formed() {
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
 }

@@ -10,7 +10,9 @@ use dnavault_protocol::{
     clock::deadline_in,
     descriptor::Descriptor,
     purpose::Purpose,
-    query::{Query, QueryAnswer, QueryRequest, QueryResult, QuerySubmission, SignedQuery},
+    query::{
+        OwnerApproval, Query, QueryAnswer, QueryRequest, QueryResult, QuerySubmission, SignedQuery,
+    },
 };
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -43,6 +45,35 @@ pub struct Prepared {
     pub submission: QuerySubmission,
     /// The request's EIP-712 hash (receipts name it).
     pub request_hash: B256,
+}
+
+impl Prepared {
+    /// A submission prepared earlier (`dnavault-researcher query --prepare-only`), for the registry in
+    /// `domain`.
+    pub fn from_submission(submission: QuerySubmission, domain: &Eip712Domain) -> Self {
+        let request_hash = submission.signed.request.eip712_signing_hash(domain);
+        Self {
+            submission,
+            request_hash,
+        }
+    }
+
+    /// The same request with the owner's approval attached; an approval of another request is refused.
+    pub fn approved(mut self, approval: OwnerApproval) -> Result<Self, ResearchError> {
+        if approval.approval.requestHash != self.request_hash
+            || approval.approval.vaultId != self.submission.signed.request.vaultId
+        {
+            return Err(ResearchError::Query(format!(
+                "the owner's approval is for request {} on vault {}, not this one ({} on vault {})",
+                approval.approval.requestHash,
+                approval.approval.vaultId,
+                self.request_hash,
+                self.submission.signed.request.vaultId
+            )));
+        }
+        self.submission.signed.owner_approval = Some(approval);
+        Ok(self)
+    }
 }
 
 /// An opened answer.

@@ -137,8 +137,9 @@ impl AttestedVault {
         self.deliver(researcher, &prepared, chain).await
     }
 
-    /// Sends `prepared`, checks the receipt and opens the result.
-    async fn deliver(
+    /// Sends `prepared` (signed by `researcher`), checks the receipt as [`ask`](Self::ask) does and opens
+    /// the result.
+    pub async fn deliver(
         &self,
         researcher: &Researcher,
         prepared: &Prepared,

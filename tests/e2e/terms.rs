@@ -1,6 +1,9 @@
 //! A grant's purpose and query budget, enforced by the running vault: a query runs only for a purpose the
 //! grant's DUO purpose covers, with every condition it carries declared, and only as many times as the grant
-//! allows; the receipt records the purpose, and the owner's log every refusal.
+//! allows; the receipt records the purpose, and the owner's log every refusal. Under a grant that asks for
+//! each query, the owner approves one query, read in words, through the wallet.
+
+use std::path::Path;
 
 use alloy::{primitives::U256, signers::local::PrivateKeySigner};
 use dnavault_protocol::{GrantRecord, descriptor::Descriptor, purpose::Purpose};
@@ -122,4 +125,104 @@ async fn purpose_and_budget_are_enforced_and_recorded() {
         queries[0].contains("purpose DUO:0000007/MONDO:0007254+DUO:0000046+DUO:0000019"),
         "{queries:?}"
     );
+}
+
+/// The researcher's CLI as account 2, against `vault` on `chain`.
+fn researcher_cli(
+    chain: &TestChain,
+    vault: &dnavault_tests::VaultProcess,
+    key: &std::path::Path,
+    args: &[&str],
+) -> std::process::Output {
+    std::process::Command::new(dnavault_tests::binary("dnavault-researcher"))
+        .args(["query", "--rpc-url", chain.endpoint_url().as_str()])
+        .args(["--registry", &chain.registry_address().to_string()])
+        .arg("--accept-test-platform")
+        .arg(&vault.roots)
+        .arg("--key-file")
+        .arg(key)
+        .args(["--vault", &vault.url, "--vault-id", "1"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Under a grant that asks for each query, the owner's wallet reads the researcher's prepared request,
+/// shows the query in words and signs the approval the researcher then attaches: the vault runs that one
+/// query once.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_owner_approves_one_query_in_words_through_the_clis() {
+    let (chain, _seed, owner) = chain_with_vault().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, wallet) = vault_with_genome(&chain, dir.path()).await;
+    let researcher = chain.signer(2);
+    let counts = crate::grants::descriptor(dnavault_protocol::query::QueryKind::AlleleCounts);
+    crate::query::grant_scope(&chain, &owner, researcher.address(), counts.scope(), true).await;
+    vault.synced_with(&chain).await;
+    let files = dir.path();
+    let write = |name: &str, text: &str| {
+        let path = files.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let key = write("key", &alloy::hex::encode(researcher.to_bytes()));
+    let descriptor = write("counts.json", &serde_json::to_string(&counts).unwrap());
+    let positions = write("positions", "22\t50326116\n");
+    let submission = files.join("submission.json");
+    let submission = submission.to_str().unwrap();
+    let ask = |args: &[&str]| {
+        tokio::task::block_in_place(|| researcher_cli(&chain, &vault, Path::new(&key), args))
+    };
+    let prepared = ask(&[
+        "--descriptor",
+        &descriptor,
+        "--purpose",
+        "GRU",
+        "--allele-counts",
+        &positions,
+        "--prepare-only",
+        submission,
+    ]);
+    assert!(
+        prepared.status.success(),
+        "{}",
+        String::from_utf8_lossy(&prepared.stderr)
+    );
+    let unapproved = ask(&["--submission", submission]);
+    assert!(!unapproved.status.success());
+    let refusal = String::from_utf8_lossy(&unapproved.stderr);
+    assert!(
+        refusal.contains("asks for the owner's approval"),
+        "{refusal}"
+    );
+
+    let approved = tokio::task::block_in_place(|| {
+        wallet.on_chain(&chain, &["approve-query", "--submission", submission])
+    });
+    assert!(approved.ok, "{}", approved.stderr);
+    for words in [
+        "count the copies of each allele the person carries",
+        "22:50326116",
+        "general research use (GRU, DUO:0000042)",
+    ] {
+        assert!(
+            approved.stderr.contains(words),
+            "{words}: {}",
+            approved.stderr
+        );
+    }
+    let approval = write("approval.json", &approved.stdout);
+    let answered = ask(&["--submission", submission, "--approval", &approval]);
+    assert!(
+        answered.status.success(),
+        "{}",
+        String::from_utf8_lossy(&answered.stderr)
+    );
+    let answer: serde_json::Value = serde_json::from_slice(&answered.stdout).unwrap();
+    assert_eq!(
+        answer["result"]["sites"][0]["counts"],
+        serde_json::json!([1, 1])
+    );
+    let replayed = ask(&["--submission", submission, "--approval", &approval]);
+    assert!(String::from_utf8_lossy(&replayed.stderr).contains("replayed"));
 }

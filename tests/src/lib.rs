@@ -243,13 +243,19 @@ impl WalletCli {
 
     /// Runs an owner command against `vault` as account 1, accepting the simulated platform.
     pub fn owner(&self, chain: &TestChain, vault: &VaultProcess, args: &[&str]) -> Run {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--vault", &vault.url]);
+        all.extend_from_slice(&["--accept-test-platform", vault.roots.to_str().unwrap()]);
+        self.on_chain(chain, &all)
+    }
+
+    /// Runs an owner command as account 1 on `chain`'s registry, signing without asking.
+    pub fn on_chain(&self, chain: &TestChain, args: &[&str]) -> Run {
         let rpc = chain.endpoint_url().to_string();
         let registry = chain.registry_address().to_string();
         let mut all = vec!["--yes"];
         all.extend_from_slice(args);
-        all.extend_from_slice(&["--vault", &vault.url, "--index", "1", "--rpc-url", &rpc]);
-        all.extend_from_slice(&["--registry", &registry]);
-        all.extend_from_slice(&["--accept-test-platform", vault.roots.to_str().unwrap()]);
+        all.extend_from_slice(&["--index", "1", "--rpc-url", &rpc, "--registry", &registry]);
         self.run(&all)
     }
 }

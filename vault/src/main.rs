@@ -66,3 +66,11 @@ fn runtime(work: impl Future<Output = eyre::Result<()>>) -> eyre::Result<ExitCod
     tokio::runtime::Runtime::new()?.block_on(work)?;
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_well_formed() {
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
+}

@@ -25,7 +25,9 @@ use dnavault_protocol::{
     descriptor::Descriptor,
     eip712::registry_domain,
     purpose::Purpose,
-    query::{Query, QueryAnswer, QueryKind, QueryReceipt, QueryResult, QuerySubmission},
+    query::{
+        Query, QueryAnswer, QueryKind, QueryReceipt, QueryResult, QuerySubmission, SubmissionError,
+    },
 };
 use dnavault_store::{Budget, DataKey, QueryRecord, StoreError};
 use zeroize::Zeroizing;
@@ -79,9 +81,8 @@ async fn authorise(
     submission: &QuerySubmission,
 ) -> Result<Allowed, ApiError> {
     let request = &submission.signed.request;
-    let query = the_query(submission)?;
+    let (query, descriptor) = read(submission)?;
     let kind = query.kind();
-    let descriptor = descriptor_of(submission)?;
     let declared = Purpose::from_bytes16(request.purpose)
         .map_err(|e| ApiError::bad_request("purpose", format!("the request's purpose: {e}")))?;
     let recipient = dnavault_envelope::PublicKey::from_bytes(request.recipientKey.as_slice())
@@ -156,24 +157,15 @@ async fn authorise(
     })
 }
 
-/// The query, checked to be the one the request commits to and well formed.
-fn the_query(submission: &QuerySubmission) -> Result<Query, ApiError> {
-    let committed = submission.signed.request.queryHash;
-    if submission.query_hash() != committed {
-        return Err(ApiError::bad_request(
-            "query-hash",
-            format!(
-                "the query's keccak256 is {}, the signed request commits to {committed}",
-                submission.query_hash(),
-            ),
-        ));
-    }
-    let invalid = |e: &dyn std::fmt::Display| {
-        ApiError::bad_request("query", format!("the query is not valid: {e}"))
-    };
-    let query: Query = serde_json::from_str(submission.query.get()).map_err(|e| invalid(&e))?;
-    query.check().map_err(|e| invalid(&e))?;
-    Ok(query)
+/// The query and the descriptor it is asked under, each checked against the signed request.
+fn read(submission: &QuerySubmission) -> Result<(Query, Descriptor), ApiError> {
+    let query = submission.read().map_err(|error| match &error {
+        SubmissionError::QueryHash { .. } => ApiError::bad_request("query-hash", error.to_string()),
+        SubmissionError::Query(_) => ApiError::bad_request("query", error.to_string()),
+        SubmissionError::Descriptor(_) => ApiError::bad_request("descriptor", error.to_string()),
+        SubmissionError::Scope { .. } => refused("scope", error.to_string()),
+    })?;
+    Ok((query, submission.descriptor.clone()))
 }
 
 /// Whether the grant's purpose covers the one the request declares, in words when not.
@@ -258,28 +250,6 @@ async fn seal_and_record(
         receipt_signature: signature.as_bytes().to_vec().into(),
         receipt_hash,
     }))
-}
-
-/// The descriptor the request's scope is the hash of, well formed.
-fn descriptor_of(submission: &QuerySubmission) -> Result<Descriptor, ApiError> {
-    let scope = submission.signed.request.scope;
-    let descriptor = &submission.descriptor;
-    descriptor.check().map_err(|e| {
-        ApiError::bad_request(
-            "descriptor",
-            format!("the analysis descriptor is not valid: {e}"),
-        )
-    })?;
-    if descriptor.scope() != scope {
-        return Err(refused(
-            "scope",
-            format!(
-                "the analysis descriptor hashes to scope {}, the signed request names {scope}",
-                descriptor.scope()
-            ),
-        ));
-    }
-    Ok(descriptor.clone())
 }
 
 async fn record(

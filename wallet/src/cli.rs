@@ -6,6 +6,7 @@ mod hpke;
 mod keys;
 mod owner;
 mod registry;
+mod request;
 mod session;
 mod sign;
 mod upload;
@@ -87,7 +88,7 @@ enum Command {
     /// Approve one query under a grant that asks for it (off-chain).
     ApproveQuery(registry::QueryArgs),
     /// Researchers: file an access request for a vault on-chain.
-    RequestAccess(registry::RequestArgs),
+    RequestAccess(request::RequestArgs),
 }
 
 pub(crate) async fn run(cli: Cli) -> eyre::Result<()> {
@@ -120,6 +121,14 @@ pub(crate) async fn run(cli: Cli) -> eyre::Result<()> {
         Command::Audit(args) => audit::run(&session, args).await,
         Command::ApproveBoot(args) => registry::approve_boot(&session, args).await,
         Command::ApproveQuery(args) => registry::approve_query(&session, args).await,
-        Command::RequestAccess(args) => registry::request_access(&session, args).await,
+        Command::RequestAccess(args) => request::request_access(&session, args).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_well_formed() {
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
     }
 }

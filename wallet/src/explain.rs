@@ -119,20 +119,10 @@ pub fn grant(m: &Grant, deployment: Deployment, analysis: &Analysis) -> Explanat
     .fact("Purpose", purpose_words(m.purpose))
     .fact("Allowed until", format_time(m.expiry))
     .fact("Queries allowed", budget_words(m.maxQueries))
-    .fact(
-        "Each query",
-        if m.perQueryApproval {
-            "needs your approval every time"
-        } else {
-            "runs without asking you again"
-        },
-    )
+    .fact("Each query", each_query(m.perQueryApproval))
     .signature_terms(deployment, Some(m.nonce), m.deadline);
     if !m.perQueryApproval {
-        e.warnings.push(
-            "queries under this grant will run without asking you; you can revoke it at any time"
-                .into(),
-        );
+        e.warnings.push(NO_ASKING.into());
     }
     e
 }
@@ -153,6 +143,74 @@ fn budget_words(max_queries: u32) -> String {
         0 => "no limit until the grant ends".into(),
         1 => "one query in the grant's life".into(),
         n => format!("at most {n} queries in the grant's life"),
+    }
+}
+
+/// What granting a researcher's access request does, with the terms the owner chose.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestTerms {
+    /// Until when the grant allows anything (at most what was requested).
+    pub expiry: u64,
+    /// Whether each query also needs the owner's approval.
+    pub per_query_approval: bool,
+    /// How many queries (0: no limit).
+    pub max_queries: u32,
+    /// Whether the owner's copy of the protocol has the hash the request published (`None`: not given).
+    pub protocol_read: Option<bool>,
+}
+
+/// Granting `filed`, whose scope `analysis` describes, on `terms`.
+pub fn grant_request(
+    filed: &crate::registry::FiledRequest,
+    analysis: &Analysis,
+    terms: RequestTerms,
+    deployment: Deployment,
+) -> Explanation {
+    let r = &filed.request;
+    let researcher = r.researcher.to_checksum(None);
+    let mut e = Explanation::new(format!(
+        "Grant access request {} from researcher {researcher} on vault {}",
+        filed.id, r.vaultId
+    ))
+    .fact("Access request", filed.id.to_string())
+    .fact("Vault", r.vaultId.to_string())
+    .fact("Researcher", researcher)
+    .analysis(analysis)
+    .fact("Purpose", purpose_words(r.purpose))
+    .fact(
+        "Research protocol",
+        format!("{} (keccak256 {})", filed.protocol_uri, filed.protocol_hash),
+    )
+    .fact("Requested until", format_time(r.requestedExpiry))
+    .fact("Allowed until", format_time(terms.expiry))
+    .fact("Queries allowed", budget_words(terms.max_queries))
+    .fact("Each query", each_query(terms.per_query_approval))
+    .fact("Chain", chain_name(deployment.chain_id))
+    .fact("Registry", deployment.registry.to_checksum(None));
+    match terms.protocol_read {
+        Some(true) => e = e.fact("Protocol you read", "the same document (its hash matches)"),
+        Some(false) => e.warnings.push(
+            "the protocol file you gave is NOT the document this request published: do not grant"
+                .into(),
+        ),
+        None => e.warnings.push(format!(
+            "read the research protocol at {} before granting (give it with --protocol-file to check its hash)",
+            filed.protocol_uri
+        )),
+    }
+    if !terms.per_query_approval {
+        e.warnings.push(NO_ASKING.into());
+    }
+    e
+}
+
+const NO_ASKING: &str =
+    "queries under this grant will run without asking you; you can revoke it at any time";
+
+fn each_query(per_query_approval: bool) -> &'static str {
+    match per_query_approval {
+        true => "needs your approval every time",
+        false => "runs without asking you again",
     }
 }
 
@@ -220,10 +278,25 @@ pub fn boot_approval(m: &BootApproval, deployment: Deployment) -> Explanation {
     .signature_terms(deployment, None, m.deadline)
 }
 
-/// Approving one query.
-pub fn query_approval(m: &QueryApproval, deployment: Deployment) -> Explanation {
-    Explanation::new(format!("Approve one query on vault {}", m.vaultId))
-        .fact("Vault", m.vaultId.to_string())
+/// Approving one query: the researcher's request `to`, in words.
+pub fn query_approval(
+    m: &QueryApproval,
+    deployment: Deployment,
+    to: &crate::approval::ToApprove,
+) -> Explanation {
+    let request = &to.submission.signed.request;
+    let researcher = request.researcher.to_checksum(None);
+    let mut e = Explanation::new(format!(
+        "Let researcher {researcher} run this one query on vault {}",
+        m.vaultId
+    ))
+    .fact("Vault", m.vaultId.to_string())
+    .fact("Researcher", researcher)
+    .analysis(&to.analysis());
+    for (label, value) in to.query.words() {
+        e = e.fact(label, value);
+    }
+    e.fact("Declared purpose", purpose_words(request.purpose))
         .fact("Query request", m.requestHash.to_string())
         .signature_terms(deployment, None, m.deadline)
 }
@@ -285,9 +358,6 @@ pub fn typed_data(
             "BootApproval" => serde_json::from_value(message)
                 .ok()
                 .map(|m| boot_approval(&m, d)),
-            "QueryApproval" => serde_json::from_value(message)
-                .ok()
-                .map(|m| query_approval(&m, d)),
             _ => None,
         };
         if let Some(mut e) = explained {

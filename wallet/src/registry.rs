@@ -7,7 +7,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use dnavault_protocol::{
-    ApproveMeasurement, BindVaultKey, RevokeMeasurement, VaultRegistry,
+    AccessRequest, ApproveMeasurement, BindVaultKey, RevokeMeasurement, VaultRegistry,
     VaultRegistry::VaultRegistryErrors,
 };
 
@@ -17,6 +17,19 @@ use crate::{Result, WalletError, explain::Deployment, typed::SignedTypedData};
 pub struct Connection {
     registry: VaultRegistry::VaultRegistryInstance<DynProvider>,
     deployment: Deployment,
+}
+
+/// A researcher's access request as the chain holds it, with what its event published.
+#[derive(Debug, Clone)]
+pub struct FiledRequest {
+    /// The request's id.
+    pub id: U256,
+    /// The stored request: researcher, vault, scope, purpose, requested expiry, status now.
+    pub request: AccessRequest,
+    /// keccak256 of the research protocol document.
+    pub protocol_hash: B256,
+    /// Where the protocol is published.
+    pub protocol_uri: String,
 }
 
 /// What a submitted transaction did.
@@ -157,6 +170,51 @@ impl Connection {
                 "a {other} message is not submitted to the registry"
             ))),
         }
+    }
+
+    /// Access request `id` as stored, and its protocol from the `AccessRequested` event.
+    pub async fn access_request(&self, id: U256) -> Result<FiledRequest> {
+        let request = self
+            .registry
+            .accessRequest(id)
+            .call()
+            .await
+            .map_err(contract_error)?;
+        let filed = self
+            .registry
+            .event_filter::<VaultRegistry::AccessRequested>()
+            .topic1(id)
+            .from_block(0)
+            .query()
+            .await
+            .map_err(contract_error)?;
+        let [(event, _log)] = <[_; 1]>::try_from(filed).map_err(|found: Vec<_>| {
+            WalletError::Chain(format!(
+                "access request {id} has {} AccessRequested events, not one",
+                found.len()
+            ))
+        })?;
+        Ok(FiledRequest {
+            id,
+            request,
+            protocol_hash: event.protocolHash,
+            protocol_uri: event.protocolUri,
+        })
+    }
+
+    /// Grants access request `id` as asked, until `expiry`: the owner's transaction.
+    pub async fn grant_request(
+        &self,
+        id: U256,
+        expiry: u64,
+        per_query_approval: bool,
+        max_queries: u32,
+    ) -> Result<Submitted> {
+        self.send(
+            self.registry
+                .grantRequest(id, expiry, per_query_approval, max_queries),
+        )
+        .await
     }
 
     /// Files a researcher's access request; returns the transaction and the request id.

@@ -1,6 +1,6 @@
 //! A researcher's query on a vault: the request the researcher signs (EIP-712, the registry's domain), the
 //! query it commits to, what the vault answers (the result sealed to the researcher and a signed receipt),
-//! and the query kinds with the scope ids grants name.
+//! the query kinds, and a query in words for the owner who approves it.
 //!
 //! The vault checks a request against the registry's grant for (vault, researcher, scope) and, when the grant
 //! asks for it, the owner's [`QueryApproval`] of the request's hash.
@@ -10,6 +10,7 @@ mod kind;
 mod params;
 mod receipt;
 mod result;
+mod words;
 
 use alloy::primitives::{B256, Bytes, keccak256};
 use serde::{Deserialize, Serialize};
@@ -72,4 +73,61 @@ impl QuerySubmission {
     pub fn query_hash(&self) -> B256 {
         keccak256(self.query.get().as_bytes())
     }
+
+    /// The query, once it is shown to be the one the request commits to and well formed, and the
+    /// descriptor to be valid and the one the request's scope is the hash of. (Whether the query lies
+    /// inside the descriptor is [`Descriptor::allows`](crate::descriptor::Descriptor::allows).)
+    pub fn read(&self) -> Result<Query, SubmissionError> {
+        let request = &self.signed.request;
+        if self.query_hash() != request.queryHash {
+            return Err(SubmissionError::QueryHash {
+                found: self.query_hash(),
+                committed: request.queryHash,
+            });
+        }
+        let query: Query = serde_json::from_str(self.query.get())
+            .map_err(|e| SubmissionError::Query(e.to_string()))?;
+        query
+            .check()
+            .map_err(|e| SubmissionError::Query(e.to_string()))?;
+        self.descriptor
+            .check()
+            .map_err(SubmissionError::Descriptor)?;
+        if self.descriptor.scope() != request.scope {
+            return Err(SubmissionError::Scope {
+                descriptor: self.descriptor.scope(),
+                request: request.scope,
+            });
+        }
+        Ok(query)
+    }
+}
+
+/// Why a submission is not what its signed request says.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubmissionError {
+    /// The query sent is not the one signed.
+    #[error("the query's keccak256 is {found}, the signed request commits to {committed}")]
+    QueryHash {
+        /// The hash of the text sent.
+        found: B256,
+        /// The hash the request commits to.
+        committed: B256,
+    },
+    /// The query does not parse or fails its checks.
+    #[error("the query is not valid: {0}")]
+    Query(String),
+    /// The descriptor fails its checks.
+    #[error("the analysis descriptor is not valid: {0}")]
+    Descriptor(crate::descriptor::PanelError),
+    /// The descriptor is not the one the request's scope is the hash of.
+    #[error(
+        "the analysis descriptor hashes to scope {descriptor}, the signed request names {request}"
+    )]
+    Scope {
+        /// The descriptor's scope.
+        descriptor: B256,
+        /// The request's scope.
+        request: B256,
+    },
 }

@@ -2,25 +2,21 @@
 
 use std::path::PathBuf;
 
-use alloy::{
-    primitives::{Address, B256, U256, keccak256},
-    signers::local::PrivateKeySigner,
-    sol_types::SolStruct,
-};
+use alloy::{primitives::U256, signers::local::PrivateKeySigner, sol_types::SolStruct};
 use clap::Args;
 use dnavault_protocol::{
     ApproveMeasurement, BindVaultKey, BootApproval, Grant, QueryApproval, Revoke,
     RevokeMeasurement, eip712::registry_domain,
 };
 use dnavault_wallet::{
+    approval::ToApprove,
     explain::{self, Deployment, Explanation},
     inputs::{self, Analysis},
     registry::Connection,
     typed::{self, SignedTypedData},
 };
-use eyre::{WrapErr, bail};
+use eyre::bail;
 use serde::Serialize;
-use serde_json::json;
 
 use super::Session;
 
@@ -31,11 +27,11 @@ pub(crate) struct AnalysisArgs {
     /// The analysis descriptor (a JSON file: a panel lookup, allele counts, Beacon or one scoring file;
     /// see crates/protocol/descriptors): the grant allows exactly what it describes.
     #[arg(long, value_name = "FILE")]
-    descriptor: std::path::PathBuf,
+    pub(super) descriptor: std::path::PathBuf,
 }
 
 impl AnalysisArgs {
-    fn analysis(&self) -> eyre::Result<Analysis> {
+    pub(super) fn analysis(&self) -> eyre::Result<Analysis> {
         Ok(Analysis::from_file(&self.descriptor)?)
     }
 }
@@ -63,32 +59,41 @@ pub(crate) struct ChainArgs {
     index: u32,
     /// Submit the transaction (this wallet pays the gas) instead of printing the signed payload.
     #[arg(long)]
-    send: bool,
+    pub(super) send: bool,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct GrantArgs {
+    /// Grant a researcher's on-chain access request as asked: its vault, researcher, analysis and purpose
+    /// come from the request (give the descriptor it names with --descriptor).
+    #[arg(long, value_name = "ID", conflicts_with_all = ["vault", "grantee", "purpose"])]
+    from_request: Option<U256>,
     /// The vault id.
-    #[arg(long)]
-    vault: U256,
+    #[arg(long, required_unless_present = "from_request")]
+    vault: Option<U256>,
     /// The researcher's address.
-    #[arg(long)]
-    grantee: String,
+    #[arg(long, required_unless_present = "from_request")]
+    grantee: Option<String>,
     #[command(flatten)]
     analysis: AnalysisArgs,
     /// The DUO purpose: a permission, then the modifiers researchers must accept, e.g. `HMB+NCU`,
     /// `DS/MONDO:0007254` (disease-specific research names the disease) or `DUO:0000042`.
-    #[arg(long)]
-    purpose: String,
-    /// Until when: 30d, 2027-01-01, or an RFC 3339 time.
-    #[arg(long)]
-    expiry: String,
+    #[arg(long, required_unless_present = "from_request")]
+    purpose: Option<String>,
+    /// Until when: 30d, 2027-01-01, or an RFC 3339 time (with --from-request, at most and by default the
+    /// requested expiry).
+    #[arg(long, required_unless_present = "from_request")]
+    expiry: Option<String>,
     /// Ask me to approve every single query.
     #[arg(long)]
     per_query_approval: bool,
     /// How many queries the grant allows in its life (the vault counts them); without it, no limit.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     max_queries: Option<u32>,
+    /// With --from-request: your copy of the research protocol, checked against the hash the request
+    /// published.
+    #[arg(long, value_name = "FILE", requires = "from_request")]
+    protocol_file: Option<PathBuf>,
     #[command(flatten)]
     chain: ChainArgs,
 }
@@ -157,44 +162,13 @@ pub(crate) struct BootArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct QueryArgs {
-    /// The vault id.
-    #[arg(long)]
-    vault: U256,
-    /// The EIP-712 hash of the researcher's query request (32 bytes hex).
-    #[arg(long)]
-    request_hash: String,
+    /// The researcher's prepared query (`dnavault-researcher query --prepare-only FILE` writes it): the
+    /// signed request, the query and the grant's descriptor. The wallet checks them and shows the query in
+    /// words; it signs no bare request hash.
+    #[arg(long, value_name = "FILE")]
+    submission: PathBuf,
     #[command(flatten)]
     chain: ChainArgs,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct RequestArgs {
-    /// The vault id.
-    #[arg(long)]
-    vault: U256,
-    #[command(flatten)]
-    analysis: AnalysisArgs,
-    /// The DUO purpose, e.g. `HMB+NCU` or `DS/MONDO:0007254`.
-    #[arg(long)]
-    purpose: String,
-    /// How long the access is wanted: 90d, or a date.
-    #[arg(long)]
-    expiry: String,
-    /// The research protocol document (its keccak256 is recorded on-chain).
-    #[arg(long, value_name = "FILE")]
-    protocol_file: PathBuf,
-    /// Where the protocol can be read.
-    #[arg(long)]
-    protocol_uri: String,
-    /// The chain's JSON-RPC URL (else the config's).
-    #[arg(long, env = "DNAVAULT_RPC_URL")]
-    rpc_url: Option<String>,
-    /// The VaultRegistry's address (else the config's).
-    #[arg(long)]
-    registry: Option<String>,
-    /// The Ethereum account index that files the request.
-    #[arg(long, default_value_t = 0)]
-    index: u32,
 }
 
 /// The chain and registry from the config, for explaining documents.
@@ -207,15 +181,22 @@ pub(crate) fn configured_deployment(session: &Session) -> eyre::Result<Deploymen
 }
 
 /// Everything needed to sign one registry message.
-struct Signing {
+pub(super) struct Signing {
     signer: PrivateKeySigner,
-    deployment: Deployment,
+    pub(super) deployment: Deployment,
     connection: Option<Connection>,
-    now: u64,
+    pub(super) now: u64,
 }
 
 impl Signing {
-    async fn open(session: &Session, args: &ChainArgs) -> eyre::Result<Self> {
+    /// The connection to the chain (there is one whenever `--send` was given).
+    pub(super) fn connection(&self) -> eyre::Result<&Connection> {
+        self.connection
+            .as_ref()
+            .ok_or_else(|| eyre::eyre!("--send needs an RPC URL"))
+    }
+
+    pub(super) async fn open(session: &Session, args: &ChainArgs) -> eyre::Result<Self> {
         let config = session.home.config()?;
         let signer = session.unlock()?.seed().ethereum_signer(args.index)?;
         let registry = match args.registry.as_deref() {
@@ -307,11 +288,7 @@ impl Signing {
             // The payload is meant to be passed on: it is JSON either way.
             return session.emit(&value, &serde_json::to_string_pretty(&value)?);
         }
-        let connection = self
-            .connection
-            .as_ref()
-            .ok_or_else(|| eyre::eyre!("--send needs an RPC URL"))?;
-        let submitted = connection.submit(&signed).await?;
+        let submitted = self.connection()?.submit(&signed).await?;
         session.emit(
             &serde_json::to_value(&submitted)?,
             &format!(
@@ -337,17 +314,33 @@ impl Signing {
 }
 
 pub(crate) async fn grant(session: &Session, args: GrantArgs) -> eyre::Result<()> {
+    if let Some(id) = args.from_request {
+        let from = super::request::FromRequest {
+            id,
+            descriptor: args.analysis.descriptor,
+            expiry: args.expiry,
+            per_query_approval: args.per_query_approval,
+            max_queries: args.max_queries,
+            protocol_file: args.protocol_file,
+        };
+        return super::request::grant_from_request(session, from, &args.chain).await;
+    }
+    let (Some(vault), Some(grantee), Some(purpose), Some(expiry)) =
+        (args.vault, &args.grantee, &args.purpose, &args.expiry)
+    else {
+        bail!("a grant names --vault, --grantee, --purpose and --expiry (or --from-request)");
+    };
     let s = Signing::open(session, &args.chain).await?;
     let analysis = args.analysis.analysis()?;
     let message = Grant {
-        vaultId: args.vault,
-        grantee: inputs::address("--grantee", &args.grantee)?,
+        vaultId: vault,
+        grantee: inputs::address("--grantee", grantee)?,
         scope: analysis.scope,
-        purpose: inputs::purpose(&args.purpose)?.to_bytes16(),
-        expiry: inputs::time("--expiry", &args.expiry, s.now)?,
+        purpose: inputs::purpose(purpose)?.to_bytes16(),
+        expiry: inputs::time("--expiry", expiry, s.now)?,
         perQueryApproval: args.per_query_approval,
         maxQueries: args.max_queries.unwrap_or(0),
-        nonce: s.nonce(&args.chain, args.vault).await?,
+        nonce: s.nonce(&args.chain, vault).await?,
         deadline: s.deadline(&args.chain)?,
     };
     if message.expiry <= s.now {
@@ -439,13 +432,13 @@ pub(crate) async fn approve_boot(session: &Session, args: BootArgs) -> eyre::Res
 pub(crate) async fn approve_query(session: &Session, args: QueryArgs) -> eyre::Result<()> {
     refuse_send(&args.chain, "a query approval")?;
     let s = Signing::open(session, &args.chain).await?;
-    let message = QueryApproval {
-        vaultId: args.vault,
-        requestHash: inputs::bytes32("--request-hash", &args.request_hash)?,
-        deadline: s.deadline(&args.chain)?,
-    };
-    s.finish(session, &args.chain, &message, explain::query_approval)
-        .await
+    let domain = registry_domain(s.deployment.chain_id, s.deployment.registry);
+    let to = ToApprove::read(&args.submission, &domain)?;
+    let message: QueryApproval = to.approval(s.deadline(&args.chain)?);
+    s.finish(session, &args.chain, &message, |m, d| {
+        explain::query_approval(m, d, &to)
+    })
+    .await
 }
 
 fn refuse_send(args: &ChainArgs, what: &str) -> eyre::Result<()> {
@@ -453,66 +446,4 @@ fn refuse_send(args: &ChainArgs, what: &str) -> eyre::Result<()> {
         bail!("{what} is checked by the vault, not submitted on-chain: drop --send");
     }
     Ok(())
-}
-
-pub(crate) async fn request_access(session: &Session, args: RequestArgs) -> eyre::Result<()> {
-    let config = session.home.config()?;
-    let registry: Address = match args.registry.as_deref() {
-        Some(text) => inputs::address("--registry", text)?,
-        None => config
-            .registry
-            .ok_or(dnavault_wallet::WalletError::Missing {
-                what: "the registry address",
-                flag: "--registry",
-            })?,
-    };
-    let Some(url) = args.rpc_url.or(config.rpc_url) else {
-        bail!(dnavault_wallet::WalletError::Missing {
-            what: "the RPC URL",
-            flag: "--rpc-url"
-        });
-    };
-    let signer = session.unlock()?.seed().ethereum_signer(args.index)?;
-    let connection = Connection::connect(&url, registry, signer.clone()).await?;
-    let now = dnavault_protocol::clock::unix_now()?;
-    let protocol = std::fs::read(&args.protocol_file)
-        .wrap_err_with(|| args.protocol_file.display().to_string())?;
-    let protocol_hash: B256 = keccak256(&protocol);
-    let analysis = args.analysis.analysis()?;
-    let scope = analysis.scope;
-    let purpose = inputs::purpose(&args.purpose)?;
-    let expiry = inputs::time("--expiry", &args.expiry, now)?;
-    let explanation = Explanation {
-        title: format!("Ask the owner of vault {} for access", args.vault),
-        facts: vec![
-            ("Vault".into(), args.vault.to_string()),
-            (
-                "Researcher (you)".into(),
-                signer.address().to_checksum(None),
-            ),
-            ("Purpose".into(), purpose.describe()),
-            ("Access until".into(), inputs::format_time(expiry)),
-            (
-                "Protocol".into(),
-                format!("{} (keccak256 {protocol_hash})", args.protocol_uri),
-            ),
-        ],
-        warnings: vec!["the request, its purpose and protocol link are public on-chain".into()],
-    }
-    .analysis(&analysis);
-    session.confirm(&explanation, "File the request?")?;
-    let (submitted, request_id) = connection
-        .request_access(
-            args.vault,
-            scope,
-            purpose.to_bytes16(),
-            expiry,
-            protocol_hash,
-            args.protocol_uri,
-        )
-        .await?;
-    session.emit(
-        &json!({ "requestId": request_id, "transaction": submitted.transaction, "block": submitted.block }),
-        &format!("Access request {request_id} filed in transaction {}", submitted.transaction),
-    )
 }

@@ -47,6 +47,14 @@ pub(crate) async fn sign_typed_data(
 ) -> eyre::Result<()> {
     let data = typed::load(&args.file)?;
     let digest = typed::digest(&data)?;
+    if data.primary_type == "QueryApproval"
+        && data.domain.name.as_deref() == Some(dnavault_protocol::eip712::DOMAIN_NAME)
+    {
+        eyre::bail!(
+            "refusing to sign a bare QueryApproval: it names a request by hash only. Approve the query with \
+             `dnavault-wallet approve-query --submission FILE`, which checks the request and shows it in words"
+        );
+    }
     let given = args
         .descriptor
         .as_deref()

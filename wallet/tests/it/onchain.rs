@@ -38,8 +38,13 @@ async fn setup() -> Setup {
 }
 
 impl Setup {
-    /// Runs a registry subcommand as the owner (account 1) against the chain.
+    /// Runs a registry subcommand as the owner (account 1) against the chain; its JSON output.
     fn owner(&self, args: &[&str]) -> Value {
+        self.owner_run(args).json()
+    }
+
+    /// Runs a registry subcommand as the owner (account 1) against the chain.
+    fn owner_run(&self, args: &[&str]) -> crate::Run {
         let mut full = vec!["--json", "--yes"];
         full.extend_from_slice(args);
         full.extend_from_slice(&[
@@ -50,7 +55,7 @@ impl Setup {
             "--registry",
             &self.registry,
         ]);
-        self.wallet.run(&full).json()
+        self.wallet.run(&full)
     }
 
     fn owner_fails(&self, args: &[&str]) -> String {
@@ -366,9 +371,44 @@ async fn offline_approvals_verify_against_the_registry() {
     let hashed = registry.hashBootApproval(message).call().await.unwrap();
     owner_signed(&registry, &boot, hashed).await;
 
-    let request = format!("{:#x}", keccak256("query request"));
-    let query = s.owner(&["approve-query", "--vault", "1", "--request-hash", &request]);
-    let message = serde_json::from_value(query["typedData"]["message"].clone()).unwrap();
+    // A query approval: the wallet reads the researcher's signed request with its query and descriptor,
+    // checks them and says in words what the query reads before signing its hash.
+    let (lookup, _) = brca_lookup(&s.wallet);
+    let descriptor = dnavault_wallet::inputs::Analysis::from_file(std::path::Path::new(&lookup))
+        .unwrap()
+        .descriptor
+        .unwrap();
+    let researcher = s.chain.signer(2);
+    let inside = lookup_query(17, 41_196_312, 41_200_000);
+    let submission = prepared(&s, &inside, &descriptor, &researcher, researcher.address());
+    let file = s.wallet.write("submission.json", &submission);
+    let file = file.to_str().unwrap();
+    let approved = s.owner_run(&["approve-query", "--submission", file]);
+    for words in [
+        "Let researcher 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC run this one query on vault 1",
+        "BRCA1 17:41196312-41277500",
+        "read the person's genotypes",
+        "In regions",
+        "17:41196312-41200000",
+        "health or medical or biomedical research (HMB, DUO:0000006)",
+    ] {
+        assert!(
+            approved.stderr.contains(words),
+            "{words}: {}",
+            approved.stderr
+        );
+    }
+    let query = approved.json();
+    let message: dnavault_protocol::QueryApproval =
+        serde_json::from_value(query["typedData"]["message"].clone()).unwrap();
+    let document: Value = serde_json::from_str(&submission).unwrap();
+    let request: dnavault_protocol::QueryRequest =
+        serde_json::from_value(document["signed"]["request"].clone()).unwrap();
+    assert_eq!(
+        message.requestHash,
+        registry.hashQueryRequest(request).call().await.unwrap(),
+        "the approval names the request the registry's domain hashes"
+    );
     let hashed = registry.hashQueryApproval(message).call().await.unwrap();
     owner_signed(&registry, &query, hashed).await;
     assert!(
@@ -379,15 +419,82 @@ async fn offline_approvals_verify_against_the_registry() {
             .unwrap()
     );
 
-    let refused = s.owner_fails(&[
-        "approve-query",
-        "--vault",
-        "1",
-        "--request-hash",
-        &request,
-        "--send",
-    ]);
+    // What the wallet will not approve: another query than the one signed, a query outside its grant, a
+    // request its researcher did not sign, a bare approval document, and sending it on-chain.
+    let swapped = submission.replace("41200000", "41277500");
+    let outside = lookup_query(17, 1, 100);
+    let outside = prepared(&s, &outside, &descriptor, &researcher, researcher.address());
+    let forged = prepared(
+        &s,
+        &inside,
+        &descriptor,
+        &researcher,
+        s.chain.signer(3).address(),
+    );
+    for (document, refusal) in [
+        (swapped, "the signed request commits to"),
+        (outside, "outside the grant it names"),
+        (
+            forged,
+            "is not signed by 0x90F79bf6EB2c4f870365E785982E1f101E93b906",
+        ),
+    ] {
+        let path = s.wallet.write("refused.json", &document);
+        let refused = s.owner_fails(&["approve-query", "--submission", path.to_str().unwrap()]);
+        assert!(refused.contains(refusal), "{refusal}: {refused}");
+    }
+    let bare = s.wallet.write("bare.json", &query["typedData"].to_string());
+    s.wallet
+        .run(&["--yes", "sign-typed-data", bare.to_str().unwrap()])
+        .refused("refusing to sign a bare QueryApproval");
+    let refused = s.owner_fails(&["approve-query", "--submission", file, "--send"]);
     assert!(refused.contains("drop --send"), "{refused}");
+}
+
+/// A genotype lookup of `chrom`:`start`-`end`.
+fn lookup_query(chrom: u8, start: u64, end: u64) -> dnavault_protocol::query::Query {
+    serde_json::from_value(serde_json::json!({
+        "kind": "genotype-lookup",
+        "regions": [{"chrom": chrom.to_string(), "start": start, "end": end}],
+        "rsids": [],
+    }))
+    .unwrap()
+}
+
+/// A researcher's prepared submission of `query` under `descriptor` for health/medical research, naming
+/// `claimed` as its researcher and signed by `signer` for this chain's registry, as `dnavault-researcher
+/// query --prepare-only` writes it (the query's text kept byte for byte).
+fn prepared(
+    s: &Setup,
+    query: &dnavault_protocol::query::Query,
+    descriptor: &dnavault_protocol::descriptor::Descriptor,
+    signer: &alloy::signers::local::PrivateKeySigner,
+    claimed: Address,
+) -> String {
+    use alloy::signers::SignerSync;
+    let text = serde_json::to_string(query).unwrap();
+    let request = dnavault_protocol::QueryRequest {
+        vaultId: U256::from(1),
+        researcher: claimed,
+        scope: descriptor.scope(),
+        purpose: dnavault_protocol::purpose::Purpose::parse("HMB")
+            .unwrap()
+            .to_bytes16(),
+        queryHash: keccak256(text.as_bytes()),
+        recipientKey: keccak256("researcher's hpke key"),
+        nonce: keccak256(&text),
+        deadline: U256::from(4_000_000_000u64),
+    };
+    let domain = registry_domain(s.chain.chain_id(), s.chain.registry_address());
+    let signature = signer
+        .sign_hash_sync(&request.eip712_signing_hash(&domain))
+        .unwrap();
+    let signed = serde_json::json!({
+        "request": request,
+        "signature": Bytes::from(signature.as_bytes().to_vec()),
+    });
+    let descriptor = serde_json::to_string(descriptor).unwrap();
+    format!(r#"{{"signed": {signed}, "query": {text}, "descriptor": {descriptor}}}"#)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -437,6 +544,91 @@ async fn researcher_files_an_access_request_and_signs_messages() {
     let request = s.chain.registry().accessRequest(id).call().await.unwrap();
     assert_eq!(request.researcher, s.chain.signer(2).address());
     assert_eq!(request.status, 1, "Pending");
+
+    // The owner grants it from the request: its analysis (from the descriptor it names), purpose and
+    // protocol in words, checked against what the request published.
+    let id_text = id.to_string();
+    let from = |extra: &[&str]| {
+        let mut args = vec!["grant", "--from-request", &id_text, "--send"];
+        args.extend_from_slice(extra);
+        s.owner_run(&args)
+    };
+    let score = s
+        .wallet
+        .write("score.json", dnavault_protocol::descriptor::SCORES[0].1);
+    from(&["--descriptor", score.to_str().unwrap()]).refused("does not describe this message");
+    let wrong = s.wallet.write("wrong.txt", "another protocol\n");
+    let wrong = from(&[
+        "--descriptor",
+        &lookup,
+        "--protocol-file",
+        wrong.to_str().unwrap(),
+    ]);
+    wrong.refused("the protocol file is not the one access request 1 published");
+    assert!(
+        wrong.stderr.contains("NOT the document"),
+        "{}",
+        wrong.stderr
+    );
+    from(&["--descriptor", &lookup, "--expiry", "1000d"])
+        .refused("later than the researcher asked");
+    let protocol_path = protocol.to_str().unwrap();
+    let granted = from(&[
+        "--descriptor",
+        &lookup,
+        "--protocol-file",
+        protocol_path,
+        "--max-queries",
+        "3",
+    ]);
+    assert!(granted.ok, "{}", granted.stderr);
+    for words in [
+        "Grant access request 1 from researcher 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC on vault 1",
+        "BRCA1 17:41196312-41277500",
+        "health or medical or biomedical research (HMB, DUO:0000006)",
+        "https://lab.example/protocol (keccak256 0x",
+        "the same document (its hash matches)",
+        "at most 3 queries in the grant's life",
+    ] {
+        assert!(
+            granted.stderr.contains(words),
+            "{words}: {}",
+            granted.stderr
+        );
+    }
+    let registry = s.chain.registry();
+    let stored = registry
+        .grantOf(U256::from(1), s.chain.signer(2).address(), request.scope)
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(
+        (stored.maxQueries, stored.expiry, stored.purpose),
+        (3, request.requestedExpiry, request.purpose)
+    );
+    assert_eq!(
+        registry.accessRequest(id).call().await.unwrap().status,
+        2,
+        "Granted"
+    );
+    from(&["--descriptor", &lookup]).refused("is granted, not pending");
+    let mut offline = vec![
+        "--yes",
+        "grant",
+        "--from-request",
+        &id_text,
+        "--descriptor",
+        &lookup,
+    ];
+    offline.extend_from_slice(&[
+        "--index",
+        "1",
+        "--rpc-url",
+        &s.rpc,
+        "--registry",
+        &s.registry,
+    ]);
+    s.wallet.run(&offline).refused("add --send");
 
     // EIP-191: the signature recovers to the signer.
     let signed = s
