@@ -41,3 +41,16 @@ ensure_debian_packages() {
   "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
+
+# Ledger's ERC-7730 clear-signing tool (PyPI), pinned in script/erc7730/requirements.txt, in a virtualenv
+# under target/. It declares Python 3.12; script/erc7730/run.py says why 3.11 runs it.
+ensure_erc7730() {
+  local venv="$DNAVAULT_ROOT/target/python/erc7730" requirements="$DNAVAULT_ROOT/script/erc7730/requirements.txt"
+  ERC7730_PYTHON="$venv/bin/python"
+  if [ ! -x "$ERC7730_PYTHON" ] || [ "$requirements" -nt "$venv/.installed" ]; then
+    say "installing Ledger's erc7730 tool from PyPI into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --ignore-requires-python -r "$requirements"
+    touch "$venv/.installed"
+  fi
+}

@@ -23,12 +23,13 @@ pub(crate) async fn get_audit(
     headers: HeaderMap,
 ) -> Result<Json<AuditLog>, ApiError> {
     authorize_owner(&service, &headers, "audit").await?;
-    let store = service.store();
-    let internal = ApiError::internal;
-    let entries = store
-        .audit_log()
+    let records = service
+        .store()
+        .records()
         .await
-        .map_err(internal)?
+        .map_err(ApiError::internal)?;
+    let entries = records
+        .entries
         .into_iter()
         .map(|entry| AuditLogEntry {
             at: entry.at,
@@ -38,10 +39,8 @@ pub(crate) async fn get_audit(
             detail: entry.detail,
         })
         .collect();
-    let receipts = store
-        .receipts()
-        .await
-        .map_err(internal)?
+    let receipts = records
+        .receipts
         .into_iter()
         .map(|receipt| AuditReceipt {
             receipt_hash: receipt.receipt_hash,

@@ -133,24 +133,31 @@ impl Store {
 
     /// Every receipt, oldest first.
     pub async fn receipts(&self) -> Result<Vec<ReceiptRecord>, StoreError> {
-        sqlx::query("SELECT receipt_hash, at, batch, anchored_block FROM receipts ORDER BY seq")
-            .fetch_all(&self.db)
-            .await
-            .map_err(database)?
-            .iter()
-            .map(|row| {
-                Ok(ReceiptRecord {
-                    receipt_hash: row.try_get(0)?,
-                    at: row.try_get(1)?,
-                    batch: row.try_get(2)?,
-                    anchored_block: row
-                        .try_get::<Option<i64>, _>(3)?
-                        .map(|block| u64::try_from(block).unwrap_or_default()),
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(database)
+        receipt_records(&self.db).await
     }
+}
+
+/// Every receipt, oldest first, read through `executor`.
+pub(crate) async fn receipt_records<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+) -> Result<Vec<ReceiptRecord>, StoreError> {
+    sqlx::query("SELECT receipt_hash, at, batch, anchored_block FROM receipts ORDER BY seq")
+        .fetch_all(executor)
+        .await
+        .map_err(database)?
+        .iter()
+        .map(|row| {
+            Ok(ReceiptRecord {
+                receipt_hash: row.try_get(0)?,
+                at: row.try_get(1)?,
+                batch: row.try_get(2)?,
+                anchored_block: row
+                    .try_get::<Option<i64>, _>(3)?
+                    .map(|block| u64::try_from(block).unwrap_or_default()),
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(database)
 }
 
 /// Counts one query against `budget`, in the caller's transaction: the count rises only while it is under

@@ -49,6 +49,15 @@ pub struct ObjectRecord {
     file: String,
 }
 
+/// The audit log and the receipts, read together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Records {
+    /// The audit log, oldest first.
+    pub entries: Vec<AuditEntry>,
+    /// Every receipt, oldest first.
+    pub receipts: Vec<crate::ReceiptRecord>,
+}
+
 /// One audit log entry. It names objects and actions, never their contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
@@ -415,22 +424,23 @@ impl Store {
 
     /// The audit log, oldest first.
     pub async fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
-        sqlx::query("SELECT at, actor, action, object, detail FROM audit ORDER BY seq")
-            .fetch_all(&self.db)
-            .await
-            .map_err(database)?
-            .iter()
-            .map(|row| {
-                Ok(AuditEntry {
-                    at: row.try_get(0)?,
-                    actor: row.try_get(1)?,
-                    action: row.try_get(2)?,
-                    object: row.try_get(3)?,
-                    detail: row.try_get(4)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(database)
+        audit_entries(&self.db).await
+    }
+
+    /// The audit log and the receipts as one consistent snapshot: an anchoring committed while they are
+    /// read shows in both or in neither.
+    pub async fn records(&self) -> Result<Records, StoreError> {
+        // PostgreSQL's default isolation gives each statement its own snapshot; SQLite's read transaction
+        // already reads one.
+        let begin = match self.sqlite {
+            true => "BEGIN",
+            false => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        };
+        let mut transaction = self.db.begin_with(begin).await.map_err(database)?;
+        let entries = audit_entries(&mut *transaction).await?;
+        let receipts = crate::receipts::receipt_records(&mut *transaction).await?;
+        transaction.commit().await.map_err(database)?;
+        Ok(Records { entries, receipts })
     }
 
     /// Closes the database.
@@ -461,6 +471,28 @@ pub(crate) async fn consume_nonce(
         .await
         .map_err(database)?;
     Ok(())
+}
+
+/// The audit log, oldest first, read through `executor`.
+async fn audit_entries<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    sqlx::query("SELECT at, actor, action, object, detail FROM audit ORDER BY seq")
+        .fetch_all(executor)
+        .await
+        .map_err(database)?
+        .iter()
+        .map(|row| {
+            Ok(AuditEntry {
+                at: row.try_get(0)?,
+                actor: row.try_get(1)?,
+                action: row.try_get(2)?,
+                object: row.try_get(3)?,
+                detail: row.try_get(4)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(database)
 }
 
 pub(crate) async fn insert_audit(

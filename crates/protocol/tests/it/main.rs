@@ -1,4 +1,5 @@
 //! VaultRegistry bindings against a live Anvil chain.
 
 mod eip712;
+mod erc7730;
 mod gas;

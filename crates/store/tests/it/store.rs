@@ -96,6 +96,7 @@ async fn run_all(db: impl Fn(&str) -> Db) {
     revisions_order_commits(&db("revisions")).await;
     a_database_from_before_migrations_is_migrated(&db("unversioned")).await;
     a_grants_query_budget_is_spent_once(&db("budget")).await;
+    the_audit_log_and_receipts_are_read_as_one(&db("records")).await;
 }
 
 async fn versions_replace_each_other_atomically_and_are_audited(db: &Db) {
@@ -481,4 +482,55 @@ async fn a_grants_query_budget_is_spent_once(db: &Db) {
     assert_eq!(store.queries_counted("grant-b").await.unwrap(), 3);
     assert_eq!(store.queries_counted("grant-c").await.unwrap(), 0);
     assert_eq!(store.pending_receipts(100).await.unwrap().len(), 5);
+}
+
+/// The audit log and the receipts are read as one snapshot: while receipts are anchored one by one, every
+/// read shows as many anchored receipts as anchor entries.
+async fn the_audit_log_and_receipts_are_read_as_one(db: &Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(Store::open(dir.path(), db.url()).await.unwrap());
+    let hashes: Vec<String> = (0..20).map(|i| format!("0x{i:02x}")).collect();
+    for (i, hash) in hashes.iter().enumerate() {
+        let record = QueryRecord {
+            nonce: &format!("n{i}"),
+            actor: "0xresearcher",
+            detail: "allele-counts",
+            receipt_hash: hash,
+            budget: None,
+        };
+        store.record_query(record).await.unwrap();
+    }
+    let anchoring = {
+        let store = std::sync::Arc::clone(&store);
+        tokio::spawn(async move {
+            for (block, hash) in hashes.iter().enumerate() {
+                let batch = format!("0xbatch{block}");
+                store
+                    .mark_anchored(std::slice::from_ref(hash), &batch, block as u64)
+                    .await
+                    .unwrap();
+            }
+        })
+    };
+    let mut reads = 0;
+    loop {
+        let records = store.records().await.unwrap();
+        let anchored = records
+            .receipts
+            .iter()
+            .filter(|r| r.batch.is_some())
+            .count();
+        let entries = records
+            .entries
+            .iter()
+            .filter(|e| e.action == "anchor")
+            .count();
+        assert_eq!(anchored, entries, "read {reads}");
+        reads += 1;
+        if anchored == 20 {
+            break;
+        }
+    }
+    anchoring.await.unwrap();
+    assert!(reads > 1, "the reads ran beside the anchoring");
 }
