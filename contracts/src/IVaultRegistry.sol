@@ -171,7 +171,7 @@ interface IVaultRegistry {
         Expired
     }
 
-    /// @notice A researcher's stored access request (its protocol hash and URI are in its event).
+    /// @notice A researcher's stored access request (its protocol hash and URI and its descriptor are in its event).
     struct AccessRequest {
         address researcher;
         uint64 requestedExpiry;
@@ -263,7 +263,8 @@ interface IVaultRegistry {
         bytes16 purpose,
         uint64 requestedExpiry,
         bytes32 protocolHash,
-        string protocolUri
+        string protocolUri,
+        string descriptor
     );
     /// @notice The owner granted an access request.
     event AccessRequestGranted(uint256 indexed requestId);
@@ -430,6 +431,10 @@ interface IVaultRegistry {
     /// @param requestedExpiry When the requested grant would end; the request itself expires then too.
     /// @param protocolHash The hash of the research protocol document at `protocolUri`.
     /// @param protocolUri Where the research protocol is published.
+    /// @param descriptor The analysis descriptor (JSON) whose hash `scope` is: published in the event so that
+    /// the owner's wallet and anyone auditing read the request's analysis from the chain and recompute its
+    /// scope. The registry does not parse it; wallets refuse a request whose descriptor does not hash to
+    /// `scope`.
     /// @return requestId The new request's id, counting from 1.
     function requestAccess(
         uint256 vaultId,
@@ -437,7 +442,8 @@ interface IVaultRegistry {
         bytes16 purpose,
         uint64 requestedExpiry,
         bytes32 protocolHash,
-        string calldata protocolUri
+        string calldata protocolUri,
+        string calldata descriptor
     ) external returns (uint256 requestId);
 
     /// @notice Grants a pending request as asked, with an expiry no later than requested. Owner only.

@@ -261,7 +261,8 @@ contract VaultRegistry is IVaultRegistry, EIP712, Nonces {
         bytes16 purpose,
         uint64 requestedExpiry,
         bytes32 protocolHash,
-        string calldata protocolUri
+        string calldata protocolUri,
+        string calldata descriptor
     ) external returns (uint256 requestId) {
         _ownerOf(vaultId);
         _checkPurpose(purpose);
@@ -284,7 +285,8 @@ contract VaultRegistry is IVaultRegistry, EIP712, Nonces {
             purpose: purpose,
             requestedExpiry: requestedExpiry,
             protocolHash: protocolHash,
-            protocolUri: protocolUri
+            protocolUri: protocolUri,
+            descriptor: descriptor
         });
     }
 

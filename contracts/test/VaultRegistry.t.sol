@@ -477,10 +477,20 @@ contract VaultRegistryTest is RegistryTest {
 
     // ---------------------------------------------------------------- access requests
 
+    /// @dev What a researcher publishes with a request: the analysis descriptor `SCOPE` stands for here.
+    string internal constant DESCRIPTOR =
+        '{"analysis":"dnavault/query/allele-counts/v2","panel":{"name":"test","assembly":"GRCh37","regions":[],"rsids":["rs1"]}}';
+
     function _request(uint64 requestedExpiry) internal returns (uint256 requestId) {
         vm.prank(researcher);
         requestId = registry.requestAccess(
-            vaultId, SCOPE, PURPOSE, requestedExpiry, keccak256("protocol"), "https://lab.example/protocol.pdf"
+            vaultId,
+            SCOPE,
+            PURPOSE,
+            requestedExpiry,
+            keccak256("protocol"),
+            "https://lab.example/protocol.pdf",
+            DESCRIPTOR
         );
     }
 
@@ -494,7 +504,8 @@ contract VaultRegistryTest is RegistryTest {
             purpose: PURPOSE,
             requestedExpiry: uint64(START + 90 days),
             protocolHash: keccak256("protocol"),
-            protocolUri: "https://lab.example/protocol.pdf"
+            protocolUri: "https://lab.example/protocol.pdf",
+            descriptor: DESCRIPTOR
         });
         uint256 id = _request(uint64(START + 90 days));
         assertEq(id, 1);
@@ -509,17 +520,17 @@ contract VaultRegistryTest is RegistryTest {
 
     function test_RequestAccess_RevertsWhen_UnknownVault() public {
         vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.VaultNotFound.selector, 9));
-        registry.requestAccess(9, SCOPE, PURPOSE, uint64(START + 1), bytes32(0), "");
+        registry.requestAccess(9, SCOPE, PURPOSE, uint64(START + 1), bytes32(0), "", "");
     }
 
     function test_RequestAccess_RevertsWhen_NoPermission() public {
         vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.MissingPurposePermission.selector, bytes16(0)));
-        registry.requestAccess(vaultId, SCOPE, bytes16(0), uint64(START + 1), bytes32(0), "");
+        registry.requestAccess(vaultId, SCOPE, bytes16(0), uint64(START + 1), bytes32(0), "", "");
     }
 
     function test_RequestAccess_RevertsWhen_ExpiryPast() public {
         vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidExpiry.selector, uint64(START - 1)));
-        registry.requestAccess(vaultId, SCOPE, PURPOSE, uint64(START - 1), bytes32(0), "");
+        registry.requestAccess(vaultId, SCOPE, PURPOSE, uint64(START - 1), bytes32(0), "", "");
     }
 
     function test_GrantRequest() public {

@@ -8,7 +8,7 @@ use alloy::{
 };
 use dnavault_protocol::{
     AccessRequest, ApproveMeasurement, BindVaultKey, RevokeMeasurement, VaultRegistry,
-    VaultRegistry::VaultRegistryErrors,
+    VaultRegistry::VaultRegistryErrors, descriptor::Descriptor,
 };
 
 use crate::{Result, WalletError, explain::Deployment, typed::SignedTypedData};
@@ -30,6 +30,8 @@ pub struct FiledRequest {
     pub protocol_hash: B256,
     /// Where the protocol is published.
     pub protocol_uri: String,
+    /// The analysis descriptor (JSON) the request published, as it was published.
+    pub descriptor: String,
 }
 
 /// What a submitted transaction did.
@@ -199,6 +201,7 @@ impl Connection {
             request,
             protocol_hash: event.protocolHash,
             protocol_uri: event.protocolUri,
+            descriptor: event.descriptor,
         })
     }
 
@@ -217,23 +220,27 @@ impl Connection {
         .await
     }
 
-    /// Files a researcher's access request; returns the transaction and the request id.
+    /// Files a researcher's access request, publishing `descriptor` (whose hash is its scope); returns the
+    /// transaction and the request id.
     pub async fn request_access(
         &self,
         vault: U256,
-        scope: B256,
+        descriptor: &Descriptor,
         purpose: FixedBytes<16>,
         requested_expiry: u64,
         protocol_hash: B256,
         protocol_uri: String,
     ) -> Result<(Submitted, U256)> {
+        let published = serde_json::to_string(descriptor)
+            .map_err(|e| WalletError::input("--descriptor", e.to_string()))?;
         let call = self.registry.requestAccess(
             vault,
-            scope,
+            descriptor.scope(),
             purpose,
             requested_expiry,
             protocol_hash,
             protocol_uri,
+            published,
         );
         let request_id = call.call().await.map_err(contract_error)?;
         Ok((self.send(call).await?, request_id))

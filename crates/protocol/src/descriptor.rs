@@ -295,10 +295,16 @@ pub const PANELS: [(&str, &str); 3] = [
 ];
 
 /// The score descriptors that ship with the protocol (`descriptors/scores/`).
-pub const SCORES: [(&str, &str); 1] = [(
-    "PGS000001.json",
-    include_str!("../descriptors/scores/PGS000001.json"),
-)];
+pub const SCORES: [(&str, &str); 2] = [
+    (
+        "PGS000001.json",
+        include_str!("../descriptors/scores/PGS000001.json"),
+    ),
+    (
+        "PGS000002.json",
+        include_str!("../descriptors/scores/PGS000002.json"),
+    ),
+];
 
 /// The SHA-256 of a scoring file's text: what a score descriptor pins.
 pub fn weights_digest(scoring_file: &str) -> B256 {

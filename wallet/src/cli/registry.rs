@@ -27,7 +27,7 @@ pub(crate) struct AnalysisArgs {
     /// The analysis descriptor (a JSON file: a panel lookup, allele counts, Beacon or one scoring file;
     /// see crates/protocol/descriptors): the grant allows exactly what it describes.
     #[arg(long, value_name = "FILE")]
-    pub(super) descriptor: std::path::PathBuf,
+    descriptor: std::path::PathBuf,
 }
 
 impl AnalysisArgs {
@@ -74,8 +74,11 @@ pub(crate) struct GrantArgs {
     /// The researcher's address.
     #[arg(long, required_unless_present = "from_request")]
     grantee: Option<String>,
-    #[command(flatten)]
-    analysis: AnalysisArgs,
+    /// The analysis descriptor (a JSON file: a panel lookup, allele counts, Beacon or one scoring file;
+    /// see crates/protocol/descriptors): the grant allows exactly what it describes. With --from-request,
+    /// a copy of the one the request published, checked against it.
+    #[arg(long, value_name = "FILE", required_unless_present = "from_request")]
+    descriptor: Option<PathBuf>,
     /// The DUO purpose: a permission, then the modifiers researchers must accept, e.g. `HMB+NCU`,
     /// `DS/MONDO:0007254` (disease-specific research names the disease) or `DUO:0000042`.
     #[arg(long, required_unless_present = "from_request")]
@@ -317,7 +320,7 @@ pub(crate) async fn grant(session: &Session, args: GrantArgs) -> eyre::Result<()
     if let Some(id) = args.from_request {
         let from = super::request::FromRequest {
             id,
-            descriptor: args.analysis.descriptor,
+            descriptor: args.descriptor,
             expiry: args.expiry,
             per_query_approval: args.per_query_approval,
             max_queries: args.max_queries,
@@ -330,8 +333,11 @@ pub(crate) async fn grant(session: &Session, args: GrantArgs) -> eyre::Result<()
     else {
         bail!("a grant names --vault, --grantee, --purpose and --expiry (or --from-request)");
     };
+    let Some(descriptor) = &args.descriptor else {
+        bail!("a grant names its analysis: --descriptor FILE");
+    };
+    let analysis = Analysis::from_file(descriptor)?;
     let s = Signing::open(session, &args.chain).await?;
-    let analysis = args.analysis.analysis()?;
     let message = Grant {
         vaultId: vault,
         grantee: inputs::address("--grantee", grantee)?,

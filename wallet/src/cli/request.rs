@@ -69,7 +69,9 @@ pub(crate) async fn request_access(session: &Session, args: RequestArgs) -> eyre
     let now = dnavault_protocol::clock::unix_now()?;
     let protocol_hash = protocol_hash(&args.protocol_file)?;
     let analysis = args.analysis.analysis()?;
-    let scope = analysis.scope;
+    let Some(descriptor) = analysis.descriptor.clone() else {
+        bail!("an access request names its analysis by descriptor");
+    };
     let purpose = inputs::purpose(&args.purpose)?;
     let expiry = inputs::time("--expiry", &args.expiry, now)?;
     let explanation = Explanation {
@@ -87,14 +89,16 @@ pub(crate) async fn request_access(session: &Session, args: RequestArgs) -> eyre
                 format!("{} (keccak256 {protocol_hash})", args.protocol_uri),
             ),
         ],
-        warnings: vec!["the request, its purpose and protocol link are public on-chain".into()],
+        warnings: vec![
+            "the request, its analysis descriptor, its purpose and protocol link are public on-chain".into(),
+        ],
     }
     .analysis(&analysis);
     session.confirm(&explanation, "File the request?")?;
     let (submitted, request_id) = connection
         .request_access(
             args.vault,
-            scope,
+            &descriptor,
             purpose.to_bytes16(),
             expiry,
             protocol_hash,
@@ -112,8 +116,8 @@ pub(crate) async fn request_access(session: &Session, args: RequestArgs) -> eyre
 pub(crate) struct FromRequest {
     /// The request.
     pub(crate) id: U256,
-    /// The descriptor file the researcher sent with the request.
-    pub(crate) descriptor: PathBuf,
+    /// A copy of the descriptor the request names, checked against it (else the one it published).
+    pub(crate) descriptor: Option<PathBuf>,
     /// The grant's expiry (else the requested one).
     pub(crate) expiry: Option<String>,
     /// Whether each query also needs the owner's approval.
@@ -145,8 +149,10 @@ pub(crate) async fn grant_from_request(
             status_words(request.status)
         );
     }
-    let given = Analysis::from_file(&from.descriptor)?;
-    let analysis = Analysis::of_scope(request.scope, Some(&given))?;
+    let analysis = match &from.descriptor {
+        Some(path) => Analysis::of_scope(request.scope, Some(&Analysis::from_file(path)?))?,
+        None => published(&filed)?,
+    };
     let expiry = match &from.expiry {
         Some(text) => inputs::time("--expiry", text, s.now)?,
         None => request.requestedExpiry,
@@ -187,6 +193,33 @@ pub(crate) async fn grant_from_request(
             from.id, submitted.transaction, submitted.block
         ),
     )
+}
+
+/// The analysis the request published, if it is the one its scope is the hash of.
+fn published(filed: &dnavault_wallet::registry::FiledRequest) -> eyre::Result<Analysis> {
+    let refuse = |why: String| {
+        eyre::eyre!(
+            "access request {} published {why}: do not grant it as it stands",
+            filed.id
+        )
+    };
+    let descriptor: dnavault_protocol::descriptor::Descriptor =
+        serde_json::from_str(&filed.descriptor)
+            .map_err(|e| refuse(format!("no analysis descriptor ({e})")))?;
+    descriptor
+        .check()
+        .map_err(|e| refuse(format!("an invalid analysis descriptor ({e})")))?;
+    if descriptor.scope() != filed.request.scope {
+        return Err(refuse(format!(
+            "a descriptor that hashes to {}, not to its scope {}",
+            descriptor.scope(),
+            filed.request.scope
+        )));
+    }
+    Ok(Analysis {
+        scope: filed.request.scope,
+        descriptor: Some(descriptor),
+    })
 }
 
 fn status_words(status: u8) -> &'static str {

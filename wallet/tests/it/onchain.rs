@@ -573,14 +573,8 @@ async fn researcher_files_an_access_request_and_signs_messages() {
     from(&["--descriptor", &lookup, "--expiry", "1000d"])
         .refused("later than the researcher asked");
     let protocol_path = protocol.to_str().unwrap();
-    let granted = from(&[
-        "--descriptor",
-        &lookup,
-        "--protocol-file",
-        protocol_path,
-        "--max-queries",
-        "3",
-    ]);
+    // The request's own descriptor, read from the chain.
+    let granted = from(&["--protocol-file", protocol_path, "--max-queries", "3"]);
     assert!(granted.ok, "{}", granted.stderr);
     for words in [
         "Grant access request 1 from researcher 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC on vault 1",
@@ -612,6 +606,26 @@ async fn researcher_files_an_access_request_and_signs_messages() {
         "Granted"
     );
     from(&["--descriptor", &lookup]).refused("is granted, not pending");
+    // A request whose published descriptor is not the one its scope is the hash of is not granted.
+    let as_researcher = s.chain.registry_as(&s.chain.signer(2));
+    for published in ["not a descriptor", SCORE_TEXT] {
+        let call = as_researcher.requestAccess(
+            U256::from(1),
+            request.scope,
+            request.purpose,
+            request.requestedExpiry,
+            B256::ZERO,
+            "https://lab.example/protocol".into(),
+            published.into(),
+        );
+        let bogus = call.call().await.unwrap();
+        call.send().await.unwrap().get_receipt().await.unwrap();
+        let bogus = bogus.to_string();
+        let mut args = vec!["grant", "--from-request", &bogus, "--send"];
+        args.push("--max-queries");
+        args.push("1");
+        s.owner_run(&args).refused("do not grant it as it stands");
+    }
     let mut offline = vec![
         "--yes",
         "grant",
@@ -650,6 +664,9 @@ async fn researcher_files_an_access_request_and_signs_messages() {
         .unwrap();
     assert_eq!(recovered, s.chain.signer(2).address());
 }
+
+/// The PGS000001 score descriptor's text.
+const SCORE_TEXT: &str = dnavault_protocol::descriptor::SCORES[0].1;
 
 /// The BRCA1/BRCA2 GRCh37 genotype-lookup descriptor written beside `wallet`: its path and scope.
 fn brca_lookup(wallet: &Wallet) -> (String, B256) {

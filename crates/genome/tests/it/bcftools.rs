@@ -9,9 +9,7 @@ use std::{
 
 use dnavault_genome::{Genome, GenomeError, lookup::Query};
 
-fn testdata(path: &str) -> PathBuf {
-    format!("{}/../../testdata/{path}", env!("CARGO_MANIFEST_DIR")).into()
-}
+use crate::testdata;
 
 /// Runs bcftools (Debian's package; script/test installs it) and returns its standard output.
 fn bcftools(args: &[&str]) -> String {

@@ -2,5 +2,11 @@
 //! readers.
 
 mod bcftools;
+mod descriptors;
 mod plink2;
 mod raw;
+
+/// A file in the workspace's testdata/.
+fn testdata(path: &str) -> std::path::PathBuf {
+    format!("{}/../../testdata/{path}", env!("CARGO_MANIFEST_DIR")).into()
+}

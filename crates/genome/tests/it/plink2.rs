@@ -1,13 +1,11 @@
 //! Polygenic scores against plink2's `--score ... no-mean-imputation` on the real chr22 excerpt, and the
 //! PGS Catalog files in testdata/ (read, scored, or refused with line and reason).
 
-use std::{fmt::Write as _, path::PathBuf, process::Command};
+use std::{fmt::Write as _, process::Command};
 
 use dnavault_genome::{Genome, GenomeError, prs, score::ScoringFile};
 
-fn testdata(path: &str) -> PathBuf {
-    format!("{}/../../testdata/{path}", env!("CARGO_MANIFEST_DIR")).into()
-}
+use crate::testdata;
 
 fn tool(name: &str, args: &[&str]) -> String {
     let output = Command::new(name).args(args).output().unwrap_or_else(|e| {
