@@ -104,32 +104,12 @@ async fn authorise(
         Ok(authorized) => authorized,
         Err(error) => return Err(gate_refused(service, request.researcher, kind, &error).await),
     };
-    // Signed and granted: what the grant does not allow is refused in the owner's log.
     let refusal = Refusal {
         service,
         researcher: request.researcher,
         kind,
     };
-    if let Err(outside) = descriptor.allows(&query) {
-        return Err(refusal
-            .audited("outside-scope", &format!("outside the grant: {outside}"))
-            .await);
-    }
-    if let Err(why) = purpose_covered(authorized.consent.purpose, &declared) {
-        return Err(refusal.audited("purpose", &why).await);
-    }
-    let budget = budget_of(&authorized);
-    if let Some((grant, limit)) = &budget {
-        let used = service
-            .store()
-            .queries_counted(grant)
-            .await
-            .map_err(ApiError::internal)?;
-        if used >= u64::from(*limit) {
-            let spent = StoreError::BudgetSpent { limit: *limit };
-            return Err(refusal.audited("budget", &spent.to_string()).await);
-        }
-    }
+    let budget = within_grant(&refusal, &query, &descriptor, &declared, &authorized).await?;
     let nonce = format!(
         "query:{}:{}",
         request.researcher,
@@ -155,6 +135,39 @@ async fn authorise(
         nonce,
         budget,
     })
+}
+
+/// Checks, for a signed and granted request, what the grant does not allow (refused in the owner's log):
+/// a query outside the descriptor, a purpose the grant's does not cover, a spent budget. Returns the
+/// grant's budget, when it has one.
+async fn within_grant(
+    refusal: &Refusal<'_>,
+    query: &Query,
+    descriptor: &Descriptor,
+    declared: &Purpose,
+    authorized: &gate::Authorized,
+) -> Result<Option<(String, u32)>, ApiError> {
+    if let Err(outside) = descriptor.allows(query) {
+        let why = format!("outside the grant: {outside}");
+        return Err(refusal.audited("outside-scope", &why).await);
+    }
+    if let Err(why) = purpose_covered(authorized.consent.purpose, declared) {
+        return Err(refusal.audited("purpose", &why).await);
+    }
+    let budget = budget_of(authorized);
+    if let Some((grant, limit)) = &budget {
+        let used = refusal
+            .service
+            .store()
+            .queries_counted(grant)
+            .await
+            .map_err(ApiError::internal)?;
+        if used >= u64::from(*limit) {
+            let spent = StoreError::BudgetSpent { limit: *limit };
+            return Err(refusal.audited("budget", &spent.to_string()).await);
+        }
+    }
+    Ok(budget)
 }
 
 /// The query and the descriptor it is asked under, each checked against the signed request.

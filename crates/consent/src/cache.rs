@@ -9,10 +9,12 @@ use std::{
 use alloy::{
     primitives::{Address, B256, FixedBytes, U256},
     providers::Provider,
-    rpc::types::{Filter, Log},
+    rpc::types::Log,
     sol_types::SolEvent,
 };
 use dnavault_protocol::VaultRegistry::{GrantRevoked, Granted, VaultRegistryInstance};
+
+use crate::read;
 
 /// How the cache follows the chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,11 +39,6 @@ impl ConsentConfig {
             poll_interval: Duration::from_millis(250),
         }
     }
-}
-
-/// A failed read of the chain.
-fn chain(error: impl std::fmt::Display) -> ConsentError {
-    ConsentError::Chain(error.to_string())
 }
 
 /// A change to one (researcher, scope) grant: the new grant, or `None` for a revocation.
@@ -137,6 +134,8 @@ struct State {
     grants: HashMap<(Address, B256), Grant>,
     /// The last block whose events are applied; `None` before the first sync.
     block: Option<u64>,
+    /// That block's hash: when the chain no longer has it, a reorganisation replaced what was read.
+    hash: B256,
     /// That block's timestamp: the chain's "now" for expiry.
     block_time: u64,
     synced_at: Instant,
@@ -157,6 +156,7 @@ impl ConsentCache {
             state: RwLock::new(State {
                 grants: HashMap::new(),
                 block: None,
+                hash: B256::ZERO,
                 block_time: 0,
                 synced_at: Instant::now(),
             }),
@@ -166,70 +166,72 @@ impl ConsentCache {
     /// Applies the registry's grant events up to the head minus the confirmation depth; returns the block
     /// the cache now holds.
     ///
-    /// Blocks below the head are read with `eth_getLogs`. The head block's logs may not be indexed yet when
-    /// its number is already served (Anvil and geth both answer `eth_getLogs` for it without them), and a
-    /// revocation missed that way would never be seen; so the head block's events come from its receipts,
-    /// which a node returns whole or not at all. Until they are served, the cache stays one block behind.
+    /// Blocks below the head are read with `eth_getLogs`, in bounded ranges. The head block's logs may not be
+    /// indexed yet when its number is already served (Anvil and geth both answer `eth_getLogs` for it without
+    /// them), and a revocation missed that way would never be seen; so the head block's events come from its
+    /// receipts, which a node returns whole or not at all. Until they are served, the cache stays one block
+    /// behind.
+    ///
+    /// The cache keeps the hash of the last block it applied. When the chain no longer has that block (a
+    /// reorganisation replaced it or one below it), the grants are read again from the first block, so a
+    /// grant whose block is gone disappears and a revocation in a replacing block is seen. What is read is
+    /// applied only if the block read up to is still the chain's afterwards.
     pub async fn sync<P: Provider>(
         &self,
         registry: &VaultRegistryInstance<P>,
     ) -> Result<u64, ConsentError> {
         let provider = registry.provider();
-        let head = provider.get_block_number().await.map_err(chain)?;
+        let seen = self.read(|state| state.block.map(|block| (block, state.hash)));
+        let reorganised = match seen {
+            Some((block, hash)) => read::header_if_any(provider, block)
+                .await?
+                .is_none_or(|header| header.hash != hash),
+            None => false,
+        };
+        if reorganised {
+            tracing::warn!(
+                "the chain reorganised below the consent cache's last block: reading grants again"
+            );
+        }
+        let from = match (seen, reorganised) {
+            (Some((block, _)), false) => block + 1,
+            _ => 0,
+        };
+        let head = provider.get_block_number().await.map_err(read::chain)?;
         let target = head.saturating_sub(self.config.confirmations);
-        let from = self.read(|state| state.block.map_or(0, |block| block + 1));
-        let block_time = provider
-            .get_block_by_number(target.into())
-            .await
-            .map_err(chain)?
-            .map(|block| block.header.timestamp)
-            .ok_or_else(|| ConsentError::Chain(format!("block {target} not found")))?;
-        let mut updates = Vec::new();
-        let mut reached = Some(target);
-        if from <= target {
-            let settled = if target == head {
-                target.checked_sub(1)
-            } else {
-                Some(target)
-            };
-            if let Some(settled) = settled.filter(|&settled| settled >= from) {
-                let filter = Filter::new()
-                    .address(*registry.address())
-                    .event_signature(vec![Granted::SIGNATURE_HASH, GrantRevoked::SIGNATURE_HASH])
-                    .topic1(U256::from(self.config.vault_id))
-                    .from_block(from)
-                    .to_block(settled);
-                for log in provider.get_logs(&filter).await.map_err(chain)? {
-                    updates.extend(self.update(registry.address(), &log)?);
-                }
-            }
-            if target == head {
-                match provider
-                    .get_block_receipts(target.into())
-                    .await
-                    .map_err(chain)?
-                {
-                    Some(receipts) => {
-                        for log in receipts.iter().flat_map(|receipt| receipt.logs()) {
-                            updates.extend(self.update(registry.address(), log)?);
-                        }
-                    }
-                    None => reached = target.checked_sub(1),
-                }
-            }
+        let at_target = read::header(provider, target).await?;
+        let (updates, reached) = self.read_updates(registry, from, target, head).await?;
+        let Some(reached) = reached else {
+            self.touch();
+            return Ok(self.synced_block().unwrap_or_default());
+        };
+        // The block read up to must still be the chain's: else a reorganisation raced this read.
+        let still = read::header(provider, reached).await?;
+        let expected = if reached == target {
+            at_target.hash
+        } else {
+            at_target.parent_hash
+        };
+        if still.hash != expected {
+            self.touch();
+            return Ok(self.synced_block().unwrap_or_default());
         }
         let mut state = self
             .state
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        // The chain was read; whether or not the head block could be.
+        // The chain was read; whether or not anything is applied.
         state.synced_at = Instant::now();
-        let Some(reached) = reached else {
-            return Ok(state.block.unwrap_or_default());
-        };
-        // Another sync got as far or further while this one read: applying these older events again
-        // could bring back a grant revoked since, so they are dropped.
-        if let Some(block) = state.block.filter(|&block| block >= reached) {
+        let unchanged = state.block.map(|block| (block, state.hash)) == seen;
+        if reorganised {
+            // Read again from the first block: the new grants replace the old, if no other sync moved on.
+            if !unchanged {
+                return Ok(state.block.unwrap_or_default());
+            }
+            state.grants.clear();
+        } else if let Some(block) = state.block.filter(|&block| block >= reached) {
+            // Another sync got as far or further while this one read: applying these older events again
+            // could bring back a grant revoked since, so they are dropped.
             return Ok(block);
         }
         for (key, update) in updates {
@@ -245,8 +247,54 @@ impl ConsentCache {
             }
         }
         state.block = Some(reached);
-        state.block_time = block_time;
+        state.hash = still.hash;
+        state.block_time = at_target.timestamp;
         Ok(reached)
+    }
+
+    /// The grant changes in blocks `from..=target` (the head's from its receipts) and the block they reach
+    /// (`None`: nothing could be read).
+    async fn read_updates<P: Provider>(
+        &self,
+        registry: &VaultRegistryInstance<P>,
+        from: u64,
+        target: u64,
+        head: u64,
+    ) -> Result<(Vec<Update>, Option<u64>), ConsentError> {
+        let mut updates = Vec::new();
+        if from > target {
+            return Ok((updates, self.synced_block()));
+        }
+        let settled = if target == head {
+            target.checked_sub(1)
+        } else {
+            Some(target)
+        };
+        if let Some(settled) = settled.filter(|&settled| settled >= from) {
+            for log in read::logs(registry, self.config.vault_id, from, settled).await? {
+                updates.extend(self.update(registry.address(), &log)?);
+            }
+        }
+        let mut reached = Some(target);
+        if target == head {
+            match read::block_logs(registry.provider(), target).await? {
+                Some(logs) => {
+                    for log in &logs {
+                        updates.extend(self.update(registry.address(), log)?);
+                    }
+                }
+                None => reached = target.checked_sub(1),
+            }
+        }
+        Ok((updates, reached))
+    }
+
+    /// Notes that the chain was read, though nothing new was applied.
+    fn touch(&self) {
+        self.state
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .synced_at = Instant::now();
     }
 
     /// What a registry log changes in this vault's grants (a revocation's grant is `None`); `None` for a log
@@ -270,7 +318,7 @@ impl ConsentCache {
                         ));
                     }
                 };
-                let event = log.log_decode::<Granted>().map_err(chain)?.inner.data;
+                let event = log.log_decode::<Granted>().map_err(read::chain)?.inner.data;
                 Some((
                     (event.grantee, event.scope),
                     Some(Grant {
@@ -284,7 +332,11 @@ impl ConsentCache {
                 ))
             }
             Some(&GrantRevoked::SIGNATURE_HASH) => {
-                let event = log.log_decode::<GrantRevoked>().map_err(chain)?.inner.data;
+                let event = log
+                    .log_decode::<GrantRevoked>()
+                    .map_err(read::chain)?
+                    .inner
+                    .data;
                 Some(((event.grantee, event.scope), None))
             }
             _ => None,

@@ -1,7 +1,8 @@
 //! The vault's consent gate: the registry's grants for one vault, mirrored in memory from its `Granted` and
 //! `GrantRevoked` events, so a query's consent is checked without a round trip to the chain.
 //!
-//! [`ConsentCache::sync`] reads the events up to the chain head minus a confirmation depth; a background
+//! [`ConsentCache::sync`] reads the events up to the chain head minus a confirmation depth, and reads them
+//! again from the first block when a reorganisation replaced a block it had read; a background
 //! task ([`ConsentCache::keep_current`]) repeats it, so a revocation takes effect within one poll of the block
 //! that holds it. [`ConsentCache::check`] fails closed: no grant, a revoked or expired grant, and a cache that
 //! has not synced within its staleness limit (the chain cannot be read) all refuse. [`gate::authorize`] puts
@@ -12,5 +13,6 @@
 mod cache;
 pub mod gate;
 pub mod owner;
+mod read;
 
 pub use cache::{Consent, ConsentCache, ConsentConfig, ConsentError, GrantId};

@@ -1,7 +1,8 @@
 //! The head block, as a node serves it while it is still storing the block's receipts: its number and
 //! header are served, `eth_getLogs` answers without its logs and `eth_getBlockReceipts` with null (Anvil
 //! does this for a moment after each block). The cache reads the head block's events from its receipts
-//! and stays one block behind until they are served, so no grant or revocation in it is ever skipped.
+//! and stays one block behind until they are served, so no grant or revocation in it is ever skipped. A
+//! block replaced under the cache is noticed by its hash.
 
 use alloy::{
     consensus::{Receipt, ReceiptEnvelope, ReceiptWithBloom},
@@ -23,10 +24,19 @@ const OTHER_CONTRACT: Address = Address::new([0x04; 20]);
 /// Far in the future: these grants do not expire during the test.
 const EXPIRY: u64 = 4_000_000_000;
 
+/// Block `number` of one chain: its hash is `number` repeated, its parent's `number - 1`.
 fn block(number: u64) -> Block {
+    forked(number, 0)
+}
+
+/// Block `number` of fork `fork` (0: the first chain).
+fn forked(number: u64, fork: u8) -> Block {
+    let byte = |n: u64| u8::try_from(n % 128).unwrap() | (fork << 7);
     let mut block: Block = Block::default();
     block.header.inner.number = number;
     block.header.inner.timestamp = 1_700_000_000 + number;
+    block.header.hash = B256::repeat_byte(byte(number));
+    block.header.inner.parent_hash = B256::repeat_byte(byte(number.saturating_sub(1)));
     block
 }
 
@@ -86,18 +96,37 @@ fn receipt(logs: Vec<Log>) -> TransactionReceipt {
     }
 }
 
-#[tokio::test]
-async fn the_head_blocks_events_come_from_its_receipts_once_served() {
+/// A node whose answers the test scripts, the registry on it, and vault 1's cache at `confirmations` depth.
+fn mocked(
+    confirmations: u64,
+) -> (
+    Asserter,
+    VaultRegistry::VaultRegistryInstance<impl alloy::providers::Provider>,
+    ConsentCache,
+) {
     let asserter = Asserter::new();
     let provider = ProviderBuilder::new().connect_mocked_client(asserter.clone());
-    let registry = VaultRegistry::new(REGISTRY, provider);
-    let cache = ConsentCache::new(ConsentConfig::for_vault(1));
+    let config = ConsentConfig {
+        confirmations,
+        ..ConsentConfig::for_vault(1)
+    };
+    (
+        asserter,
+        VaultRegistry::new(REGISTRY, provider),
+        ConsentCache::new(config),
+    )
+}
+
+#[tokio::test]
+async fn the_head_blocks_events_come_from_its_receipts_once_served() {
+    let (asserter, registry, cache) = mocked(0);
 
     // Head 5, its receipts not served yet: blocks 0..=4 are read with eth_getLogs, block 5 waits.
     asserter.push_success(&U64::from(5));
     asserter.push_success(&block(5));
     asserter.push_success(&vec![log(REGISTRY, granted(1, EARLIER), 3)]);
     asserter.push_success(&Option::<Vec<TransactionReceipt>>::None);
+    asserter.push_success(&block(4));
     assert_eq!(cache.sync(&registry).await.unwrap(), 4);
     assert_eq!(cache.check(EARLIER, SCOPE).unwrap().block, 4);
     assert!(matches!(
@@ -106,6 +135,7 @@ async fn the_head_blocks_events_come_from_its_receipts_once_served() {
     ));
 
     // A poll whose receipts request fails changes nothing (and the cache turns stale if it goes on).
+    asserter.push_success(&block(4));
     asserter.push_success(&U64::from(5));
     asserter.push_success(&block(5));
     asserter.push_failure_msg("connection reset");
@@ -117,6 +147,7 @@ async fn the_head_blocks_events_come_from_its_receipts_once_served() {
 
     // The next poll: the head's receipts are served, with a revocation, a grant, and events the vault
     // must ignore (another vault's, another contract's).
+    asserter.push_success(&block(4));
     asserter.push_success(&U64::from(5));
     asserter.push_success(&block(5));
     asserter.push_success(&Some(vec![
@@ -129,6 +160,7 @@ async fn the_head_blocks_events_come_from_its_receipts_once_served() {
             log(REGISTRY, granted(1, IN_HEAD), 5),
         ]),
     ]));
+    asserter.push_success(&block(5));
     assert_eq!(cache.sync(&registry).await.unwrap(), 5);
     assert!(matches!(
         cache.check(EARLIER, SCOPE),
@@ -143,25 +175,78 @@ async fn the_head_blocks_events_come_from_its_receipts_once_served() {
     }
 
     // A new head: block 5 is now settled and not read again; block 6 comes from its receipts.
+    asserter.push_success(&block(5));
     asserter.push_success(&U64::from(6));
     asserter.push_success(&block(6));
     asserter.push_success(&Some(Vec::<TransactionReceipt>::new()));
+    asserter.push_success(&block(6));
     assert_eq!(cache.sync(&registry).await.unwrap(), 6);
     assert!(asserter.read_q().is_empty(), "every answer was asked for");
 }
 
 #[tokio::test]
 async fn with_a_confirmation_depth_only_settled_blocks_are_read() {
-    let asserter = Asserter::new();
-    let provider = ProviderBuilder::new().connect_mocked_client(asserter.clone());
-    let registry = VaultRegistry::new(REGISTRY, provider);
-    let mut config = ConsentConfig::for_vault(1);
-    config.confirmations = 2;
-    let cache = ConsentCache::new(config);
+    let (asserter, registry, cache) = mocked(2);
     asserter.push_success(&U64::from(9));
     asserter.push_success(&block(7));
     asserter.push_success(&vec![log(REGISTRY, granted(1, EARLIER), 7)]);
+    asserter.push_success(&block(7));
     assert_eq!(cache.sync(&registry).await.unwrap(), 7);
     assert!(cache.check(EARLIER, SCOPE).is_ok());
     assert!(asserter.read_q().is_empty(), "no receipts were asked for");
+}
+
+/// A block replaced while the cache reads up to it: what was read is not applied, and the next poll, seeing
+/// the block it holds replaced, reads every block again.
+#[tokio::test]
+async fn a_block_replaced_while_it_is_read_is_read_again() {
+    let (asserter, registry, cache) = mocked(1);
+    asserter.push_success(&U64::from(4));
+    asserter.push_success(&block(3));
+    asserter.push_success(&vec![log(REGISTRY, granted(1, EARLIER), 2)]);
+    asserter.push_success(&block(3));
+    assert_eq!(cache.sync(&registry).await.unwrap(), 3);
+
+    // Blocks 4 and 5 arrive; block 4 is replaced between the read of its logs and the check.
+    asserter.push_success(&block(3));
+    asserter.push_success(&U64::from(5));
+    asserter.push_success(&block(4));
+    asserter.push_success(&vec![log(REGISTRY, granted(1, IN_HEAD), 4)]);
+    asserter.push_success(&forked(4, 1));
+    assert_eq!(cache.sync(&registry).await.unwrap(), 3, "not applied");
+    assert!(matches!(
+        cache.check(IN_HEAD, SCOPE),
+        Err(ConsentError::NoGrant { .. })
+    ));
+
+    // The fork reaches below the cache's block: everything is read again, and the earlier grant, absent
+    // from the new chain, is gone.
+    asserter.push_success(&forked(3, 1));
+    asserter.push_success(&U64::from(5));
+    asserter.push_success(&forked(4, 1));
+    asserter.push_success(&vec![log(REGISTRY, granted(1, IN_HEAD), 4)]);
+    asserter.push_success(&forked(4, 1));
+    assert_eq!(cache.sync(&registry).await.unwrap(), 4);
+    assert!(matches!(
+        cache.check(EARLIER, SCOPE),
+        Err(ConsentError::NoGrant { .. })
+    ));
+    assert!(cache.check(IN_HEAD, SCOPE).is_ok());
+    assert!(asserter.read_q().is_empty(), "every answer was asked for");
+}
+
+/// The first sync of a long chain asks for logs in ranges providers accept (5,000 blocks at most).
+#[tokio::test]
+async fn the_first_sync_reads_logs_in_bounded_ranges() {
+    let (asserter, registry, cache) = mocked(1);
+    asserter.push_success(&U64::from(12_001));
+    asserter.push_success(&block(12_000));
+    // Blocks 0-4999, 5000-9999, 10000-12000: three requests, each answered.
+    asserter.push_success(&Vec::<Log>::new());
+    asserter.push_success(&vec![log(REGISTRY, granted(1, EARLIER), 7_777)]);
+    asserter.push_success(&Vec::<Log>::new());
+    asserter.push_success(&block(12_000));
+    assert_eq!(cache.sync(&registry).await.unwrap(), 12_000);
+    assert!(cache.check(EARLIER, SCOPE).is_ok());
+    assert!(asserter.read_q().is_empty(), "three log requests");
 }

@@ -4,3 +4,4 @@
 mod cache;
 mod gate;
 mod head;
+mod reorg;

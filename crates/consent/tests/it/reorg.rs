@@ -1,0 +1,100 @@
+//! Consent survives reorganisations (Anvil's `anvil_rollback` and `anvil_reorg`): a block the cache read
+//! that is replaced is read again, so a grant whose block is gone disappears and a revocation mined into a
+//! replacing block takes effect.
+
+use alloy::{
+    network::TransactionBuilder,
+    primitives::{Address, B256, U256},
+    providers::ext::AnvilApi,
+    rpc::types::{
+        TransactionRequest,
+        anvil::{ReorgOptions, TransactionData},
+    },
+    sol_types::SolCall,
+};
+use dnavault_consent::{ConsentCache, ConsentConfig, ConsentError};
+use dnavault_protocol::{GrantRecord, VaultRegistry, purpose::Purpose};
+use dnavault_testkit::TestChain;
+
+const RESEARCHER: Address = Address::new([0x78; 20]);
+const SCOPE: B256 = B256::new([0x6d; 32]);
+
+async fn granted_chain() -> (TestChain, ConsentCache) {
+    let chain = TestChain::start().await.unwrap();
+    let owner = chain.signer(1);
+    chain.register_vault(&owner, "").await.unwrap();
+    let record = GrantRecord {
+        expiry: chain.latest_timestamp().await.unwrap() + 3600,
+        purpose: Purpose::general_research().to_bytes16(),
+        perQueryApproval: false,
+        revoked: false,
+        maxQueries: 0,
+    };
+    chain
+        .grant(&owner, U256::from(1), RESEARCHER, SCOPE, &record)
+        .await
+        .unwrap();
+    let cache = ConsentCache::new(ConsentConfig::for_vault(1));
+    cache.sync(&chain.registry()).await.unwrap();
+    assert!(cache.check(RESEARCHER, SCOPE).is_ok());
+    (chain, cache)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_grant_whose_block_is_replaced_disappears() {
+    let (chain, cache) = granted_chain().await;
+    let head = chain.head().await.unwrap();
+    // The block holding the grant is replaced by an empty one at the same height.
+    chain.provider().anvil_rollback(Some(1)).await.unwrap();
+    chain.provider().anvil_mine(Some(1), None).await.unwrap();
+    assert_eq!(chain.head().await.unwrap(), head);
+    cache.sync(&chain.registry()).await.unwrap();
+    assert!(
+        matches!(
+            cache.check(RESEARCHER, SCOPE),
+            Err(ConsentError::NoGrant { .. })
+        ),
+        "{:?}",
+        cache.check(RESEARCHER, SCOPE)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revocation_mined_into_a_replacing_block_takes_effect() {
+    let (chain, cache) = granted_chain().await;
+    // The cache reads one more (empty) block; a reorganisation replaces it with one that revokes.
+    chain.provider().anvil_mine(Some(1), None).await.unwrap();
+    let read = cache.sync(&chain.registry()).await.unwrap();
+    assert!(cache.check(RESEARCHER, SCOPE).is_ok());
+    let revoke = VaultRegistry::revokeCall {
+        vaultId: U256::from(1),
+        grantee: RESEARCHER,
+        scope: SCOPE,
+    };
+    let transaction = TransactionRequest::default()
+        .with_from(chain.signer(1).address())
+        .with_to(chain.registry_address())
+        .with_input(revoke.abi_encode());
+    chain
+        .provider()
+        .anvil_reorg(ReorgOptions {
+            depth: 1,
+            tx_block_pairs: vec![(TransactionData::JSON(transaction), 0)],
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        chain.head().await.unwrap(),
+        read,
+        "the same height, another block"
+    );
+    cache.sync(&chain.registry()).await.unwrap();
+    assert!(
+        matches!(
+            cache.check(RESEARCHER, SCOPE),
+            Err(ConsentError::Revoked { .. })
+        ),
+        "{:?}",
+        cache.check(RESEARCHER, SCOPE)
+    );
+}
