@@ -150,6 +150,55 @@ impl TestChain {
         confirm(registry.revoke(vault, grantee, scope).send().await?).await
     }
 
+    /// Replaces the latest block (at the same height, so a reader that only counts blocks sees no change)
+    /// with one holding `owner`'s revocation of `grantee`'s consent to `scope` on `vault`: a reorganisation
+    /// of depth 1.
+    pub async fn reorg_in_revocation(
+        &self,
+        owner: &PrivateKeySigner,
+        vault: U256,
+        grantee: Address,
+        scope: alloy::primitives::B256,
+    ) -> Result<()> {
+        use alloy::{
+            network::TransactionBuilder,
+            rpc::types::{
+                TransactionRequest,
+                anvil::{ReorgOptions, TransactionData},
+            },
+            sol_types::SolCall,
+        };
+        let revoke = VaultRegistry::revokeCall {
+            vaultId: vault,
+            grantee,
+            scope,
+        };
+        let transaction = TransactionRequest::default()
+            .with_from(owner.address())
+            .with_to(self.registry)
+            .with_input(revoke.abi_encode());
+        let options = ReorgOptions {
+            depth: 1,
+            tx_block_pairs: vec![(TransactionData::JSON(transaction), 0)],
+        };
+        self.provider.anvil_reorg(options).await?;
+        Ok(())
+    }
+
+    /// Replaces the latest block with an empty one at the same height: a reorganisation of depth 1 that
+    /// drops what the block held.
+    pub async fn reorg_out_latest(&self) -> Result<()> {
+        self.provider.anvil_rollback(Some(1)).await?;
+        self.provider.anvil_mine(Some(1), None).await?;
+        Ok(())
+    }
+
+    /// Mines an empty block.
+    pub async fn mine(&self) -> Result<()> {
+        self.provider.anvil_mine(Some(1), None).await?;
+        Ok(())
+    }
+
     /// Gives `address` `ether` ether, e.g. a fresh wallet that must pay for its own transactions.
     pub async fn fund(&self, address: Address, ether: u64) -> Result<()> {
         let wei = U256::from(ether) * U256::from(10u64).pow(U256::from(18));

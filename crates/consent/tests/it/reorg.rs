@@ -2,18 +2,9 @@
 //! that is replaced is read again, so a grant whose block is gone disappears and a revocation mined into a
 //! replacing block takes effect.
 
-use alloy::{
-    network::TransactionBuilder,
-    primitives::{Address, B256, U256},
-    providers::ext::AnvilApi,
-    rpc::types::{
-        TransactionRequest,
-        anvil::{ReorgOptions, TransactionData},
-    },
-    sol_types::SolCall,
-};
+use alloy::primitives::{Address, B256, U256};
 use dnavault_consent::{ConsentCache, ConsentConfig, ConsentError};
-use dnavault_protocol::{GrantRecord, VaultRegistry, purpose::Purpose};
+use dnavault_protocol::{GrantRecord, purpose::Purpose};
 use dnavault_testkit::TestChain;
 
 const RESEARCHER: Address = Address::new([0x78; 20]);
@@ -45,8 +36,7 @@ async fn a_grant_whose_block_is_replaced_disappears() {
     let (chain, cache) = granted_chain().await;
     let head = chain.head().await.unwrap();
     // The block holding the grant is replaced by an empty one at the same height.
-    chain.provider().anvil_rollback(Some(1)).await.unwrap();
-    chain.provider().anvil_mine(Some(1), None).await.unwrap();
+    chain.reorg_out_latest().await.unwrap();
     assert_eq!(chain.head().await.unwrap(), head);
     cache.sync(&chain.registry()).await.unwrap();
     assert!(
@@ -63,24 +53,11 @@ async fn a_grant_whose_block_is_replaced_disappears() {
 async fn a_revocation_mined_into_a_replacing_block_takes_effect() {
     let (chain, cache) = granted_chain().await;
     // The cache reads one more (empty) block; a reorganisation replaces it with one that revokes.
-    chain.provider().anvil_mine(Some(1), None).await.unwrap();
+    chain.mine().await.unwrap();
     let read = cache.sync(&chain.registry()).await.unwrap();
     assert!(cache.check(RESEARCHER, SCOPE).is_ok());
-    let revoke = VaultRegistry::revokeCall {
-        vaultId: U256::from(1),
-        grantee: RESEARCHER,
-        scope: SCOPE,
-    };
-    let transaction = TransactionRequest::default()
-        .with_from(chain.signer(1).address())
-        .with_to(chain.registry_address())
-        .with_input(revoke.abi_encode());
     chain
-        .provider()
-        .anvil_reorg(ReorgOptions {
-            depth: 1,
-            tx_block_pairs: vec![(TransactionData::JSON(transaction), 0)],
-        })
+        .reorg_in_revocation(&chain.signer(1), U256::from(1), RESEARCHER, SCOPE)
         .await
         .unwrap();
     assert_eq!(

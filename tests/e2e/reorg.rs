@@ -1,0 +1,62 @@
+//! A running vault through a reorganisation on Anvil: a revocation mined into a block that replaces one the
+//! vault had already read is seen, and the next query is refused.
+
+use std::time::Duration;
+
+use alloy::primitives::U256;
+use dnavault_protocol::query::QueryKind;
+use dnavault_researcher::Researcher;
+use dnavault_tests::chain_with_vault;
+
+use crate::{
+    grants::{self, terms_for},
+    query::{allele_counts, connect, grant_scope, refusal, vault_with_genome},
+};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revocation_in_a_reorganised_block_refuses_the_next_query() {
+    let (chain, _seed, owner) = chain_with_vault().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, _wallet) = vault_with_genome(&chain, dir.path()).await;
+    let researcher = Researcher::new(chain.signer(2));
+    let scope = grants::descriptor(QueryKind::AlleleCounts).scope();
+    grant_scope(&chain, &owner, researcher.address(), scope, false).await;
+    // One more block, which the vault reads: the block a reorganisation will replace.
+    chain.mine().await.unwrap();
+    vault.synced_with(&chain).await;
+    let (client, attested) = connect(&chain, &vault).await;
+    let query = allele_counts(&[("22", 50_326_116)]);
+    let terms = terms_for(&query);
+    attested
+        .ask(&researcher, &query, &terms, &client)
+        .await
+        .unwrap();
+
+    let height = chain.head().await.unwrap();
+    chain
+        .reorg_in_revocation(&owner, U256::from(1), researcher.address(), scope)
+        .await
+        .unwrap();
+    assert_eq!(
+        chain.head().await.unwrap(),
+        height,
+        "the same height: only the hash tells"
+    );
+    // The vault polls every 100 ms here: the revocation applies within a few polls.
+    let mut last = String::new();
+    for _ in 0..50 {
+        match attested.ask(&researcher, &query, &terms, &client).await {
+            Ok(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            Err(error) => {
+                let (status, message) = refusal(error);
+                assert_eq!(status, 403, "{message}");
+                last = message;
+                break;
+            }
+        }
+    }
+    assert!(
+        last.contains("was revoked"),
+        "the vault kept answering: {last}"
+    );
+}
