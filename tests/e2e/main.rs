@@ -6,6 +6,7 @@ mod descriptors;
 mod grants;
 mod ingest;
 mod query;
+mod record;
 mod reorg;
 mod schemas;
 mod serve;

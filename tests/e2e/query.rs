@@ -33,7 +33,7 @@ use dnavault_tests::{IntoValue, VaultProcess, WalletCli, boot_with, chain_with_v
 use crate::grants::{self, terms_for};
 
 /// The vault's serve flags in these tests: fast polls, fast anchoring, a short staleness limit.
-const FAST: &[&str] = &[
+pub(crate) const FAST: &[&str] = &[
     "--consent-poll-ms",
     "100",
     "--consent-max-staleness",

@@ -55,6 +55,22 @@ pub struct VaultProcess {
 }
 
 impl VaultProcess {
+    /// Waits up to `limit` for the vault to stop by itself; what it logged, or `None` if it still runs.
+    pub fn stopped_within(&mut self, limit: std::time::Duration) -> Option<String> {
+        let start = std::time::Instant::now();
+        while start.elapsed() < limit {
+            if self.child.try_wait().ok().flatten().is_some() {
+                let mut logged = String::new();
+                if let Some(mut stderr) = self.child.stderr.take() {
+                    std::io::Read::read_to_string(&mut stderr, &mut logged).ok();
+                }
+                return Some(logged);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        None
+    }
+
     /// Waits until the vault's consent cache has applied every event up to `block` (its status's
     /// `consentBlock`): a grant or revocation mined there is then in force. Fails after 20 s.
     pub async fn synced_past(&self, block: u64) {

@@ -136,6 +136,7 @@ pub async fn launch(
     let following = consent.keep_current(registry.clone());
     let service = VaultService::new(sealed, registry, store, consent);
     let anchoring = service.anchor_receipts(settings.anchoring());
+    let following_record = crate::record::follow(service.clone(), settings.consent().poll_interval);
     let address = listening(&listener)?;
     let socket = settings.data_dir.join(control::SOCKET);
     control::listen(&socket, service.clone()).map_err(|source| LaunchError::Listen {
@@ -167,6 +168,7 @@ pub async fn launch(
         })
         .await;
         following.abort();
+        following_record.abort();
         anchoring.abort();
         service.store().close().await;
         let _ = std::fs::remove_file(&socket);

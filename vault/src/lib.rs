@@ -15,6 +15,7 @@ mod ingest;
 pub mod launch;
 mod platform;
 pub mod query;
+mod record;
 pub mod service;
 pub mod settings;
 

@@ -87,8 +87,14 @@ async fn authorise(
         .map_err(|e| ApiError::bad_request("purpose", format!("the request's purpose: {e}")))?;
     let recipient = dnavault_envelope::PublicKey::from_bytes(request.recipientKey.as_slice())
         .map_err(|e| ApiError::bad_request("recipient-key", e.to_string()))?;
-    let (key, identity) = service
-        .with_unsealed(|vault| (vault.data_key().clone(), vault.identity()))
+    let (key, identity, vault_key) = service
+        .with_unsealed(|vault| {
+            (
+                vault.data_key().clone(),
+                vault.identity(),
+                vault.vault_key(),
+            )
+        })
         .await?;
     let domain = registry_domain(identity.chain_id, identity.registry);
     let authorized = match gate::authorize(
@@ -104,6 +110,7 @@ async fn authorise(
         Ok(authorized) => authorized,
         Err(error) => return Err(gate_refused(service, request.researcher, kind, &error).await),
     };
+    crate::record::key_active_at(service, vault_key, authorized.consent.block).await?;
     let refusal = Refusal {
         service,
         researcher: request.researcher,

@@ -49,6 +49,8 @@ struct Inner {
     /// Receipts issued since start, for the anchoring task.
     issued: watch::Sender<u64>,
     stopped: watch::Sender<bool>,
+    /// The vault's owner when this boot was approved: another owner later means another boot.
+    boot_owner: std::sync::Mutex<Option<alloy::primitives::Address>>,
 }
 
 impl VaultService {
@@ -88,6 +90,7 @@ impl VaultService {
                 query_bodies: crate::query::body_budget(),
                 issued: watch::channel(0).0,
                 stopped: watch::channel(false).0,
+                boot_owner: std::sync::Mutex::new(None),
             }),
         }
     }
@@ -186,6 +189,19 @@ impl VaultService {
                 return Err(error.into());
             }
         };
+        // Who approved: the vault follows its own record, and seals when the owner changes.
+        let owner = self
+            .inner
+            .registry
+            .ownerOf(alloy::primitives::U256::from(self.inner.identity.vault_id))
+            .call()
+            .await
+            .map_err(|e| ApiError::chain(e.to_string()))?;
+        *self
+            .inner
+            .boot_owner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(owner);
         tracing::info!("boot approved by the owner; unsealed");
         *phase = Phase::Unsealed(Box::new(unsealed));
         self.set_state(VaultState::Unsealed);
@@ -201,6 +217,15 @@ impl VaultService {
             Phase::Unsealed(vault) => Ok(f(vault)),
             _ => Err(ApiError::sealed()),
         }
+    }
+
+    /// The vault's owner when this boot was approved (`None` while sealed).
+    pub fn boot_owner(&self) -> Option<alloy::primitives::Address> {
+        *self
+            .inner
+            .boot_owner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Wipes the keys and stops the service. Idempotent.
