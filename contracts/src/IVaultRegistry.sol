@@ -211,6 +211,8 @@ interface IVaultRegistry {
     error GrantNotFound(uint256 vaultId, address grantee, bytes32 scope);
     /// @notice No access request has this id.
     error RequestNotFound(uint256 requestId);
+    /// @notice A signed message's nonce is not the vault's next one (used, cancelled, or from the future).
+    error InvalidNonce(uint256 vaultId, uint256 current);
     /// @notice The access request is not pending.
     error RequestNotPending(uint256 requestId, RequestStatus status);
     /// @notice The caller did not file this access request.
@@ -272,6 +274,8 @@ interface IVaultRegistry {
     event AccessRequestDenied(uint256 indexed requestId);
     /// @notice The researcher withdrew an access request.
     event AccessRequestWithdrawn(uint256 indexed requestId);
+    /// @notice The owner cancelled every signed message of the vault with a nonce below `nonce`.
+    event NoncesCancelled(uint256 indexed vaultId, uint256 nonce);
     /// @notice The vault's bound key anchored a batch of access receipt hashes.
     event ReceiptsAnchored(uint256 indexed vaultId, bytes32 indexed batchHash, bytes32[] receiptHashes);
 
@@ -545,6 +549,19 @@ interface IVaultRegistry {
     /// @param message The message.
     /// @return digest Its digest in this registry's domain.
     function hashOwnerRead(OwnerRead calldata message) external view returns (bytes32 digest);
+
+    /// @notice The vault's next signature nonce: every owner message signed for it carries one, used once.
+    /// @dev Nonces belong to the vault, not to the owner's address: a signature used (or cancelled) under one
+    /// owner cannot be replayed after the vault moves to another address of the same signer.
+    /// @param vaultId The vault.
+    /// @return nonce The nonce the next signed message must carry.
+    function nonceOf(uint256 vaultId) external view returns (uint256 nonce);
+
+    /// @notice Cancels every message signed for the vault with a nonce below `nonce` that has not been used:
+    /// a grant handed to a researcher and not yet relayed, say. Owner only.
+    /// @param vaultId The vault.
+    /// @param nonce The new next nonce, above the current one.
+    function cancelNonces(uint256 vaultId, uint256 nonce) external;
 
     /// @notice Whether `signature` is the vault owner's (EOA or EIP-1271 wallet) over `digest`.
     /// @dev For off-chain approvals (boot, per-query, upload, reads) that a vault verifies against the owner.

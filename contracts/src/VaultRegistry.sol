@@ -2,7 +2,6 @@
 pragma solidity ^0.8.24;
 
 import {IVaultRegistry} from "./IVaultRegistry.sol";
-import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
@@ -11,10 +10,10 @@ import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/Signa
 /// approved, which attested key the running vault signs with, which researchers may run which analyses
 /// (consent grants), researchers' access requests, and the anchored hashes of every access receipt.
 /// @dev Every owner action can be taken directly by the owner or relayed by anyone with the owner's EIP-712
-/// signature. Owners may be EOAs or EIP-1271 contract wallets. Signed messages carry the owner's sequential
-/// nonce (OpenZeppelin `Nonces`) and a deadline; the EIP-712 domain binds chain id and contract address. Types,
-/// errors, events and the functions' documentation are in `IVaultRegistry`.
-contract VaultRegistry is IVaultRegistry, EIP712, Nonces {
+/// signature. Owners may be EOAs or EIP-1271 contract wallets. Signed messages carry the vault's sequential
+/// nonce (the owner may cancel unused ones) and a deadline; the EIP-712 domain binds chain id and contract
+/// address. Types, errors, events and the functions' documentation are in `IVaultRegistry`.
+contract VaultRegistry is IVaultRegistry, EIP712 {
     /*//////////////////////////////////////////////////////////////
                                CONSTANTS
     //////////////////////////////////////////////////////////////*/
@@ -71,6 +70,7 @@ contract VaultRegistry is IVaultRegistry, EIP712, Nonces {
     mapping(uint256 vaultId => mapping(address grantee => mapping(bytes32 scope => GrantRecord))) private _grants;
     mapping(uint256 requestId => AccessRequest) private _requests;
     mapping(bytes32 batchHash => uint256 blockNumber) private _anchoredAt;
+    mapping(uint256 vaultId => uint256 nonce) private _nonces;
 
     constructor() EIP712("DNA Vault Registry", "1") {}
 
@@ -404,6 +404,20 @@ contract VaultRegistry is IVaultRegistry, EIP712, Nonces {
     }
 
     /// @inheritdoc IVaultRegistry
+    function nonceOf(uint256 vaultId) external view returns (uint256) {
+        return _nonces[vaultId];
+    }
+
+    /// @inheritdoc IVaultRegistry
+    function cancelNonces(uint256 vaultId, uint256 nonce) external {
+        _onlyOwner(vaultId);
+        uint256 current = _nonces[vaultId];
+        if (nonce <= current) revert InvalidNonce(vaultId, current);
+        _nonces[vaultId] = nonce;
+        emit NoncesCancelled({vaultId: vaultId, nonce: nonce});
+    }
+
+    /// @inheritdoc IVaultRegistry
     function isOwnerSignature(uint256 vaultId, bytes32 digest, bytes calldata signature) external view returns (bool) {
         return SignatureChecker.isValidSignatureNowCalldata(_ownerOf(vaultId), digest, signature);
     }
@@ -498,7 +512,7 @@ contract VaultRegistry is IVaultRegistry, EIP712, Nonces {
         if (_ownerOf(vaultId) != msg.sender) revert NotVaultOwner(vaultId, msg.sender);
     }
 
-    /// @dev Checks the deadline, consumes the owner's nonce and verifies the owner's signature over the message.
+    /// @dev Checks the deadline, consumes the vault's nonce and verifies the owner's signature over the message.
     function _consumeOwnerSignature(
         uint256 vaultId,
         bytes32 structHash,
@@ -508,7 +522,11 @@ contract VaultRegistry is IVaultRegistry, EIP712, Nonces {
     ) private {
         if (block.timestamp > deadline) revert SignatureExpired(deadline);
         address owner = _ownerOf(vaultId);
-        _useCheckedNonce(owner, nonce);
+        uint256 current = _nonces[vaultId];
+        if (nonce != current) revert InvalidNonce(vaultId, current);
+        // Checked: a vault whose nonces were cancelled up to 2^256 - 1 accepts no more signatures, rather
+        // than wrapping to nonces already used.
+        _nonces[vaultId] = current + 1;
         if (!SignatureChecker.isValidSignatureNowCalldata(owner, _hashTypedDataV4(structHash), signature)) {
             revert InvalidSignature(vaultId, owner);
         }

@@ -104,7 +104,7 @@ contract RegistryHandler is RegistryTest {
     }
 
     function _checkNonceGrew() internal {
-        uint256 nonce = registry.nonces(owner);
+        uint256 nonce = registry.nonceOf(vaultId);
         require(nonce > lastSeenNonce, "nonce did not grow");
         lastSeenNonce = nonce;
     }
@@ -142,7 +142,7 @@ contract VaultRegistryInvariantTest is RegistryTest {
     }
 
     function invariant_NoncesOnlyGrowWithAcceptedSignatures() public view {
-        assertEq(registry.nonces(owner), handler.ghostSignedUses());
-        assertGe(registry.nonces(owner), handler.lastSeenNonce());
+        assertEq(registry.nonceOf(vaultId), handler.ghostSignedUses());
+        assertGe(registry.nonceOf(vaultId), handler.lastSeenNonce());
     }
 }

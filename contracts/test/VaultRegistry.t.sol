@@ -4,7 +4,6 @@ pragma solidity ^0.8.24;
 import {IVaultRegistry} from "../src/IVaultRegistry.sol";
 import {VaultRegistry} from "../src/VaultRegistry.sol";
 import {RegistryTest} from "./utils/RegistryTest.sol";
-import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 
 /// @notice Every function's success and every revert path.
 contract VaultRegistryTest is RegistryTest {
@@ -154,7 +153,7 @@ contract VaultRegistryTest is RegistryTest {
         vm.prank(relayer);
         registry.approveMeasurementWithSig(IVaultRegistry.ApproveMeasurement(vaultId, MEASUREMENT, 0, deadline), sig);
         assertTrue(registry.isMeasurementApproved(vaultId, MEASUREMENT));
-        assertEq(registry.nonces(owner), 1);
+        assertEq(registry.nonceOf(vaultId), 1);
     }
 
     function test_ApproveMeasurementWithSig_RevertsWhen_SignedForOtherMeasurement() public {
@@ -384,7 +383,7 @@ contract VaultRegistryTest is RegistryTest {
         vm.prank(relayer);
         registry.grantWithSig(m, sig);
         assertTrue(registry.isAllowed(vaultId, researcher, SCOPE));
-        assertEq(registry.nonces(owner), 1);
+        assertEq(registry.nonceOf(vaultId), 1);
     }
 
     function test_GrantWithSig_RevertsWhen_ValidationFails() public {
@@ -471,7 +470,7 @@ contract VaultRegistryTest is RegistryTest {
         IVaultRegistry.Grant memory m = _grantMessage(researcher, SCOPE, uint64(START + 1 days));
         m.nonce = 1;
         bytes memory sig = _signGrant(ownerKey, m);
-        vm.expectRevert(abi.encodeWithSelector(Nonces.InvalidAccountNonce.selector, owner, 0));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidNonce.selector, vaultId, 0));
         registry.grantWithSig(m, sig);
     }
 

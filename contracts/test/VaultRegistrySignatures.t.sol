@@ -5,7 +5,6 @@ import {IVaultRegistry} from "../src/IVaultRegistry.sol";
 import {VaultRegistry} from "../src/VaultRegistry.sol";
 import {MinimalWallet} from "./utils/MinimalWallet.sol";
 import {RegistryTest} from "./utils/RegistryTest.sol";
-import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 
 /// @notice Fuzzed attacks on the signature paths, and an EIP-1271 contract wallet as owner.
 contract VaultRegistrySignaturesTest is RegistryTest {
@@ -107,7 +106,7 @@ contract VaultRegistrySignaturesTest is RegistryTest {
         vm.prank(owner);
         registry.revoke(vaultId, grantee, scope);
         // The researcher replays the old signature to undo the revocation.
-        vm.expectRevert(abi.encodeWithSelector(Nonces.InvalidAccountNonce.selector, owner, 1));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidNonce.selector, vaultId, 1));
         registry.grantWithSig(m, sig);
         assertFalse(registry.isAllowed(vaultId, grantee, scope));
     }
@@ -152,7 +151,7 @@ contract VaultRegistrySignaturesTest is RegistryTest {
         vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidSignature.selector, vaultId, owner));
         registry.revokeWithSig(m, _malleate(sig));
         registry.revokeWithSig(m, sig);
-        vm.expectRevert(abi.encodeWithSelector(Nonces.InvalidAccountNonce.selector, owner, 1));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidNonce.selector, vaultId, 1));
         registry.revokeWithSig(m, sig);
     }
 
@@ -190,6 +189,51 @@ contract VaultRegistrySignaturesTest is RegistryTest {
         registry.approveMeasurementWithSig(IVaultRegistry.ApproveMeasurement(vaultId, measurement, 0, START + 60), sig);
     }
 
+    // ---------------------------------------------------------------- cancelling signatures
+
+    /// @dev A grant signed and handed over, not yet relayed: the owner cancels it, and it never applies; the
+    /// owner's next message, signed with the new nonce, does.
+    function testFuzz_CancelNonces_VoidsSignedUnrelayedMessages(uint8 extra) public {
+        IVaultRegistry.Grant memory withheld = _grantMessage(researcher, SCOPE, uint64(START + 1 days));
+        bytes memory sig = _signGrant(ownerKey, withheld);
+        uint256 next = uint256(extra) + 1;
+        vm.expectEmit(address(registry));
+        emit IVaultRegistry.NoncesCancelled({vaultId: vaultId, nonce: next});
+        vm.prank(owner);
+        registry.cancelNonces(vaultId, next);
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidNonce.selector, vaultId, next));
+        registry.grantWithSig(withheld, sig);
+        assertFalse(registry.isAllowed(vaultId, researcher, SCOPE));
+        IVaultRegistry.Grant memory fresh = _grantMessage(researcher, SCOPE, uint64(START + 1 days));
+        assertEq(fresh.nonce, next);
+        registry.grantWithSig(fresh, _signGrant(ownerKey, fresh));
+        assertTrue(registry.isAllowed(vaultId, researcher, SCOPE));
+    }
+
+    function test_CancelNonces_RevertsWhen_NotOwnerOrNotForward() public {
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotVaultOwner.selector, vaultId, researcher));
+        vm.prank(researcher);
+        registry.cancelNonces(vaultId, 5);
+        vm.prank(owner);
+        registry.cancelNonces(vaultId, 5);
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidNonce.selector, vaultId, 5));
+        vm.prank(owner);
+        registry.cancelNonces(vaultId, 5);
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidNonce.selector, vaultId, 5));
+        vm.prank(owner);
+        registry.cancelNonces(vaultId, 4);
+    }
+
+    /// @dev Nonces cancelled up to the last one: the vault accepts no more signatures, and never wraps.
+    function test_CancelNonces_ToTheEnd_AcceptsNothingMore() public {
+        vm.prank(owner);
+        registry.cancelNonces(vaultId, type(uint256).max);
+        IVaultRegistry.Grant memory last = _grantMessage(researcher, SCOPE, uint64(START + 1 days));
+        vm.expectRevert(abi.encodeWithSelector(0x4e487b71, 0x11)); // arithmetic overflow
+        registry.grantWithSig(last, _signGrant(ownerKey, last));
+        assertEq(registry.nonceOf(vaultId), type(uint256).max);
+    }
+
     // ---------------------------------------------------------------- EIP-1271 owner
 
     function _walletVault() internal returns (MinimalWallet wallet, uint256 id) {
@@ -210,7 +254,7 @@ contract VaultRegistrySignaturesTest is RegistryTest {
             expiry: uint64(START + 1 days),
             perQueryApproval: false,
             maxQueries: 0,
-            nonce: registry.nonces(address(wallet)),
+            nonce: registry.nonceOf(id),
             deadline: START + 60
         });
         registry.grantWithSig(g, _signGrant(ownerKey, g));
@@ -219,8 +263,30 @@ contract VaultRegistrySignaturesTest is RegistryTest {
         IVaultRegistry.Revoke memory r = IVaultRegistry.Revoke(id, researcher, SCOPE, 1, START + 60);
         registry.revokeWithSig(r, _signRevoke(ownerKey, r));
         assertFalse(registry.isAllowed(id, researcher, SCOPE));
-        assertEq(registry.nonces(address(wallet)), 2);
-        assertEq(registry.nonces(owner), 0, "the wallet's nonces are its own");
+        assertEq(registry.nonceOf(id), 2);
+        assertEq(registry.nonceOf(vaultId), 0, "each vault's nonces are its own");
+    }
+
+    /// @dev The vault moves between two wallets of the same signer: a grant signature used under the first,
+    /// and a grant since revoked, do not replay under the second (nonces belong to the vault).
+    function test_Eip1271Owner_MovingBetweenWalletsReplaysNothing() public {
+        (MinimalWallet first, uint256 id) = _walletVault();
+        IVaultRegistry.Grant memory g = _grantMessage(researcher, SCOPE, uint64(START + 1 days));
+        g.vaultId = id;
+        g.nonce = registry.nonceOf(id);
+        bytes memory sig = _signGrant(ownerKey, g);
+        registry.grantWithSig(g, sig);
+        vm.prank(owner);
+        first.execute(address(registry), abi.encodeCall(VaultRegistry.revoke, (id, researcher, SCOPE)));
+        MinimalWallet second = new MinimalWallet(owner);
+        vm.prank(owner);
+        first.execute(address(registry), abi.encodeCall(VaultRegistry.transferVaultOwnership, (id, address(second))));
+        vm.prank(owner);
+        second.execute(address(registry), abi.encodeCall(VaultRegistry.acceptVaultOwnership, (id)));
+        assertEq(registry.ownerOf(id), address(second));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidNonce.selector, id, 1));
+        registry.grantWithSig(g, sig);
+        assertFalse(registry.isAllowed(id, researcher, SCOPE), "the revoked grant stays revoked");
     }
 
     function testFuzz_Eip1271Owner_RejectsOtherSigner(uint256 signerKey) public {

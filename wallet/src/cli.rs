@@ -89,6 +89,8 @@ enum Command {
     ApproveQuery(registry::QueryArgs),
     /// Researchers: file an access request for a vault on-chain.
     RequestAccess(request::RequestArgs),
+    /// Void messages you signed for a vault that are not used yet (a grant handed over and not relayed).
+    CancelSignatures(registry::CancelArgs),
 }
 
 pub(crate) async fn run(cli: Cli) -> eyre::Result<()> {
@@ -121,6 +123,7 @@ pub(crate) async fn run(cli: Cli) -> eyre::Result<()> {
         Command::Audit(args) => audit::run(&session, args).await,
         Command::ApproveBoot(args) => registry::approve_boot(&session, args).await,
         Command::ApproveQuery(args) => registry::approve_query(&session, args).await,
+        Command::CancelSignatures(args) => registry::cancel_signatures(&session, args).await,
         Command::RequestAccess(args) => request::request_access(&session, args).await,
     }
 }

@@ -227,6 +227,33 @@ pub fn revoke(m: &Revoke, deployment: Deployment, analysis: &Analysis) -> Explan
     .signature_terms(deployment, Some(m.nonce), m.deadline)
 }
 
+/// Voiding the unused messages signed for `vault` with nonces `next..below`.
+pub fn cancel_signatures(
+    vault: U256,
+    next: U256,
+    below: U256,
+    deployment: Deployment,
+) -> Explanation {
+    let last = below - U256::from(1);
+    let voided = match last == next {
+        true => format!("the message signed with nonce {next}, if any"),
+        false => format!("every message signed with nonces {next} to {last}"),
+    };
+    let mut e = Explanation::new(format!(
+        "Void signatures for vault {vault} that have not been used"
+    ))
+    .fact("Vault", vault.to_string())
+    .fact("Voids", voided)
+    .fact("Next nonce after", below.to_string())
+    .fact("Chain", chain_name(deployment.chain_id))
+    .fact("Registry", deployment.registry.to_checksum(None));
+    e.warnings.push(
+        "a grant or approval you signed and handed over but that is not on-chain yet will never apply; sign it again if you still want it"
+            .into(),
+    );
+    e
+}
+
 /// A code update: a new approved launch measurement.
 pub fn approve_measurement(m: &ApproveMeasurement, deployment: Deployment) -> Explanation {
     let mut e = Explanation::new(format!(

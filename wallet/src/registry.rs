@@ -87,13 +87,18 @@ impl Connection {
         }
     }
 
-    /// The next signature nonce of `owner` (the vault owner, EOA or contract wallet).
-    pub async fn nonce(&self, owner: Address) -> Result<U256> {
+    /// The vault's next signature nonce (nonces belong to the vault, whoever owns it).
+    pub async fn nonce(&self, vault: U256) -> Result<U256> {
         self.registry
-            .nonces(owner)
+            .nonceOf(vault)
             .call()
             .await
             .map_err(contract_error)
+    }
+
+    /// Voids every unused message signed for `vault` with a nonce below `below`: the owner's transaction.
+    pub async fn cancel_nonces(&self, vault: U256, below: U256) -> Result<Submitted> {
+        self.send(self.registry.cancelNonces(vault, below)).await
     }
 
     /// Whether the owner approved `measurement` for `vault`.
@@ -298,12 +303,10 @@ fn registry_error_words(e: &VaultRegistryErrors) -> String {
             "the signature is not vault {}'s owner's ({})",
             x.vaultId, x.owner
         ),
-        E::InvalidAccountNonce(x) => {
-            format!(
-                "nonce already used or out of order (the owner's next nonce is {})",
-                x.currentNonce
-            )
-        }
+        E::InvalidNonce(x) => format!(
+            "the signature's nonce was used, cancelled or is out of order (vault {}'s next nonce is {})",
+            x.vaultId, x.current
+        ),
         E::SignatureExpired(x) => format!(
             "the signature expired at {}",
             crate::inputs::format_time(x.deadline.saturating_to())

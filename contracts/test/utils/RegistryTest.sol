@@ -83,7 +83,7 @@ abstract contract RegistryTest is Test {
             expiry: expiry,
             perQueryApproval: false,
             maxQueries: 0,
-            nonce: registry.nonces(registry.ownerOf(vaultId)),
+            nonce: registry.nonceOf(vaultId),
             deadline: block.timestamp + 1 hours
         });
     }
@@ -93,7 +93,7 @@ abstract contract RegistryTest is Test {
             vaultId: vaultId,
             grantee: grantee,
             scope: scope,
-            nonce: registry.nonces(registry.ownerOf(vaultId)),
+            nonce: registry.nonceOf(vaultId),
             deadline: block.timestamp + 1 hours
         });
     }

@@ -174,6 +174,19 @@ pub(crate) struct QueryArgs {
     chain: ChainArgs,
 }
 
+#[derive(Debug, Args)]
+pub(crate) struct CancelArgs {
+    /// The vault id.
+    #[arg(long)]
+    vault: U256,
+    /// Void every unused message signed with a nonce below this (else only the next one: the nonce the
+    /// registry expects now).
+    #[arg(long)]
+    below: Option<U256>,
+    #[command(flatten)]
+    chain: ChainArgs,
+}
+
 /// The chain and registry from the config, for explaining documents.
 pub(crate) fn configured_deployment(session: &Session) -> eyre::Result<Deployment> {
     let config = session.home.config()?;
@@ -272,7 +285,7 @@ impl Signing {
                 self.signer.address()
             );
         }
-        Ok(connection.nonce(owner).await?)
+        Ok(connection.nonce(vault).await?)
     }
 
     /// Explains (with `explain`), confirms, signs, then submits (`--send`) or prints the signed message.
@@ -452,4 +465,32 @@ fn refuse_send(args: &ChainArgs, what: &str) -> eyre::Result<()> {
         bail!("{what} is checked by the vault, not submitted on-chain: drop --send");
     }
     Ok(())
+}
+
+pub(crate) async fn cancel_signatures(session: &Session, args: CancelArgs) -> eyre::Result<()> {
+    if !args.chain.send {
+        bail!("cancelling signatures is the owner's own transaction: add --send");
+    }
+    let s = Signing::open(session, &args.chain).await?;
+    let connection = s.connection()?;
+    let next = connection.nonce(args.vault).await?;
+    let below = args.below.unwrap_or(next + U256::from(1));
+    if below <= next {
+        bail!(
+            "--below {below} voids nothing: vault {}'s next nonce is {next}",
+            args.vault
+        );
+    }
+    let explanation = explain::cancel_signatures(args.vault, next, below, s.deployment);
+    session.confirm(&explanation, "Void them?")?;
+    let submitted = connection.cancel_nonces(args.vault, below).await?;
+    session.emit(
+        &serde_json::to_value(&submitted)?,
+        &format!(
+            "Signatures with nonces {next} to {} voided: transaction {} in block {}",
+            below - U256::from(1),
+            submitted.transaction,
+            submitted.block
+        ),
+    )
 }

@@ -676,3 +676,66 @@ fn brca_lookup(wallet: &Wallet) -> (String, B256) {
         .scope;
     (path.to_str().unwrap().to_owned(), scope)
 }
+
+/// A grant signed and handed over but not relayed: the owner voids it with `cancel-signatures`, and the
+/// relay is refused in words.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_withheld_grant_is_cancelled() {
+    let s = setup().await;
+    let researcher = s.chain.signer(2);
+    let (lookup, scope) = brca_lookup(&s.wallet);
+    let grantee = researcher.address().to_string();
+    let withheld = s.owner(&[
+        "grant",
+        "--vault",
+        "1",
+        "--grantee",
+        &grantee,
+        "--descriptor",
+        &lookup,
+        "--purpose",
+        "GRU",
+        "--expiry",
+        "30d",
+    ]);
+    let cancelled = s.owner_run(&["cancel-signatures", "--vault", "1", "--send"]);
+    assert!(cancelled.ok, "{}", cancelled.stderr);
+    assert!(
+        cancelled
+            .stderr
+            .contains("the message signed with nonce 0, if any"),
+        "{}",
+        cancelled.stderr
+    );
+    let signed: dnavault_wallet::typed::SignedTypedData = serde_json::from_value(withheld).unwrap();
+    let relay = Connection::connect(&s.rpc, s.chain.registry_address(), researcher.clone())
+        .await
+        .unwrap();
+    let refused = relay.submit(&signed).await.unwrap_err().to_string();
+    assert!(
+        refused
+            .contains("nonce was used, cancelled or is out of order (vault 1's next nonce is 1)"),
+        "{refused}"
+    );
+    let registry = s.chain.registry();
+    assert!(
+        !registry
+            .isAllowed(U256::from(1), researcher.address(), scope)
+            .call()
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        registry.nonceOf(U256::from(1)).call().await.unwrap(),
+        U256::from(1)
+    );
+    let nothing = s.owner_run(&[
+        "cancel-signatures",
+        "--vault",
+        "1",
+        "--below",
+        "1",
+        "--send",
+    ]);
+    nothing.refused("voids nothing");
+}

@@ -307,10 +307,7 @@ async fn rust_signatures_grant_and_revoke_on_chain() {
             .await
             .unwrap()
     );
-    assert_eq!(
-        relay.nonces(owner.address()).call().await.unwrap(),
-        U256::from(1)
-    );
+    assert_eq!(relay.nonceOf(vault).call().await.unwrap(), U256::from(1));
 
     // Replaying the same signature fails on the nonce.
     let err = relay
@@ -322,7 +319,7 @@ async fn rust_signatures_grant_and_revoke_on_chain() {
         .as_decoded_interface_error::<VaultRegistryErrors>()
         .expect("a registry error");
     assert!(
-        matches!(decoded, VaultRegistryErrors::InvalidAccountNonce(_)),
+        matches!(decoded, VaultRegistryErrors::InvalidNonce(_)),
         "{decoded:?}"
     );
 
