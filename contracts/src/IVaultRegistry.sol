@@ -298,7 +298,8 @@ interface IVaultRegistry {
     /// @param newOwner The account offered the vault.
     function transferVaultOwnership(uint256 vaultId, address newOwner) external;
 
-    /// @notice Accepts a vault offered to the caller. Grants and approved measurements stay with the vault.
+    /// @notice Accepts a vault offered to the caller. Grants and approved measurements stay with the vault; its
+    /// bound key is unbound (the running vault was booted for the previous owner, and seals).
     /// @param vaultId The vault.
     function acceptVaultOwnership(uint256 vaultId) external;
 
@@ -330,7 +331,8 @@ interface IVaultRegistry {
     /// @param signature The owner's signature (65-byte ECDSA or an EIP-1271 wallet's).
     function approveMeasurementWithSig(ApproveMeasurement calldata message, bytes calldata signature) external;
 
-    /// @notice Revokes an approved launch measurement; a key bound with it can no longer anchor receipts.
+    /// @notice Revokes an approved launch measurement; a key bound with it is unbound, and approving the
+    /// measurement again does not bind it back.
     /// @param vaultId The vault.
     /// @param measurement The 48-byte SNP launch measurement.
     function revokeMeasurement(uint256 vaultId, bytes calldata measurement) external;

@@ -110,6 +110,8 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
         v.owner = msg.sender;
         v.pendingOwner = address(0);
         emit VaultOwnershipTransferred({vaultId: vaultId, previousOwner: previousOwner, newOwner: msg.sender});
+        // The running vault was booted for the previous owner: the new owner binds a key of their own boot.
+        _unbindKey(vaultId, v);
     }
 
     /// @inheritdoc IVaultRegistry
@@ -182,11 +184,8 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
     function unbindVaultKey(uint256 vaultId) external {
         _onlyOwner(vaultId);
         VaultInfo storage v = _vaults[vaultId];
-        address vaultKey = v.vaultKey;
-        if (vaultKey == address(0)) revert NotVaultKey(vaultId, address(0));
-        v.vaultKey = address(0);
-        v.keyMeasurementHash = bytes32(0);
-        emit VaultKeyUnbound({vaultId: vaultId, vaultKey: vaultKey});
+        if (v.vaultKey == address(0)) revert NotVaultKey(vaultId, address(0));
+        _unbindKey(vaultId, v);
     }
 
     /// @inheritdoc IVaultRegistry
@@ -546,6 +545,18 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
         if (!_approvedMeasurements[vaultId][measurementHash]) revert MeasurementNotApproved(vaultId, measurementHash);
         _approvedMeasurements[vaultId][measurementHash] = false;
         emit MeasurementRevoked({vaultId: vaultId, measurementHash: measurementHash, measurement: measurement});
+        // A key bound under revoked code stays unbound: approving the code again does not bring it back.
+        VaultInfo storage v = _vaults[vaultId];
+        if (v.keyMeasurementHash == measurementHash) _unbindKey(vaultId, v);
+    }
+
+    /// @dev Unbinds the vault's key, if one is bound.
+    function _unbindKey(uint256 vaultId, VaultInfo storage v) private {
+        address vaultKey = v.vaultKey;
+        if (vaultKey == address(0)) return;
+        v.vaultKey = address(0);
+        v.keyMeasurementHash = bytes32(0);
+        emit VaultKeyUnbound({vaultId: vaultId, vaultKey: vaultKey});
     }
 
     function _bindVaultKey(uint256 vaultId, address vaultKey, bytes calldata measurement) private {

@@ -73,6 +73,33 @@ contract VaultRegistryTest is RegistryTest {
         registry.setVaultUri(vaultId, "x");
     }
 
+    function test_TransferOwnership_UnbindsTheVaultKey() public {
+        _approveMeasurement(MEASUREMENT);
+        vm.prank(owner);
+        registry.bindVaultKey(vaultId, vaultKey, MEASUREMENT);
+        vm.prank(owner);
+        registry.transferVaultOwnership(vaultId, stranger);
+        vm.expectEmit(address(registry));
+        emit IVaultRegistry.VaultKeyUnbound({vaultId: vaultId, vaultKey: vaultKey});
+        vm.prank(stranger);
+        registry.acceptVaultOwnership(vaultId);
+        assertFalse(registry.isActiveVaultKey(vaultId, vaultKey));
+        assertEq(registry.vault(vaultId).vaultKey, address(0));
+    }
+
+    function test_RevokeMeasurement_UnbindsItsKeyForGood() public {
+        _approveMeasurement(MEASUREMENT);
+        vm.prank(owner);
+        registry.bindVaultKey(vaultId, vaultKey, MEASUREMENT);
+        vm.expectEmit(address(registry));
+        emit IVaultRegistry.VaultKeyUnbound({vaultId: vaultId, vaultKey: vaultKey});
+        vm.prank(owner);
+        registry.revokeMeasurement(vaultId, MEASUREMENT);
+        // Approving the same code again does not re-activate the key bound under it.
+        _approveMeasurement(MEASUREMENT);
+        assertFalse(registry.isActiveVaultKey(vaultId, vaultKey));
+    }
+
     function test_TransferOwnership_KeepsGrants() public {
         _grantDirect(researcher, SCOPE, uint64(START + 1 days));
         vm.prank(owner);
