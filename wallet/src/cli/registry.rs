@@ -474,7 +474,7 @@ pub(crate) async fn cancel_signatures(session: &Session, args: CancelArgs) -> ey
     let s = Signing::open(session, &args.chain).await?;
     let connection = s.connection()?;
     let next = connection.nonce(args.vault).await?;
-    let below = args.below.unwrap_or(next + U256::from(1));
+    let below = args.below.unwrap_or(next.saturating_add(U256::from(1)));
     if below <= next {
         bail!(
             "--below {below} voids nothing: vault {}'s next nonce is {next}",
