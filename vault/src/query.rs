@@ -44,6 +44,7 @@ pub(crate) async fn post_query(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<QueryAnswer>, ApiError> {
+    // Held until the answer is sent: the submission stays in memory that long.
     let (submission, _budget) = body::receive(
         service.query_body_budget(),
         &headers,

@@ -129,13 +129,10 @@ pub fn grant(m: &Grant, deployment: Deployment, analysis: &Analysis) -> Explanat
 
 /// `analysis` when it is the one `scope` names, else the bare scope.
 fn described(scope: alloy::primitives::B256, analysis: Option<&Analysis>) -> Analysis {
-    match analysis {
-        Some(analysis) if analysis.scope == scope => analysis.clone(),
-        _ => Analysis {
-            scope,
-            descriptor: None,
-        },
-    }
+    Analysis::of_scope(scope, analysis).unwrap_or(Analysis {
+        scope,
+        descriptor: None,
+    })
 }
 
 fn budget_words(max_queries: u32) -> String {

@@ -199,6 +199,11 @@ impl ConsentCache {
         };
         let head = provider.get_block_number().await.map_err(read::chain)?;
         let target = head.saturating_sub(self.config.confirmations);
+        if from > target {
+            // No new block to read, and the one held is still the chain's.
+            self.touch();
+            return Ok(self.synced_block().unwrap_or_default());
+        }
         let at_target = read::header(provider, target).await?;
         let (updates, reached) = self.read_updates(registry, from, target, head).await?;
         let Some(reached) = reached else {
@@ -252,8 +257,8 @@ impl ConsentCache {
         Ok(reached)
     }
 
-    /// The grant changes in blocks `from..=target` (the head's from its receipts) and the block they reach
-    /// (`None`: nothing could be read).
+    /// The grant changes in blocks `from..=target` (`from <= target`; the head's from its receipts) and the
+    /// block they reach (`None`: not even the block before the head could be read).
     async fn read_updates<P: Provider>(
         &self,
         registry: &VaultRegistryInstance<P>,
@@ -262,9 +267,6 @@ impl ConsentCache {
         head: u64,
     ) -> Result<(Vec<Update>, Option<u64>), ConsentError> {
         let mut updates = Vec::new();
-        if from > target {
-            return Ok((updates, self.synced_block()));
-        }
         let settled = if target == head {
             target.checked_sub(1)
         } else {

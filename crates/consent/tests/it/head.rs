@@ -181,6 +181,11 @@ async fn the_head_blocks_events_come_from_its_receipts_once_served() {
     asserter.push_success(&Some(Vec::<TransactionReceipt>::new()));
     asserter.push_success(&block(6));
     assert_eq!(cache.sync(&registry).await.unwrap(), 6);
+
+    // No new block: a poll asks for the held block's header and the head's number, nothing more.
+    asserter.push_success(&block(6));
+    asserter.push_success(&U64::from(6));
+    assert_eq!(cache.sync(&registry).await.unwrap(), 6);
     assert!(asserter.read_q().is_empty(), "every answer was asked for");
 }
 
