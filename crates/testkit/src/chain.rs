@@ -160,23 +160,12 @@ impl TestChain {
         grantee: Address,
         scope: alloy::primitives::B256,
     ) -> Result<()> {
-        use alloy::{
-            network::TransactionBuilder,
-            rpc::types::{
-                TransactionRequest,
-                anvil::{ReorgOptions, TransactionData},
-            },
-            sol_types::SolCall,
-        };
-        let revoke = VaultRegistry::revokeCall {
-            vaultId: vault,
-            grantee,
-            scope,
-        };
-        let transaction = TransactionRequest::default()
-            .with_from(owner.address())
-            .with_to(self.registry)
-            .with_input(revoke.abi_encode());
+        use alloy::rpc::types::anvil::{ReorgOptions, TransactionData};
+        let transaction = self
+            .registry()
+            .revoke(vault, grantee, scope)
+            .from(owner.address())
+            .into_transaction_request();
         let options = ReorgOptions {
             depth: 1,
             tx_block_pairs: vec![(TransactionData::JSON(transaction), 0)],
