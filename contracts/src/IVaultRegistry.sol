@@ -146,6 +146,9 @@ interface IVaultRegistry {
     /// @notice What the registry holds about a vault.
     struct VaultInfo {
         address owner;
+        /// @dev Counts ownership transfers; a grant made under an earlier epoch is no longer live. Shares the
+        /// owner's slot, so `isAllowed` reads one slot of the vault.
+        uint16 epoch;
         address pendingOwner;
         address vaultKey;
         bytes32 keyMeasurementHash;
@@ -159,6 +162,8 @@ interface IVaultRegistry {
         bool perQueryApproval;
         bool revoked;
         uint32 maxQueries;
+        /// @dev The vault's ownership epoch when it was granted: a transfer ends the old owner's grants.
+        uint16 epoch;
     }
 
     /// @notice The life of an access request.
@@ -411,7 +416,8 @@ interface IVaultRegistry {
     /// @param signature The owner's signature.
     function revokeWithSig(Revoke calldata message, bytes calldata signature) external;
 
-    /// @notice Whether `grantee` may run `scope` on the vault now: granted, not revoked, not expired.
+    /// @notice Whether `grantee` may run `scope` on the vault now: granted by its current owner, not revoked,
+    /// not expired.
     /// @dev A grant with `perQueryApproval` additionally needs the owner's live approval of each query.
     /// @param vaultId The vault.
     /// @param grantee The researcher.
@@ -423,7 +429,8 @@ interface IVaultRegistry {
     /// @param vaultId The vault.
     /// @param grantee The researcher.
     /// @param scope The analysis.
-    /// @return record Its expiry, purpose, per-query flag, whether it was revoked and its query budget.
+    /// @return record Its expiry, purpose, per-query flag, whether it was revoked, its query budget and the
+    /// ownership epoch it was made in (live only while that is the vault's).
     function grantOf(uint256 vaultId, address grantee, bytes32 scope) external view returns (GrantRecord memory record);
 
     /*//////////////////////////////////////////////////////////////

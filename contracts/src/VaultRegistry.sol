@@ -109,6 +109,8 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
         address previousOwner = v.owner;
         v.owner = msg.sender;
         v.pendingOwner = address(0);
+        // Every grant the previous owner made ends (checked: the 65,536th transfer of one vault reverts).
+        ++v.epoch;
         emit VaultOwnershipTransferred({vaultId: vaultId, previousOwner: previousOwner, newOwner: msg.sender});
         // The running vault was booted for the previous owner: the new owner binds a key of their own boot.
         _unbindKey(vaultId, v);
@@ -241,7 +243,7 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
     /// @inheritdoc IVaultRegistry
     function isAllowed(uint256 vaultId, address grantee, bytes32 scope) external view returns (bool) {
         GrantRecord storage g = _grants[vaultId][grantee][scope];
-        return !g.revoked && block.timestamp < g.expiry;
+        return !g.revoked && block.timestamp < g.expiry && g.epoch == _vaults[vaultId].epoch;
     }
 
     /// @inheritdoc IVaultRegistry
@@ -587,7 +589,12 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
         _checkPurpose(purpose);
         if (expiry <= block.timestamp) revert InvalidExpiry(expiry);
         _grants[vaultId][grantee][scope] = GrantRecord({
-            expiry: expiry, purpose: purpose, perQueryApproval: perQueryApproval, revoked: false, maxQueries: maxQueries
+            expiry: expiry,
+            purpose: purpose,
+            perQueryApproval: perQueryApproval,
+            revoked: false,
+            maxQueries: maxQueries,
+            epoch: _vaults[vaultId].epoch
         });
         emit Granted({
             vaultId: vaultId,
@@ -607,7 +614,9 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
 
     function _revoke(uint256 vaultId, address grantee, bytes32 scope) private {
         GrantRecord storage g = _grants[vaultId][grantee][scope];
-        if (g.expiry == 0 || g.revoked) revert GrantNotFound(vaultId, grantee, scope);
+        if (g.expiry == 0 || g.revoked || g.epoch != _vaults[vaultId].epoch) {
+            revert GrantNotFound(vaultId, grantee, scope);
+        }
         g.revoked = true;
         emit GrantRevoked({vaultId: vaultId, grantee: grantee, scope: scope});
     }

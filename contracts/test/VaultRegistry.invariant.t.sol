@@ -77,6 +77,24 @@ contract RegistryHandler is RegistryTest {
         } catch {}
     }
 
+    /// @dev The vault goes to another owner and comes back: every grant made before is over.
+    function transferRoundTrip() external {
+        address interim = makeAddr("interim");
+        vm.prank(owner);
+        registry.transferVaultOwnership(vaultId, interim);
+        vm.prank(interim);
+        registry.acceptVaultOwnership(vaultId);
+        vm.prank(interim);
+        registry.transferVaultOwnership(vaultId, owner);
+        vm.prank(owner);
+        registry.acceptVaultOwnership(vaultId);
+        for (uint256 i; i < 3; ++i) {
+            for (uint256 j; j < 2; ++j) {
+                ghostRevoked[grantees[i]][scopes[j]] = true;
+            }
+        }
+    }
+
     function warp(uint32 seconds_) external {
         vm.warp(block.timestamp + bound(seconds_, 1, 10 days));
         vm.roll(block.number + 1);
@@ -110,8 +128,8 @@ contract RegistryHandler is RegistryTest {
     }
 }
 
-/// @notice Invariants: nothing revoked or expired is ever allowed; the owner's nonce only grows, by exactly one
-/// per accepted signature.
+/// @notice Invariants: nothing revoked, expired or granted under an earlier owner is ever allowed; the owner's
+/// nonce only grows, by exactly one per accepted signature.
 contract VaultRegistryInvariantTest is RegistryTest {
     RegistryHandler internal handler;
 
@@ -119,13 +137,14 @@ contract VaultRegistryInvariantTest is RegistryTest {
         super.setUp();
         handler = new RegistryHandler(registry, owner, ownerKey, vaultId);
         targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](6);
+        bytes4[] memory selectors = new bytes4[](7);
         selectors[0] = RegistryHandler.grantDirect.selector;
         selectors[1] = RegistryHandler.grantSigned.selector;
         selectors[2] = RegistryHandler.revokeDirect.selector;
         selectors[3] = RegistryHandler.revokeSigned.selector;
         selectors[4] = RegistryHandler.replayLastGrant.selector;
         selectors[5] = RegistryHandler.warp.selector;
+        selectors[6] = RegistryHandler.transferRoundTrip.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 

@@ -100,13 +100,39 @@ contract VaultRegistryTest is RegistryTest {
         assertFalse(registry.isActiveVaultKey(vaultId, vaultKey));
     }
 
-    function test_TransferOwnership_KeepsGrants() public {
+    function test_TransferOwnership_EndsTheOldOwnersGrants() public {
         _grantDirect(researcher, SCOPE, uint64(START + 1 days));
-        vm.prank(owner);
-        registry.transferVaultOwnership(vaultId, stranger);
+        _transferTo(stranger);
+        assertEq(registry.vault(vaultId).epoch, 1);
+        assertFalse(registry.isAllowed(vaultId, researcher, SCOPE), "the previous owner's grant ended");
+        assertEq(registry.grantOf(vaultId, researcher, SCOPE).epoch, 0, "the record says which owner made it");
+        // Nothing to revoke: the grant is already over.
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.GrantNotFound.selector, vaultId, researcher, SCOPE));
         vm.prank(stranger);
-        registry.acceptVaultOwnership(vaultId);
+        registry.revoke(vaultId, researcher, SCOPE);
+        // The new owner's own grant is live.
+        vm.prank(stranger);
+        registry.grant(vaultId, researcher, SCOPE, PURPOSE, uint64(START + 1 days), false, 0);
         assertTrue(registry.isAllowed(vaultId, researcher, SCOPE));
+        assertEq(registry.grantOf(vaultId, researcher, SCOPE).epoch, 1);
+    }
+
+    function test_TransferOwnership_BackToTheOldOwnerDoesNotRevive() public {
+        _grantDirect(researcher, SCOPE, uint64(START + 1 days));
+        _transferTo(stranger);
+        vm.prank(stranger);
+        registry.transferVaultOwnership(vaultId, owner);
+        vm.prank(owner);
+        registry.acceptVaultOwnership(vaultId);
+        assertEq(registry.vault(vaultId).epoch, 2);
+        assertFalse(registry.isAllowed(vaultId, researcher, SCOPE), "a grant from an earlier ownership stays over");
+    }
+
+    function _transferTo(address newOwner) internal {
+        vm.prank(owner);
+        registry.transferVaultOwnership(vaultId, newOwner);
+        vm.prank(newOwner);
+        registry.acceptVaultOwnership(vaultId);
     }
 
     function test_TransferOwnership_RevertsWhen_NotOwner() public {

@@ -10,7 +10,9 @@ import {RegistryTest} from "./utils/RegistryTest.sol";
 contract VaultRegistryGasTest is RegistryTest {
     uint256 internal constant GRANT_WITH_SIG_TARGET = 50_000;
     uint256 internal constant REVOKE_TARGET = 12_000;
-    uint256 internal constant IS_ALLOWED_TARGET = 5_000;
+    /// @dev Two cold slots: the grant's and the vault's (its ownership epoch ends a previous owner's grants
+    /// without touching them). Was 5,000 while grants outlived a transfer.
+    uint256 internal constant IS_ALLOWED_TARGET = 5_500;
 
     /// @dev An owner's second grant: the nonce slot is already non-zero, the grant slot is new.
     function test_Gas_GrantWithSig() public {

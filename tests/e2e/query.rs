@@ -169,6 +169,7 @@ pub(crate) async fn grant_scope(
         perQueryApproval: per_query,
         revoked: false,
         maxQueries: 0,
+        epoch: 0,
     };
     chain
         .grant(owner, U256::from(1), researcher, scope, &record)

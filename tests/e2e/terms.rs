@@ -31,6 +31,7 @@ async fn grant(
         perQueryApproval: false,
         revoked: false,
         maxQueries: budget,
+        epoch: 0,
     };
     chain
         .grant(

@@ -31,6 +31,7 @@ async fn main() {
             perQueryApproval: false,
             revoked: false,
             maxQueries: 0,
+            epoch: 0,
         };
         chain
             .grant(&owner, U256::from(1), grantee, scope, &record)

@@ -7,14 +7,15 @@ use std::{
 };
 
 use alloy::{
-    primitives::{Address, B256, FixedBytes, U256},
+    primitives::{Address, B256, FixedBytes},
     providers::Provider,
-    rpc::types::Log,
-    sol_types::SolEvent,
 };
-use dnavault_protocol::VaultRegistry::{GrantRevoked, Granted, VaultRegistryInstance};
+use dnavault_protocol::VaultRegistry::VaultRegistryInstance;
 
-use crate::read;
+use crate::{
+    events::{self, Change, Grant, Key},
+    read,
+};
 
 /// How the cache follows the chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,20 +40,6 @@ impl ConsentConfig {
             poll_interval: Duration::from_millis(250),
         }
     }
-}
-
-/// A change to one (researcher, scope) grant: the new grant, or `None` for a revocation.
-type Update = ((Address, B256), Option<Grant>);
-
-/// A grant as the cache holds it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Grant {
-    expiry: u64,
-    purpose: FixedBytes<16>,
-    per_query_approval: bool,
-    max_queries: u32,
-    granted_in: GrantId,
-    revoked: bool,
 }
 
 /// Which `Granted` event made a grant: a renewal is a new grant, with a query budget of its own.
@@ -131,7 +118,7 @@ pub enum ConsentError {
 
 #[derive(Debug)]
 struct State {
-    grants: HashMap<(Address, B256), Grant>,
+    grants: HashMap<Key, Grant>,
     /// The last block whose events are applied; `None` before the first sync.
     block: Option<u64>,
     /// That block's hash: when the chain no longer has it, a reorganisation replaced what was read.
@@ -205,7 +192,7 @@ impl ConsentCache {
             return Ok(self.synced_block().unwrap_or_default());
         }
         let at_target = read::header(provider, target).await?;
-        let (updates, reached) = self.read_updates(registry, from, target, head).await?;
+        let (changes, reached) = self.read_changes(registry, from, target, head).await?;
         let Some(reached) = reached else {
             self.touch();
             return Ok(self.synced_block().unwrap_or_default());
@@ -239,16 +226,17 @@ impl ConsentCache {
             // could bring back a grant revoked since, so they are dropped.
             return Ok(block);
         }
-        for (key, update) in updates {
-            match update {
-                Some(grant) => {
+        for change in changes {
+            match change {
+                Change::Granted(key, grant) => {
                     state.grants.insert(key, grant);
                 }
-                None => {
+                Change::Revoked(key) => {
                     if let Some(grant) = state.grants.get_mut(&key) {
                         grant.revoked = true;
                     }
                 }
+                Change::OwnerChanged => state.grants.clear(),
             }
         }
         state.block = Some(reached);
@@ -257,16 +245,16 @@ impl ConsentCache {
         Ok(reached)
     }
 
-    /// The grant changes in blocks `from..=target` (`from <= target`; the head's from its receipts) and the
+    /// The changes to the vault's grants in blocks `from..=target` (`from <= target`; the head's from its receipts) and the
     /// block they reach (`None`: not even the block before the head could be read).
-    async fn read_updates<P: Provider>(
+    async fn read_changes<P: Provider>(
         &self,
         registry: &VaultRegistryInstance<P>,
         from: u64,
         target: u64,
         head: u64,
-    ) -> Result<(Vec<Update>, Option<u64>), ConsentError> {
-        let mut updates = Vec::new();
+    ) -> Result<(Vec<Change>, Option<u64>), ConsentError> {
+        let mut changes = Vec::new();
         let settled = if target == head {
             target.checked_sub(1)
         } else {
@@ -274,7 +262,11 @@ impl ConsentCache {
         };
         if let Some(settled) = settled.filter(|&settled| settled >= from) {
             for log in read::logs(registry, self.config.vault_id, from, settled).await? {
-                updates.extend(self.update(registry.address(), &log)?);
+                changes.extend(events::change(
+                    registry.address(),
+                    self.config.vault_id,
+                    &log,
+                )?);
             }
         }
         let mut reached = Some(target);
@@ -282,13 +274,17 @@ impl ConsentCache {
             match read::block_logs(registry.provider(), target).await? {
                 Some(logs) => {
                     for log in &logs {
-                        updates.extend(self.update(registry.address(), log)?);
+                        changes.extend(events::change(
+                            registry.address(),
+                            self.config.vault_id,
+                            log,
+                        )?);
                     }
                 }
                 None => reached = target.checked_sub(1),
             }
         }
-        Ok((updates, reached))
+        Ok((changes, reached))
     }
 
     /// Notes that the chain was read, though nothing new was applied.
@@ -297,52 +293,6 @@ impl ConsentCache {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .synced_at = Instant::now();
-    }
-
-    /// What a registry log changes in this vault's grants (a revocation's grant is `None`); `None` for a log
-    /// that is not this vault's grant event.
-    fn update(&self, registry: &Address, log: &Log) -> Result<Option<Update>, ConsentError> {
-        if log.address() != *registry
-            || log.topics().get(1) != Some(&B256::from(U256::from(self.config.vault_id)))
-        {
-            return Ok(None);
-        }
-        Ok(match log.topic0() {
-            Some(&Granted::SIGNATURE_HASH) => {
-                let granted_in = match (log.transaction_hash, log.log_index) {
-                    (Some(transaction), Some(log_index)) => GrantId {
-                        transaction,
-                        log_index,
-                    },
-                    _ => {
-                        return Err(ConsentError::Chain(
-                            "a Granted log without its transaction hash and index".into(),
-                        ));
-                    }
-                };
-                let event = log.log_decode::<Granted>().map_err(read::chain)?.inner.data;
-                Some((
-                    (event.grantee, event.scope),
-                    Some(Grant {
-                        expiry: event.expiry,
-                        purpose: event.purpose,
-                        per_query_approval: event.perQueryApproval,
-                        max_queries: event.maxQueries,
-                        granted_in,
-                        revoked: false,
-                    }),
-                ))
-            }
-            Some(&GrantRevoked::SIGNATURE_HASH) => {
-                let event = log
-                    .log_decode::<GrantRevoked>()
-                    .map_err(read::chain)?
-                    .inner
-                    .data;
-                Some(((event.grantee, event.scope), None))
-            }
-            _ => None,
-        })
     }
 
     /// Syncs every poll interval until the returned handle is aborted. A failed sync keeps the last state,

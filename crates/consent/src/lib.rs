@@ -1,5 +1,5 @@
-//! The vault's consent gate: the registry's grants for one vault, mirrored in memory from its `Granted` and
-//! `GrantRevoked` events, so a query's consent is checked without a round trip to the chain.
+//! The vault's consent gate: the registry's grants for one vault, mirrored in memory from its `Granted`,
+//! `GrantRevoked` and `VaultOwnershipTransferred` events (a transfer ends every earlier grant), so a query's consent is checked without a round trip to the chain.
 //!
 //! [`ConsentCache::sync`] reads the events up to the chain head minus a confirmation depth, and reads them
 //! again from the first block when a reorganisation replaced a block it had read; a background
@@ -11,6 +11,7 @@
 //! that any message is the vault owner's.
 
 mod cache;
+mod events;
 pub mod gate;
 pub mod owner;
 mod read;

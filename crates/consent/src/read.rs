@@ -1,15 +1,14 @@
-//! Reading the registry's grant events for one vault: block headers (to notice a reorganisation), logs in
+//! Reading the registry's grant and ownership events for one vault: block headers (to notice a reorganisation), logs in
 //! bounded ranges, and the head block's events from its receipts.
 
 use alloy::{
     primitives::{B256, U256},
     providers::Provider,
     rpc::types::{Filter, Log},
-    sol_types::SolEvent,
 };
-use dnavault_protocol::VaultRegistry::{GrantRevoked, Granted, VaultRegistryInstance};
+use dnavault_protocol::VaultRegistry::VaultRegistryInstance;
 
-use crate::ConsentError;
+use crate::{ConsentError, events};
 
 /// The most blocks one `eth_getLogs` asks for: providers refuse huge ranges.
 pub(crate) const MAX_LOG_RANGE: u64 = 5_000;
@@ -51,7 +50,7 @@ pub(crate) async fn header_if_any<P: Provider>(
         }))
 }
 
-/// The vault's grant events in blocks `from..=to`, oldest first, asked for in ranges of at most
+/// The vault's followed events in blocks `from..=to`, oldest first, asked for in ranges of at most
 /// [`MAX_LOG_RANGE`] blocks.
 pub(crate) async fn logs<P: Provider>(
     registry: &VaultRegistryInstance<P>,
@@ -65,7 +64,7 @@ pub(crate) async fn logs<P: Provider>(
         let end = to.min(start.saturating_add(MAX_LOG_RANGE - 1));
         let filter = Filter::new()
             .address(*registry.address())
-            .event_signature(vec![Granted::SIGNATURE_HASH, GrantRevoked::SIGNATURE_HASH])
+            .event_signature(events::FOLLOWED.to_vec())
             .topic1(U256::from(vault_id))
             .from_block(start)
             .to_block(end);

@@ -116,7 +116,7 @@ impl TestChain {
     }
 
     /// Grants (or renews) `grantee` consent to `scope` on `vault` as recorded in `record` (its `revoked`
-    /// is ignored), as the vault's owner `owner`.
+    /// and `epoch` are the registry's to set), as the vault's owner `owner`.
     pub async fn grant(
         &self,
         owner: &PrivateKeySigner,
@@ -136,6 +136,25 @@ impl TestChain {
             record.maxQueries,
         );
         confirm(call.send().await?).await
+    }
+
+    /// Moves `vault` from `owner` to `new_owner` in the registry's two steps (offer, then accept).
+    pub async fn transfer_vault(
+        &self,
+        owner: &PrivateKeySigner,
+        vault: U256,
+        new_owner: &PrivateKeySigner,
+    ) -> Result<()> {
+        let offer = self.registry_as(owner);
+        confirm(
+            offer
+                .transferVaultOwnership(vault, new_owner.address())
+                .send()
+                .await?,
+        )
+        .await?;
+        let accept = self.registry_as(new_owner);
+        confirm(accept.acceptVaultOwnership(vault).send().await?).await
     }
 
     /// Revokes `grantee`'s consent to `scope` on `vault`, as its owner `owner`.

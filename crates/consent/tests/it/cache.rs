@@ -1,5 +1,5 @@
-//! The consent cache on Anvil: grants, revocations, renewals, expiry, confirmation depth, and a chain that
-//! cannot be read.
+//! The consent cache on Anvil: grants, revocations, renewals, ownership transfers, expiry, confirmation depth,
+//! and a chain that cannot be read.
 
 use std::{sync::Arc, time::Duration};
 
@@ -37,6 +37,7 @@ async fn grant(
         perQueryApproval: per_query,
         revoked: false,
         maxQueries: if per_query { 7 } else { 0 },
+        epoch: 0,
     };
     let owner = chain.signer(1);
     chain
@@ -50,6 +51,65 @@ async fn revoke(chain: &TestChain, vault: u64, grantee: Address, scope: B256) {
         .revoke(&chain.signer(1), U256::from(vault), grantee, scope)
         .await
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ownership_transfer_ends_the_previous_owners_grants() {
+    let chain = setup().await;
+    let expiry = chain.latest_timestamp().await.unwrap() + 3600;
+    grant(&chain, 1, RESEARCHER, SCOPE, expiry, false).await;
+    grant(&chain, 2, RESEARCHER, SCOPE, expiry, false).await;
+    let cache = ConsentCache::new(ConsentConfig::for_vault(1));
+    cache.sync(&chain.registry()).await.unwrap();
+    assert!(cache.check(RESEARCHER, SCOPE).is_ok());
+
+    let new_owner = chain.signer(2);
+    chain
+        .transfer_vault(&chain.signer(1), U256::from(1), &new_owner)
+        .await
+        .unwrap();
+    cache.sync(&chain.registry()).await.unwrap();
+    assert!(
+        matches!(
+            cache.check(RESEARCHER, SCOPE),
+            Err(ConsentError::NoGrant { .. })
+        ),
+        "the previous owner's grant is over"
+    );
+    let registry = chain.registry();
+    let allowed = |vault: u64| {
+        let registry = registry.clone();
+        async move {
+            registry
+                .isAllowed(U256::from(vault), RESEARCHER, SCOPE)
+                .call()
+                .await
+                .unwrap()
+        }
+    };
+    assert!(!allowed(1).await, "the contract agrees");
+    assert!(allowed(2).await, "another vault's grants are untouched");
+    // A fresh cache reading the whole history comes to the same answer.
+    let fresh = ConsentCache::new(ConsentConfig::for_vault(1));
+    fresh.sync(&chain.registry()).await.unwrap();
+    assert!(fresh.check(RESEARCHER, SCOPE).is_err());
+
+    // The new owner's own grant is live.
+    let record = GrantRecord {
+        expiry,
+        purpose: research_purpose(),
+        perQueryApproval: false,
+        revoked: false,
+        maxQueries: 0,
+        epoch: 0,
+    };
+    chain
+        .grant(&new_owner, U256::from(1), RESEARCHER, SCOPE, &record)
+        .await
+        .unwrap();
+    cache.sync(&chain.registry()).await.unwrap();
+    assert!(cache.check(RESEARCHER, SCOPE).is_ok());
+    assert!(allowed(1).await);
 }
 
 #[tokio::test(flavor = "multi_thread")]

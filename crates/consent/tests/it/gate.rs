@@ -39,6 +39,7 @@ async fn world() -> World {
             perQueryApproval: per_query,
             revoked: false,
             maxQueries: 0,
+            epoch: 0,
         };
         chain
             .grant(&owner, U256::from(1), researcher.address(), scope, &record)

@@ -20,6 +20,7 @@ async fn granted_chain() -> (TestChain, ConsentCache) {
         perQueryApproval: false,
         revoked: false,
         maxQueries: 0,
+        epoch: 0,
     };
     chain
         .grant(&owner, U256::from(1), RESEARCHER, SCOPE, &record)
