@@ -65,12 +65,15 @@ interface IVaultRegistry {
     }
 
     /// @notice Off-chain: the owner lets a sealed vault boot. Checked by the vault, never submitted here.
+    /// @param chainView The EIP-712 struct hash of the vault's chain view (chain, registry, RPC endpoints and
+    /// how each is authenticated, quorum, confirmations, poll interval, age limits), bound into its report.
     /// @param bootNonce The fresh nonce of the vault's boot request, bound into its attestation report.
     /// @param wrappedKeyHash keccak256 of the HPKE-wrapped data key that comes with the approval.
     struct BootApproval {
         uint256 vaultId;
         address vaultKey;
         bytes measurement;
+        bytes32 chainView;
         bytes32 bootNonce;
         bytes32 wrappedKeyHash;
         uint256 deadline;

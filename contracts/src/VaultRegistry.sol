@@ -37,9 +37,9 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
     /// @dev keccak256("BindVaultKey(uint256 vaultId,address vaultKey,bytes measurement,uint256 nonce,uint256 deadline)")
     bytes32 public constant BIND_VAULT_KEY_TYPEHASH =
         keccak256("BindVaultKey(uint256 vaultId,address vaultKey,bytes measurement,uint256 nonce,uint256 deadline)");
-    /// @dev keccak256("BootApproval(uint256 vaultId,address vaultKey,bytes measurement,bytes32 bootNonce,bytes32 wrappedKeyHash,uint256 deadline)")
+    /// @dev keccak256("BootApproval(uint256 vaultId,address vaultKey,bytes measurement,bytes32 chainView,bytes32 bootNonce,bytes32 wrappedKeyHash,uint256 deadline)")
     bytes32 public constant BOOT_APPROVAL_TYPEHASH = keccak256(
-        "BootApproval(uint256 vaultId,address vaultKey,bytes measurement,bytes32 bootNonce,bytes32 wrappedKeyHash,uint256 deadline)"
+        "BootApproval(uint256 vaultId,address vaultKey,bytes measurement,bytes32 chainView,bytes32 bootNonce,bytes32 wrappedKeyHash,uint256 deadline)"
     );
     /// @dev keccak256("QueryApproval(uint256 vaultId,bytes32 requestHash,uint256 deadline)")
     bytes32 public constant QUERY_APPROVAL_TYPEHASH =
@@ -463,6 +463,7 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
                 m.vaultId,
                 m.vaultKey,
                 keccak256(m.measurement),
+                m.chainView,
                 m.bootNonce,
                 m.wrappedKeyHash,
                 m.deadline

@@ -800,7 +800,13 @@ contract VaultRegistryTest is RegistryTest {
         IVaultRegistry.BindVaultKey memory b = IVaultRegistry.BindVaultKey(vaultId, vaultKey, MEASUREMENT, 1, 2);
         assertEq(registry.hashBindVaultKey(b), _digest(_bindStructHash(b)));
         IVaultRegistry.BootApproval memory boot = IVaultRegistry.BootApproval(
-            vaultId, vaultKey, MEASUREMENT, keccak256("boot nonce"), keccak256("wrapped key"), 9
+            vaultId,
+            vaultKey,
+            MEASUREMENT,
+            keccak256("chain view"),
+            keccak256("boot nonce"),
+            keccak256("wrapped key"),
+            9
         );
         assertEq(
             registry.hashBootApproval(boot),
@@ -811,6 +817,7 @@ contract VaultRegistryTest is RegistryTest {
                         boot.vaultId,
                         boot.vaultKey,
                         keccak256(boot.measurement),
+                        boot.chainView,
                         boot.bootNonce,
                         boot.wrappedKeyHash,
                         boot.deadline

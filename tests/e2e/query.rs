@@ -22,7 +22,7 @@ use dnavault_protocol::{
 };
 use dnavault_ratls::{Client, Pin, RatlsError};
 use dnavault_researcher::{
-    AttestedVault, Chain, ResearchError, Researcher,
+    AttestedVault, Chain, ResearchError, Researcher, Terms,
     fanout::{Target, fan_out, total_allele_counts},
 };
 use dnavault_testkit::TestChain;
@@ -55,22 +55,29 @@ const SCORING: &str = "#pgs_id=PGS900001\n#trait_reported=test trait\n#genome_bu
 
 /// A booted vault holding HG00096's chr22 excerpt and its index, its key bound on-chain and funded.
 pub(crate) async fn vault_with_genome(chain: &TestChain, dir: &Path) -> (VaultProcess, WalletCli) {
-    vault_with_files(
-        chain,
-        dir,
-        &[testdata(GENOME), testdata(&format!("{GENOME}.tbi"))],
-    )
-    .await
+    vault_with_genome_serving(chain, dir, FAST).await
 }
 
-/// A booted vault holding `files`, its key bound on-chain by the wallet's `boot --bind-key`, and funded.
+/// [`vault_with_genome`], served with `flags` instead of [`FAST`].
+pub(crate) async fn vault_with_genome_serving(
+    chain: &TestChain,
+    dir: &Path,
+    flags: &[&str],
+) -> (VaultProcess, WalletCli) {
+    let files = [testdata(GENOME), testdata(&format!("{GENOME}.tbi"))];
+    vault_with_files(chain, dir, &files, flags).await
+}
+
+/// A booted vault holding `files`, served with `flags`, its key bound on-chain by the wallet's
+/// `boot --bind-key`, and funded.
 async fn vault_with_files(
     chain: &TestChain,
     dir: &Path,
     files: &[std::path::PathBuf],
+    flags: &[&str],
 ) -> (VaultProcess, WalletCli) {
     let (vault, wallet) =
-        tokio::task::block_in_place(|| boot_with(chain, dir, FAST, &["boot", "--bind-key"]));
+        tokio::task::block_in_place(|| boot_with(chain, dir, flags, &["boot", "--bind-key"]));
     for file in files {
         let run = wallet.upload(chain, &vault, file);
         assert!(run.ok, "{}", run.stderr);
@@ -856,7 +863,7 @@ async fn raw_genotype_files_answer_lookups_counts_and_beacon() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("genome_23andme.txt");
     std::fs::write(&file, TWENTY_THREE).unwrap();
-    let (vault, _wallet) = vault_with_files(&chain, dir.path(), &[file]).await;
+    let (vault, _wallet) = vault_with_files(&chain, dir.path(), &[file], FAST).await;
     let (researcher, client, attested) = granted_everything(&chain, &owner, &vault).await;
 
     let by_id = Query::GenotypeLookup(GenotypeLookup {
@@ -939,4 +946,47 @@ async fn raw_genotype_files_answer_lookups_counts_and_beacon() {
         409,
         "polygenic scores run on a VCF or BCF genome",
     );
+}
+
+/// A researcher (Anvil account 2) granted allele counts on vault 1 and connected to it, with one query
+/// inside the grant: what the tests of the vault's view of the chain ask, again and again.
+pub(crate) struct OneQuery {
+    pub(crate) researcher: Researcher,
+    pub(crate) scope: B256,
+    client: Chain,
+    attested: AttestedVault,
+    query: Query,
+    terms: Terms,
+}
+
+impl OneQuery {
+    /// Grants it, waits for the vault to read the grant, and connects.
+    pub(crate) async fn granted(
+        chain: &TestChain,
+        owner: &PrivateKeySigner,
+        vault: &VaultProcess,
+    ) -> Self {
+        let researcher = Researcher::new(chain.signer(2));
+        let scope = grants::descriptor(QueryKind::AlleleCounts).scope();
+        grant_scope(chain, owner, researcher.address(), scope, false).await;
+        vault.synced_with(chain).await;
+        let (client, attested) = connect(chain, vault).await;
+        let query = allele_counts(&[("22", 50_326_116)]);
+        let terms = terms_for(&query);
+        Self {
+            researcher,
+            scope,
+            client,
+            attested,
+            query,
+            terms,
+        }
+    }
+
+    /// Asks it once.
+    pub(crate) async fn ask(&self) -> Result<dnavault_researcher::Opened, ResearchError> {
+        self.attested
+            .ask(&self.researcher, &self.query, &self.terms, &self.client)
+            .await
+    }
 }

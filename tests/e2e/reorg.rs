@@ -4,37 +4,24 @@
 use std::time::Duration;
 
 use alloy::primitives::U256;
-use dnavault_protocol::query::QueryKind;
-use dnavault_researcher::Researcher;
 use dnavault_tests::chain_with_vault;
 
-use crate::{
-    grants::{self, terms_for},
-    query::{allele_counts, connect, grant_scope, refusal, vault_with_genome},
-};
+use crate::query::{OneQuery, refusal, vault_with_genome};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_revocation_in_a_reorganised_block_refuses_the_next_query() {
     let (chain, _seed, owner) = chain_with_vault().await;
     let dir = tempfile::tempdir().unwrap();
     let (vault, _wallet) = vault_with_genome(&chain, dir.path()).await;
-    let researcher = Researcher::new(chain.signer(2));
-    let scope = grants::descriptor(QueryKind::AlleleCounts).scope();
-    grant_scope(&chain, &owner, researcher.address(), scope, false).await;
+    let one = OneQuery::granted(&chain, &owner, &vault).await;
     // One more block, which the vault reads: the block a reorganisation will replace.
     chain.mine().await.unwrap();
     vault.synced_with(&chain).await;
-    let (client, attested) = connect(&chain, &vault).await;
-    let query = allele_counts(&[("22", 50_326_116)]);
-    let terms = terms_for(&query);
-    attested
-        .ask(&researcher, &query, &terms, &client)
-        .await
-        .unwrap();
+    one.ask().await.unwrap();
 
     let height = chain.head().await.unwrap();
     chain
-        .reorg_in_revocation(&owner, U256::from(1), researcher.address(), scope)
+        .reorg_in_revocation(&owner, U256::from(1), one.researcher.address(), one.scope)
         .await
         .unwrap();
     assert_eq!(
@@ -45,7 +32,7 @@ async fn a_revocation_in_a_reorganised_block_refuses_the_next_query() {
     // The vault polls every 100 ms here: the revocation applies within a few polls.
     let mut last = String::new();
     for _ in 0..50 {
-        match attested.ask(&researcher, &query, &terms, &client).await {
+        match one.ask().await {
             Ok(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             Err(error) => {
                 let (status, message) = refusal(error);

@@ -131,10 +131,13 @@ pub fn start_vault(data_dir: &Path, chain: &TestChain) -> VaultProcess {
 
 /// Starts a vault with `extra` arguments for `serve`.
 pub fn start_vault_with(data_dir: &Path, chain: &TestChain, extra: &[&str]) -> VaultProcess {
-    let mut child = vault_command(data_dir, chain, chain.chain_id())
-        .args(extra)
-        .spawn()
-        .unwrap();
+    let mut command = vault_command(data_dir, chain, chain.chain_id());
+    if !extra.contains(&"--max-head-age") {
+        // This Anvil mines only on transactions, so its head stands still between them: the head-age limit
+        // is a day unless a test sets it (tests/e2e/chain_view.rs tests the limit itself).
+        command.args(["--max-head-age", "86400"]);
+    }
+    let mut child = command.args(extra).spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)

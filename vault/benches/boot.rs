@@ -12,7 +12,7 @@ use alloy::primitives::U256;
 use dnavault_attest::{Policy, Verifier, backend::Simulated, simulated::SimulatedPlatform};
 use dnavault_keys::SeedPhrase;
 use dnavault_testkit::TestChain;
-use dnavault_vault::{SealedVault, VaultIdentity};
+use dnavault_vault::SealedVault;
 use dnavault_wallet::{boot, registry::Connection};
 
 const RUNS: usize = 30;
@@ -45,16 +45,11 @@ async fn main() {
     )
     .await
     .unwrap();
-    let identity = VaultIdentity {
-        chain_id: chain.chain_id(),
-        registry: chain.registry_address(),
-        vault_id: 1,
-    };
 
     let mut times = Vec::with_capacity(RUNS);
     for _ in 0..RUNS {
         let start = Instant::now();
-        let vault = SealedVault::start(identity, &backend).unwrap();
+        let vault = SealedVault::start(1, chain.chain_view(), &backend).unwrap();
         let checked = boot::check(vault.request(), &connection, &verifier, &owner)
             .await
             .unwrap();

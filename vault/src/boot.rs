@@ -11,6 +11,7 @@ use dnavault_envelope::{DataKey, Envelope, RecipientKey, context, data_key_aad};
 use dnavault_protocol::{
     VaultRegistry::VaultRegistryInstance,
     boot::{BootRequest, BootResponse},
+    chain_view::ChainView,
     eip712::registry_domain,
 };
 use dnavault_ratls::ServerIdentity;
@@ -62,6 +63,15 @@ pub enum BootError {
     /// The approval is for another launch measurement.
     #[error("the approval is for another launch measurement than this vault's")]
     WrongMeasurement,
+    /// The approval is for another chain view (endpoints, quorum, limits) than the one this vault follows.
+    #[error(
+        "the approval is for another chain view than this vault's (its RPC endpoints, quorum or limits \
+         differ from what the owner read)"
+    )]
+    WrongChainView,
+    /// The chain view cannot work.
+    #[error(transparent)]
+    ChainView(#[from] dnavault_protocol::chain_view::ChainViewError),
     /// The wrapped key is not the one the approval names.
     #[error("the wrapped data key is not the one the owner approved")]
     WrappedKeyMismatch,
@@ -111,6 +121,8 @@ impl BootError {
             Self::WrongKey { .. } => "wrong-key",
             Self::Replayed { .. } => "replayed",
             Self::WrongMeasurement => "wrong-measurement",
+            Self::WrongChainView => "wrong-chain-view",
+            Self::ChainView(_) => "chain-view",
             Self::WrappedKeyMismatch => "wrapped-key-mismatch",
             Self::Expired { .. } => "expired",
             Self::WrongChain { .. } => "wrong-chain",
@@ -144,8 +156,19 @@ pub struct UnsealedVault {
 }
 
 impl SealedVault {
-    /// Starts sealed: fresh signing, HPKE and TLS keys, a fresh nonce, and evidence binding them.
-    pub fn start(identity: VaultIdentity, backend: &dyn Backend) -> Result<Self, BootError> {
+    /// Starts sealed as vault `vault_id` following `chain`: fresh signing, HPKE and TLS keys, a fresh nonce,
+    /// and evidence binding them and the chain view.
+    pub fn start(
+        vault_id: u64,
+        chain: ChainView,
+        backend: &dyn Backend,
+    ) -> Result<Self, BootError> {
+        chain.check()?;
+        let identity = VaultIdentity {
+            chain_id: chain.chain_id,
+            registry: chain.registry,
+            vault_id,
+        };
         let signer = PrivateKeySigner::random();
         let hpke = RecipientKey::generate();
         let tls = rcgen::KeyPair::generate().map_err(BootError::TlsKey)?;
@@ -157,13 +180,13 @@ impl SealedVault {
             vault_key: signer.address().into_array(),
             hpke_public_key: hpke.public_key().to_bytes(),
             tls_spki_sha256,
+            chain_view: chain.hash().0,
             nonce: nonce.0,
         };
         let evidence = backend.attest(binding.report_data())?;
         let measurement = report_measurement(&evidence.report)?;
         let request = BootRequest {
-            chain_id: identity.chain_id,
-            registry: identity.registry,
+            chain,
             vault_id: U256::from(identity.vault_id),
             vault_key: signer.address(),
             hpke_public_key: B256::from(binding.hpke_public_key),
@@ -237,6 +260,9 @@ impl SealedVault {
         }
         if approval.measurement.as_ref() != self.measurement.as_slice() {
             return Err(BootError::WrongMeasurement);
+        }
+        if approval.chainView != self.request.chain.hash() {
+            return Err(BootError::WrongChainView);
         }
         if approval.wrappedKeyHash != keccak256(&response.wrapped_data_key) {
             return Err(BootError::WrappedKeyMismatch);

@@ -1,18 +1,17 @@
-//! Starting a vault from its settings: the data directory, the platform, the chain (which must serve the
-//! settings' chain id), fresh keys attested by the platform, the encrypted store, the consent cache kept
+//! Starting a vault from its settings: the data directory, the platform, the chain read as its chain view
+//! says (each endpoint authenticated and serving the view's chain id), fresh keys attested by the platform, the encrypted store, the consent cache kept
 //! current from the registry, receipt anchoring, the control socket and the HTTPS API on `listener`. The
 //! vault runs until `shutdown` resolves or its control socket seals it; either way it wipes its keys.
 
 use std::{net::SocketAddr, os::unix::fs::DirBuilderExt, path::PathBuf, sync::Arc, time::Duration};
 
-use alloy::providers::{Provider, ProviderBuilder};
 use dnavault_consent::ConsentCache;
-use dnavault_protocol::{VaultRegistry, VaultStatus};
+use dnavault_protocol::{VaultRegistry, VaultStatus, chain_view::ChainView};
 use dnavault_store::{Store, StoreError};
 use serde::Serialize;
 use tokio::{net::TcpListener, task::JoinHandle};
 
-use crate::{BootError, SealedVault, Settings, VaultIdentity, VaultService, control};
+use crate::{BootError, SealedVault, Settings, VaultService, control, settings::SettingsError};
 
 /// Why a vault did not start.
 #[derive(Debug, thiserror::Error)]
@@ -37,25 +36,12 @@ pub enum LaunchError {
     /// The platform could not attest.
     #[error("the platform: {0}")]
     Platform(#[from] dnavault_attest::AttestError),
-    /// The RPC URL does not parse.
-    #[error("rpc_url is not a URL: {0}")]
-    RpcUrl(String),
-    /// The chain cannot be read.
-    #[error("cannot read the chain at {url}: {reason}")]
-    Chain {
-        /// The endpoint.
-        url: String,
-        /// Why.
-        reason: String,
-    },
-    /// The endpoint serves another chain than the vault's.
-    #[error("the RPC endpoint serves chain {served}, the vault belongs to chain {expected}")]
-    WrongChain {
-        /// The chain the endpoint serves.
-        served: u64,
-        /// The vault's chain.
-        expected: u64,
-    },
+    /// The chain cannot be read as the chain view says.
+    #[error("the chain: {0}")]
+    Chain(#[from] dnavault_chain::ChainError),
+    /// The settings cannot work.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
     /// The vault's keys or certificate could not be made.
     #[error(transparent)]
     Boot(#[from] BootError),
@@ -123,20 +109,22 @@ pub async fn launch(
             source,
         })?;
     let (backend, simulated_roots) = crate::platform::backend(&settings)?;
-    let registry = VaultRegistry::new(settings.registry, connect(&settings).await?);
-    let identity = VaultIdentity {
-        chain_id: settings.chain_id,
-        registry: settings.registry,
-        vault_id: settings.vault_id,
-    };
-    let sealed = SealedVault::start(identity, backend.as_ref())?;
+    let view = settings.chain_view()?;
+    if view.is_unverified() {
+        tracing::warn!(
+            "the chain is read over plain HTTP: nothing authenticates it (development only)"
+        );
+    }
+    let registry = VaultRegistry::new(view.registry, connect(&view).await?);
+    let consent_config = settings.consent(&view);
+    let sealed = SealedVault::start(settings.vault_id, view, backend.as_ref())?;
     let tls = sealed.tls_identity(settings.tls_names.clone())?;
     let store = Store::open(&settings.data_dir, settings.database_url.as_deref()).await?;
-    let consent = Arc::new(ConsentCache::new(settings.consent()));
+    let consent = Arc::new(ConsentCache::new(consent_config));
     let following = consent.keep_current(registry.clone());
     let service = VaultService::new(sealed, registry, store, consent);
     let anchoring = service.anchor_receipts(settings.anchoring());
-    let following_record = crate::record::follow(service.clone(), settings.consent().poll_interval);
+    let following_record = crate::record::follow(service.clone(), consent_config.poll_interval);
     let address = listening(&listener)?;
     let socket = settings.data_dir.join(control::SOCKET);
     control::listen(&socket, service.clone()).map_err(|source| LaunchError::Listen {
@@ -177,25 +165,10 @@ pub async fn launch(
     Ok(Running { ready, serving })
 }
 
-/// The chain, checked to be the one the vault belongs to.
-async fn connect(settings: &Settings) -> Result<alloy::providers::DynProvider, LaunchError> {
-    let url = alloy::transports::http::reqwest::Url::parse(&settings.rpc_url)
-        .map_err(|e| LaunchError::RpcUrl(e.to_string()))?;
-    let provider = ProviderBuilder::new().connect_http(url).erased();
-    let served = provider
-        .get_chain_id()
-        .await
-        .map_err(|error| LaunchError::Chain {
-            url: settings.rpc_url.clone(),
-            reason: error.to_string(),
-        })?;
-    if served != settings.chain_id {
-        return Err(LaunchError::WrongChain {
-            served,
-            expected: settings.chain_id,
-        });
-    }
-    Ok(provider)
+/// The chain, read as the view says, each endpoint checked to serve the vault's chain.
+async fn connect(view: &ChainView) -> Result<alloy::providers::DynProvider, LaunchError> {
+    dnavault_chain::check_endpoints(view).await?;
+    Ok(dnavault_chain::provider(view)?)
 }
 
 fn listening(listener: &TcpListener) -> Result<SocketAddr, LaunchError> {

@@ -24,10 +24,14 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "DIR")]
     #[serde(skip_serializing_if = "Option::is_none")]
     data_dir: Option<PathBuf>,
-    /// The chain's JSON-RPC URL.
+    /// A JSON-RPC endpoint of the chain (repeat for several; `#pin-sha256=HEX` pins an HTTPS key).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    rpc_url: Vec<String>,
+    /// How many endpoints must give the same answer (default: a majority).
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
-    rpc_url: Option<String>,
+    rpc_quorum: Option<u8>,
     /// The chain id the vault belongs to (the RPC endpoint must serve it).
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -68,6 +72,10 @@ pub(crate) struct ServeArgs {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     consent_max_staleness: Option<u64>,
+    /// Seconds the newest block may be old before every query is refused (default 60).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_head_age: Option<u64>,
     /// Milliseconds between reads of the registry's grant events (default 250).
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -3,12 +3,14 @@
 //! `DNAVAULT_CONFIG`; `vault.example.toml` in the repository lists every key), `DNAVAULT_*` environment
 //! variables (`DNAVAULT_RPC_URL` for `rpc_url`), then `dnavault-vault serve` flags (`--rpc-url`).
 //!
-//! What the host supplies here is not trusted for consent: the chain id and registry are bound into what the
-//! owner approves at boot, and every grant is read from the chain.
+//! What the host supplies here is not trusted for consent: the chain view (chain id, registry, RPC endpoints
+//! and how each is authenticated, quorum, confirmations, poll interval, age limits) is bound into the
+//! attestation report and into what the owner approves at boot, and every grant is read from the chain.
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use alloy::primitives::Address;
+use dnavault_protocol::chain_view::{ChainView, RpcEndpoint};
 use figment::{
     Figment,
     providers::{Env, Format, Serialized, Toml},
@@ -34,8 +36,11 @@ pub enum Platform {
 pub struct Settings {
     /// The data directory (created owner-only): the encrypted store and the control socket.
     pub data_dir: PathBuf,
-    /// The chain's JSON-RPC URL.
-    pub rpc_url: String,
+    /// The chain's JSON-RPC endpoints: one, or a list (`https://HOST/PATH`, `#pin-sha256=HEX` to pin a key;
+    /// plain `http://` only to loopback).
+    pub rpc_url: Endpoints,
+    /// How many endpoints must give the same answer (default: a majority).
+    pub rpc_quorum: Option<u8>,
     /// The chain id the vault belongs to (the RPC endpoint must serve it).
     pub chain_id: u64,
     /// The VaultRegistry's address.
@@ -58,6 +63,8 @@ pub struct Settings {
     pub confirmations: u64,
     /// Seconds without a successful read of the chain after which every query is refused.
     pub consent_max_staleness: u64,
+    /// Seconds the newest block may be old, by the vault's clock, before every query is refused.
+    pub max_head_age: u64,
     /// Milliseconds between reads of the registry's grant events.
     pub consent_poll_ms: u64,
     /// Seconds a receipt waits at most before its hash is anchored on-chain.
@@ -69,6 +76,26 @@ pub struct Settings {
     pub request_timeout: u64,
 }
 
+/// One RPC endpoint or several.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Endpoints {
+    /// One endpoint.
+    One(String),
+    /// Several, read with a quorum.
+    Many(Vec<String>),
+}
+
+impl Endpoints {
+    /// Each endpoint as given.
+    pub fn each(&self) -> &[String] {
+        match self {
+            Self::One(one) => std::slice::from_ref(one),
+            Self::Many(many) => many,
+        }
+    }
+}
+
 /// Why the settings could not be read.
 #[derive(Debug, thiserror::Error)]
 #[error(
@@ -78,9 +105,10 @@ pub struct Settings {
 pub struct SettingsError(String);
 
 /// Every key, as the TOML file and `DNAVAULT_*` variables name it.
-const KEYS: [&str; 18] = [
+const KEYS: [&str; 20] = [
     "data_dir",
     "rpc_url",
+    "rpc_quorum",
     "chain_id",
     "registry",
     "vault_id",
@@ -92,6 +120,7 @@ const KEYS: [&str; 18] = [
     "database_url",
     "confirmations",
     "consent_max_staleness",
+    "max_head_age",
     "consent_poll_ms",
     "anchor_interval",
     "anchor_batch",
@@ -107,6 +136,7 @@ struct Defaults {
     tls_names: Vec<String>,
     confirmations: u64,
     consent_max_staleness: u64,
+    max_head_age: u64,
     consent_poll_ms: u64,
     anchor_interval: u64,
     anchor_batch: u32,
@@ -120,6 +150,7 @@ impl Default for Defaults {
             tls_names: vec!["localhost".into()],
             confirmations: 0,
             consent_max_staleness: 10,
+            max_head_age: 60,
             consent_poll_ms: 250,
             anchor_interval: 60,
             anchor_batch: 64,
@@ -169,20 +200,44 @@ impl Settings {
                 "the simulated platform needs simulated_measurement (96 hex digits)".into(),
             ));
         }
-        if self.consent_poll_ms == 0 || self.request_timeout == 0 {
-            return Err(SettingsError(
-                "consent_poll_ms and request_timeout must be more than 0".into(),
-            ));
+        if self.request_timeout == 0 {
+            return Err(SettingsError("request_timeout must be more than 0".into()));
         }
-        Ok(())
+        self.chain_view().map(drop)
     }
 
-    /// The consent cache's settings for this vault.
-    pub fn consent(&self) -> dnavault_consent::ConsentConfig {
-        dnavault_consent::ConsentConfig {
+    /// The chain view these settings give: what the vault's report binds and its owner approves.
+    pub fn chain_view(&self) -> Result<ChainView, SettingsError> {
+        let endpoints = self
+            .rpc_url
+            .each()
+            .iter()
+            .map(|endpoint| endpoint.parse::<RpcEndpoint>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|error| SettingsError(format!("rpc_url: {error}")))?;
+        let majority = u8::try_from(endpoints.len() / 2 + 1).unwrap_or(u8::MAX);
+        let view = ChainView {
+            chain_id: self.chain_id,
+            registry: self.registry,
+            quorum: self.rpc_quorum.unwrap_or(majority),
+            endpoints,
             confirmations: self.confirmations,
-            max_staleness: Duration::from_secs(self.consent_max_staleness),
-            poll_interval: Duration::from_millis(self.consent_poll_ms),
+            poll_interval_ms: self.consent_poll_ms,
+            max_sync_age_secs: self.consent_max_staleness,
+            max_head_age_secs: self.max_head_age,
+        };
+        view.check()
+            .map_err(|error| SettingsError(error.to_string()))?;
+        Ok(view)
+    }
+
+    /// The consent cache's settings for this vault, from its chain view.
+    pub fn consent(&self, view: &ChainView) -> dnavault_consent::ConsentConfig {
+        dnavault_consent::ConsentConfig {
+            confirmations: view.confirmations,
+            max_staleness: Duration::from_secs(view.max_sync_age_secs),
+            max_head_age: Duration::from_secs(view.max_head_age_secs),
+            poll_interval: Duration::from_millis(view.poll_interval_ms),
             ..dnavault_consent::ConsentConfig::for_vault(self.vault_id)
         }
     }
@@ -258,7 +313,7 @@ pub(crate) mod tests {
             jail.create_file(
                 "vault.toml",
                 &format!(
-                    "data_dir = \"/from/file\"\nrpc_url = \"http://file\"\nchain_id = 1\n\
+                    "data_dir = \"/from/file\"\nrpc_url = \"https://file.example/\"\nchain_id = 1\n\
                      registry = \"{REGISTRY}\"\nvault_id = 1\nplatform = \"sev-guest\"\n\
                      consent_poll_ms = 500\nanchor_batch = 8\n"
                 ),
@@ -318,6 +373,53 @@ pub(crate) mod tests {
             ]);
             let error = Settings::load(None, &simulated).unwrap_err().to_string();
             assert!(error.contains("simulated_measurement"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_rpc_endpoints_make_the_chain_view() {
+        figment::Jail::expect_with(|jail| {
+            let pin = "ab".repeat(32);
+            jail.create_file(
+                "vault.toml",
+                &format!(
+                    "data_dir = \"/d\"\nchain_id = 1\nregistry = \"{REGISTRY}\"\nvault_id = 1\n\
+                     platform = \"sev-guest\"\nconfirmations = 12\nmax_head_age = 30\n\
+                     rpc_url = [\"https://a.example/#pin-sha256={pin}\", \"https://b.example/\", \
+                     \"https://c.example/\"]\n"
+                ),
+            )?;
+            let file = Some(std::path::Path::new("vault.toml"));
+            let view = Settings::load(file, &flags(&[]))
+                .unwrap()
+                .chain_view()
+                .unwrap();
+            assert_eq!(view.endpoints.len(), 3);
+            assert_eq!(view.quorum, 2, "a majority by default");
+            assert_eq!((view.confirmations, view.max_head_age_secs), (12, 30));
+            assert!(!view.is_unverified());
+            assert!(matches!(
+                view.endpoints[0].trust,
+                dnavault_protocol::chain_view::RpcTrust::Pinned { .. }
+            ));
+
+            let error = Settings::load(file, &flags(&[("rpc_quorum", 4.into())]))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("a quorum of 4 among 3"), "{error}");
+            jail.set_env("DNAVAULT_RPC_URL", "http://rpc.example:8545");
+            let error = Settings::load(file, &flags(&[])).unwrap_err().to_string();
+            assert!(
+                error.contains("rpc_url") && error.contains("only to this machine's loopback"),
+                "{error}"
+            );
+            jail.set_env("DNAVAULT_RPC_URL", "http://127.0.0.1:8545");
+            let view = Settings::load(file, &flags(&[]))
+                .unwrap()
+                .chain_view()
+                .unwrap();
+            assert!(view.is_unverified() && view.quorum == 1);
             Ok(())
         });
     }

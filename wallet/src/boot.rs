@@ -15,11 +15,7 @@ use dnavault_protocol::{
     eip712::registry_domain,
 };
 
-use crate::{
-    Result, WalletError,
-    explain::{Deployment, Explanation},
-    registry::Connection,
-};
+use crate::{Result, WalletError, explain::Explanation, registry::Connection};
 
 /// How long a boot approval may take to reach the vault.
 pub const APPROVAL_LIFETIME_SECS: u64 = 600;
@@ -36,7 +32,8 @@ pub struct CheckedBoot {
 }
 
 /// Verifies a boot request: it is for this wallet's chain and registry and a vault `owner` owns; its
-/// evidence verifies and binds the vault's keys and nonce; its measurement is approved on-chain.
+/// evidence verifies and binds the vault's keys, chain view and nonce; its measurement is approved on-chain;
+/// a vault on real hardware reads the chain over authenticated endpoints.
 pub async fn check(
     request: &BootRequest,
     connection: &Connection,
@@ -45,12 +42,16 @@ pub async fn check(
 ) -> Result<CheckedBoot> {
     let deployment = connection.deployment();
     let expected = connection.expected_vault();
-    if request.chain_id != deployment.chain_id || request.registry != deployment.registry {
+    let chain = &request.chain;
+    if chain.chain_id != deployment.chain_id || chain.registry != deployment.registry {
         return Err(WalletError::Boot(format!(
             "the request is for chain {} registry {}, this wallet uses chain {} registry {}",
-            request.chain_id, request.registry, deployment.chain_id, deployment.registry
+            chain.chain_id, chain.registry, deployment.chain_id, deployment.registry
         )));
     }
+    chain
+        .check()
+        .map_err(|error| WalletError::Boot(error.to_string()))?;
     let vault_id: u64 = request
         .vault_id
         .try_into()
@@ -61,6 +62,13 @@ pub async fn check(
         .is_measurement_approved(request.vault_id, checked.measurement().to_vec().into())
         .await?;
     let checked = checked.approved(approved)?;
+    if chain.is_unverified() && !checked.verified.test_only {
+        return Err(WalletError::Boot(
+            "this vault runs on AMD hardware but reads the chain over plain HTTP, which its host can \
+             forge: refused (give it HTTPS endpoints, pinned or with public roots)"
+                .into(),
+        ));
+    }
     Ok(CheckedBoot {
         request: checked.evidence,
         verified: checked.verified,
@@ -69,7 +77,7 @@ pub async fn check(
 }
 
 /// What the owner is asked to approve, in words.
-pub fn explain(checked: &CheckedBoot, deployment: Deployment) -> Explanation {
+pub fn explain(checked: &CheckedBoot) -> Explanation {
     let v = &checked.verified;
     let mut explanation = Explanation {
         title: format!("Let vault {} boot and unlock your genome", checked.vault_id),
@@ -98,11 +106,10 @@ pub fn explain(checked: &CheckedBoot, deployment: Deployment) -> Explanation {
                 "Vault key".into(),
                 checked.request.vault_key.to_checksum(None),
             ),
-            ("Chain".into(), deployment.chain_id.to_string()),
-            ("Registry".into(), deployment.registry.to_checksum(None)),
         ],
         warnings: Vec::new(),
     };
+    explanation = explanation.chain_view(&checked.request.chain);
     if v.test_only {
         explanation.warnings.push(
             "SIMULATED PLATFORM: this vault runs on a test-only attestation root, not on AMD hardware; nothing protects its memory".into(),
@@ -118,13 +125,10 @@ pub async fn answer(
     owner: &PrivateKeySigner,
 ) -> Result<BootResponse> {
     let request = &checked.request;
-    let data_key = seed.data_key(request.chain_id, request.registry, checked.vault_id)?;
+    let (chain_id, registry) = (request.chain.chain_id, request.chain.registry);
+    let data_key = seed.data_key(chain_id, registry, checked.vault_id)?;
     let recipient = PublicKey::from_bytes(request.hpke_public_key.as_slice())?;
-    let aad = data_key_aad(
-        request.chain_id,
-        &request.registry.into_array(),
-        checked.vault_id,
-    );
+    let aad = data_key_aad(chain_id, &registry.into_array(), checked.vault_id);
     let wrapped =
         dnavault_envelope::seal(&recipient, context::DATA_KEY, &aad, data_key.expose())?.to_bytes();
     let now = dnavault_protocol::clock::unix_now().map_err(|e| WalletError::Boot(e.to_string()))?;
@@ -132,11 +136,12 @@ pub async fn answer(
         vaultId: request.vault_id,
         vaultKey: request.vault_key,
         measurement: checked.verified.measurement.to_vec().into(),
+        chainView: request.chain.hash(),
         bootNonce: request.boot_nonce,
         wrappedKeyHash: keccak256(&wrapped),
         deadline: U256::from(now + APPROVAL_LIFETIME_SECS),
     };
-    let digest = approval.eip712_signing_hash(&registry_domain(request.chain_id, request.registry));
+    let digest = approval.eip712_signing_hash(&registry_domain(chain_id, registry));
     let signature = owner.sign_hash(&digest).await?;
     Ok(BootResponse {
         wrapped_data_key: wrapped.into(),

@@ -9,7 +9,7 @@ use alloy::{
 };
 use dnavault_protocol::{
     ApproveMeasurement, BindVaultKey, BootApproval, Grant, QueryApproval, Revoke,
-    RevokeMeasurement, purpose::Purpose,
+    RevokeMeasurement, chain_view::ChainView, purpose::Purpose,
 };
 
 use crate::inputs::{Analysis, format_time};
@@ -45,6 +45,19 @@ impl Explanation {
 
     fn fact(mut self, label: &str, value: impl Into<String>) -> Self {
         self.facts.push((label.to_owned(), value.into()));
+        self
+    }
+
+    /// The chain view a vault follows, a line each, with a warning when nothing authenticates it.
+    pub fn chain_view(mut self, view: &ChainView) -> Self {
+        for (line, words) in view.words().into_iter().enumerate() {
+            self = self.fact(if line == 0 { "Chain view" } else { "" }, words);
+        }
+        if view.is_unverified() {
+            self.warnings.push(
+                "UNVERIFIED CHAIN: the vault reads the chain over plain HTTP; whoever runs its machine decides which grants it sees".into(),
+            );
+        }
         self
     }
 
@@ -289,17 +302,33 @@ pub fn bind_vault_key(m: &BindVaultKey, deployment: Deployment) -> Explanation {
 }
 
 /// Letting a sealed vault boot.
-pub fn boot_approval(m: &BootApproval, deployment: Deployment) -> Explanation {
-    Explanation::new(format!(
+///
+/// `view` is the chain view the approval's hash names, when known: its words are shown; without it the
+/// approval names the view by hash only, and says so.
+pub fn boot_approval(
+    m: &BootApproval,
+    deployment: Deployment,
+    view: Option<&ChainView>,
+) -> Explanation {
+    let mut e = Explanation::new(format!(
         "Let vault {} boot and unlock your genome",
         m.vaultId
     ))
     .fact("Vault", m.vaultId.to_string())
     .fact("Vault key", m.vaultKey.to_checksum(None))
-    .fact("Launch measurement", measurement_hex(&m.measurement))
-    .fact("Boot request", m.bootNonce.to_string())
-    .fact("Wrapped data key", m.wrappedKeyHash.to_string())
-    .signature_terms(deployment, None, m.deadline)
+    .fact("Launch measurement", measurement_hex(&m.measurement));
+    match view.filter(|view| view.hash() == m.chainView) {
+        Some(view) => e = e.chain_view(view),
+        None => {
+            e = e.fact("Chain view", m.chainView.to_string());
+            e.warnings.push(
+                "the chain view (which RPC endpoints the vault trusts, and its limits) is named by hash only".into(),
+            );
+        }
+    }
+    e.fact("Boot request", m.bootNonce.to_string())
+        .fact("Wrapped data key", m.wrappedKeyHash.to_string())
+        .signature_terms(deployment, None, m.deadline)
 }
 
 /// Approving one query: the researcher's request `to`, in words.
@@ -381,7 +410,7 @@ pub fn typed_data(
                 .map(|m| bind_vault_key(&m, d)),
             "BootApproval" => serde_json::from_value(message)
                 .ok()
-                .map(|m| boot_approval(&m, d)),
+                .map(|m| boot_approval(&m, d, None)),
             _ => None,
         };
         if let Some(mut e) = explained {

@@ -100,6 +100,19 @@ pub fn time(what: &str, text: &str, now: u64) -> Result<u64> {
     u64::try_from(at.unix_timestamp()).map_err(|_| bad("before 1970"))
 }
 
+/// A vault's chain view from a JSON file (the `chain` of its boot request), checked.
+pub fn chain_view(path: &std::path::Path) -> Result<dnavault_protocol::chain_view::ChainView> {
+    let file = |reason: String| WalletError::File {
+        path: path.to_owned(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| file(e.to_string()))?;
+    let view: dnavault_protocol::chain_view::ChainView =
+        serde_json::from_str(&text).map_err(|e| file(format!("not a chain view: {e}")))?;
+    view.check().map_err(|e| file(e.to_string()))?;
+    Ok(view)
+}
+
 /// A 48-byte SNP launch measurement as 96 hex digits (0x optional).
 pub fn measurement(text: &str) -> Result<Bytes> {
     let hex = text.trim().trim_start_matches("0x");

@@ -19,7 +19,7 @@ abstract contract RegistryTest is Test {
     string internal constant BIND_VAULT_KEY_TYPE =
         "BindVaultKey(uint256 vaultId,address vaultKey,bytes measurement,uint256 nonce,uint256 deadline)";
     string internal constant BOOT_APPROVAL_TYPE =
-        "BootApproval(uint256 vaultId,address vaultKey,bytes measurement,bytes32 bootNonce,bytes32 wrappedKeyHash,uint256 deadline)";
+        "BootApproval(uint256 vaultId,address vaultKey,bytes measurement,bytes32 chainView,bytes32 bootNonce,bytes32 wrappedKeyHash,uint256 deadline)";
     string internal constant QUERY_APPROVAL_TYPE =
         "QueryApproval(uint256 vaultId,bytes32 requestHash,uint256 deadline)";
     string internal constant QUERY_REQUEST_TYPE =

@@ -1,6 +1,6 @@
 //! A vault's evidence (its boot request, or what `GET /v1/attestation` serves) checked the one way every
 //! client checks it: for the chain, registry and vault expected; the report verified against the pinned
-//! roots; REPORT_DATA binding the vault's signing key, HPKE key, TLS key and nonce. Whether the measurement
+//! roots; REPORT_DATA binding the vault's signing key, HPKE key, TLS key, chain view and nonce. Whether the measurement
 //! is approved on-chain is the caller's to ask (it holds the chain connection); [`CheckedEvidence::approved`]
 //! takes the answer.
 
@@ -41,14 +41,15 @@ impl CheckedEvidence {
         expected: ExpectedVault,
         verifier: &Verifier,
     ) -> Result<Self> {
-        let for_us = evidence.chain_id == expected.chain_id
-            && evidence.registry == expected.registry
+        let chain = &evidence.chain;
+        let for_us = chain.chain_id == expected.chain_id
+            && chain.registry == expected.registry
             && expected.vault_id.is_none_or(|id| id == evidence.vault_id);
         if !for_us {
             return Err(AttestError::WrongVault {
                 found: format!(
                     "vault {} of chain {} registry {}",
-                    evidence.vault_id, evidence.chain_id, evidence.registry
+                    evidence.vault_id, chain.chain_id, chain.registry
                 ),
                 expected: format!(
                     "{} of chain {} registry {}",
@@ -66,6 +67,7 @@ impl CheckedEvidence {
             vault_key: evidence.vault_key.into_array(),
             hpke_public_key: evidence.hpke_public_key.0,
             tls_spki_sha256: evidence.tls_spki_sha256.0,
+            chain_view: chain.hash().0,
             nonce: evidence.boot_nonce.0,
         };
         let verified =

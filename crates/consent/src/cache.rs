@@ -26,17 +26,22 @@ pub struct ConsentConfig {
     pub confirmations: u64,
     /// The longest the cache may go without a successful sync before every check refuses.
     pub max_staleness: Duration,
+    /// The oldest the newest block read may be, by the vault's clock, before every check refuses: a chain
+    /// view frozen at an old head refuses however often it answers.
+    pub max_head_age: Duration,
     /// How often [`ConsentCache::keep_current`] syncs.
     pub poll_interval: Duration,
 }
 
 impl ConsentConfig {
-    /// Defaults for a vault: no confirmation depth, 250 ms polls, refusing after 10 s without a sync.
+    /// Defaults for a vault: no confirmation depth, 250 ms polls, refusing after 10 s without a sync or
+    /// when the newest block is older than 60 s.
     pub fn for_vault(vault_id: u64) -> Self {
         Self {
             vault_id,
             confirmations: 0,
             max_staleness: Duration::from_secs(10),
+            max_head_age: Duration::from_secs(60),
             poll_interval: Duration::from_millis(250),
         }
     }
@@ -111,6 +116,17 @@ pub enum ConsentError {
         /// The staleness limit.
         limit: Duration,
     },
+    /// The newest block the chain view shows is too old: the view may be frozen, so nothing runs.
+    #[error(
+        "consent cannot be checked: the newest block the vault can read is {age:?} old (limit {limit:?}); \
+         the chain or its RPC endpoints have stopped moving"
+    )]
+    HeadTooOld {
+        /// The head block's age by the vault's clock.
+        age: Duration,
+        /// The limit.
+        limit: Duration,
+    },
     /// Reading the chain failed.
     #[error("cannot read the registry: {0}")]
     Chain(String),
@@ -125,6 +141,8 @@ struct State {
     hash: B256,
     /// That block's timestamp: the chain's "now" for expiry.
     block_time: u64,
+    /// The newest head block's timestamp seen: a view whose head stops moving turns stale.
+    head_time: u64,
     synced_at: Instant,
 }
 
@@ -145,6 +163,7 @@ impl ConsentCache {
                 block: None,
                 hash: B256::ZERO,
                 block_time: 0,
+                head_time: 0,
                 synced_at: Instant::now(),
             }),
         }
@@ -169,12 +188,11 @@ impl ConsentCache {
     ) -> Result<u64, ConsentError> {
         let provider = registry.provider();
         let seen = self.read(|state| state.block.map(|block| (block, state.hash)));
-        let reorganised = match seen {
-            Some((block, hash)) => read::header_if_any(provider, block)
-                .await?
-                .is_none_or(|header| header.hash != hash),
-            None => false,
+        let held = match seen {
+            Some((block, _)) => read::header_if_any(provider, block).await?,
+            None => None,
         };
+        let reorganised = seen.is_some_and(|(_, hash)| held.is_none_or(|held| held.hash != hash));
         if reorganised {
             tracing::warn!(
                 "the chain reorganised below the consent cache's last block: reading grants again"
@@ -184,14 +202,24 @@ impl ConsentCache {
             (Some((block, _)), false) => block + 1,
             _ => 0,
         };
+        // The head by number (the highest a quorum of endpoints reached), then its header by number: a
+        // "latest" block would differ between endpoints a block apart.
         let head = provider.get_block_number().await.map_err(read::chain)?;
+        let head_header = match held.filter(|held| held.number == head && !reorganised) {
+            Some(held) => held,
+            None => read::header(provider, head).await?,
+        };
+        self.saw_head(head_header.timestamp);
         let target = head.saturating_sub(self.config.confirmations);
         if from > target {
             // No new block to read, and the one held is still the chain's.
             self.touch();
             return Ok(self.synced_block().unwrap_or_default());
         }
-        let at_target = read::header(provider, target).await?;
+        let at_target = match target == head {
+            true => head_header,
+            false => read::header(provider, target).await?,
+        };
         let (changes, reached) = self.read_changes(registry, from, target, head).await?;
         let Some(reached) = reached else {
             self.touch();
@@ -287,6 +315,15 @@ impl ConsentCache {
         Ok((changes, reached))
     }
 
+    /// Notes the newest block's time: what the head's age is measured from.
+    fn saw_head(&self, timestamp: u64) {
+        let mut state = self
+            .state
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        state.head_time = state.head_time.max(timestamp);
+    }
+
     /// Notes that the chain was read, though nothing new was applied.
     fn touch(&self) {
         self.state
@@ -332,6 +369,16 @@ impl ConsentCache {
                 limit: self.config.max_staleness,
             });
         };
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(u64::MAX, |d| d.as_secs());
+        let head_age = Duration::from_secs(wall.saturating_sub(state.head_time));
+        if head_age > self.config.max_head_age {
+            return Err(ConsentError::HeadTooOld {
+                age: head_age,
+                limit: self.config.max_head_age,
+            });
+        }
         let grant = state
             .grants
             .get(&(grantee, scope))
@@ -340,10 +387,7 @@ impl ConsentCache {
             return Err(ConsentError::Revoked { grantee, scope });
         }
         // The later of the wall clock and the chain's clock: an expired grant never runs.
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(u64::MAX, |d| d.as_secs())
-            .max(state.block_time);
+        let now = wall.max(state.block_time);
         if grant.expiry <= now {
             return Err(ConsentError::Expired {
                 grantee,

@@ -21,6 +21,7 @@ pub(crate) fn chain(error: impl std::fmt::Display) -> ConsentError {
 /// What the cache needs of a block header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Header {
+    pub(crate) number: u64,
     pub(crate) hash: B256,
     pub(crate) parent_hash: B256,
     pub(crate) timestamp: u64,
@@ -44,6 +45,7 @@ pub(crate) async fn header_if_any<P: Provider>(
         .await
         .map_err(chain)?
         .map(|block| Header {
+            number: block.header.number,
             hash: block.header.hash,
             parent_hash: block.header.parent_hash,
             timestamp: block.header.timestamp,

@@ -1,23 +1,22 @@
 //! The sealed-boot exchange between a vault and its owner's wallet.
 //!
-//! A sealed vault sends a [`BootRequest`]: its attestation evidence, whose REPORT_DATA binds its fresh keys
-//! and the boot nonce. The wallet verifies the evidence, checks on-chain that the measurement is approved,
+//! A sealed vault sends a [`BootRequest`]: its attestation evidence, whose REPORT_DATA binds its fresh keys,
+//! its chain view and the boot nonce. The wallet verifies the evidence, checks on-chain that the measurement is approved,
 //! and answers with a [`BootResponse`]: the vault's data key wrapped (HPKE) to the attested key, and the
-//! owner's EIP-712 [`BootApproval`] naming the vault, its key, the measurement, the nonce and the wrapped key.
+//! owner's EIP-712 [`BootApproval`] naming the vault, its key, the measurement, the chain view, the nonce and
+//! the wrapped key.
 
 use alloy::primitives::{Address, B256, Bytes, U256};
 use serde::{Deserialize, Serialize};
 
-use crate::BootApproval;
+use crate::{BootApproval, chain_view::ChainView};
 
 /// What a sealed vault asks its owner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BootRequest {
-    /// The chain the vault's registry is on.
-    pub chain_id: u64,
-    /// The registry.
-    pub registry: Address,
+    /// The chain, registry and RPC endpoints the vault follows, and its limits: bound into the report.
+    pub chain: ChainView,
     /// The vault.
     pub vault_id: U256,
     /// The vault's fresh signing key (as an address).

@@ -58,8 +58,8 @@ mod tests {
         );
         assert_eq!(
             BootApproval::eip712_encode_type(),
-            "BootApproval(uint256 vaultId,address vaultKey,bytes measurement,bytes32 bootNonce,\
-             bytes32 wrappedKeyHash,uint256 deadline)"
+            "BootApproval(uint256 vaultId,address vaultKey,bytes measurement,bytes32 chainView,\
+             bytes32 bootNonce,bytes32 wrappedKeyHash,uint256 deadline)"
         );
         assert_eq!(
             QueryApproval::eip712_encode_type(),

@@ -4,7 +4,7 @@
 //! `contracts/src/IVaultRegistry.sol`, and taken from the artifact); the boot exchange; the query kinds, their
 //! parameters and typed results; the analysis descriptors whose hashes grants' scopes are; the refusal every
 //! API answers with; a vault's status; the signed-header codec; the DUO-coded grant purpose; the clock
-//! deadlines are checked against.
+//! deadlines are checked against; the chain view a vault is attested and approved to follow.
 //!
 //! ```
 //! use alloy::{primitives::{address, b256, U256}, sol_types::SolStruct};
@@ -29,6 +29,7 @@
 pub mod audit;
 pub mod bindings;
 pub mod boot;
+pub mod chain_view;
 pub mod clock;
 pub mod descriptor;
 pub mod duo;

@@ -31,6 +31,26 @@ fn empty() -> RequestBody {
         .boxed()
 }
 
+/// A TLS client configuration that accepts only a server whose key's SPKI SHA-256 is one of `pins`,
+/// whatever its certificate says (an RPC endpoint pinned in a vault's chain view). Empty `pins` is refused.
+pub fn pinned_client_config(pins: Vec<[u8; 32]>) -> Result<ClientConfig, RatlsError> {
+    if pins.is_empty() {
+        return Err(RatlsError::Config("no key to pin".into()));
+    }
+    let verifier = Arc::new(SpkiVerifier {
+        pins: Some(pins),
+        refusal: "the server's TLS key is not one of the pinned keys",
+        seen: Mutex::new(None),
+        provider: crate::provider(),
+    });
+    Ok(ClientConfig::builder_with_provider(crate::provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| RatlsError::Config(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth())
+}
+
 /// Which server key a client accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pin {
@@ -194,10 +214,11 @@ impl Client {
         let host = url.host_str().unwrap_or_default().to_owned();
         let port = url.port_or_known_default().unwrap_or(443);
         let verifier = Arc::new(SpkiVerifier {
-            pin: match self.pin {
-                Pin::Spki(pin) => Some(pin),
+            pins: match self.pin {
+                Pin::Spki(pin) => Some(vec![pin]),
                 Pin::Report => None,
             },
+            refusal: "the server's TLS key is not the attested vault's key",
             seen: Mutex::new(None),
             provider: crate::provider(),
         });

@@ -13,7 +13,7 @@ mod server;
 mod verifier;
 
 pub use attested::{AttestedVault, fetch_evidence};
-pub use client::{Client, Fetched, Pin};
+pub use client::{Client, Fetched, Pin, pinned_client_config};
 pub use error::RatlsError;
 pub use server::{ServerIdentity, serve};
 

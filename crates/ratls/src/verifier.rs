@@ -1,5 +1,6 @@
-//! The client's certificate check: the server's key must be the pinned (attested) one. Names, issuers and
-//! validity periods are not checked: the attestation report, not a CA, vouches for the key.
+//! The client's certificate check: the server's key must be a pinned one (the attested vault's, or an RPC
+//! endpoint's pinned in a chain view). Names, issuers and validity periods are not checked: the attestation
+//! report or the pin, not a CA, vouches for the key.
 
 use std::sync::{Arc, Mutex};
 
@@ -10,10 +11,13 @@ use rustls::{
     pki_types::{CertificateDer, ServerName, UnixTime},
 };
 
-/// Accepts a server whose SPKI hash is `pin`, or, with no pin, any server, recording what it presented.
+/// Accepts a server whose SPKI hash is one of `pins`, or, with none, any server, recording what it
+/// presented.
 #[derive(Debug)]
 pub(crate) struct SpkiVerifier {
-    pub(crate) pin: Option<[u8; 32]>,
+    pub(crate) pins: Option<Vec<[u8; 32]>>,
+    /// What a key not pinned is said to be, in the refusal.
+    pub(crate) refusal: &'static str,
     pub(crate) seen: Mutex<Option<[u8; 32]>>,
     pub(crate) provider: Arc<CryptoProvider>,
 }
@@ -32,10 +36,8 @@ impl ServerCertVerifier for SpkiVerifier {
         if let Ok(mut seen) = self.seen.lock() {
             *seen = Some(spki);
         }
-        match self.pin {
-            Some(pin) if pin != spki => Err(rustls::Error::General(
-                "the server's TLS key is not the attested vault's key".into(),
-            )),
+        match &self.pins {
+            Some(pins) if !pins.contains(&spki) => Err(rustls::Error::General(self.refusal.into())),
             _ => Ok(ServerCertVerified::assertion()),
         }
     }

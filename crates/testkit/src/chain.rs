@@ -138,6 +138,25 @@ impl TestChain {
         confirm(call.send().await?).await
     }
 
+    /// A chain view of this chain: its one loopback endpoint, a quorum of one, no confirmation depth.
+    pub fn chain_view(&self) -> dnavault_protocol::chain_view::ChainView {
+        dnavault_protocol::chain_view::ChainView {
+            chain_id: self.chain_id(),
+            registry: self.registry_address(),
+            endpoints: vec![
+                self.endpoint_url()
+                    .as_str()
+                    .parse()
+                    .expect("Anvil listens on loopback"),
+            ],
+            quorum: 1,
+            confirmations: 0,
+            poll_interval_ms: 250,
+            max_sync_age_secs: 10,
+            max_head_age_secs: 60,
+        }
+    }
+
     /// Moves `vault` from `owner` to `new_owner` in the registry's two steps (offer, then accept).
     pub async fn transfer_vault(
         &self,

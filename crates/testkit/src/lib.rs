@@ -1,6 +1,6 @@
 //! The test harness every integration test stands on: starts Anvil (the npm binary the project pins, via
 //! alloy's node bindings), deploys VaultRegistry, and hands back typed clients and funded signers; and starts
-//! throwaway PostgreSQL servers ([`TestPostgres`]).
+//! throwaway PostgreSQL servers ([`TestPostgres`]) and JSON-RPC proxies that lie ([`RpcProxy`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), dnavault_testkit::TestkitError> {
@@ -17,8 +17,10 @@ mod chain;
 pub mod disk;
 mod error;
 mod postgres;
+mod rpc_proxy;
 
 pub use anvil::{ANVIL_ENV, anvil_binary};
 pub use chain::{Registry, TestChain};
 pub use error::{Result, TestkitError};
 pub use postgres::{PG_BIN_ENV, TestPostgres};
+pub use rpc_proxy::{RpcProxy, Tamper, hiding_revocations};

@@ -97,6 +97,13 @@ fn gate_refusal(error: &GateError) -> ApiError {
                 check: "chain-unreadable",
             };
         }
+        GateError::Consent(ConsentError::HeadTooOld { .. }) => {
+            return ApiError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                error: error.to_string(),
+                check: "chain-frozen",
+            };
+        }
     };
     refused(check, error.to_string())
 }

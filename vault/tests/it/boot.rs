@@ -12,7 +12,7 @@ use dnavault_attest::{
     AttestError, Policy, Verifier, backend::Simulated, simulated::SimulatedPlatform,
 };
 use dnavault_keys::{Seed, SeedPhrase};
-use dnavault_protocol::eip712::registry_domain;
+use dnavault_protocol::{chain_view::ChainView, eip712::registry_domain};
 use dnavault_testkit::TestChain;
 use dnavault_vault::{BootError, SealedVault, VaultIdentity};
 use dnavault_wallet::{WalletError, boot, registry::Connection};
@@ -80,7 +80,12 @@ async fn setup() -> Setup {
 
 impl Setup {
     fn boot(&self, measurement: [u8; 48]) -> SealedVault {
-        SealedVault::start(self.identity, &Simulated::new(platform(), measurement)).unwrap()
+        SealedVault::start(
+            1,
+            self.chain.chain_view(),
+            &Simulated::new(platform(), measurement),
+        )
+        .unwrap()
     }
 }
 
@@ -92,7 +97,7 @@ async fn an_approved_boot_unseals_with_the_owners_data_key() {
         .await
         .unwrap();
     assert!(checked.verified.test_only);
-    let explained = boot::explain(&checked, s.connection.deployment()).to_string();
+    let explained = boot::explain(&checked).to_string();
     assert!(explained.contains("SIMULATED PLATFORM"), "{explained}");
     let response = boot::answer(&checked, &s.seed, &s.owner).await.unwrap();
     let unsealed = vault.unseal(&response, &s.chain.registry()).await.unwrap();
@@ -198,10 +203,8 @@ async fn wrong_vault_and_wrong_owner_are_refused() {
         .await
         .unwrap();
     let other = SealedVault::start(
-        VaultIdentity {
-            vault_id: 2,
-            ..s.identity
-        },
+        2,
+        s.chain.chain_view(),
         &Simulated::new(platform(), APPROVED),
     )
     .unwrap();
@@ -241,9 +244,10 @@ async fn a_wrong_chain_is_refused() {
     let s = setup().await;
     // A vault that believes it is on mainnet: the owner's wallet, on this chain, refuses its request.
     let mainnet = SealedVault::start(
-        VaultIdentity {
+        1,
+        ChainView {
             chain_id: 1,
-            ..s.identity
+            ..s.chain.chain_view()
         },
         &Simulated::new(platform(), APPROVED),
     )
@@ -264,6 +268,7 @@ async fn a_wrong_chain_is_refused() {
     let mut approval_for_mainnet = response.clone();
     approval_for_mainnet.approval.vaultKey = mainnet.request().vault_key;
     approval_for_mainnet.approval.bootNonce = mainnet.request().boot_nonce;
+    approval_for_mainnet.approval.chainView = mainnet.request().chain.hash();
     let err = mainnet
         .unseal(&approval_for_mainnet, &s.chain.registry())
         .await
@@ -308,4 +313,64 @@ async fn a_swapped_wrapped_key_is_refused() {
         .await
         .unwrap_err();
     assert!(matches!(err, BootError::WrappedKeyMismatch), "{err}");
+}
+
+/// The host cannot change the chain view: one edited in the boot request no longer matches the report, an
+/// approval of another view does not open the vault, and the owner reads the view before approving.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_chain_view_is_attested_shown_and_approved() {
+    let s = setup().await;
+    let vault = s.boot(APPROVED);
+    let checked = boot::check(vault.request(), &s.connection, &s.verifier, &s.owner)
+        .await
+        .unwrap();
+    let explained = boot::explain(&checked).to_string();
+    for says in [
+        "reads the registry",
+        "plain HTTP on the vault's own machine: UNVERIFIED",
+        "older than 60 s",
+        "UNVERIFIED CHAIN",
+    ] {
+        assert!(explained.contains(says), "{says}: {explained}");
+    }
+
+    // The host points the vault's view at its own endpoint, or drops the confirmation depth, in the request.
+    let edits: [fn(&mut ChainView); 3] = [
+        |view| view.endpoints[0].url = "http://127.0.0.1:9/".into(),
+        |view| view.max_head_age_secs = 86_400,
+        |view| view.confirmations = 5,
+    ];
+    for edit in edits {
+        let mut request = vault.request().clone();
+        edit(&mut request.chain);
+        let err = boot::check(&request, &s.connection, &s.verifier, &s.owner)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                WalletError::Attestation(AttestError::ReportDataMismatch)
+            ),
+            "{err}"
+        );
+    }
+
+    // An approval of another view, signed by the owner, leaves the vault sealed.
+    let mut response = boot::answer(&checked, &s.seed, &s.owner).await.unwrap();
+    response.approval.chainView = ChainView {
+        quorum: 1,
+        max_head_age_secs: 86_400,
+        ..s.chain.chain_view()
+    }
+    .hash();
+    let digest = response
+        .approval
+        .eip712_signing_hash(&registry_domain(s.identity.chain_id, s.identity.registry));
+    response.signature = s.owner.sign_hash(&digest).await.unwrap().as_bytes().into();
+    let err = vault
+        .unseal(&response, &s.chain.registry())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BootError::WrongChainView), "{err}");
+    assert_eq!(err.check(), "wrong-chain-view");
 }

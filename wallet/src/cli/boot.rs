@@ -49,7 +49,7 @@ pub(crate) async fn run(session: &Session, args: BootArgs) -> eyre::Result<()> {
     let verifier = args.owner.verifier()?;
     let checked = boot::check(&request, &connection, &verifier, &owner).await?;
     session.confirm(
-        &boot::explain(&checked, connection.deployment()),
+        &boot::explain(&checked),
         "Release the data key to this vault?",
     )?;
     let response = boot::answer(&checked, &seed, &owner).await?;

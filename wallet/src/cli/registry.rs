@@ -159,6 +159,9 @@ pub(crate) struct BootArgs {
     /// keccak256 of the wrapped data key sent with the approval (32 bytes hex).
     #[arg(long)]
     wrapped_key_hash: String,
+    /// The vault's chain view (the `chain` of its boot request, JSON): shown in words, signed by hash.
+    #[arg(long, value_name = "FILE")]
+    chain_view: PathBuf,
     #[command(flatten)]
     chain: ChainArgs,
 }
@@ -435,17 +438,21 @@ pub(crate) async fn bind_vault_key(session: &Session, args: BindArgs) -> eyre::R
 
 pub(crate) async fn approve_boot(session: &Session, args: BootArgs) -> eyre::Result<()> {
     refuse_send(&args.chain, "a boot approval")?;
+    let view = inputs::chain_view(&args.chain_view)?;
     let s = Signing::open(session, &args.chain).await?;
     let message = BootApproval {
         vaultId: args.vault,
         vaultKey: inputs::address("--vault-key", &args.vault_key)?,
         measurement: inputs::measurement(&args.measurement)?,
+        chainView: view.hash(),
         bootNonce: inputs::bytes32("--boot-nonce", &args.boot_nonce)?,
         wrappedKeyHash: inputs::bytes32("--wrapped-key-hash", &args.wrapped_key_hash)?,
         deadline: s.deadline(&args.chain)?,
     };
-    s.finish(session, &args.chain, &message, explain::boot_approval)
-        .await
+    s.finish(session, &args.chain, &message, |m, d| {
+        explain::boot_approval(m, d, Some(&view))
+    })
+    .await
 }
 
 pub(crate) async fn approve_query(session: &Session, args: QueryArgs) -> eyre::Result<()> {

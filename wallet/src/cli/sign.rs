@@ -47,12 +47,17 @@ pub(crate) async fn sign_typed_data(
 ) -> eyre::Result<()> {
     let data = typed::load(&args.file)?;
     let digest = typed::digest(&data)?;
-    if data.primary_type == "QueryApproval"
-        && data.domain.name.as_deref() == Some(dnavault_protocol::eip712::DOMAIN_NAME)
-    {
+    let ours = data.domain.name.as_deref() == Some(dnavault_protocol::eip712::DOMAIN_NAME);
+    if ours && data.primary_type == "QueryApproval" {
         eyre::bail!(
             "refusing to sign a bare QueryApproval: it names a request by hash only. Approve the query with \
              `dnavault-wallet approve-query --submission FILE`, which checks the request and shows it in words"
+        );
+    }
+    if ours && data.primary_type == "BootApproval" {
+        eyre::bail!(
+            "refusing to sign a bare BootApproval: it names the vault's chain view by hash only. Answer the \
+             vault with `dnavault-wallet boot`, which verifies its attestation and shows what it will trust"
         );
     }
     let given = args

@@ -78,6 +78,7 @@ fn simulated_request(
         vault_key: [0x44; 20],
         hpke_public_key: hpke.public_key().to_bytes(),
         tls_spki_sha256,
+        chain_view: chain.chain_view().hash().0,
         nonce: [0x66; 32],
     };
     let evidence = platform
@@ -89,8 +90,7 @@ fn simulated_request(
         })
         .unwrap();
     let request = BootRequest {
-        chain_id: chain.chain_id(),
-        registry: chain.registry_address(),
+        chain: chain.chain_view(),
         vault_id: U256::from(1),
         vault_key: binding.vault_key.into(),
         hpke_public_key: B256::from(binding.hpke_public_key),

@@ -354,8 +354,14 @@ async fn offline_approvals_verify_against_the_registry() {
     let key = s.chain.signer(5).address().to_string();
     let nonce = format!("{:#x}", keccak256("boot nonce"));
     let wrapped = format!("{:#x}", keccak256("wrapped key"));
+    let view = s.chain.chain_view();
+    let view_file = s
+        .wallet
+        .write("chain-view.json", &serde_json::to_string(&view).unwrap());
     let boot = s.owner(&[
         "approve-boot",
+        "--chain-view",
+        view_file.to_str().unwrap(),
         "--vault",
         "1",
         "--vault-key",
@@ -367,6 +373,11 @@ async fn offline_approvals_verify_against_the_registry() {
         "--wrapped-key-hash",
         &wrapped,
     ]);
+    assert_eq!(
+        boot["typedData"]["message"]["chainView"],
+        view.hash().to_string(),
+        "the approval signs the view it was shown"
+    );
     let message = serde_json::from_value(boot["typedData"]["message"].clone()).unwrap();
     let hashed = registry.hashBootApproval(message).call().await.unwrap();
     owner_signed(&registry, &boot, hashed).await;

@@ -210,6 +210,7 @@ fn report_data_and_measurement_are_enforced() {
         vault_key: [1; 20],
         hpke_public_key: [2; 32],
         tls_spki_sha256: [3; 32],
+        chain_view: [5; 32],
         nonce: [4; 32],
     };
     assert_eq!(

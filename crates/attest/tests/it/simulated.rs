@@ -17,6 +17,7 @@ fn guest() -> GuestConfig {
         vault_key: [7; 20],
         hpke_public_key: [8; 32],
         tls_spki_sha256: [9; 32],
+        chain_view: [5; 32],
         nonce: [1; 32],
     };
     GuestConfig {
@@ -108,6 +109,7 @@ fn simulated_reports_are_checked_like_real_ones() {
         vault_key: [7; 20],
         hpke_public_key: [8; 32],
         tls_spki_sha256: [9; 32],
+        chain_view: [5; 32],
         nonce: [2; 32],
     };
     let evidence = platform().attest(&guest()).unwrap();

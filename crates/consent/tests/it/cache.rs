@@ -275,6 +275,33 @@ async fn a_chain_that_cannot_be_read_stops_everything_once_stale() {
     assert!(error.to_string().contains("last read"), "{error}");
 }
 
+/// A node that answers every read but whose head stops moving (a frozen or withheld chain view) refuses,
+/// however fresh its answers; a new block lifts it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_head_that_stops_moving_refuses_however_often_it_answers() {
+    let chain = setup().await;
+    let expiry = chain.latest_timestamp().await.unwrap() + 3600;
+    grant(&chain, 1, RESEARCHER, SCOPE, expiry, false).await;
+    let cache = ConsentCache::new(ConsentConfig {
+        max_head_age: Duration::from_secs(2),
+        ..ConsentConfig::for_vault(1)
+    });
+    let reader = chain.registry();
+    cache.sync(&reader).await.unwrap();
+    assert!(cache.check(RESEARCHER, SCOPE).is_ok());
+    // Anvil mines nothing for 3 s; every sync still succeeds.
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        cache.sync(&reader).await.unwrap();
+    }
+    let error = cache.check(RESEARCHER, SCOPE).unwrap_err();
+    assert!(matches!(error, ConsentError::HeadTooOld { .. }), "{error}");
+    assert!(error.to_string().contains("stopped moving"), "{error}");
+    chain.mine().await.unwrap();
+    cache.sync(&reader).await.unwrap();
+    assert!(cache.check(RESEARCHER, SCOPE).is_ok(), "a new block");
+}
+
 /// General research use (DUO:0000042).
 fn research_purpose() -> FixedBytes<16> {
     dnavault_protocol::purpose::Purpose::parse("DUO:0000042")

@@ -108,6 +108,8 @@ fn mocked(
     let provider = ProviderBuilder::new().connect_mocked_client(asserter.clone());
     let config = ConsentConfig {
         confirmations,
+        // These blocks are from 2023: their age is not what these tests are about.
+        max_head_age: std::time::Duration::MAX,
         ..ConsentConfig::for_vault(1)
     };
     (
@@ -193,6 +195,7 @@ async fn the_head_blocks_events_come_from_its_receipts_once_served() {
 async fn with_a_confirmation_depth_only_settled_blocks_are_read() {
     let (asserter, registry, cache) = mocked(2);
     asserter.push_success(&U64::from(9));
+    asserter.push_success(&block(9)); // the head's header
     asserter.push_success(&block(7));
     asserter.push_success(&vec![log(REGISTRY, granted(1, EARLIER), 7)]);
     asserter.push_success(&block(7));
@@ -207,6 +210,7 @@ async fn with_a_confirmation_depth_only_settled_blocks_are_read() {
 async fn a_block_replaced_while_it_is_read_is_read_again() {
     let (asserter, registry, cache) = mocked(1);
     asserter.push_success(&U64::from(4));
+    asserter.push_success(&block(4)); // the head's header
     asserter.push_success(&block(3));
     asserter.push_success(&vec![log(REGISTRY, granted(1, EARLIER), 2)]);
     asserter.push_success(&block(3));
@@ -215,6 +219,7 @@ async fn a_block_replaced_while_it_is_read_is_read_again() {
     // Blocks 4 and 5 arrive; block 4 is replaced between the read of its logs and the check.
     asserter.push_success(&block(3));
     asserter.push_success(&U64::from(5));
+    asserter.push_success(&block(5)); // the head's header
     asserter.push_success(&block(4));
     asserter.push_success(&vec![log(REGISTRY, granted(1, IN_HEAD), 4)]);
     asserter.push_success(&forked(4, 1));
@@ -228,6 +233,7 @@ async fn a_block_replaced_while_it_is_read_is_read_again() {
     // from the new chain, is gone.
     asserter.push_success(&forked(3, 1));
     asserter.push_success(&U64::from(5));
+    asserter.push_success(&forked(5, 1)); // the head's header
     asserter.push_success(&forked(4, 1));
     asserter.push_success(&vec![log(REGISTRY, granted(1, IN_HEAD), 4)]);
     asserter.push_success(&forked(4, 1));
@@ -245,6 +251,7 @@ async fn a_block_replaced_while_it_is_read_is_read_again() {
 async fn the_first_sync_reads_logs_in_bounded_ranges() {
     let (asserter, registry, cache) = mocked(1);
     asserter.push_success(&U64::from(12_001));
+    asserter.push_success(&block(12_001)); // the head's header
     asserter.push_success(&block(12_000));
     // Blocks 0-4999, 5000-9999, 10000-12000: three requests, each answered.
     asserter.push_success(&Vec::<Log>::new());

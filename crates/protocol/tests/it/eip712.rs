@@ -121,6 +121,7 @@ async fn every_message_hashes_as_the_contract_does() {
         vaultId: vault,
         vaultKey: who,
         measurement: measurement(),
+        chainView: keccak256("chain view"),
         bootNonce: keccak256("boot nonce"),
         wrappedKeyHash: keccak256("wrapped data key"),
         deadline,

@@ -1,0 +1,70 @@
+//! The running vault's chain view on Anvil: a head that stops moving refuses every query however often the
+//! node answers, and a new block lifts it; an endpoint that hides revocations and says yes to every call is
+//! outvoted by the quorum the owner approved.
+
+use std::time::Duration;
+
+use alloy::primitives::U256;
+use dnavault_testkit::{RpcProxy, hiding_revocations};
+use dnavault_tests::chain_with_vault;
+
+use crate::query::{FAST, OneQuery, audit, refusal, vault_with_genome_serving};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_frozen_head_refuses_every_query_until_the_chain_moves() {
+    let (chain, _seed, owner) = chain_with_vault().await;
+    let dir = tempfile::tempdir().unwrap();
+    let flags = [FAST, &["--max-head-age", "3"]].concat();
+    let (vault, _wallet) = vault_with_genome_serving(&chain, dir.path(), &flags).await;
+    let one = OneQuery::granted(&chain, &owner, &vault).await;
+    one.ask().await.unwrap();
+
+    // Anvil mines nothing (once the receipt above is anchored, within a second): the node answers every
+    // poll, but its newest block grows old.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let (status, message) = refusal(one.ask().await.unwrap_err());
+    assert_eq!(status, 503, "{message}");
+    assert!(message.contains("stopped moving"), "{message}");
+
+    chain.mine().await.unwrap();
+    vault.synced_with(&chain).await;
+    one.ask().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lying_endpoint_is_outvoted_by_the_quorum() {
+    let (chain, _seed, owner) = chain_with_vault().await;
+    let honest = RpcProxy::start(chain.endpoint_url(), None).await.unwrap();
+    let liar = RpcProxy::start(chain.endpoint_url(), Some(hiding_revocations()))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Anvil itself (the harness's endpoint), an honest proxy and the liar; 2 of the 3 must agree.
+    let quorum = [
+        "--rpc-url",
+        honest.url(),
+        "--rpc-url",
+        liar.url(),
+        "--rpc-quorum",
+        "2",
+    ];
+    let flags = [FAST, &quorum].concat();
+    let (vault, _wallet) = vault_with_genome_serving(&chain, dir.path(), &flags).await;
+
+    // The liar answers "true" to isOwnerSignature for anyone: a stranger still cannot read the audit log.
+    let refused = audit(&chain, &vault, &chain.signer(3)).await.unwrap_err();
+    assert!(refused.to_string().contains("403"), "{refused}");
+    assert!(audit(&chain, &vault, &owner).await.is_ok());
+
+    let one = OneQuery::granted(&chain, &owner, &vault).await;
+    one.ask().await.unwrap();
+    // The liar hides the revocation; the two honest endpoints outvote it.
+    chain
+        .revoke(&owner, U256::from(1), one.researcher.address(), one.scope)
+        .await
+        .unwrap();
+    vault.synced_with(&chain).await;
+    let (status, message) = refusal(one.ask().await.unwrap_err());
+    assert_eq!(status, 403, "{message}");
+    assert!(message.contains("was revoked"), "{message}");
+}
