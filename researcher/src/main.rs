@@ -128,6 +128,13 @@ struct ChainArgs {
     /// Accept vaults on a SIMULATED platform whose test-only roots are in this PEM bundle (development only).
     #[arg(long, value_name = "PEM")]
     accept_test_platform: Option<PathBuf>,
+    /// Raise the minimum TCB for a product line (repeat per product):
+    /// PRODUCT=BOOTLOADER.TEE.SNP.MICROCODE[.FMC], e.g. genoa=10.0.23.84.
+    #[arg(long = "min-tcb", value_name = "SPEC")]
+    min_tcb: Vec<String>,
+    /// Refuse a vault whose host runs with SMT enabled.
+    #[arg(long)]
+    refuse_smt: bool,
 }
 
 #[derive(Debug, Args)]
@@ -282,7 +289,8 @@ async fn connect(args: &ChainArgs) -> eyre::Result<(Chain, Verifier)> {
             Some(std::fs::read(path).wrap_err_with(|| path.display().to_string())?)
         }
     };
-    let verifier = dnavault_attest::vault::verifier(pem.as_deref())?;
+    let policy = dnavault_attest::Policy::configured(&args.min_tcb, !args.refuse_smt)?;
+    let verifier = dnavault_attest::vault::verifier(pem.as_deref(), policy)?;
     Ok((chain, verifier))
 }
 

@@ -197,7 +197,7 @@ pub(crate) async fn connect(chain: &TestChain, vault: &VaultProcess) -> (Chain, 
 
 pub(crate) fn verifier(vault: &VaultProcess) -> Verifier {
     let pem = std::fs::read(&vault.roots).unwrap();
-    dnavault_attest::vault::verifier(Some(&pem)).unwrap()
+    dnavault_attest::vault::verifier(Some(&pem), dnavault_attest::Policy::default()).unwrap()
 }
 
 /// An allele-counts query at (chromosome, position) pairs.

@@ -25,7 +25,8 @@ async fn a_served_vault_boots_on_approval_and_seal_wipes_it() {
     assert_eq!(fetched.spki_sha256, fetched.value.tls_spki_sha256.0);
     assert_eq!(fetched.spki_sha256, vault.tls_spki);
     let pem = std::fs::read(&vault.roots).unwrap();
-    let verifier = dnavault_attest::vault::verifier(Some(&pem)).unwrap();
+    let verifier =
+        dnavault_attest::vault::verifier(Some(&pem), dnavault_attest::Policy::default()).unwrap();
     let connection = Connection::connect(
         chain.endpoint_url().as_str(),
         chain.registry_address(),

@@ -30,6 +30,13 @@ pub(crate) struct VerifyArgs {
     /// The least privileged VMPL accepted.
     #[arg(long, default_value_t = 0)]
     max_vmpl: u32,
+    /// Raise the minimum TCB for a product line (repeat per product):
+    /// PRODUCT=BOOTLOADER.TEE.SNP.MICROCODE[.FMC].
+    #[arg(long = "min-tcb", value_name = "SPEC")]
+    min_tcb: Vec<String>,
+    /// Refuse a report from a host running with SMT enabled.
+    #[arg(long)]
+    refuse_smt: bool,
     /// Check certificate validity at this Unix time instead of now (for recorded evidence).
     #[arg(long, value_name = "UNIX")]
     at: Option<u64>,
@@ -61,7 +68,7 @@ fn verify(args: &VerifyArgs) -> eyre::Result<ExitCode> {
     };
     let verifier = Verifier::production(Policy {
         max_vmpl: args.max_vmpl,
-        ..Policy::default()
+        ..Policy::configured(&args.min_tcb, !args.refuse_smt)?
     });
     let outcome = Evidence::new(report, &cert).and_then(|mut evidence| {
         evidence.product = args.product;

@@ -6,7 +6,7 @@ use alloy::{
     signers::{Signer, local::PrivateKeySigner},
     sol_types::SolStruct,
 };
-use dnavault_attest::{CheckedEvidence, Verified, Verifier};
+use dnavault_attest::{CheckedEvidence, GuestSettings, Tcb, Verified, Verifier};
 use dnavault_envelope::{PublicKey, context, data_key_aad};
 use dnavault_keys::Seed;
 use dnavault_protocol::{
@@ -92,16 +92,12 @@ pub fn explain(checked: &CheckedBoot) -> Explanation {
                 "Platform".into(),
                 format!("AMD {} SEV-SNP, report signed by its {}", v.product, v.kind),
             ),
+            ("Platform TCB".into(), tcb_words(&v.reported_tcb)),
             (
-                "Platform TCB".into(),
-                format!(
-                    "bootloader {} TEE {} SNP {} microcode {}",
-                    v.reported_tcb.bootloader,
-                    v.reported_tcb.tee,
-                    v.reported_tcb.snp,
-                    v.reported_tcb.microcode
-                ),
+                "Minimum TCB".into(),
+                format!("{} (met)", tcb_words(&v.minimum_tcb)),
             ),
+            ("Guest policy".into(), guest_words(&v.guest)),
             (
                 "Vault key".into(),
                 checked.request.vault_key.to_checksum(None),
@@ -116,6 +112,37 @@ pub fn explain(checked: &CheckedBoot) -> Explanation {
         );
     }
     explanation
+}
+
+/// A TCB's levels, component by component.
+fn tcb_words(tcb: &Tcb) -> String {
+    let mut words = format!(
+        "bootloader {} TEE {} SNP {} microcode {}",
+        tcb.bootloader, tcb.tee, tcb.snp, tcb.microcode
+    );
+    if let Some(fmc) = tcb.fmc {
+        words.push_str(&format!(" FMC {fmc}"));
+    }
+    words
+}
+
+/// What the guest policy and the host allow.
+fn guest_words(guest: &GuestSettings) -> String {
+    let said = |on: bool, yes: &str, no: &str| if on { yes } else { no }.to_owned();
+    [
+        said(guest.debug, "DEBUGGING ALLOWED", "no debugging"),
+        said(
+            guest.migration_agent,
+            "MIGRATION AGENT ALLOWED",
+            "no migration agent",
+        ),
+        said(
+            guest.smt_enabled,
+            "the host runs SMT",
+            "the host runs without SMT",
+        ),
+    ]
+    .join(", ")
 }
 
 /// Wraps the vault's data key to its attested HPKE key and signs the boot approval.

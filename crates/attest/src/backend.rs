@@ -35,12 +35,10 @@ impl Simulated {
 #[cfg(feature = "simulated")]
 impl Backend for Simulated {
     fn attest(&self, report_data: [u8; 64]) -> Result<Evidence> {
-        self.platform.attest(&crate::simulated::GuestConfig {
-            measurement: self.measurement,
+        self.platform.attest(&crate::simulated::GuestConfig::vault(
+            self.measurement,
             report_data,
-            debug: false,
-            vmpl: 0,
-        })
+        ))
     }
 
     fn is_test_only(&self) -> bool {

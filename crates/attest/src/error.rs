@@ -91,6 +91,26 @@ pub enum AttestError {
     /// The guest policy allows debugging: its memory can be read by the host.
     #[error("policy: the guest allows debugging (its memory is readable by the host)")]
     DebugAllowed,
+    /// The guest policy allows a migration agent, which can read the guest's memory to move it.
+    #[error("policy: the guest allows a migration agent (which can read its memory)")]
+    MigrationAgentAllowed,
+    /// The platform runs with SMT and the policy refuses it.
+    #[error(
+        "policy: the host runs with SMT enabled (a sibling thread shares the core), which is refused"
+    )]
+    SmtEnabled,
+    /// No minimum TCB is set for the report's product line.
+    #[error(
+        "policy: no minimum TCB is set for {product}: set one (PRODUCT=BOOTLOADER.TEE.SNP.MICROCODE[.FMC]) \
+         from AMD's security bulletins"
+    )]
+    NoMinimumTcb {
+        /// The product line.
+        product: crate::Product,
+    },
+    /// A policy setting could not be read.
+    #[error("{0}")]
+    Policy(String),
     /// The report comes from a less privileged VMPL than allowed.
     #[error("policy: the report is from VMPL {found}, at most {max} is allowed")]
     Vmpl {

@@ -17,6 +17,7 @@ mod extensions;
 #[cfg(target_os = "linux")]
 pub mod hardware;
 pub mod measure;
+mod policy;
 mod report_data;
 mod roots;
 #[cfg(feature = "simulated")]
@@ -27,10 +28,11 @@ mod verify;
 pub use backend::Backend;
 pub use error::{AttestError, Result};
 pub use extensions::AmdExtensions;
+pub use policy::{GuestSettings, MinimumTcb, Policy};
 pub use report_data::ReportDataBinding;
 pub use roots::{Product, TrustRoot};
 pub use vault::{CheckedEvidence, ExpectedVault};
-pub use verify::{EndorsementKind, Evidence, ExpectedReportData, Policy, Tcb, Verified, Verifier};
+pub use verify::{EndorsementKind, Evidence, ExpectedReportData, Tcb, Verified, Verifier};
 
 /// Length of an SNP attestation report.
 pub const REPORT_LEN: usize = 1184;

@@ -11,7 +11,7 @@ use rsa::{RsaPrivateKey, pkcs8::EncodePublicKey, pss, signature::RandomizedSigne
 use sev::{
     certs::snp::ecdsa::Signature,
     firmware::{
-        guest::{AttestationReport, GuestPolicy},
+        guest::{AttestationReport, GuestPolicy, PlatformInfo},
         host::TcbVersion,
     },
     parser::ByteParser,
@@ -46,8 +46,26 @@ pub struct GuestConfig {
     pub report_data: [u8; 64],
     /// Whether the guest policy allows debugging.
     pub debug: bool,
+    /// Whether the guest policy allows a migration agent.
+    pub migration_agent: bool,
+    /// Whether the platform runs with SMT enabled.
+    pub smt_enabled: bool,
     /// The VMPL the report is requested from.
     pub vmpl: u32,
+}
+
+impl GuestConfig {
+    /// A guest as a vault is launched: no debugging, no migration agent, VMPL 0, on a host with SMT.
+    pub fn vault(measurement: [u8; 48], report_data: [u8; 64]) -> Self {
+        Self {
+            measurement,
+            report_data,
+            debug: false,
+            migration_agent: false,
+            smt_enabled: true,
+            vmpl: 0,
+        }
+    }
 }
 
 /// A simulated SNP platform: one chip with its VCEK, under a test-only root.
@@ -157,9 +175,11 @@ impl SimulatedPlatform {
             snp: self.tcb.snp,
             microcode: self.tcb.microcode,
         };
-        // ABI 1.55, SMT allowed, the reserved bit 17 set as the ABI requires, debug as configured.
+        // ABI 1.55, SMT allowed, the reserved bit 17 set as the ABI requires, debug and migration agent as
+        // configured.
         let mut policy = GuestPolicy::from(0x3_0000u64 | (1 << 8) | 55);
         policy.set_debug_allowed(guest.debug);
+        policy.set_migrate_ma_allowed(guest.migration_agent);
         let mut report = AttestationReport {
             version: 3,
             policy,
@@ -172,6 +192,7 @@ impl SimulatedPlatform {
             report_data: guest.report_data,
             measurement: guest.measurement,
             chip_id: self.chip_id,
+            plat_info: PlatformInfo::from(u64::from(guest.smt_enabled)),
             cpuid_fam_id: Some(0x19),
             cpuid_mod_id: Some(0x01),
             cpuid_step: Some(0x01),

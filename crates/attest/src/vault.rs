@@ -90,14 +90,14 @@ impl CheckedEvidence {
     }
 }
 
-/// A verifier with AMD's roots, plus the simulated platform's test-only roots (a Milan) from `test_roots`
-/// (a PEM bundle) when given: development only, and every report that chains to them says so.
-pub fn verifier(test_roots: Option<&[u8]>) -> Result<Verifier> {
+/// A verifier with AMD's roots and `policy`, plus the simulated platform's test-only roots (a Milan) from
+/// `test_roots` (a PEM bundle) when given: development only, and every report that chains to them says so.
+pub fn verifier(test_roots: Option<&[u8]>, policy: Policy) -> Result<Verifier> {
     Ok(match test_roots {
-        None => Verifier::production(Policy::default()),
+        None => Verifier::production(policy),
         Some(pem) => Verifier::production(Policy {
             accept_test_roots: true,
-            ..Policy::default()
+            ..policy
         })
         .with_test_root(TrustRoot::test_only_bundle(Product::Milan, pem)?),
     })

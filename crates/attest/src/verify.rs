@@ -11,7 +11,10 @@ use sev::{
 use sha2::{Digest, Sha384};
 use x509_cert::der::{Decode, DecodePem};
 
-use crate::{AmdExtensions, AttestError, Product, REPORT_LEN, Result, SIGNED_LEN, TrustRoot};
+use crate::{
+    AmdExtensions, AttestError, GuestSettings, Policy, Product, REPORT_LEN, Result, SIGNED_LEN,
+    TrustRoot,
+};
 
 /// The kind of key that signs reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -88,20 +91,6 @@ pub struct Tcb {
     pub fmc: Option<u8>,
 }
 
-/// What a report must satisfy beyond its signatures. The default is the strict one: no debug, VMPL 0, no
-/// test roots (set a minimum TCB for the platforms you run on).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Policy {
-    /// Allow guests whose policy permits debugging. Never in production.
-    pub allow_debug: bool,
-    /// The least privileged VMPL accepted (0: only the most privileged).
-    pub max_vmpl: u32,
-    /// The minimum reported TCB, component by component.
-    pub min_tcb: Tcb,
-    /// Accept reports that chain to a test-only root (the simulated backend). Never in production.
-    pub accept_test_roots: bool,
-}
-
 /// What a verified report says.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -130,6 +119,10 @@ pub struct Verified {
     pub vmpl: u32,
     /// True when the chain leads to a test-only root: the simulated backend, not real hardware.
     pub test_only: bool,
+    /// What the guest policy and the platform allow (debugging, a migration agent, SMT), as checked.
+    pub guest: GuestSettings,
+    /// The minimum TCB the report was held to, for its product line.
+    pub minimum_tcb: Tcb,
 }
 
 impl Verified {
@@ -254,7 +247,7 @@ impl Verifier {
             fmc: report.reported_tcb.fmc,
         };
         check_extensions(&extensions, kind, &report.chip_id, &reported_tcb)?;
-        self.check_policy(&report, &reported_tcb)?;
+        let (guest, minimum_tcb) = self.policy.check(&report, root.product, &reported_tcb)?;
         if let ExpectedReportData::Binding(expected) = expected
             && expected != report.report_data
         {
@@ -271,6 +264,8 @@ impl Verifier {
             host_data: report.host_data,
             vmpl: report.vmpl,
             test_only: root.test_only,
+            guest,
+            minimum_tcb,
         })
     }
 
@@ -342,35 +337,6 @@ impl Verifier {
             kind,
             reason,
         })
-    }
-
-    fn check_policy(&self, report: &AttestationReport, tcb: &Tcb) -> Result<()> {
-        if report.policy.debug_allowed() && !self.policy.allow_debug {
-            return Err(AttestError::DebugAllowed);
-        }
-        if report.vmpl > self.policy.max_vmpl {
-            return Err(AttestError::Vmpl {
-                found: report.vmpl,
-                max: self.policy.max_vmpl,
-            });
-        }
-        let min = &self.policy.min_tcb;
-        for (component, found, minimum) in [
-            ("bootloader", tcb.bootloader, min.bootloader),
-            ("TEE", tcb.tee, min.tee),
-            ("SNP", tcb.snp, min.snp),
-            ("microcode", tcb.microcode, min.microcode),
-            ("FMC", tcb.fmc.unwrap_or(0), min.fmc.unwrap_or(0)),
-        ] {
-            if found < minimum {
-                return Err(AttestError::TcbTooLow {
-                    component,
-                    found,
-                    minimum,
-                });
-            }
-        }
-        Ok(())
     }
 }
 

@@ -99,6 +99,13 @@ async fn an_approved_boot_unseals_with_the_owners_data_key() {
     assert!(checked.verified.test_only);
     let explained = boot::explain(&checked).to_string();
     assert!(explained.contains("SIMULATED PLATFORM"), "{explained}");
+    for says in [
+        "Minimum TCB",
+        "bootloader 3 TEE 0 SNP 8 microcode 115 (met)",
+        "no debugging, no migration agent, the host runs SMT",
+    ] {
+        assert!(explained.contains(says), "{says}: {explained}");
+    }
     let response = boot::answer(&checked, &s.seed, &s.owner).await.unwrap();
     let unsealed = vault.unseal(&response, &s.chain.registry()).await.unwrap();
     let expected = s
@@ -373,4 +380,33 @@ async fn the_chain_view_is_attested_shown_and_approved() {
         .unwrap_err();
     assert!(matches!(err, BootError::WrongChainView), "{err}");
     assert_eq!(err.check(), "wrong-chain-view");
+}
+
+/// The owner's minimum TCB, raised above what the platform reports, keeps the vault sealed before anything
+/// is released; a product line the owner names wrongly is refused as a setting.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_platform_below_the_owners_minimum_tcb_is_refused() {
+    let s = setup().await;
+    let vault = s.boot(APPROVED);
+    let raised = Policy::configured(&["milan=4.0.24.213".to_owned()], true).unwrap();
+    let verifier = Verifier::production(Policy {
+        accept_test_roots: true,
+        ..raised
+    })
+    .with_test_root(platform().trust_root());
+    let err = boot::check(vault.request(), &s.connection, &verifier, &s.owner)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            WalletError::Attestation(AttestError::TcbTooLow {
+                component: "SNP",
+                found: 23,
+                minimum: 24
+            })
+        ),
+        "{err}"
+    );
+    assert!(Policy::configured(&["rome=1.0.1.1".to_owned()], true).is_err());
 }

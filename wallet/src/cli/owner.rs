@@ -15,6 +15,13 @@ pub(crate) struct OwnerArgs {
     /// (development only; the simulated platform is a Milan).
     #[arg(long, value_name = "ARK_PEM")]
     accept_test_platform: Option<PathBuf>,
+    /// Raise the minimum TCB for a product line, from AMD's security bulletins (repeat per product):
+    /// PRODUCT=BOOTLOADER.TEE.SNP.MICROCODE[.FMC], e.g. genoa=10.0.23.84.
+    #[arg(long = "min-tcb", value_name = "SPEC")]
+    min_tcb: Vec<String>,
+    /// Refuse a vault whose host runs with SMT enabled (sibling threads share the core's caches).
+    #[arg(long)]
+    refuse_smt: bool,
     /// The chain's JSON-RPC URL (else the config's).
     #[arg(long, env = "DNAVAULT_RPC_URL")]
     rpc_url: Option<String>,
@@ -65,6 +72,7 @@ impl OwnerArgs {
                 Some(std::fs::read(path).wrap_err_with(|| path.display().to_string())?)
             }
         };
-        Ok(dnavault_attest::vault::verifier(pem.as_deref())?)
+        let policy = dnavault_attest::Policy::configured(&self.min_tcb, !self.refuse_smt)?;
+        Ok(dnavault_attest::vault::verifier(pem.as_deref(), policy)?)
     }
 }

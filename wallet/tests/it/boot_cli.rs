@@ -82,12 +82,7 @@ fn simulated_request(
         nonce: [0x66; 32],
     };
     let evidence = platform
-        .attest(&GuestConfig {
-            measurement: [0x33; 48],
-            report_data: binding.report_data(),
-            debug: false,
-            vmpl: 0,
-        })
+        .attest(&GuestConfig::vault([0x33; 48], binding.report_data()))
         .unwrap();
     let request = BootRequest {
         chain: chain.chain_view(),

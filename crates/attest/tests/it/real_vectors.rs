@@ -1,8 +1,8 @@
 //! Each real report verifies; every tampering and every wrong root fails with the right error.
 
 use dnavault_attest::{
-    AttestError, EndorsementKind, ExpectedReportData, Policy, Product, ReportDataBinding, Tcb,
-    TrustRoot, Verifier,
+    AttestError, EndorsementKind, ExpectedReportData, MinimumTcb, Policy, Product,
+    ReportDataBinding, TrustRoot, Verifier,
 };
 
 use crate::{evidence, vector};
@@ -233,11 +233,18 @@ fn minimum_tcb_is_enforced() {
         .verify(&good, ExpectedReportData::Unchecked)
         .unwrap()
         .reported_tcb;
+    let mut min_tcb = MinimumTcb::shipped();
+    min_tcb
+        .set(&format!(
+            "milan={}.{}.{}.{}",
+            reported.bootloader,
+            reported.tee,
+            reported.snp + 1,
+            reported.microcode
+        ))
+        .unwrap();
     let policy = Policy {
-        min_tcb: Tcb {
-            snp: reported.snp + 1,
-            ..Tcb::default()
-        },
+        min_tcb,
         ..Policy::default()
     };
     let err = Verifier::production(policy)
@@ -330,4 +337,38 @@ fn a_cached_chain_does_not_excuse_anything_else() {
     verifier
         .verify(&good, ExpectedReportData::Unchecked)
         .unwrap();
+}
+
+/// The shipped floor holds every real report it ships with; a product line without a floor is refused, not
+/// waved through; the verdict names the floor applied.
+#[test]
+fn the_shipped_minimum_tcb_is_met_and_an_unset_one_refuses() {
+    for (report, cert) in [
+        ("az-milan-snp-report.bin", "az_vcek.der"),
+        ("az-genoa-snp-report.bin", "az-genoa-vcek.pem"),
+    ] {
+        let verified = verifier()
+            .verify(&evidence(report, cert), ExpectedReportData::Unchecked)
+            .unwrap();
+        let floor = MinimumTcb::shipped();
+        assert_eq!(&verified.minimum_tcb, floor.of(verified.product).unwrap());
+        assert!(verified.reported_tcb.snp >= verified.minimum_tcb.snp);
+    }
+    let none = Verifier::production(Policy {
+        min_tcb: MinimumTcb::none(),
+        ..Policy::default()
+    });
+    let err = none
+        .verify(
+            &evidence("az-genoa-snp-report.bin", "az-genoa-vcek.pem"),
+            ExpectedReportData::Unchecked,
+        )
+        .unwrap_err();
+    assert_eq!(
+        err,
+        AttestError::NoMinimumTcb {
+            product: Product::Genoa
+        }
+    );
+    assert!(err.to_string().contains("set one"), "{err}");
 }

@@ -20,12 +20,7 @@ fn guest() -> GuestConfig {
         chain_view: [5; 32],
         nonce: [1; 32],
     };
-    GuestConfig {
-        measurement: [0xAB; 48],
-        report_data: binding.report_data(),
-        debug: false,
-        vmpl: 0,
-    }
+    GuestConfig::vault([0xAB; 48], binding.report_data())
 }
 
 fn test_verifier() -> Verifier {
@@ -86,6 +81,54 @@ fn simulated_reports_are_checked_like_real_ones() {
             .verify(&debug, ExpectedReportData::Unchecked)
             .unwrap_err(),
         AttestError::DebugAllowed
+    );
+
+    let migratable = platform()
+        .attest(&GuestConfig {
+            migration_agent: true,
+            ..guest()
+        })
+        .unwrap();
+    assert_eq!(
+        test_verifier()
+            .verify(&migratable, ExpectedReportData::Unchecked)
+            .unwrap_err(),
+        AttestError::MigrationAgentAllowed
+    );
+
+    // SMT is allowed by default and refused when the owner asks; either way the verdict says which.
+    let verified = test_verifier()
+        .verify(
+            &platform().attest(&guest()).unwrap(),
+            ExpectedReportData::Unchecked,
+        )
+        .unwrap();
+    assert!(verified.guest.smt_enabled && !verified.guest.debug && !verified.guest.migration_agent);
+    let no_smt = Verifier::production(Policy {
+        accept_test_roots: true,
+        allow_smt: false,
+        ..Policy::default()
+    })
+    .with_test_root(platform().trust_root());
+    assert_eq!(
+        no_smt
+            .verify(
+                &platform().attest(&guest()).unwrap(),
+                ExpectedReportData::Unchecked
+            )
+            .unwrap_err(),
+        AttestError::SmtEnabled
+    );
+    let without_smt = platform()
+        .attest(&GuestConfig {
+            smt_enabled: false,
+            ..guest()
+        })
+        .unwrap();
+    assert!(
+        no_smt
+            .verify(&without_smt, ExpectedReportData::Unchecked)
+            .is_ok()
     );
 
     let vmpl2 = platform()
