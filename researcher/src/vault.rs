@@ -10,7 +10,8 @@ use dnavault_attest::{ExpectedVault, Verifier};
 use dnavault_protocol::{
     VaultRegistry::{self, VaultRegistryInstance},
     eip712::registry_domain,
-    query::{Query, QueryAnswer},
+    header::SignedHeader,
+    query::{OPEN_QUERY_BYTES, Query, QueryAnswer, SignedQuery},
 };
 use dnavault_ratls::{Client, RatlsError};
 
@@ -115,9 +116,24 @@ impl AttestedVault {
 
     /// Sends a prepared request; returns the vault's answer as it came.
     pub async fn send(&self, prepared: &Prepared) -> Result<QueryAnswer, ResearchError> {
+        // The signed request goes ahead in a header: the vault checks it at its consent gate before it reads
+        // the body. A body over the vault's open limit is sent only once the gate has let the request
+        // through (`/v1/queries/ahead`), so a refusal arrives before a large scoring file is sent.
+        let signed = &prepared.submission.signed;
+        let ahead = [(SignedQuery::HEADER, signed.to_header())];
+        let size = serde_json::to_vec(&prepared.submission).map_or(0, |body| body.len());
+        if size > OPEN_QUERY_BYTES {
+            self.client
+                .post_with::<_, serde_json::Value>(
+                    "/v1/queries/ahead",
+                    &ahead,
+                    &serde_json::json!({}),
+                )
+                .await?;
+        }
         Ok(self
             .client
-            .post::<_, QueryAnswer>("/v1/queries", &prepared.submission)
+            .post_with::<_, QueryAnswer>("/v1/queries", &ahead, &prepared.submission)
             .await?
             .value)
     }

@@ -257,11 +257,21 @@ pub(crate) fn plaintext_lookup(query: &lookup::Query) -> Vec<Value> {
         .collect()
 }
 
-/// The owner's audit log, read with a signed `OwnerRead`.
+/// The owner's audit log's first page, read with a signed `OwnerRead`.
 pub(crate) async fn audit(
     chain: &TestChain,
     vault: &VaultProcess,
     signer: &PrivateKeySigner,
+) -> Result<Value, RatlsError> {
+    audit_at(chain, vault, signer, "v1/audit").await
+}
+
+/// The owner's audit log at `path` (`v1/audit?...`), read with a signed `OwnerRead`.
+pub(crate) async fn audit_at(
+    chain: &TestChain,
+    vault: &VaultProcess,
+    signer: &PrivateKeySigner,
+    path: &str,
 ) -> Result<Value, RatlsError> {
     // The vault checks the deadline against its own clock (the chain's may be moved ahead in tests).
     let now = std::time::SystemTime::now()
@@ -283,7 +293,7 @@ pub(crate) async fn audit(
     .to_header();
     Client::new(&vault.url, Pin::Spki(vault.tls_spki))
         .unwrap()
-        .get_with::<Value>("v1/audit", &[(SignedOwnerRead::HEADER, header)])
+        .get_with::<Value>(path, &[(SignedOwnerRead::HEADER, header)])
         .await
         .map(|fetched| fetched.value)
 }
@@ -981,6 +991,14 @@ impl OneQuery {
             query,
             terms,
         }
+    }
+
+    /// Its submission, signed by `researcher` (another than the granted one, to forge a stranger's).
+    pub(crate) fn prepared(&self, researcher: &Researcher) -> QuerySubmission {
+        researcher
+            .prepare(1, &self.query, &self.terms, &self.client.domain(), 300)
+            .unwrap()
+            .submission
     }
 
     /// Asks it once.

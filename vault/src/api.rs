@@ -65,6 +65,12 @@ pub fn routes() -> Vec<Route> {
             false,
             post(crate::query::post_query),
         ),
+        route(
+            Method::POST,
+            "/v1/queries/ahead",
+            true,
+            post(crate::query::post_ahead),
+        ),
         route(Method::GET, "/v1/audit", true, get(crate::audit::get_audit)),
         route(Method::GET, "/v1/openapi.json", true, get(openapi)),
     ]

@@ -1,31 +1,40 @@
-//! `GET /v1/audit`: the vault's audit log and receipts, for its owner only (a signed [`OwnerRead`] in the
+//! `GET /v1/audit`: the vault's audit log and receipts, a page at a time, for its owner only (a signed [`OwnerRead`] in the
 //! `x-dnavault-owner` header, checked against the registry's current owner). Entries name who acted, what and
 //! when, never genome contents or results.
 
 use alloy::primitives::U256;
 use axum::{
     Json,
-    extract::State,
+    extract::{Query, State, rejection::QueryRejection},
     http::{HeaderMap, StatusCode},
 };
 use dnavault_consent::owner::{OwnerSignatureError, require_owner_signature};
 use dnavault_protocol::{
-    audit::{AuditLog, AuditLogEntry, AuditReceipt},
+    audit::{AuditLog, AuditLogEntry, AuditPage, AuditReceipt, MAX_AUDIT_PAGE},
     clock::unix_now,
     eip712::registry_domain,
     owner_read::{MAX_OWNER_READ_SECONDS, OwnerRead, SignedOwnerRead},
 };
+
+use dnavault_store::Page;
 
 use crate::{ApiError, VaultService};
 
 pub(crate) async fn get_audit(
     State(service): State<VaultService>,
     headers: HeaderMap,
+    page: Result<Query<AuditPage>, QueryRejection>,
 ) -> Result<Json<AuditLog>, ApiError> {
+    let Query(page) =
+        page.map_err(|e| ApiError::bad_request("page", format!("the page to read: {e}")))?;
     authorize_owner(&service, &headers, "audit").await?;
     let records = service
         .store()
-        .records()
+        .records(Page {
+            entries_after: page.entries_after,
+            receipts_after: page.receipts_after,
+            limit: page.limit.unwrap_or(MAX_AUDIT_PAGE).min(MAX_AUDIT_PAGE),
+        })
         .await
         .map_err(ApiError::internal)?;
     let entries = records
@@ -53,6 +62,8 @@ pub(crate) async fn get_audit(
         vault_id: service.identity().vault_id,
         entries,
         receipts,
+        next_entries_after: records.next_entries_after,
+        next_receipts_after: records.next_receipts_after,
     }))
 }
 

@@ -11,6 +11,7 @@
 
 mod beacon;
 mod body;
+mod limit;
 mod refuse;
 mod run;
 
@@ -24,16 +25,19 @@ use dnavault_protocol::{
     clock::unix_now,
     descriptor::Descriptor,
     eip712::registry_domain,
+    header::SignedHeader,
     purpose::Purpose,
     query::{
-        Query, QueryAnswer, QueryKind, QueryReceipt, QueryResult, QuerySubmission, SubmissionError,
+        Query, QueryAnswer, QueryKind, QueryReceipt, QueryResult, QuerySubmission, SignedQuery,
+        SubmissionError,
     },
 };
 use dnavault_store::{Budget, DataKey, QueryRecord, StoreError};
 use zeroize::Zeroizing;
 
+pub(crate) use body::Budgets;
 pub use body::MAX_QUERY_BYTES;
-pub(crate) use body::budget as body_budget;
+pub(crate) use limit::RefusalLimiter;
 pub use run::RunError;
 
 use crate::{ApiError, VaultIdentity, VaultService};
@@ -44,17 +48,90 @@ pub(crate) async fn post_query(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<QueryAnswer>, ApiError> {
+    let ahead = vouch(&service, &headers).await?;
     // Held until the answer is sent: the submission stays in memory that long.
     let (submission, _budget) = body::receive(
-        service.query_body_budget(),
+        service.query_body_budgets(),
         &headers,
         body,
+        ahead.as_ref().map(|signed| signed.request.researcher),
         body::BODY_DEADLINE,
     )
     .await?;
+    if ahead
+        .as_ref()
+        .is_some_and(|ahead| *ahead != submission.signed)
+    {
+        return Err(ApiError::bad_request(
+            "query-header",
+            format!(
+                "the body's signed request is not the one sent ahead in the `{}` header",
+                SignedQuery::HEADER
+            ),
+        ));
+    }
     let allowed = authorise(&service, &submission).await?;
     let result = execute(&service, &allowed).await?;
     seal_and_record(&service, &allowed, &result).await
+}
+
+/// `POST /v1/queries/ahead`: the signed request alone, in its header, put through the consent gate, so a
+/// researcher learns of a refusal before sending a large body; answers whom the gate let through.
+pub(crate) async fn post_ahead(
+    State(service): State<VaultService>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    match vouch(&service, &headers).await? {
+        Some(signed) => Ok(Json(serde_json::json!({
+            "researcher": signed.request.researcher,
+            "scope": signed.request.scope,
+        }))),
+        None => Err(ApiError::bad_request(
+            "query-header",
+            format!(
+                "send the signed query request in the `{}` header",
+                SignedQuery::HEADER
+            ),
+        )),
+    }
+}
+
+/// The signed request sent ahead of its body, if any, put through the consent gate before a byte of the body
+/// is read: a refusal comes before the upload, and only a researcher the gate vouches for may send a large
+/// body.
+async fn vouch(
+    service: &VaultService,
+    headers: &HeaderMap,
+) -> Result<Option<SignedQuery>, ApiError> {
+    if !headers.contains_key(SignedQuery::HEADER) {
+        return Ok(None);
+    }
+    let signed: SignedQuery = crate::api::signed_header(headers, "query-header", |header| {
+        format!("the `{header}` header does not hold a signed query request")
+    })?;
+    let identity = service.with_unsealed(|vault| vault.identity()).await?;
+    let domain = registry_domain(identity.chain_id, identity.registry);
+    let now = unix_now().map_err(ApiError::internal)?;
+    let researcher = signed.request.researcher;
+    match gate::authorize(
+        &signed,
+        identity.vault_id,
+        &domain,
+        service.consent(),
+        service.registry(),
+        now,
+    )
+    .await
+    {
+        Ok(_) => Ok(Some(signed)),
+        Err(error) => Err(gate_refused(
+            service,
+            researcher,
+            "a query sent ahead of its body",
+            &error,
+        )
+        .await),
+    }
 }
 
 /// A query that passed every check and may run once.
@@ -109,7 +186,9 @@ async fn authorise(
     .await
     {
         Ok(authorized) => authorized,
-        Err(error) => return Err(gate_refused(service, request.researcher, kind, &error).await),
+        Err(error) => {
+            return Err(gate_refused(service, request.researcher, kind.name(), &error).await);
+        }
     };
     crate::record::key_active_at(service, vault_key, authorized.consent.block).await?;
     let refusal = Refusal {

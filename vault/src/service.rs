@@ -45,7 +45,8 @@ struct Inner {
     /// One permit per query allowed to run at once.
     queries: tokio::sync::Semaphore,
     /// The memory query bodies being received may hold, before anyone is known to have sent them.
-    query_bodies: tokio::sync::Semaphore,
+    query_bodies: crate::query::Budgets,
+    refusals: crate::query::RefusalLimiter,
     /// Receipts issued since start, for the anchoring task.
     issued: watch::Sender<u64>,
     stopped: watch::Sender<bool>,
@@ -87,7 +88,8 @@ impl VaultService {
                 queries: tokio::sync::Semaphore::new(
                     std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
                 ),
-                query_bodies: crate::query::body_budget(),
+                query_bodies: crate::query::Budgets::new(),
+                refusals: crate::query::RefusalLimiter::new(),
                 issued: watch::channel(0).0,
                 stopped: watch::channel(false).0,
                 boot_owner: std::sync::Mutex::new(None),
@@ -115,8 +117,13 @@ impl VaultService {
         &self.inner.consent
     }
 
-    /// The budget query bodies share while they are received.
-    pub(crate) fn query_body_budget(&self) -> &tokio::sync::Semaphore {
+    /// How many refusals the audit log records one by one.
+    pub(crate) fn refusals(&self) -> &crate::query::RefusalLimiter {
+        &self.inner.refusals
+    }
+
+    /// The pools query bodies are received from.
+    pub(crate) fn query_body_budgets(&self) -> &crate::query::Budgets {
         &self.inner.query_bodies
     }
 

@@ -42,6 +42,17 @@ pub struct SignedQuery {
     pub owner_approval: Option<OwnerApproval>,
 }
 
+/// The largest query body a vault reads from a sender its consent gate has not let through yet: any query
+/// but one with a large scoring file. A larger body needs its signed request sent ahead, in the
+/// [`SignedQuery`] header.
+pub const OPEN_QUERY_BYTES: usize = 256 << 10;
+
+/// The signed request may go ahead of its body, in this header: the vault checks it at the consent gate
+/// before it reads the body (required for a body over [`OPEN_QUERY_BYTES`]).
+impl crate::header::SignedHeader for SignedQuery {
+    const HEADER: &'static str = "x-dnavault-query";
+}
+
 /// The owner's approval of one request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OwnerApproval {

@@ -28,7 +28,7 @@ pub use format::Layout;
 pub use id::ObjectId;
 pub use reader::ObjectReader;
 pub use receipts::{Budget, QueryRecord, ReceiptRecord};
-pub use store::{AuditEntry, ObjectRecord, Records, Staged, Store};
+pub use store::{AuditEntry, ObjectRecord, Page, Records, Staged, Store};
 pub use writer::{ObjectSummary, ObjectWriter};
 
 /// The default largest plaintext chunk: 256 KiB, four maximal BGZF blocks.

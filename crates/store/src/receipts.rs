@@ -133,31 +133,45 @@ impl Store {
 
     /// Every receipt, oldest first.
     pub async fn receipts(&self) -> Result<Vec<ReceiptRecord>, StoreError> {
-        receipt_records(&self.db).await
+        Ok(receipt_page(&self.db, 0, i64::MAX)
+            .await?
+            .into_iter()
+            .map(|(_, receipt)| receipt)
+            .collect())
     }
 }
 
-/// Every receipt, oldest first, read through `executor`.
-pub(crate) async fn receipt_records<'e>(
+/// Up to `limit` receipts after position `after`, with their positions.
+pub(crate) async fn receipt_page<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-) -> Result<Vec<ReceiptRecord>, StoreError> {
-    sqlx::query("SELECT receipt_hash, at, batch, anchored_block FROM receipts ORDER BY seq")
-        .fetch_all(executor)
-        .await
-        .map_err(database)?
-        .iter()
-        .map(|row| {
-            Ok(ReceiptRecord {
-                receipt_hash: row.try_get(0)?,
-                at: row.try_get(1)?,
-                batch: row.try_get(2)?,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, ReceiptRecord)>, StoreError> {
+    sqlx::query(
+        "SELECT seq, receipt_hash, at, batch, anchored_block FROM receipts WHERE seq > $1 \
+         ORDER BY seq LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(executor)
+    .await
+    .map_err(database)?
+    .iter()
+    .map(|row| {
+        Ok((
+            row.try_get(0)?,
+            ReceiptRecord {
+                receipt_hash: row.try_get(1)?,
+                at: row.try_get(2)?,
+                batch: row.try_get(3)?,
                 anchored_block: row
-                    .try_get::<Option<i64>, _>(3)?
+                    .try_get::<Option<i64>, _>(4)?
                     .map(|block| u64::try_from(block).unwrap_or_default()),
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(database)
+            },
+        ))
+    })
+    .collect::<Result<_, sqlx::Error>>()
+    .map_err(database)
 }
 
 /// Counts one query against `budget`, in the caller's transaction: the count rises only while it is under

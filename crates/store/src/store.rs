@@ -52,10 +52,40 @@ pub struct ObjectRecord {
 /// The audit log and the receipts, read together.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Records {
-    /// The audit log, oldest first.
+    /// The audit log's entries on the page, oldest first.
     pub entries: Vec<AuditEntry>,
-    /// Every receipt, oldest first.
+    /// The receipts on the page, oldest first.
     pub receipts: Vec<crate::ReceiptRecord>,
+    /// Where the next page of entries starts (`Page::entries_after`), when there are more.
+    pub next_entries_after: Option<i64>,
+    /// Where the next page of receipts starts, when there are more.
+    pub next_receipts_after: Option<i64>,
+}
+
+/// Which part of the audit log and receipts to read: those after the given positions, at most `limit` of
+/// each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// Entries after this position (0: from the first).
+    pub entries_after: i64,
+    /// Receipts after this position (0: from the first).
+    pub receipts_after: i64,
+    /// At most this many of each.
+    pub limit: u32,
+}
+
+impl Page {
+    /// The most a page holds.
+    pub const MAX_LIMIT: u32 = 1_000;
+
+    /// The first page, of `limit` of each.
+    pub fn first(limit: u32) -> Self {
+        Self {
+            entries_after: 0,
+            receipts_after: 0,
+            limit,
+        }
+    }
 }
 
 /// One audit log entry. It names objects and actions, never their contents.
@@ -427,9 +457,10 @@ impl Store {
         audit_entries(&self.db).await
     }
 
-    /// The audit log and the receipts as one consistent snapshot: an anchoring committed while they are
-    /// read shows in both or in neither.
-    pub async fn records(&self) -> Result<Records, StoreError> {
+    /// A page of the audit log and of the receipts as one consistent snapshot: an anchoring committed while
+    /// they are read shows in both or in neither. A limit over [`Page::MAX_LIMIT`] reads that many.
+    pub async fn records(&self, page: Page) -> Result<Records, StoreError> {
+        let limit = i64::from(page.limit.clamp(1, Page::MAX_LIMIT));
         // PostgreSQL's default isolation gives each statement its own snapshot; SQLite's read transaction
         // already reads one.
         let begin = match self.sqlite {
@@ -437,10 +468,21 @@ impl Store {
             false => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
         };
         let mut transaction = self.db.begin_with(begin).await.map_err(database)?;
-        let entries = audit_entries(&mut *transaction).await?;
-        let receipts = crate::receipts::receipt_records(&mut *transaction).await?;
+        let (entries, next_entries_after) = paged(
+            audit_page(&mut *transaction, page.entries_after, limit + 1).await?,
+            limit,
+        );
+        let receipts =
+            crate::receipts::receipt_page(&mut *transaction, page.receipts_after, limit + 1)
+                .await?;
+        let (receipts, next_receipts_after) = paged(receipts, limit);
         transaction.commit().await.map_err(database)?;
-        Ok(Records { entries, receipts })
+        Ok(Records {
+            entries,
+            receipts,
+            next_entries_after,
+            next_receipts_after,
+        })
     }
 
     /// Closes the database.
@@ -493,6 +535,47 @@ async fn audit_entries<'e>(
         })
         .collect::<Result<_, sqlx::Error>>()
         .map_err(database)
+}
+
+/// Up to `limit` entries after position `after`, with their positions.
+async fn audit_page<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, AuditEntry)>, StoreError> {
+    sqlx::query(
+        "SELECT seq, at, actor, action, object, detail FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(executor)
+    .await
+    .map_err(database)?
+    .iter()
+    .map(|row| {
+        Ok((
+            row.try_get(0)?,
+            AuditEntry {
+                at: row.try_get(1)?,
+                actor: row.try_get(2)?,
+                action: row.try_get(3)?,
+                object: row.try_get(4)?,
+                detail: row.try_get(5)?,
+            },
+        ))
+    })
+    .collect::<Result<_, sqlx::Error>>()
+    .map_err(database)
+}
+
+/// `rows` (read with one more than `limit`) cut to `limit`, and the position the next page starts after
+/// when there was more.
+pub(crate) fn paged<T>(mut rows: Vec<(i64, T)>, limit: i64) -> (Vec<T>, Option<i64>) {
+    let keep = usize::try_from(limit).unwrap_or(usize::MAX);
+    let more = rows.len() > keep;
+    rows.truncate(keep);
+    let next = more.then(|| rows.last().map(|(seq, _)| *seq)).flatten();
+    (rows.into_iter().map(|(_, row)| row).collect(), next)
 }
 
 pub(crate) async fn insert_audit(

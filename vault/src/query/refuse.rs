@@ -5,7 +5,10 @@ use axum::http::StatusCode;
 use dnavault_consent::{ConsentError, gate::GateError};
 use dnavault_protocol::query::QueryKind;
 
-use super::RunError;
+use super::{
+    RunError,
+    limit::{Admit, IN_ALL, PER_RESEARCHER},
+};
 use crate::{ApiError, VaultService};
 
 /// A signed, granted request about to be refused for asking what its grant does not allow.
@@ -31,7 +34,7 @@ impl Refusal<'_> {
 pub(super) async fn gate_refused(
     service: &VaultService,
     researcher: Address,
-    kind: QueryKind,
+    kind: &str,
     error: &GateError,
 ) -> ApiError {
     let mut refusal = gate_refusal(error);
@@ -54,13 +57,27 @@ pub(super) async fn gate_refused(
 }
 
 /// Writes what happened to `researcher`'s request in the owner's audit log (a failure to is logged: the
-/// answer to the researcher does not wait on it).
+/// answer to the researcher does not wait on it). Refusals are recorded within the limiter's bounds, the rest
+/// counted and reported in one entry later.
 async fn for_the_owner(service: &VaultService, researcher: Address, action: &str, detail: &str) {
-    if let Err(e) = service
-        .store()
-        .audit(&researcher.to_string(), action, None, detail)
-        .await
-    {
+    if action == "query-refused" {
+        match service.refusals().admit(researcher) {
+            Admit::Count => return,
+            Admit::Record { unrecorded: 0 } => {}
+            Admit::Record { unrecorded } => {
+                let summary = format!(
+                    "{unrecorded} refused requests were not recorded one by one (more than {PER_RESEARCHER} \
+                     from one researcher, or {IN_ALL} in all, in a minute)"
+                );
+                write(service, "vault", "refusals-counted", &summary).await;
+            }
+        }
+    }
+    write(service, &researcher.to_string(), action, detail).await;
+}
+
+async fn write(service: &VaultService, actor: &str, action: &str, detail: &str) {
+    if let Err(e) = service.store().audit(actor, action, None, detail).await {
         tracing::error!(%e, "cannot write the audit log");
     }
 }

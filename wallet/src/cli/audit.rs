@@ -50,12 +50,28 @@ pub(crate) async fn run(session: &Session, args: AuditArgs) -> eyre::Result<()> 
         signature: signature.as_bytes().to_vec().into(),
     }
     .to_header();
-    let log = vault
+    // Page by page (the signed read is good for all of them until its deadline), into one log.
+    let headers = [(SignedOwnerRead::HEADER, header)];
+    let mut log = vault
         .client()
-        .get_with::<AuditLog>("v1/audit", &[(SignedOwnerRead::HEADER, header)])
+        .get_with::<AuditLog>("v1/audit", &headers)
         .await
         .wrap_err("the vault did not give its audit log")?
         .value;
+    let mut next = log.next_page(None);
+    while let Some(page) = next {
+        let more = vault
+            .client()
+            .get_with::<AuditLog>(&format!("v1/audit?{}", page.to_query()), &headers)
+            .await
+            .wrap_err("the vault did not give the next page of its audit log")?
+            .value;
+        next = more.next_page(None);
+        log.entries.extend(more.entries);
+        log.receipts.extend(more.receipts);
+    }
+    log.next_entries_after = None;
+    log.next_receipts_after = None;
     session.emit(&serde_json::to_value(&log)?, &describe(&log))
 }
 

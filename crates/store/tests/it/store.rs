@@ -97,6 +97,71 @@ async fn run_all(db: impl Fn(&str) -> Db) {
     a_database_from_before_migrations_is_migrated(&db("unversioned")).await;
     a_grants_query_budget_is_spent_once(&db("budget")).await;
     the_audit_log_and_receipts_are_read_as_one(&db("records")).await;
+    the_audit_log_is_read_a_page_at_a_time(&db("pages")).await;
+}
+
+/// Pages of entries and receipts, each with where the next starts, cover the log once, in order.
+async fn the_audit_log_is_read_a_page_at_a_time(db: &Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), db.url()).await.unwrap();
+    for i in 0..25 {
+        store
+            .audit(
+                "0xresearcher",
+                "query-refused",
+                None,
+                &format!("refusal {i}"),
+            )
+            .await
+            .unwrap();
+    }
+    for i in 0..7 {
+        let record = QueryRecord {
+            nonce: &format!("n{i}"),
+            actor: "0xresearcher",
+            detail: "allele-counts",
+            receipt_hash: &format!("0x{i:02x}"),
+            budget: None,
+        };
+        store.record_query(record).await.unwrap();
+    }
+    let mut page = dnavault_store::Page::first(10);
+    let (mut entries, mut receipts, mut pages) = (Vec::new(), Vec::new(), 0);
+    loop {
+        let records = store.records(page).await.unwrap();
+        assert!(records.entries.len() <= 10 && records.receipts.len() <= 10);
+        entries.extend(records.entries);
+        receipts.extend(records.receipts);
+        pages += 1;
+        match (records.next_entries_after, records.next_receipts_after) {
+            (None, None) => break,
+            (next_entries, next_receipts) => {
+                page = dnavault_store::Page {
+                    entries_after: next_entries.unwrap_or(i64::MAX),
+                    receipts_after: next_receipts.unwrap_or(i64::MAX),
+                    limit: 10,
+                };
+            }
+        }
+    }
+    // 25 refusals and 7 query entries; 7 receipts.
+    assert_eq!((entries.len(), receipts.len(), pages), (32, 7, 4));
+    let refusals: Vec<_> = entries
+        .iter()
+        .filter(|e| e.action == "query-refused")
+        .map(|e| e.detail.clone())
+        .collect();
+    let expected: Vec<_> = (0..25).map(|i| format!("refusal {i}")).collect();
+    assert_eq!(refusals, expected, "in order, each once");
+    let beyond = store
+        .records(dnavault_store::Page {
+            entries_after: i64::MAX,
+            receipts_after: i64::MAX,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert!(beyond.entries.is_empty() && beyond.next_entries_after.is_none());
 }
 
 async fn versions_replace_each_other_atomically_and_are_audited(db: &Db) {
@@ -514,7 +579,10 @@ async fn the_audit_log_and_receipts_are_read_as_one(db: &Db) {
     };
     let mut reads = 0;
     loop {
-        let records = store.records().await.unwrap();
+        let records = store
+            .records(dnavault_store::Page::first(1_000))
+            .await
+            .unwrap();
         let anchored = records
             .receipts
             .iter()
