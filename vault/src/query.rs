@@ -150,6 +150,8 @@ struct Allowed {
     nonce: String,
     /// The grant's query count's key and its budget, when it has one.
     budget: Option<(String, u32)>,
+    /// When the request expires (Unix seconds): how long its nonce is remembered.
+    expires: u64,
 }
 
 /// Checks that the query is the one the request commits to and lies inside the descriptor its scope is the
@@ -221,6 +223,7 @@ async fn authorise(
         authorized,
         nonce,
         budget,
+        expires: request.deadline.saturating_to(),
     })
 }
 
@@ -368,6 +371,7 @@ async fn record(
         .store()
         .record_query(QueryRecord {
             nonce: &allowed.nonce,
+            expires: allowed.expires,
             actor: &actor,
             detail: &detail,
             receipt_hash: &receipt,

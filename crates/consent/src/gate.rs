@@ -25,6 +25,9 @@ pub struct Authorized {
     pub consent: Consent,
 }
 
+/// The furthest ahead a request's deadline may be: its nonce is remembered in memory until then.
+pub const MAX_REQUEST_LIFETIME_SECS: u64 = 3_600;
+
 /// Why a request may not run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GateError {
@@ -39,6 +42,15 @@ pub enum GateError {
     /// The request's deadline passed.
     #[error("the request expired at Unix time {deadline}")]
     Expired {
+        /// Its deadline.
+        deadline: U256,
+    },
+    /// The request's deadline is further ahead than a vault remembers nonces.
+    #[error(
+        "the request is valid until Unix time {deadline}, more than {MAX_REQUEST_LIFETIME_SECS} s ahead: sign \
+         it with a nearer deadline"
+    )]
+    TooFarAhead {
         /// Its deadline.
         deadline: U256,
     },
@@ -78,6 +90,11 @@ pub async fn authorize<P: Provider>(
     }
     if request.deadline < U256::from(now) {
         return Err(GateError::Expired {
+            deadline: request.deadline,
+        });
+    }
+    if request.deadline > U256::from(now.saturating_add(MAX_REQUEST_LIFETIME_SECS)) {
+        return Err(GateError::TooFarAhead {
             deadline: request.deadline,
         });
     }

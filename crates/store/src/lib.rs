@@ -20,6 +20,7 @@ mod migrations;
 mod reader;
 mod receipts;
 mod ring_gcm;
+mod spent;
 mod store;
 mod writer;
 

@@ -26,6 +26,8 @@ pub struct ReceiptRecord {
 pub struct QueryRecord<'a> {
     /// The request's nonce: consumed, so the request never runs twice.
     pub nonce: &'a str,
+    /// When the request expires (Unix seconds): how long the nonce must be remembered.
+    pub expires: u64,
     /// Who asked.
     pub actor: &'a str,
     /// What ran, for the audit log (never the result).
@@ -72,7 +74,21 @@ impl Store {
     /// Records a query that ran: consumes its nonce (refusing a replay), counts it against its grant's
     /// budget (refusing one past it), appends an audit entry and queues its receipt for anchoring, all or
     /// nothing.
+    ///
+    /// What was spent since the store was opened is also kept in memory, and refused from there: rows the
+    /// host deletes or rolls back do not bring back a nonce or a query.
     pub async fn record_query(&self, query: QueryRecord<'_>) -> Result<(), StoreError> {
+        let at = u64::try_from(now()).unwrap_or_default();
+        self.spent()
+            .reserve(query.nonce, query.expires, query.budget, at)?;
+        let recorded = self.record_in_database(&query).await;
+        if recorded.is_err() {
+            self.spent().release(query.nonce, query.budget);
+        }
+        recorded
+    }
+
+    async fn record_in_database(&self, query: &QueryRecord<'_>) -> Result<(), StoreError> {
         let mut transaction = self.write().await?;
         consume_nonce(&mut transaction, query.nonce).await?;
         if let Some(budget) = query.budget {
@@ -205,6 +221,7 @@ mod tests {
     fn query<'a>(nonce: &'a str, receipt: &'a str) -> QueryRecord<'a> {
         QueryRecord {
             nonce,
+            expires: u64::MAX,
             actor: "0xresearcher",
             detail: "allele-counts, request 0xabc",
             receipt_hash: receipt,

@@ -143,6 +143,8 @@ pub struct Store {
     sqlite: bool,
     /// The data directory's exclusive lock, held while any clone lives.
     _lock: std::sync::Arc<File>,
+    /// What was spent since the store was opened.
+    spent: std::sync::Arc<std::sync::Mutex<crate::spent::Spent>>,
 }
 
 impl Store {
@@ -184,9 +186,17 @@ impl Store {
             db,
             sqlite: url.starts_with("sqlite:"),
             _lock: std::sync::Arc::new(lock),
+            spent: Default::default(),
         };
         store.recover().await?;
         Ok(store)
+    }
+
+    /// What was spent since the store was opened.
+    pub(crate) fn spent(&self) -> std::sync::MutexGuard<'_, crate::spent::Spent> {
+        self.spent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Begins a transaction that writes. SQLite's default (deferred) transaction takes the write lock only
@@ -454,7 +464,11 @@ impl Store {
 
     /// The audit log, oldest first.
     pub async fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
-        audit_entries(&self.db).await
+        Ok(audit_page(&self.db, 0, i64::MAX)
+            .await?
+            .into_iter()
+            .map(|(_, entry)| entry)
+            .collect())
     }
 
     /// A page of the audit log and of the receipts as one consistent snapshot: an anchoring committed while
@@ -516,27 +530,6 @@ pub(crate) async fn consume_nonce(
 }
 
 /// The audit log, oldest first, read through `executor`.
-async fn audit_entries<'e>(
-    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-) -> Result<Vec<AuditEntry>, StoreError> {
-    sqlx::query("SELECT at, actor, action, object, detail FROM audit ORDER BY seq")
-        .fetch_all(executor)
-        .await
-        .map_err(database)?
-        .iter()
-        .map(|row| {
-            Ok(AuditEntry {
-                at: row.try_get(0)?,
-                actor: row.try_get(1)?,
-                action: row.try_get(2)?,
-                object: row.try_get(3)?,
-                detail: row.try_get(4)?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(database)
-}
-
 /// Up to `limit` entries after position `after`, with their positions.
 async fn audit_page<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,

@@ -41,7 +41,10 @@ pub(super) async fn gate_refused(
     refusal.error = format!("{kind}: {}", refusal.error);
     let signed = !matches!(
         error,
-        GateError::BadSignature { .. } | GateError::WrongVault { .. } | GateError::Expired { .. }
+        GateError::BadSignature { .. }
+            | GateError::WrongVault { .. }
+            | GateError::Expired { .. }
+            | GateError::TooFarAhead { .. }
     );
     if signed {
         for_the_owner(
@@ -101,7 +104,7 @@ pub(super) fn replayed(nonce: &str) -> ApiError {
 fn gate_refusal(error: &GateError) -> ApiError {
     let check = match error {
         GateError::WrongVault { .. } => "wrong-vault",
-        GateError::Expired { .. } => "expired",
+        GateError::Expired { .. } | GateError::TooFarAhead { .. } => "expired",
         GateError::BadSignature { .. } => "signature",
         GateError::ApprovalNeeded | GateError::BadApproval(_) => "owner-approval",
         GateError::Consent(ConsentError::NoGrant { .. }) => "no-grant",

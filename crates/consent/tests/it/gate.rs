@@ -177,6 +177,14 @@ async fn a_signed_request_under_a_live_grant_runs_and_nothing_else_does() {
         w.authorize(&expired).await,
         Err(GateError::Expired { .. })
     ));
+    // A deadline further ahead than the vault remembers nonces would outlive its memory of them.
+    let mut far = w.request(SCOPE);
+    far.deadline = U256::from(w.now + dnavault_consent::gate::MAX_REQUEST_LIFETIME_SECS + 60);
+    let far = w.signed(far, &w.researcher).await;
+    assert!(matches!(
+        w.authorize(&far).await,
+        Err(GateError::TooFarAhead { .. })
+    ));
     let ungranted = w.signed(w.request(B256::ZERO), &w.researcher).await;
     assert!(matches!(
         w.authorize(&ungranted).await,

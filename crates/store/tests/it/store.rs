@@ -98,6 +98,46 @@ async fn run_all(db: impl Fn(&str) -> Db) {
     a_grants_query_budget_is_spent_once(&db("budget")).await;
     the_audit_log_and_receipts_are_read_as_one(&db("records")).await;
     the_audit_log_is_read_a_page_at_a_time(&db("pages")).await;
+    rows_the_host_deletes_do_not_bring_back_a_nonce_or_a_query(&db("deleted")).await;
+}
+
+/// The host deletes the nonce and budget rows under a running store: the replay and the query past the
+/// budget are still refused, from memory. (A store opened again, after a restart the owner approves, has
+/// only the rows.)
+async fn rows_the_host_deletes_do_not_bring_back_a_nonce_or_a_query(db: &Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = match db {
+        Db::Sqlite => format!("sqlite://{}", dir.path().join("vault.db").display()),
+        Db::Postgres(url) => url.clone(),
+    };
+    let store = Store::open(dir.path(), db.url()).await.unwrap();
+    let budget = Budget {
+        grant: "grant-a",
+        limit: 1,
+    };
+    let record = |nonce| QueryRecord {
+        nonce,
+        expires: u64::MAX,
+        actor: "0xresearcher",
+        detail: "allele-counts",
+        receipt_hash: nonce,
+        budget: Some(budget),
+    };
+    store.record_query(record("n0")).await.unwrap();
+    sqlx::any::install_default_drivers();
+    let host = sqlx::AnyPool::connect(&url).await.unwrap();
+    for statement in ["DELETE FROM nonces", "DELETE FROM query_budgets"] {
+        sqlx::query(statement).execute(&host).await.unwrap();
+    }
+    assert!(matches!(
+        store.record_query(record("n0")).await,
+        Err(StoreError::Replayed { .. })
+    ));
+    assert!(matches!(
+        store.record_query(record("n1")).await,
+        Err(StoreError::BudgetSpent { limit: 1 })
+    ));
+    host.close().await;
 }
 
 /// Pages of entries and receipts, each with where the next starts, cover the log once, in order.
@@ -118,6 +158,7 @@ async fn the_audit_log_is_read_a_page_at_a_time(db: &Db) {
     for i in 0..7 {
         let record = QueryRecord {
             nonce: &format!("n{i}"),
+            expires: u64::MAX,
             actor: "0xresearcher",
             detail: "allele-counts",
             receipt_hash: &format!("0x{i:02x}"),
@@ -507,6 +548,7 @@ async fn a_grants_query_budget_is_spent_once(db: &Db) {
             store
                 .record_query(QueryRecord {
                     nonce: &nonce,
+                    expires: u64::MAX,
                     actor: "0xresearcher",
                     detail: "allele-counts",
                     receipt_hash: &format!("0x{nonce}"),
@@ -558,6 +600,7 @@ async fn the_audit_log_and_receipts_are_read_as_one(db: &Db) {
     for (i, hash) in hashes.iter().enumerate() {
         let record = QueryRecord {
             nonce: &format!("n{i}"),
+            expires: u64::MAX,
             actor: "0xresearcher",
             detail: "allele-counts",
             receipt_hash: hash,
