@@ -127,7 +127,7 @@ async fn vouch(
         Err(error) => Err(gate_refused(
             service,
             researcher,
-            "a query sent ahead of its body",
+            "the request, checked before its body",
             &error,
         )
         .await),
