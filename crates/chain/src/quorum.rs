@@ -1,6 +1,6 @@
 //! Several endpoints read as one: every request goes to each, and an answer counts only when `quorum` of them
-//! gave it. One lying or lagging endpoint among honest ones is outvoted; too few agreeing is an error, so
-//! every check that needs the chain fails closed.
+//! gave it. One lying or lagging endpoint among honest ones is outvoted, and one that stalls does not hold up
+//! the others; too few agreeing is an error, so every check that needs the chain fails closed.
 
 use std::{sync::Arc, task};
 
@@ -9,15 +9,15 @@ use alloy::{
     rpc::json_rpc::{RequestPacket, Response, ResponsePacket, ResponsePayload, SerializedRequest},
     transports::{TransportError, TransportErrorKind, TransportFut},
 };
-use futures_util::future::join_all;
+use futures_util::{StreamExt, future::join_all, stream::FuturesUnordered};
 use serde_json::Value;
 use tower::Service;
 
 use crate::Endpoint;
 
 /// Methods whose answers decide nothing the vault trusts and legitimately differ between nodes (fees,
-/// its own transactions' nonce, gas and receipts): the first endpoint to answer is taken. Sending a
-/// transaction goes to every endpoint.
+/// its own transactions' nonce, gas and receipts): the first endpoint to answer is taken. A transaction is
+/// still sent to every endpoint.
 const ANY_ANSWER: [&str; 9] = [
     "eth_sendRawTransaction",
     "eth_getTransactionCount",
@@ -29,6 +29,10 @@ const ANY_ANSWER: [&str; 9] = [
     "eth_getTransactionReceipt",
     "eth_getTransactionByHash",
 ];
+
+/// How long the other endpoints may still answer the head's number once a quorum has: a lagging or lying
+/// low answer among quick honest ones is outvoted, and a stalled endpoint costs a read no more than this.
+const HEAD_GRACE: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// Endpoints that must agree.
 #[derive(Debug, Clone)]
@@ -59,32 +63,51 @@ impl Quorum {
         }
     }
 
-    /// One request, asked of every endpoint.
+    /// One request, asked of every endpoint. The answer is decided as soon as it can be: the first for
+    /// [`ANY_ANSWER`] methods, the first that `quorum` endpoints agree on for the rest; the head's number once
+    /// `quorum` endpoints have answered and the others have had [`HEAD_GRACE`] more. So one endpoint the host
+    /// slows down does not slow every read.
     async fn one(self, request: SerializedRequest) -> Result<Response, TransportError> {
         let method = request.method().to_owned();
-        let asked = self.endpoints.iter().map(|endpoint| {
-            let mut endpoint = endpoint.clone();
-            let request = RequestPacket::Single(request.clone());
-            async move {
-                match endpoint.call(request).await {
-                    Ok(ResponsePacket::Single(response)) => Ok(response),
-                    Ok(ResponsePacket::Batch(_)) => {
-                        Err(format!("{}: a batch answer", endpoint.url()))
-                    }
-                    Err(error) => Err(format!("{}: {error}", endpoint.url())),
-                }
+        let mut pending: FuturesUnordered<_> = self
+            .endpoints
+            .iter()
+            .map(|endpoint| ask(endpoint.clone(), request.clone()))
+            .collect();
+        let (mut answers, mut failures) = (Vec::new(), Vec::new());
+        let mut grace_ends = None;
+        loop {
+            let next = match grace_ends {
+                // Past the grace, the answers in are all there will be.
+                Some(deadline) => tokio::time::timeout_at(deadline, pending.next())
+                    .await
+                    .unwrap_or_default(),
+                None => pending.next().await,
+            };
+            let Some(outcome) = next else { break };
+            match outcome {
+                Ok(response) => answers.push(response),
+                Err(failure) => failures.push(failure),
             }
-        });
-        let (answers, failures): (Vec<_>, Vec<_>) =
-            join_all(asked).await.into_iter().partition(Result::is_ok);
-        let answers: Vec<Response> = answers.into_iter().filter_map(Result::ok).collect();
-        let failures: Vec<String> = failures.into_iter().filter_map(Result::err).collect();
-        let chosen = if ANY_ANSWER.contains(&method.as_str()) {
-            answers.into_iter().next()
-        } else if method == "eth_blockNumber" {
-            self.highest_reached(answers)
-        } else {
-            self.agreed(answers)
+            if ANY_ANSWER.contains(&method.as_str()) {
+                if let Some(first) = answers.first() {
+                    if method == "eth_sendRawTransaction" {
+                        // The transaction still goes to every endpoint.
+                        tokio::spawn(async move { while pending.next().await.is_some() {} });
+                    }
+                    return Ok(first.clone());
+                }
+            } else if method == "eth_blockNumber" {
+                if answers.len() >= self.quorum && grace_ends.is_none() {
+                    grace_ends = Some(tokio::time::Instant::now() + HEAD_GRACE);
+                }
+            } else if let Some(agreed) = self.agreed(&answers) {
+                return Ok(agreed);
+            }
+        }
+        let chosen = match method.as_str() {
+            "eth_blockNumber" => self.highest_reached(answers),
+            _ => None,
         };
         chosen.ok_or_else(|| {
             TransportErrorKind::custom_str(&format!(
@@ -120,7 +143,7 @@ impl Quorum {
     }
 
     /// The answer `quorum` endpoints gave, compared as JSON values (success or error alike).
-    fn agreed(&self, answers: Vec<Response>) -> Option<Response> {
+    fn agreed(&self, answers: &[Response]) -> Option<Response> {
         let values: Vec<Option<Value>> =
             answers.iter().map(|r| payload_value(&r.payload)).collect();
         (0..answers.len()).find_map(|i| {
@@ -128,6 +151,15 @@ impl Quorum {
             let agreeing = values.iter().filter(|v| v.as_ref() == Some(value)).count();
             (agreeing >= self.quorum).then(|| answers[i].clone())
         })
+    }
+}
+
+/// `request`, asked of `endpoint`.
+async fn ask(mut endpoint: Endpoint, request: SerializedRequest) -> Result<Response, String> {
+    match endpoint.call(RequestPacket::Single(request)).await {
+        Ok(ResponsePacket::Single(response)) => Ok(response),
+        Ok(ResponsePacket::Batch(_)) => Err(format!("{}: a batch answer", endpoint.url())),
+        Err(error) => Err(format!("{}: {error}", endpoint.url())),
     }
 }
 

@@ -149,3 +149,35 @@ async fn colluding_endpoints_are_believed_only_up_to_the_quorum() {
         Err(ConsentError::Chain(_))
     ));
 }
+
+/// An endpoint the host stalls (it accepts the connection and never answers) does not hold up a quorum of
+/// the others: reads do not wait out its 10 s request timeout.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stalled_endpoint_does_not_hold_up_the_quorum() {
+    let chain = revoked_grant().await;
+    let stalled = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let stalled_url = format!("http://{}/", stalled.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((connection, _)) = stalled.accept().await {
+            held.push(connection);
+        }
+    });
+    let p = proxies(&chain, vec![None, None]).await;
+    let view = view(&chain, &[p[0].url(), &stalled_url, p[1].url()], 2);
+    let started = std::time::Instant::now();
+    assert!(matches!(
+        consent_through(&view).await,
+        Err(ConsentError::Revoked { .. })
+    ));
+    let reader = provider(&view).unwrap();
+    assert_eq!(
+        reader.get_block_number().await.unwrap(),
+        chain.head().await.unwrap()
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "waited {:?} for the stalled endpoint",
+        started.elapsed()
+    );
+}
