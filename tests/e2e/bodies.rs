@@ -52,6 +52,13 @@ async fn a_large_body_is_read_only_after_the_gate_vouched_for_its_sender() {
     let (status, message) = refusal(client.post_with("v1/queries/ahead", &[], &empty).await);
     assert_eq!(status, 400, "{message}");
     assert!(message.contains(SignedQuery::HEADER), "{message}");
+    // A header that holds no signed request is refused as such, on either route.
+    let garbled = [(SignedQuery::HEADER, "zz".to_owned())];
+    for route in ["v1/queries/ahead", "v1/queries"] {
+        let (status, message) = refusal(client.post_with(route, &garbled, &empty).await);
+        assert_eq!(status, 401, "{route}: {message}");
+        assert!(message.contains("not hex"), "{route}: {message}");
+    }
 
     // The granted researcher's request ahead of another request's body.
     let ahead = [(SignedQuery::HEADER, mine.signed.to_header())];
