@@ -105,6 +105,16 @@ interface IVaultRegistry {
         uint256 deadline;
     }
 
+    /// @notice The head of a vault's audit log: its last entry's position and HMAC tag, made under a key only
+    /// the unsealed vault and its owner hold, so the host that stores the log cannot forge one. Anchored by the
+    /// vault; its owner's audit read checks that the log it is shown passes through it.
+    /// @param seq The entry's position in the log (from 1).
+    /// @param tag The entry's HMAC-SHA256 tag, which chains every entry before it.
+    struct AuditHead {
+        uint64 seq;
+        bytes32 tag;
+    }
+
     /// @notice Off-chain: a vault's receipt for one query it ran, signed with its bound key and anchored here by
     /// its EIP-712 digest (`anchorReceipts`).
     /// @param requestHash The EIP-712 digest of the `QueryRequest` it answers.
@@ -231,6 +241,10 @@ interface IVaultRegistry {
     error EmptyReceiptBatch();
     /// @notice This receipt batch is anchored already.
     error ReceiptsAlreadyAnchored(bytes32 batchHash);
+    /// @notice An audit head older than the one anchored: the log would move backwards.
+    error AuditHeadBehind(uint256 vaultId, uint64 anchoredSeq, uint64 seq);
+    /// @notice An audit head at the anchored head's position with another tag: the log forked.
+    error AuditHeadForked(uint256 vaultId, uint64 seq);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -286,6 +300,9 @@ interface IVaultRegistry {
     event NoncesCancelled(uint256 indexed vaultId, uint256 nonce);
     /// @notice The vault's bound key anchored a batch of access receipt hashes.
     event ReceiptsAnchored(uint256 indexed vaultId, bytes32 indexed batchHash, bytes32[] receiptHashes);
+    /// @notice The vault's bound key anchored the head of its audit log (with a receipt batch or alone). A new
+    /// owner's vault starts from none.
+    event AuditHeadAnchored(uint256 indexed vaultId, uint64 seq, bytes32 tag);
 
     /*//////////////////////////////////////////////////////////////
                                  VAULTS
@@ -486,17 +503,26 @@ interface IVaultRegistry {
                                 RECEIPTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Anchors one access receipt hash. The vault's active bound key only.
-    /// @param vaultId The vault.
-    /// @param receiptHash The receipt's EIP-712 digest.
-    /// @return batchHash keccak256(abi.encode(vaultId, [receiptHash])), the key of `anchoredAt`.
-    function anchorReceipt(uint256 vaultId, bytes32 receiptHash) external returns (bytes32 batchHash);
-
-    /// @notice Anchors a batch of access receipt hashes. The vault's active bound key only.
+    /// @notice Anchors a batch of access receipt hashes and the audit log's head that records them. The
+    /// vault's active bound key only.
     /// @param vaultId The vault.
     /// @param receiptHashes The receipts' EIP-712 digests.
+    /// @param auditHead The audit log's head: not behind the one anchored, and equal to it at its position.
     /// @return batchHash keccak256(abi.encode(vaultId, receiptHashes)), the key of `anchoredAt`.
-    function anchorReceipts(uint256 vaultId, bytes32[] calldata receiptHashes) external returns (bytes32 batchHash);
+    function anchorReceipts(uint256 vaultId, bytes32[] calldata receiptHashes, AuditHead calldata auditHead)
+        external
+        returns (bytes32 batchHash);
+
+    /// @notice Anchors the audit log's head alone (entries with no receipt: uploads, refusals). The vault's
+    /// active bound key only.
+    /// @param vaultId The vault.
+    /// @param auditHead The head: not behind the one anchored, and equal to it at its position.
+    function anchorAuditHead(uint256 vaultId, AuditHead calldata auditHead) external;
+
+    /// @notice The vault's last anchored audit head; zero if none under its current owner.
+    /// @param vaultId The vault.
+    /// @return head The head.
+    function auditHeadOf(uint256 vaultId) external view returns (AuditHead memory head);
 
     /// @notice The block a receipt batch was anchored in; zero if never.
     /// @param batchHash The batch's hash.

@@ -71,6 +71,7 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
     mapping(uint256 requestId => AccessRequest) private _requests;
     mapping(bytes32 batchHash => uint256 blockNumber) private _anchoredAt;
     mapping(uint256 vaultId => uint256 nonce) private _nonces;
+    mapping(uint256 vaultId => AuditHead) private _auditHeads;
 
     constructor() EIP712("DNA Vault Registry", "1") {}
 
@@ -112,8 +113,10 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
         // Every grant the previous owner made ends (checked: the 65,536th transfer of one vault reverts).
         ++v.epoch;
         emit VaultOwnershipTransferred({vaultId: vaultId, previousOwner: previousOwner, newOwner: msg.sender});
-        // The running vault was booted for the previous owner: the new owner binds a key of their own boot.
+        // The running vault was booted for the previous owner: the new owner binds a key of their own boot,
+        // whose audit log is chained under the new owner's key.
         _unbindKey(vaultId, v);
+        delete _auditHeads[vaultId];
     }
 
     /// @inheritdoc IVaultRegistry
@@ -329,15 +332,28 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IVaultRegistry
-    function anchorReceipt(uint256 vaultId, bytes32 receiptHash) external returns (bytes32 batchHash) {
-        bytes32[] memory receiptHashes = new bytes32[](1);
-        receiptHashes[0] = receiptHash;
-        return _anchorReceipts(vaultId, receiptHashes);
+    function anchorReceipts(uint256 vaultId, bytes32[] calldata receiptHashes, AuditHead calldata auditHead)
+        external
+        returns (bytes32 batchHash)
+    {
+        if (!isActiveVaultKey(vaultId, msg.sender)) revert NotVaultKey(vaultId, msg.sender);
+        if (receiptHashes.length == 0) revert EmptyReceiptBatch();
+        batchHash = keccak256(abi.encode(vaultId, receiptHashes));
+        if (_anchoredAt[batchHash] != 0) revert ReceiptsAlreadyAnchored(batchHash);
+        _anchoredAt[batchHash] = block.number;
+        emit ReceiptsAnchored({vaultId: vaultId, batchHash: batchHash, receiptHashes: receiptHashes});
+        _anchorAuditHead(vaultId, auditHead);
     }
 
     /// @inheritdoc IVaultRegistry
-    function anchorReceipts(uint256 vaultId, bytes32[] calldata receiptHashes) external returns (bytes32 batchHash) {
-        return _anchorReceipts(vaultId, receiptHashes);
+    function anchorAuditHead(uint256 vaultId, AuditHead calldata auditHead) external {
+        if (!isActiveVaultKey(vaultId, msg.sender)) revert NotVaultKey(vaultId, msg.sender);
+        _anchorAuditHead(vaultId, auditHead);
+    }
+
+    /// @inheritdoc IVaultRegistry
+    function auditHeadOf(uint256 vaultId) external view returns (AuditHead memory) {
+        return _auditHeads[vaultId];
     }
 
     /// @inheritdoc IVaultRegistry
@@ -634,12 +650,17 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
         return r.status;
     }
 
-    function _anchorReceipts(uint256 vaultId, bytes32[] memory receiptHashes) private returns (bytes32 batchHash) {
-        if (!isActiveVaultKey(vaultId, msg.sender)) revert NotVaultKey(vaultId, msg.sender);
-        if (receiptHashes.length == 0) revert EmptyReceiptBatch();
-        batchHash = keccak256(abi.encode(vaultId, receiptHashes));
-        if (_anchoredAt[batchHash] != 0) revert ReceiptsAlreadyAnchored(batchHash);
-        _anchoredAt[batchHash] = block.number;
-        emit ReceiptsAnchored({vaultId: vaultId, batchHash: batchHash, receiptHashes: receiptHashes});
+    /// @dev Moves the vault's anchored audit head forward; the same head again is a no-op.
+    function _anchorAuditHead(uint256 vaultId, AuditHead calldata head) private {
+        AuditHead storage anchored = _auditHeads[vaultId];
+        uint64 anchoredSeq = anchored.seq;
+        if (head.seq < anchoredSeq) revert AuditHeadBehind(vaultId, anchoredSeq, head.seq);
+        if (head.seq == anchoredSeq) {
+            if (head.tag != anchored.tag) revert AuditHeadForked(vaultId, head.seq);
+            return;
+        }
+        anchored.seq = head.seq;
+        anchored.tag = head.tag;
+        emit AuditHeadAnchored({vaultId: vaultId, seq: head.seq, tag: head.tag});
     }
 }

@@ -680,20 +680,31 @@ contract VaultRegistryTest is RegistryTest {
 
     // ---------------------------------------------------------------- receipts
 
-    function test_AnchorReceipt() public {
-        _bindKey();
-        bytes32 receipt = keccak256("receipt 1");
-        bytes32[] memory batch = new bytes32[](1);
+    function _head(uint64 seq) internal pure returns (IVaultRegistry.AuditHead memory) {
+        return IVaultRegistry.AuditHead({seq: seq, tag: keccak256(abi.encode("audit tag", seq))});
+    }
+
+    function _one(bytes32 receipt) internal pure returns (bytes32[] memory batch) {
+        batch = new bytes32[](1);
         batch[0] = receipt;
+    }
+
+    function test_AnchorReceipts() public {
+        _bindKey();
+        bytes32[] memory batch = _one(keccak256("receipt 1"));
         bytes32 expected = keccak256(abi.encode(vaultId, batch));
         vm.roll(77);
         vm.expectEmit(address(registry));
         emit IVaultRegistry.ReceiptsAnchored({vaultId: vaultId, batchHash: expected, receiptHashes: batch});
+        vm.expectEmit(address(registry));
+        emit IVaultRegistry.AuditHeadAnchored({vaultId: vaultId, seq: 3, tag: _head(3).tag});
         vm.prank(vaultKey);
-        bytes32 batchHash = registry.anchorReceipt(vaultId, receipt);
+        bytes32 batchHash = registry.anchorReceipts(vaultId, batch, _head(3));
         assertEq(batchHash, expected);
         assertEq(registry.anchoredAt(batchHash), 77);
         assertEq(registry.anchoredAt(keccak256("never")), 0);
+        assertEq(registry.auditHeadOf(vaultId).seq, 3);
+        assertEq(registry.auditHeadOf(vaultId).tag, _head(3).tag);
     }
 
     function test_AnchorReceipts_Batch() public {
@@ -703,7 +714,7 @@ contract VaultRegistryTest is RegistryTest {
             batch[i] = keccak256(abi.encode("receipt", i));
         }
         vm.prank(vaultKey);
-        bytes32 batchHash = registry.anchorReceipts(vaultId, batch);
+        bytes32 batchHash = registry.anchorReceipts(vaultId, batch, _head(4));
         assertEq(batchHash, keccak256(abi.encode(vaultId, batch)));
         assertEq(registry.anchoredAt(batchHash), block.number);
     }
@@ -712,7 +723,10 @@ contract VaultRegistryTest is RegistryTest {
         _bindKey();
         vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotVaultKey.selector, vaultId, owner));
         vm.prank(owner);
-        registry.anchorReceipt(vaultId, keccak256("r"));
+        registry.anchorReceipts(vaultId, _one(keccak256("r")), _head(1));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotVaultKey.selector, vaultId, owner));
+        vm.prank(owner);
+        registry.anchorAuditHead(vaultId, _head(1));
     }
 
     function test_AnchorReceipts_RevertsWhen_MeasurementRevoked() public {
@@ -721,7 +735,7 @@ contract VaultRegistryTest is RegistryTest {
         registry.revokeMeasurement(vaultId, MEASUREMENT);
         vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotVaultKey.selector, vaultId, vaultKey));
         vm.prank(vaultKey);
-        registry.anchorReceipt(vaultId, keccak256("r"));
+        registry.anchorReceipts(vaultId, _one(keccak256("r")), _head(1));
     }
 
     function test_AnchorReceipts_RevertsWhen_KeyUnbound() public {
@@ -730,23 +744,76 @@ contract VaultRegistryTest is RegistryTest {
         registry.unbindVaultKey(vaultId);
         vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotVaultKey.selector, vaultId, vaultKey));
         vm.prank(vaultKey);
-        registry.anchorReceipt(vaultId, keccak256("r"));
+        registry.anchorReceipts(vaultId, _one(keccak256("r")), _head(1));
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.NotVaultKey.selector, vaultId, vaultKey));
+        vm.prank(vaultKey);
+        registry.anchorAuditHead(vaultId, _head(1));
     }
 
     function test_AnchorReceipts_RevertsWhen_Empty() public {
         _bindKey();
         vm.expectRevert(IVaultRegistry.EmptyReceiptBatch.selector);
         vm.prank(vaultKey);
-        registry.anchorReceipts(vaultId, new bytes32[](0));
+        registry.anchorReceipts(vaultId, new bytes32[](0), _head(1));
     }
 
     function test_AnchorReceipts_RevertsWhen_Replayed() public {
         _bindKey();
         vm.startPrank(vaultKey);
-        bytes32 batchHash = registry.anchorReceipt(vaultId, keccak256("r"));
+        bytes32 batchHash = registry.anchorReceipts(vaultId, _one(keccak256("r")), _head(1));
         vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.ReceiptsAlreadyAnchored.selector, batchHash));
-        registry.anchorReceipt(vaultId, keccak256("r"));
+        registry.anchorReceipts(vaultId, _one(keccak256("r")), _head(2));
         vm.stopPrank();
+    }
+
+    function test_AnchorAuditHead_MovesForwardOnly() public {
+        _bindKey();
+        vm.startPrank(vaultKey);
+        vm.expectEmit(address(registry));
+        emit IVaultRegistry.AuditHeadAnchored({vaultId: vaultId, seq: 5, tag: _head(5).tag});
+        registry.anchorAuditHead(vaultId, _head(5));
+        // The same head again changes nothing and emits nothing.
+        vm.recordLogs();
+        registry.anchorAuditHead(vaultId, _head(5));
+        assertEq(vm.getRecordedLogs().length, 0);
+        // A host that rolled the log back cannot have the vault anchor an older head, nor another tag at 5.
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.AuditHeadBehind.selector, vaultId, 5, 4));
+        registry.anchorAuditHead(vaultId, _head(4));
+        IVaultRegistry.AuditHead memory forked = IVaultRegistry.AuditHead({seq: 5, tag: keccak256("fork")});
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.AuditHeadForked.selector, vaultId, 5));
+        registry.anchorAuditHead(vaultId, forked);
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.AuditHeadBehind.selector, vaultId, 5, 4));
+        registry.anchorReceipts(vaultId, _one(keccak256("r")), _head(4));
+        registry.anchorAuditHead(vaultId, _head(9));
+        vm.stopPrank();
+        assertEq(registry.auditHeadOf(vaultId).seq, 9);
+    }
+
+    function testFuzz_AnchorAuditHead_NeverMovesBack(uint64 first, uint64 second) public {
+        first = uint64(bound(first, 1, type(uint64).max));
+        second = uint64(bound(second, 1, type(uint64).max));
+        _bindKey();
+        vm.startPrank(vaultKey);
+        registry.anchorAuditHead(vaultId, _head(first));
+        if (second < first) {
+            vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.AuditHeadBehind.selector, vaultId, first, second));
+        }
+        registry.anchorAuditHead(vaultId, _head(second));
+        vm.stopPrank();
+        assertEq(registry.auditHeadOf(vaultId).seq, second < first ? first : second);
+    }
+
+    function test_OwnershipTransfer_ClearsTheAuditHead() public {
+        _bindKey();
+        vm.prank(vaultKey);
+        registry.anchorAuditHead(vaultId, _head(5));
+        address next = makeAddr("next owner");
+        vm.prank(owner);
+        registry.transferVaultOwnership(vaultId, next);
+        vm.prank(next);
+        registry.acceptVaultOwnership(vaultId);
+        assertEq(registry.auditHeadOf(vaultId).seq, 0);
+        assertEq(registry.auditHeadOf(vaultId).tag, bytes32(0));
     }
 
     // ---------------------------------------------------------------- EIP-712 surface

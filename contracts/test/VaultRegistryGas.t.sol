@@ -40,6 +40,28 @@ contract VaultRegistryGasTest is RegistryTest {
         assertFalse(registry.isAllowed(vaultId, researcher, SCOPE));
     }
 
+    /// @dev A vault's usual anchoring: a full batch of 64 receipts with the audit head that records them, the
+    /// head already anchored once (its slots non-zero).
+    function test_Gas_AnchorReceipts() public {
+        _bindKey();
+        vm.prank(vaultKey);
+        registry.anchorAuditHead(vaultId, IVaultRegistry.AuditHead({seq: 1, tag: keccak256("head 1")}));
+        bytes32[] memory batch = new bytes32[](64);
+        for (uint256 i; i < 64; ++i) {
+            batch[i] = keccak256(abi.encode("receipt", i));
+        }
+        IVaultRegistry.AuditHead memory head = IVaultRegistry.AuditHead({seq: 70, tag: keccak256("head 70")});
+        vm.cool(address(registry));
+        vm.prank(vaultKey);
+        registry.anchorReceipts(vaultId, batch, head);
+        vm.snapshotGasLastCall("anchorReceipts (64 receipts)");
+        vm.cool(address(registry));
+        vm.prank(vaultKey);
+        registry.anchorAuditHead(vaultId, IVaultRegistry.AuditHead({seq: 71, tag: keccak256("head 71")}));
+        vm.snapshotGasLastCall("anchorAuditHead");
+        assertEq(registry.auditHeadOf(vaultId).seq, 71);
+    }
+
     function test_Gas_IsAllowed() public {
         _grantDirect(researcher, SCOPE, uint64(START + 30 days));
         vm.cool(address(registry));

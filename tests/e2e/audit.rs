@@ -1,5 +1,6 @@
-//! The owner's audit read under load: refusals of a flood of signed requests are recorded one by one only
-//! up to a bound (the rest counted), and the log is read a page at a time.
+//! The owner's audit read: refusals of a flood of signed requests are recorded one by one only up to a bound
+//! (the rest counted), the log is read a page at a time, and a log the host edits is caught by the owner's
+//! wallet and by the vault at its next boot.
 
 use dnavault_protocol::{header::SignedHeader, query::SignedQuery};
 use dnavault_ratls::{Client, Pin};
@@ -7,7 +8,7 @@ use dnavault_researcher::Researcher;
 use dnavault_tests::chain_with_vault;
 use serde_json::Value;
 
-use crate::query::{OneQuery, audit, audit_at, vault_with_genome};
+use crate::query::{FAST, OneQuery, audit, audit_at, vault_with_genome};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_flood_of_refusals_is_bounded_and_the_log_is_read_in_pages() {
@@ -54,4 +55,108 @@ async fn a_flood_of_refusals_is_bounded_and_the_log_is_read_in_pages() {
         .unwrap_err()
         .to_string();
     assert!(error.contains("400"), "{error}");
+}
+
+/// The host edits a query's entry in the vault's database. The owner's wallet, which derives the log's key
+/// from its words, refuses the log; restarted, the vault refuses to unseal on it, because the head it anchored
+/// on-chain no longer verifies. Before the edit, a restart verified the log through that head.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_audit_log_the_host_edits_is_refused_by_the_owner_and_the_next_boot() {
+    let (chain, _seed, owner) = chain_with_vault().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, wallet) = vault_with_genome(&chain, dir.path()).await;
+    let one = OneQuery::granted(&chain, &owner, &vault).await;
+    one.ask().await.unwrap();
+    let anchored = anchored_head(&chain, 2).await;
+    let run = tokio::task::block_in_place(|| wallet.owner(&chain, &vault, &["audit"]));
+    assert!(run.ok, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("verified under your key, chained and through the head anchored on-chain"),
+        "{}",
+        run.stdout
+    );
+
+    // A restart the owner approves verifies the log through the anchored head, and answers again.
+    let data_dir = vault.data_dir.clone();
+    drop(vault);
+    let vault = restarted(&chain, &data_dir, &wallet);
+    let one = OneQuery::granted(&chain, &owner, &vault).await;
+    one.ask().await.unwrap();
+
+    // The host rewrites what the first query was.
+    let host = host(&data_dir).await;
+    let edited = sqlx::query(
+        "UPDATE audit SET detail = 'genotype-lookup of nothing' WHERE action = 'query' AND seq <= $1",
+    )
+    .bind(i64::try_from(anchored.seq).unwrap())
+    .execute(&host)
+    .await
+    .unwrap();
+    assert_eq!(edited.rows_affected(), 1);
+    host.close().await;
+    let run = tokio::task::block_in_place(|| wallet.owner(&chain, &vault, &["audit"]));
+    assert!(!run.ok, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("the vault's audit log does not verify: audit entry"),
+        "{}",
+        run.stderr
+    );
+
+    drop(vault);
+    let again = dnavault_tests::start_vault_with(&data_dir, &chain, FAST);
+    let run = tokio::task::block_in_place(|| wallet.owner(&chain, &again, &["boot"]));
+    assert!(!run.ok, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("the audit log was altered on the host's disk")
+            && run.stderr.contains("the vault stays sealed"),
+        "{}",
+        run.stderr
+    );
+    drop(again);
+}
+
+/// Waits (up to 20 s) until vault 1 has anchored an audit head at or after `seq`.
+async fn anchored_head(chain: &dnavault_testkit::TestChain, seq: u64) -> dnavault_store::AuditHead {
+    for _ in 0..200 {
+        let head = chain
+            .registry()
+            .auditHeadOf(alloy::primitives::U256::from(1))
+            .call()
+            .await
+            .unwrap();
+        if head.seq >= seq {
+            return dnavault_store::AuditHead {
+                seq: head.seq,
+                tag: head.tag,
+            };
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no audit head anchored");
+}
+
+/// The vault in `data_dir` started again and booted by the owner's `wallet`.
+fn restarted(
+    chain: &dnavault_testkit::TestChain,
+    data_dir: &std::path::Path,
+    wallet: &dnavault_tests::WalletCli,
+) -> dnavault_tests::VaultProcess {
+    let vault = dnavault_tests::start_vault_with(data_dir, chain, FAST);
+    let run = tokio::task::block_in_place(|| wallet.owner(chain, &vault, &["boot", "--bind-key"]));
+    assert!(
+        run.ok && run.stdout.contains("is unsealed"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    vault
+}
+
+/// The host's own connection to the vault's SQLite database.
+async fn host(data_dir: &std::path::Path) -> sqlx::SqlitePool {
+    let url = format!("sqlite://{}", data_dir.join("vault.db").display());
+    sqlx::SqlitePool::connect(&url).await.unwrap()
 }

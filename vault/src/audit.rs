@@ -10,7 +10,7 @@ use axum::{
 };
 use dnavault_consent::owner::{OwnerSignatureError, require_owner_signature};
 use dnavault_protocol::{
-    audit::{AuditLog, AuditLogEntry, AuditPage, AuditReceipt, MAX_AUDIT_PAGE},
+    audit::{AuditLog, AuditPage, AuditReceipt, MAX_AUDIT_PAGE},
     clock::unix_now,
     eip712::registry_domain,
     owner_read::{MAX_OWNER_READ_SECONDS, OwnerRead, SignedOwnerRead},
@@ -37,17 +37,6 @@ pub(crate) async fn get_audit(
         })
         .await
         .map_err(ApiError::internal)?;
-    let entries = records
-        .entries
-        .into_iter()
-        .map(|entry| AuditLogEntry {
-            at: entry.at,
-            actor: entry.actor,
-            action: entry.action,
-            object: entry.object,
-            detail: entry.detail,
-        })
-        .collect();
     let receipts = records
         .receipts
         .into_iter()
@@ -60,10 +49,11 @@ pub(crate) async fn get_audit(
         .collect();
     Ok(Json(AuditLog {
         vault_id: service.identity().vault_id,
-        entries,
+        entries: records.entries,
         receipts,
         next_entries_after: records.next_entries_after,
         next_receipts_after: records.next_receipts_after,
+        head: service.store().audit_head().await,
     }))
 }
 

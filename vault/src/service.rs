@@ -196,6 +196,7 @@ impl VaultService {
                 return Err(error.into());
             }
         };
+        self.open_audit_chain(&unsealed).await?;
         // Who approved: the vault follows its own record, and seals when the owner changes.
         let owner = self
             .inner
@@ -213,6 +214,52 @@ impl VaultService {
         *phase = Phase::Unsealed(Box::new(unsealed));
         self.set_state(VaultState::Unsealed);
         Ok(())
+    }
+
+    /// Opens the audit chain under the data key: the stored log must verify through the head anchored
+    /// on-chain, or the vault stays sealed (with none anchored, a log that does not verify is kept, reported
+    /// unverified, and a new chain starts after it).
+    async fn open_audit_chain(&self, unsealed: &UnsealedVault) -> Result<(), ApiError> {
+        let vault_id = alloy::primitives::U256::from(self.inner.identity.vault_id);
+        let anchored = self
+            .inner
+            .registry
+            .auditHeadOf(vault_id)
+            .call()
+            .await
+            .map_err(|e| ApiError::chain(e.to_string()))?;
+        let anchored = dnavault_store::AuditHead {
+            seq: anchored.seq,
+            tag: anchored.tag,
+        };
+        match self
+            .inner
+            .store
+            .open_audit_chain(unsealed.data_key(), Some(anchored))
+            .await
+        {
+            Ok(opened) => {
+                tracing::info!(
+                    head = opened.head.seq,
+                    unverified = opened.unverified,
+                    started = opened.started,
+                    "audit log verified"
+                );
+                Ok(())
+            }
+            Err(error @ dnavault_store::StoreError::AuditTampered(_)) => {
+                tracing::error!(%error, "the audit log does not verify; staying sealed");
+                Err(ApiError {
+                    status: axum::http::StatusCode::CONFLICT,
+                    error: format!(
+                        "{error}; the vault stays sealed (the anchored head is entry {} of the log)",
+                        anchored.seq
+                    ),
+                    check: "audit-log",
+                })
+            }
+            Err(error) => Err(ApiError::internal(error)),
+        }
     }
 
     /// Runs `f` with the unsealed vault, or refuses while sealed.
@@ -238,6 +285,7 @@ impl VaultService {
     /// Wipes the keys and stops the service. Idempotent.
     pub async fn seal(&self) {
         *self.inner.phase.lock().await = Phase::Wiped;
+        self.inner.store.close_audit_chain().await;
         self.set_state(VaultState::Wiped);
         self.inner.stopped.send_replace(true);
     }

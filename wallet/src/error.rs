@@ -48,6 +48,9 @@ pub enum WalletError {
     /// The chain refused or could not be reached.
     #[error("chain: {0}")]
     Chain(String),
+    /// The vault's audit log does not verify.
+    #[error("the vault's audit log does not verify: {0}")]
+    Audit(#[from] crate::audit::AuditCheckError),
     /// The vault could not be reached, or refused.
     #[error(transparent)]
     Vault(#[from] dnavault_ratls::RatlsError),

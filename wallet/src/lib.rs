@@ -5,6 +5,7 @@
 //! The `dnavault-wallet` binary is a thin command line over this crate.
 
 pub mod approval;
+pub mod audit;
 pub mod boot;
 mod error;
 pub mod explain;

@@ -126,6 +126,20 @@ impl Connection {
             .await
     }
 
+    /// The head of `vault`'s audit log last anchored on-chain (all zero when none).
+    pub async fn audit_head(&self, vault: U256) -> Result<dnavault_protocol::audit::AuditHead> {
+        let head = self
+            .registry
+            .auditHeadOf(vault)
+            .call()
+            .await
+            .map_err(contract_error)?;
+        Ok(dnavault_protocol::audit::AuditHead {
+            seq: head.seq,
+            tag: head.tag,
+        })
+    }
+
     /// The owner of `vault`.
     pub async fn owner_of(&self, vault: U256) -> Result<Address> {
         self.registry

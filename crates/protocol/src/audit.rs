@@ -2,7 +2,12 @@
 //! every receipt it issued, with where each was anchored. Entries name who acted, what and when, never genome
 //! contents.
 
+pub mod chain;
+
+use alloy::primitives::B256;
 use serde::{Deserialize, Serialize};
+
+pub use chain::{AuditHead, AuditKey, ChainError, ChainVerifier};
 
 /// A page of the audit log (`GET /v1/audit?entriesAfter=N&receiptsAfter=M&limit=L`; the first page without
 /// them, at most [`MAX_AUDIT_PAGE`] of each).
@@ -21,6 +26,10 @@ pub struct AuditLog {
     /// `receiptsAfter` for the next page, when there are more receipts.
     #[serde(default)]
     pub next_receipts_after: Option<i64>,
+    /// The chain's head as the running vault holds it (in memory since it unsealed, so cutting entries off
+    /// the stored log shows): the log must reach it.
+    #[serde(default)]
+    pub head: Option<AuditHead>,
 }
 
 /// The most entries (and receipts) one page holds.
@@ -69,19 +78,52 @@ impl AuditPage {
     }
 }
 
-/// One audit entry.
+/// One audit entry, chained to the one before it by its tag ([`chain`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditLogEntry {
+    /// Its position in the log, from 1.
+    #[serde(default)]
+    pub seq: i64,
     /// Unix seconds.
     pub at: i64,
     /// Who acted: a researcher's address, `owner` or `vault`.
     pub actor: String,
-    /// `ingest`, `query`, `query-refused`, `query-failed`, `anchor`, `delete`.
+    /// `ingest`, `query`, `query-refused`, `query-failed`, `anchor`, `delete`, `seal`,
+    /// [`chain::CHAIN_START`].
     pub action: String,
     /// The object, for object actions.
     pub object: Option<String>,
     /// What happened.
     pub detail: String,
+    /// For a query that ran: what it spent and the receipt it was given.
+    #[serde(default)]
+    pub query: Option<QueryFacts>,
+    /// Its tag; none on entries written before the log was chained.
+    #[serde(default)]
+    pub tag: Option<B256>,
+}
+
+/// What a query that ran spent: its nonce (until its request expires), a count against its grant's budget,
+/// and its receipt. Tagged with its entry, so the vault rebuilds from the log what it has spent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueryFacts {
+    /// The request's nonce.
+    pub nonce: String,
+    /// When the request expires (Unix seconds).
+    pub expires: u64,
+    /// The receipt's hash.
+    pub receipt: String,
+    /// The grant's budget the query counted against, when it has one.
+    pub budget: Option<BudgetFacts>,
+}
+
+/// A query budget a query counted against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BudgetFacts {
+    /// The grant (the event that made it).
+    pub grant: String,
+    /// How many queries it allows.
+    pub limit: u32,
 }
 
 /// One receipt.

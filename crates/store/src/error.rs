@@ -82,6 +82,12 @@ pub enum StoreError {
         /// The grant's budget.
         limit: u32,
     },
+    /// The audit log is written only by an unsealed vault, which holds the key that chains it.
+    #[error("the audit log is closed until the vault unseals")]
+    AuditClosed,
+    /// The stored audit log does not verify: the host altered, removed or replaced entries.
+    #[error("the audit log was altered on the host's disk: {0}")]
+    AuditTampered(#[from] dnavault_protocol::audit::ChainError),
     /// The metadata database failed.
     #[error("metadata database: {0}")]
     Database(String),

@@ -11,6 +11,7 @@
 //! ([`ObjectReader`], which is `Read + Seek` over the plaintext). Bgzipped files are cut at BGZF block
 //! boundaries ([`bgzf::copy_blocks`]), so a tabix lookup decrypts whole blocks from one chunk each.
 
+mod audit;
 pub mod bgzf;
 mod cipher;
 mod error;
@@ -24,12 +25,14 @@ mod spent;
 mod store;
 mod writer;
 
+pub use audit::ChainOpened;
+pub use dnavault_protocol::audit::{AuditHead, AuditLogEntry};
 pub use error::StoreError;
 pub use format::Layout;
 pub use id::ObjectId;
 pub use reader::ObjectReader;
 pub use receipts::{Budget, QueryRecord, ReceiptRecord};
-pub use store::{AuditEntry, ObjectRecord, Page, Records, Staged, Store};
+pub use store::{ObjectRecord, Page, Records, Staged, Store};
 pub use writer::{ObjectSummary, ObjectWriter};
 
 /// The default largest plaintext chunk: 256 KiB, four maximal BGZF blocks.

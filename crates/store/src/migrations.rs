@@ -16,7 +16,7 @@ use sqlx::{
 use crate::{StoreError, store::database};
 
 /// Every migration, in order: (version, what it does, its SQL).
-const MIGRATIONS: [(i64, &str, &str); 2] = [
+const MIGRATIONS: [(i64, &str, &str); 3] = [
     (
         1,
         "objects with revisions, counters, nonces, audit, receipts",
@@ -26,6 +26,11 @@ const MIGRATIONS: [(i64, &str, &str); 2] = [
         2,
         "queries counted against grants' budgets",
         include_str!("../migrations/0002_query_budgets.sql"),
+    ),
+    (
+        3,
+        "the audit log chained, and what each query spent in its entry",
+        include_str!("../migrations/0003_audit_chain.sql"),
     ),
 ];
 

@@ -3,9 +3,12 @@
 
 use sqlx::Row;
 
+use dnavault_protocol::audit::{BudgetFacts, QueryFacts};
+
 use crate::{
     Store, StoreError,
-    store::{consume_nonce, database, insert_audit, now},
+    audit::entry,
+    store::{consume_nonce, database, now},
 };
 
 /// A receipt the vault issued, and where it was anchored.
@@ -89,23 +92,29 @@ impl Store {
     }
 
     async fn record_in_database(&self, query: &QueryRecord<'_>) -> Result<(), StoreError> {
+        let mut log = self.appender().await?;
         let mut transaction = self.write().await?;
         consume_nonce(&mut transaction, query.nonce).await?;
         if let Some(budget) = query.budget {
             count_against(&mut transaction, budget).await?;
         }
         let detail = format!("{}; receipt {}", query.detail, query.receipt_hash);
-        insert_audit(&mut transaction, query.actor, "query", None, &detail).await?;
-        sqlx::query(
-            "INSERT INTO receipts (seq, receipt_hash, at)
-             SELECT COALESCE(MAX(seq), 0) + 1, $1, $2 FROM receipts",
-        )
-        .bind(query.receipt_hash)
-        .bind(now())
-        .execute(&mut *transaction)
-        .await
-        .map_err(database)?;
-        transaction.commit().await.map_err(database)
+        let facts = QueryFacts {
+            nonce: query.nonce.to_owned(),
+            // Stored as a signed 64-bit number: what is tagged is what is stored.
+            expires: query.expires.min(i64::MAX as u64),
+            receipt: query.receipt_hash.to_owned(),
+            budget: query.budget.map(|budget| BudgetFacts {
+                grant: budget.grant.to_owned(),
+                limit: budget.limit,
+            }),
+        };
+        let entry = entry(query.actor, "query", None, &detail, Some(facts));
+        log.append(&mut transaction, entry).await?;
+        queue_receipt(&mut transaction, query.receipt_hash).await?;
+        transaction.commit().await.map_err(database)?;
+        log.committed();
+        Ok(())
     }
 
     /// Up to `limit` receipts not yet anchored, oldest first.
@@ -127,6 +136,7 @@ impl Store {
         batch: &str,
         block: u64,
     ) -> Result<(), StoreError> {
+        let mut log = self.appender().await?;
         let mut transaction = self.write().await?;
         for receipt in receipts {
             sqlx::query(
@@ -139,12 +149,15 @@ impl Store {
             .await
             .map_err(database)?;
         }
-        let detail = format!(
-            "{} receipts in batch {batch}, block {block}",
-            receipts.len()
-        );
-        insert_audit(&mut transaction, "vault", "anchor", None, &detail).await?;
-        transaction.commit().await.map_err(database)
+        let detail = anchor_detail(receipts.len(), batch, block);
+        log.append(
+            &mut transaction,
+            entry("vault", "anchor", None, &detail, None),
+        )
+        .await?;
+        transaction.commit().await.map_err(database)?;
+        log.committed();
+        Ok(())
     }
 
     /// Every receipt, oldest first.
@@ -155,6 +168,34 @@ impl Store {
             .map(|(_, receipt)| receipt)
             .collect())
     }
+}
+
+/// The detail of an `anchor` entry.
+fn anchor_detail(count: usize, batch: &str, block: u64) -> String {
+    format!("{count} receipts in batch {batch}, block {block}")
+}
+
+/// The batch an `anchor` entry's detail names (the vault wrote it: [`anchor_detail`]).
+pub(crate) fn anchored_batch(detail: &str) -> Option<&str> {
+    let (_, rest) = detail.split_once(" receipts in batch ")?;
+    rest.split_once(", block ").map(|(batch, _)| batch)
+}
+
+/// Queues `receipt_hash` for anchoring, in the caller's transaction.
+pub(crate) async fn queue_receipt(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    receipt_hash: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO receipts (seq, receipt_hash, at)
+         SELECT COALESCE(MAX(seq), 0) + 1, $1, $2 FROM receipts",
+    )
+    .bind(receipt_hash)
+    .bind(now())
+    .execute(&mut **transaction)
+    .await
+    .map_err(database)?;
+    Ok(())
 }
 
 /// Up to `limit` receipts after position `after`, with their positions.
@@ -233,6 +274,8 @@ mod tests {
     async fn a_query_is_recorded_once_and_its_receipt_waits_for_anchoring() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), None).await.unwrap();
+        let key = crate::DataKey::from_slice(&[3; 32]).unwrap();
+        store.open_audit_chain(&key, None).await.unwrap();
         assert!(!store.nonce_used("n1").await.unwrap());
         store.record_query(query("n1", "0x01")).await.unwrap();
         assert!(store.nonce_used("n1").await.unwrap());
@@ -255,19 +298,30 @@ mod tests {
         assert_eq!(receipts[1].anchored_block, None);
         let log = store.audit_log().await.unwrap();
         let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
-        assert_eq!(actions, ["query", "query", "anchor"]);
-        assert!(log[0].detail.contains("receipt 0x01"), "{}", log[0].detail);
-        assert_eq!(log[0].actor, "0xresearcher");
+        assert_eq!(actions, ["audit-chain-start", "query", "query", "anchor"]);
+        assert!(log[1].detail.contains("receipt 0x01"), "{}", log[1].detail);
+        assert_eq!(log[1].actor, "0xresearcher");
+        let facts = log[1].query.as_ref().unwrap();
+        assert_eq!(
+            (facts.nonce.as_str(), facts.receipt.as_str()),
+            ("n1", "0x01")
+        );
     }
 
     #[tokio::test]
     async fn a_receipt_hash_is_recorded_once() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), None).await.unwrap();
+        let key = crate::DataKey::from_slice(&[3; 32]).unwrap();
+        store.open_audit_chain(&key, None).await.unwrap();
         store.record_query(query("n1", "0x01")).await.unwrap();
         // Same receipt under another nonce: refused, and the nonce is not consumed (one transaction).
         assert!(store.record_query(query("n2", "0x01")).await.is_err());
         assert!(!store.nonce_used("n2").await.unwrap());
-        assert_eq!(store.audit_log().await.unwrap().len(), 1);
+        assert_eq!(
+            store.audit_log().await.unwrap().len(),
+            2,
+            "the chain's start and one query"
+        );
     }
 }

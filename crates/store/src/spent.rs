@@ -1,7 +1,7 @@
 //! What the store has spent since it was opened, kept in memory: the nonces it consumed (until their requests
 //! expire) and each grant's query count. The host owns the database and can delete or roll back its rows;
 //! while the vault runs, a nonce it consumed stays consumed and a count never goes down, whatever the rows
-//! say. (Across a restart, which needs the owner's boot approval, the rows are all there is.)
+//! say. Across a restart they are rebuilt from the audit log the unsealing vault verified (`crate::audit`).
 
 use std::collections::HashMap;
 
@@ -50,6 +50,15 @@ impl Spent {
             self.pruned_at = self.nonces.len();
         }
         Ok(())
+    }
+
+    /// Takes back a spending the verified audit log records (the vault unsealed again): `nonce` until
+    /// `expires`, and one query of `grant`'s count.
+    pub(crate) fn restore(&mut self, nonce: &str, expires: u64, grant: Option<&str>) {
+        self.nonces.insert(nonce.to_owned(), expires);
+        if let Some(grant) = grant {
+            *self.counts.entry(grant.to_owned()).or_insert(0) += 1;
+        }
     }
 
     /// Gives back what [`reserve`](Self::reserve) spent, when the record it was for did not commit.

@@ -17,7 +17,10 @@ use std::{
 
 use sqlx::{AnyPool, Row, any::AnyPoolOptions};
 
-use crate::{DataKey, Layout, ObjectId, ObjectReader, ObjectSummary, ObjectWriter, StoreError};
+use crate::{
+    DataKey, Layout, ObjectId, ObjectReader, ObjectSummary, ObjectWriter, StoreError,
+    audit::{audit_page, entry},
+};
 
 /// The objects directory, under the data directory.
 const OBJECTS: &str = "objects";
@@ -53,7 +56,7 @@ pub struct ObjectRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Records {
     /// The audit log's entries on the page, oldest first.
-    pub entries: Vec<AuditEntry>,
+    pub entries: Vec<crate::AuditLogEntry>,
     /// The receipts on the page, oldest first.
     pub receipts: Vec<crate::ReceiptRecord>,
     /// Where the next page of entries starts (`Page::entries_after`), when there are more.
@@ -86,21 +89,6 @@ impl Page {
             limit,
         }
     }
-}
-
-/// One audit log entry. It names objects and actions, never their contents.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditEntry {
-    /// Unix seconds.
-    pub at: i64,
-    /// Who acted (an address, `owner`, `vault`).
-    pub actor: String,
-    /// What was done.
-    pub action: String,
-    /// On which object.
-    pub object: Option<String>,
-    /// Details.
-    pub detail: String,
 }
 
 /// An object written and synced but not yet in the metadata; removed if dropped uncommitted.
@@ -145,6 +133,8 @@ pub struct Store {
     _lock: std::sync::Arc<File>,
     /// What was spent since the store was opened.
     spent: std::sync::Arc<std::sync::Mutex<crate::spent::Spent>>,
+    /// The audit chain's key and head, while the vault is unsealed.
+    pub(crate) chain: std::sync::Arc<tokio::sync::Mutex<Option<crate::audit::Chain>>>,
 }
 
 impl Store {
@@ -187,6 +177,7 @@ impl Store {
             sqlite: url.starts_with("sqlite:"),
             _lock: std::sync::Arc::new(lock),
             spent: Default::default(),
+            chain: Default::default(),
         };
         store.recover().await?;
         Ok(store)
@@ -312,6 +303,7 @@ impl Store {
         action: &str,
         nonce: Option<&str>,
     ) -> Result<Vec<ObjectRecord>, StoreError> {
+        let mut log = self.appender().await?;
         let mut transaction = self.write().await?;
         if let Some(nonce) = nonce {
             consume_nonce(&mut transaction, nonce).await?;
@@ -362,16 +354,11 @@ impl Store {
                 "{} bytes in {} chunks ({})",
                 record.plaintext_len, record.chunks, record.kind
             );
-            insert_audit(
-                &mut transaction,
-                actor,
-                action,
-                Some(record.id.as_str()),
-                &detail,
-            )
-            .await?;
+            let entry = entry(actor, action, Some(record.id.as_str()), &detail, None);
+            log.append(&mut transaction, entry).await?;
         }
         transaction.commit().await.map_err(database)?;
+        log.committed();
         let records = staged
             .into_iter()
             .map(|mut object| {
@@ -427,6 +414,7 @@ impl Store {
 
     /// Removes an object. Returns whether it existed.
     pub async fn delete(&self, id: &ObjectId, actor: &str) -> Result<bool, StoreError> {
+        let mut log = self.appender().await?;
         let mut transaction = self.write().await?;
         let row = sqlx::query("SELECT file FROM objects WHERE id = $1")
             .bind(id.as_str())
@@ -442,8 +430,10 @@ impl Store {
             .execute(&mut *transaction)
             .await
             .map_err(database)?;
-        insert_audit(&mut transaction, actor, "delete", Some(id.as_str()), "").await?;
+        let entry = entry(actor, "delete", Some(id.as_str()), "", None);
+        log.append(&mut transaction, entry).await?;
         transaction.commit().await.map_err(database)?;
+        log.committed();
         let _ = std::fs::remove_file(self.objects.join(file));
         sync_dir(&self.objects)?;
         Ok(true)
@@ -457,13 +447,17 @@ impl Store {
         object: Option<&str>,
         detail: &str,
     ) -> Result<(), StoreError> {
+        let mut log = self.appender().await?;
         let mut transaction = self.write().await?;
-        insert_audit(&mut transaction, actor, action, object, detail).await?;
-        transaction.commit().await.map_err(database)
+        let entry = entry(actor, action, object, detail, None);
+        log.append(&mut transaction, entry).await?;
+        transaction.commit().await.map_err(database)?;
+        log.committed();
+        Ok(())
     }
 
     /// The audit log, oldest first.
-    pub async fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
+    pub async fn audit_log(&self) -> Result<Vec<crate::AuditLogEntry>, StoreError> {
         Ok(audit_page(&self.db, 0, i64::MAX)
             .await?
             .into_iter()
@@ -529,38 +523,6 @@ pub(crate) async fn consume_nonce(
     Ok(())
 }
 
-/// The audit log, oldest first, read through `executor`.
-/// Up to `limit` entries after position `after`, with their positions.
-async fn audit_page<'e>(
-    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    after: i64,
-    limit: i64,
-) -> Result<Vec<(i64, AuditEntry)>, StoreError> {
-    sqlx::query(
-        "SELECT seq, at, actor, action, object, detail FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2",
-    )
-    .bind(after)
-    .bind(limit)
-    .fetch_all(executor)
-    .await
-    .map_err(database)?
-    .iter()
-    .map(|row| {
-        Ok((
-            row.try_get(0)?,
-            AuditEntry {
-                at: row.try_get(1)?,
-                actor: row.try_get(2)?,
-                action: row.try_get(3)?,
-                object: row.try_get(4)?,
-                detail: row.try_get(5)?,
-            },
-        ))
-    })
-    .collect::<Result<_, sqlx::Error>>()
-    .map_err(database)
-}
-
 /// `rows` (read with one more than `limit`) cut to `limit`, and the position the next page starts after
 /// when there was more.
 pub(crate) fn paged<T>(mut rows: Vec<(i64, T)>, limit: i64) -> (Vec<T>, Option<i64>) {
@@ -569,28 +531,6 @@ pub(crate) fn paged<T>(mut rows: Vec<(i64, T)>, limit: i64) -> (Vec<T>, Option<i
     rows.truncate(keep);
     let next = more.then(|| rows.last().map(|(seq, _)| *seq)).flatten();
     (rows.into_iter().map(|(_, row)| row).collect(), next)
-}
-
-pub(crate) async fn insert_audit(
-    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
-    actor: &str,
-    action: &str,
-    object: Option<&str>,
-    detail: &str,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO audit (seq, at, actor, action, object, detail)
-         SELECT COALESCE(MAX(seq), 0) + 1, $1, $2, $3, $4, $5 FROM audit",
-    )
-    .bind(now())
-    .bind(actor)
-    .bind(action)
-    .bind(object)
-    .bind(detail)
-    .execute(&mut **transaction)
-    .await
-    .map_err(database)?;
-    Ok(())
 }
 
 fn record(row: &sqlx::any::AnyRow) -> Result<ObjectRecord, StoreError> {

@@ -29,6 +29,10 @@ pub(crate) async fn encrypted_sample(
     key: &dnavault_store::DataKey,
 ) -> Store {
     let store = Store::open(dir, None).await.expect("store");
+    store
+        .open_audit_chain(key, None)
+        .await
+        .expect("audit chain");
     let vcf = ObjectId::new("sample.vcf.gz").expect("id");
     let tbi = ObjectId::new("sample.vcf.gz.tbi").expect("id");
     let vcf_staged = store

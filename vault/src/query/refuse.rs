@@ -80,8 +80,11 @@ async fn for_the_owner(service: &VaultService, researcher: Address, action: &str
 }
 
 async fn write(service: &VaultService, actor: &str, action: &str, detail: &str) {
-    if let Err(e) = service.store().audit(actor, action, None, detail).await {
-        tracing::error!(%e, "cannot write the audit log");
+    match service.store().audit(actor, action, None, detail).await {
+        Ok(()) => {}
+        // A sealed vault has no log to write: the refusal was that it is sealed.
+        Err(dnavault_store::StoreError::AuditClosed) => {}
+        Err(e) => tracing::error!(%e, "cannot write the audit log"),
     }
 }
 

@@ -384,6 +384,7 @@ mod tests {
     async fn an_index_is_used_only_when_committed_after_its_file() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), None).await.unwrap();
+        store.open_audit_chain(&key(), None).await.unwrap();
         put(&store, "genome.vcf.gz", GENOME).await;
         assert!(!indexed(&store).await, "no index stored yet");
         put(&store, "genome.vcf.gz.tbi", &format!("{GENOME}.tbi")).await;

@@ -18,6 +18,7 @@ fn testdata(path: &str) -> std::path::PathBuf {
 async fn lookups_and_scores_from_the_encrypted_store_equal_the_plaintext_ones() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), None).await.unwrap();
+    store.open_audit_chain(&KEY, None).await.unwrap();
     let id = ObjectId::new("chr22.vcf.gz").unwrap();
     let plain = testdata("vcf/real/chr22.vcf.gz");
     let staged = store

@@ -11,7 +11,8 @@ use dnavault_protocol::{
     owner_read::{OwnerRead, SignedOwnerRead},
 };
 
-use dnavault_wallet::vault::reach_owned;
+use dnavault_protocol::audit::AuditKey;
+use dnavault_wallet::{WalletError, audit::CheckedLog, vault::reach_owned};
 use eyre::WrapErr;
 
 use super::{Session, owner::OwnerArgs};
@@ -72,13 +73,40 @@ pub(crate) async fn run(session: &Session, args: AuditArgs) -> eyre::Result<()> 
     }
     log.next_entries_after = None;
     log.next_receipts_after = None;
-    session.emit(&serde_json::to_value(&log)?, &describe(&log))
+    let checked = {
+        let vault_id = u64::try_from(evidence.vault_id).wrap_err("the vault id")?;
+        let data_key =
+            unlocked
+                .seed()
+                .data_key(deployment.chain_id, deployment.registry, vault_id)?;
+        let key = AuditKey::derive(data_key.expose());
+        let anchored = connection.audit_head(evidence.vault_id).await?;
+        dnavault_wallet::audit::check(&log, &key, anchored).map_err(WalletError::from)?
+    };
+    let mut value = serde_json::to_value(&log)?;
+    value["checked"] = serde_json::to_value(checked)?;
+    session.emit(&value, &describe(&log, &checked))
 }
 
-/// The log in words: one line per entry, then the receipts and where they are anchored.
-fn describe(log: &AuditLog) -> String {
-    let mut text = format!("Audit log of vault {}:\n", log.vault_id);
-    for entry in &log.entries {
+/// The log in words: what was verified, one line per entry, then the receipts and where they are anchored.
+fn describe(log: &AuditLog, checked: &CheckedLog) -> String {
+    let anchor = match checked.anchored {
+        Some(head) => format!("through the head anchored on-chain at entry {}", head.seq),
+        None => "nothing anchored on-chain yet".to_owned(),
+    };
+    let mut text = format!(
+        "Audit log of vault {}: entries {} to {} verified under your key, chained and {anchor}.\n",
+        log.vault_id, checked.chain_start, checked.head.seq
+    );
+    if checked.unverified > 0 {
+        text.push_str(&format!(
+            "  The {} entries before entry {} do not verify under your key (written before the log was \
+             chained or under a previous owner), marked `?`.\n",
+            checked.unverified, checked.chain_start
+        ));
+    }
+    for (index, entry) in log.entries.iter().enumerate() {
+        let mark = if index < checked.unverified { "?" } else { " " };
         let object = entry
             .object
             .as_deref()
@@ -92,7 +120,7 @@ fn describe(log: &AuditLog) -> String {
             })
             .unwrap_or_else(|| entry.at.to_string());
         text.push_str(&format!(
-            "  {at}  {:<14} {}{object}: {}\n",
+            "{mark} {at}  {:<14} {}{object}: {}\n",
             entry.action, entry.actor, entry.detail
         ));
     }

@@ -5,9 +5,16 @@ use std::io::{Cursor, Read};
 
 use dnavault_store::{Budget, DataKey, Layout, ObjectId, QueryRecord, Store, StoreError};
 
-static KEY: std::sync::LazyLock<DataKey> = std::sync::LazyLock::new(|| {
+pub(crate) static KEY: std::sync::LazyLock<DataKey> = std::sync::LazyLock::new(|| {
     DataKey::from_slice(b"distinct-data-key-for-the-store!").expect("32 bytes")
 });
+
+/// The store as an unsealed vault has it: opened, with its audit chain open under [`KEY`].
+pub(crate) async fn unsealed(dir: &std::path::Path, url: Option<&str>) -> Store {
+    let store = Store::open(dir, url).await.unwrap();
+    store.open_audit_chain(&KEY, None).await.unwrap();
+    store
+}
 
 fn id(name: &str) -> ObjectId {
     ObjectId::new(name).unwrap()
@@ -61,13 +68,13 @@ impl Read for Broken {
 }
 
 /// Where the metadata lives.
-enum Db {
+pub(crate) enum Db {
     Sqlite,
     Postgres(String),
 }
 
 impl Db {
-    fn url(&self) -> Option<&str> {
+    pub(crate) fn url(&self) -> Option<&str> {
         match self {
             Self::Sqlite => None,
             Self::Postgres(url) => Some(url),
@@ -99,6 +106,7 @@ async fn run_all(db: impl Fn(&str) -> Db) {
     the_audit_log_and_receipts_are_read_as_one(&db("records")).await;
     the_audit_log_is_read_a_page_at_a_time(&db("pages")).await;
     rows_the_host_deletes_do_not_bring_back_a_nonce_or_a_query(&db("deleted")).await;
+    crate::audit::run_all(&db).await;
 }
 
 /// The host deletes the nonce and budget rows under a running store: the replay and the query past the
@@ -110,7 +118,7 @@ async fn rows_the_host_deletes_do_not_bring_back_a_nonce_or_a_query(db: &Db) {
         Db::Sqlite => format!("sqlite://{}", dir.path().join("vault.db").display()),
         Db::Postgres(url) => url.clone(),
     };
-    let store = Store::open(dir.path(), db.url()).await.unwrap();
+    let store = unsealed(dir.path(), db.url()).await;
     let budget = Budget {
         grant: "grant-a",
         limit: 1,
@@ -143,7 +151,7 @@ async fn rows_the_host_deletes_do_not_bring_back_a_nonce_or_a_query(db: &Db) {
 /// Pages of entries and receipts, each with where the next starts, cover the log once, in order.
 async fn the_audit_log_is_read_a_page_at_a_time(db: &Db) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), db.url()).await.unwrap();
+    let store = unsealed(dir.path(), db.url()).await;
     for i in 0..25 {
         store
             .audit(
@@ -185,8 +193,8 @@ async fn the_audit_log_is_read_a_page_at_a_time(db: &Db) {
             }
         }
     }
-    // 25 refusals and 7 query entries; 7 receipts.
-    assert_eq!((entries.len(), receipts.len(), pages), (32, 7, 4));
+    // The chain's start, 25 refusals and 7 query entries; 7 receipts.
+    assert_eq!((entries.len(), receipts.len(), pages), (33, 7, 4));
     let refusals: Vec<_> = entries
         .iter()
         .filter(|e| e.action == "query-refused")
@@ -207,7 +215,7 @@ async fn the_audit_log_is_read_a_page_at_a_time(db: &Db) {
 
 async fn versions_replace_each_other_atomically_and_are_audited(db: &Db) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), db.url()).await.unwrap();
+    let store = unsealed(dir.path(), db.url()).await;
     put(&store, "genome.vcf", b"version one").await;
     put(&store, "genome.vcf", b"version two, longer").await;
     assert_eq!(read_all(&store, "genome.vcf").await, b"version two, longer");
@@ -217,6 +225,8 @@ async fn versions_replace_each_other_atomically_and_are_audited(db: &Db) {
     assert_eq!(record.plaintext_len, 19);
     assert_eq!(record.kind, "vcf");
     let log = store.audit_log().await.unwrap();
+    assert_eq!(log[0].action, "audit-chain-start");
+    let log = &log[1..];
     assert_eq!(log.len(), 2);
     assert!(
         log.iter()
@@ -305,7 +315,7 @@ async fn revision(store: &Store, name: &str) -> i64 {
 
 async fn revisions_order_commits(db: &Db) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), db.url()).await.unwrap();
+    let store = unsealed(dir.path(), db.url()).await;
     put(&store, "genome.vcf.gz", b"the genome").await;
     put(&store, "genome.vcf.gz.tbi", b"its index").await;
     let (file, index) = (
@@ -337,7 +347,7 @@ async fn revisions_order_commits(db: &Db) {
     assert_eq!(revision(&store, "c").await, revision(&store, "a").await + 1);
     // Reopened, the counter carries on.
     drop(store);
-    let store = Store::open(dir.path(), db.url()).await.unwrap();
+    let store = unsealed(dir.path(), db.url()).await;
     let before = revision(&store, "c").await;
     put(&store, "d", b"d").await;
     assert_eq!(revision(&store, "d").await, before + 1);
@@ -362,19 +372,28 @@ async fn a_database_from_before_migrations_is_migrated(db: &Db) {
         (pool, rows.into_iter().map(|(v,)| v).collect::<Vec<_>>())
     };
     {
-        let store = Store::open(dir.path(), db.url()).await.unwrap();
+        let store = unsealed(dir.path(), db.url()).await;
         put(&store, "kept.vcf", b"stored before migrations").await;
         put(&store, "kept.vcf", b"and replaced once").await;
     }
     let (pool, applied) = migrations(url.clone()).await;
-    assert_eq!(applied, [1, 2]);
-    sqlx::query("DROP TABLE _sqlx_migrations")
-        .execute(&pool)
-        .await
-        .unwrap();
+    assert_eq!(applied, [1, 2, 3]);
+    // Back to the tables the first migration creates.
+    for statement in [
+        "DROP TABLE _sqlx_migrations",
+        "DROP TABLE query_budgets",
+        "ALTER TABLE audit DROP COLUMN tag",
+        "ALTER TABLE audit DROP COLUMN query_nonce",
+        "ALTER TABLE audit DROP COLUMN query_expires",
+        "ALTER TABLE audit DROP COLUMN query_receipt",
+        "ALTER TABLE audit DROP COLUMN budget_grant",
+        "ALTER TABLE audit DROP COLUMN budget_limit",
+    ] {
+        sqlx::query(statement).execute(&pool).await.unwrap();
+    }
     pool.close().await;
 
-    let store = Store::open(dir.path(), db.url()).await.unwrap();
+    let store = unsealed(dir.path(), db.url()).await;
     assert_eq!(read_all(&store, "kept.vcf").await, b"and replaced once");
     let before = revision(&store, "kept.vcf").await;
     assert!(before >= 2, "the revision counter was kept: {before}");
@@ -388,7 +407,7 @@ async fn a_database_from_before_migrations_is_migrated(db: &Db) {
             >= 2
     );
     drop(store);
-    assert_eq!(migrations(url).await.1, [1, 2], "recorded, and run once");
+    assert_eq!(migrations(url).await.1, [1, 2, 3], "recorded, and run once");
 }
 
 /// A data directory from before objects had revisions opens; its objects have revision 0 and new commits
@@ -397,7 +416,7 @@ async fn a_database_from_before_migrations_is_migrated(db: &Db) {
 async fn a_database_from_before_revisions_opens() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = Store::open(dir.path(), None).await.unwrap();
+        let store = unsealed(dir.path(), None).await;
         put(&store, "old.vcf", b"stored by an earlier version").await;
     }
     // Take the database back to the earlier schema: no revision column, no counter, no migrations.
@@ -411,11 +430,14 @@ async fn a_database_from_before_revisions_opens() {
         "CREATE TABLE earlier AS SELECT id, file, kind, layout, plaintext_len, stored_len, chunks, updated_at FROM objects",
         "DROP TABLE objects",
         "ALTER TABLE earlier RENAME TO objects",
+        "CREATE TABLE earlier_audit AS SELECT seq, at, actor, action, object, detail FROM audit",
+        "DROP TABLE audit",
+        "ALTER TABLE earlier_audit RENAME TO audit",
     ] {
         sqlx::query(statement).execute(&mut db).await.unwrap();
     }
     drop(db);
-    let store = Store::open(dir.path(), None).await.unwrap();
+    let store = unsealed(dir.path(), None).await;
     assert_eq!(
         read_all(&store, "old.vcf").await,
         b"stored by an earlier version"
@@ -423,11 +445,26 @@ async fn a_database_from_before_revisions_opens() {
     assert_eq!(revision(&store, "old.vcf").await, 0);
     put(&store, "new.vcf", b"stored now").await;
     assert_eq!(revision(&store, "new.vcf").await, 1);
+    // Its entries from before the log was chained stay, reported as such, and the chain starts after them.
+    let log = store.audit_log().await.unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["audit-chain-start", "ingest", "audit-chain-start", "ingest"]
+    );
+    assert!(log[1].tag.is_none(), "{:?}", log[1]);
+    assert!(
+        log[2]
+            .detail
+            .contains("the 2 entries before it do not verify"),
+        "{}",
+        log[2].detail
+    );
 }
 
 async fn a_failed_or_abandoned_write_leaves_the_previous_version(db: &Db) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), db.url()).await.unwrap();
+    let store = unsealed(dir.path(), db.url()).await;
     put(&store, "genome.vcf", b"the good version").await;
     let error = store
         .stage(
@@ -458,7 +495,7 @@ async fn a_failed_or_abandoned_write_leaves_the_previous_version(db: &Db) {
 async fn a_crash_between_write_and_commit_is_cleaned_up_at_open(db: &Db) {
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = Store::open(dir.path(), db.url()).await.unwrap();
+        let store = unsealed(dir.path(), db.url()).await;
         put(&store, "genome.vcf", b"before the crash").await;
         // A new version written and synced, then the process dies before the metadata commit.
         let staged = store
@@ -480,7 +517,7 @@ async fn a_crash_between_write_and_commit_is_cleaned_up_at_open(db: &Db) {
         store.close().await;
     }
     assert_eq!(object_files(dir.path()).len(), 3);
-    let store = Store::open(dir.path(), db.url()).await.unwrap();
+    let store = unsealed(dir.path(), db.url()).await;
     // While it is open, no other store opens the directory (its clean-up would remove uploads in progress).
     assert!(matches!(
         Store::open(dir.path(), db.url()).await,
@@ -492,7 +529,7 @@ async fn a_crash_between_write_and_commit_is_cleaned_up_at_open(db: &Db) {
 
 async fn a_tampered_or_truncated_file_on_disk_is_refused(db: &Db) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), db.url()).await.unwrap();
+    let store = unsealed(dir.path(), db.url()).await;
     put(&store, "genome.vcf", &vec![5; 300_000]).await;
     let file = dir
         .path()
@@ -517,7 +554,7 @@ async fn a_tampered_or_truncated_file_on_disk_is_refused(db: &Db) {
 
 async fn nothing_in_clear_reaches_the_disk(db: &Db) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), db.url()).await.unwrap();
+    let store = unsealed(dir.path(), db.url()).await;
     let genome = b"22\t16050075\trs587697622\tA\tG\t.\tPASS\t.\tGT\t0|1\n".repeat(2000);
     put(&store, "genome.vcf", &genome).await;
     store.close().await;
@@ -541,7 +578,7 @@ async fn nothing_in_clear_reaches_the_disk(db: &Db) {
 /// and leave nothing behind, racing requests cannot overspend it, and each grant has its own count.
 async fn a_grants_query_budget_is_spent_once(db: &Db) {
     let dir = tempfile::tempdir().unwrap();
-    let store = std::sync::Arc::new(Store::open(dir.path(), db.url()).await.unwrap());
+    let store = std::sync::Arc::new(unsealed(dir.path(), db.url()).await);
     let record = |nonce: String, grant: &'static str, limit: u32| {
         let store = std::sync::Arc::clone(&store);
         async move {
@@ -571,8 +608,8 @@ async fn a_grants_query_budget_is_spent_once(db: &Db) {
     assert_eq!(store.queries_counted("grant-a").await.unwrap(), 2);
     assert_eq!(
         store.audit_log().await.unwrap().len(),
-        2,
-        "nor writes the audit log"
+        3,
+        "nor writes the audit log (its chain's start and two queries)"
     );
     // Eight requests race for a budget of three: three run.
     let mut racing = tokio::task::JoinSet::new();
@@ -595,7 +632,7 @@ async fn a_grants_query_budget_is_spent_once(db: &Db) {
 /// read shows as many anchored receipts as anchor entries.
 async fn the_audit_log_and_receipts_are_read_as_one(db: &Db) {
     let dir = tempfile::tempdir().unwrap();
-    let store = std::sync::Arc::new(Store::open(dir.path(), db.url()).await.unwrap());
+    let store = std::sync::Arc::new(unsealed(dir.path(), db.url()).await);
     let hashes: Vec<String> = (0..20).map(|i| format!("0x{i:02x}")).collect();
     for (i, hash) in hashes.iter().enumerate() {
         let record = QueryRecord {

@@ -1,0 +1,260 @@
+//! The chained audit log against a host that owns the database: it edits, removes and adds rows while the
+//! vault runs and between its boots, and every change to what the vault wrote is caught.
+
+use dnavault_store::{AuditHead, Budget, DataKey, QueryRecord, Store, StoreError};
+
+use crate::store::{Db, KEY, unsealed};
+
+/// Every case, each with a fresh database from `db`.
+pub(crate) async fn run_all(db: &impl Fn(&str) -> Db) {
+    an_edited_entry_is_caught_at_the_next_unseal(&db("audit-edited")).await;
+    a_log_cut_below_its_anchored_head_is_refused(&db("audit-cut")).await;
+    a_hole_in_the_log_is_refused(&db("audit-hole")).await;
+    rows_cut_under_the_running_vault_are_refused(&db("audit-running")).await;
+    rows_added_under_the_running_vault_are_refused(&db("audit-added")).await;
+    what_the_log_spent_stays_spent_across_a_restart(&db("audit-restart")).await;
+}
+
+/// The host's own connection to the vault's database.
+async fn host(dir: &std::path::Path, db: &Db) -> sqlx::AnyPool {
+    let url = match db {
+        Db::Sqlite => format!("sqlite://{}", dir.join("vault.db").display()),
+        Db::Postgres(url) => url.clone(),
+    };
+    sqlx::any::install_default_drivers();
+    sqlx::AnyPool::connect(&url).await.unwrap()
+}
+
+async fn run(host: &sqlx::AnyPool, statement: &str) {
+    sqlx::query(statement).execute(host).await.unwrap();
+}
+
+fn query<'a>(nonce: &'a str, budget: Option<Budget<'a>>) -> QueryRecord<'a> {
+    QueryRecord {
+        nonce,
+        expires: u64::MAX,
+        actor: "0xresearcher",
+        detail: "allele-counts",
+        receipt_hash: nonce,
+        budget,
+    }
+}
+
+/// A store with a few entries, and the head an anchoring would have put on-chain.
+async fn written(dir: &std::path::Path, db: &Db) -> AuditHead {
+    let store = unsealed(dir, db.url()).await;
+    for nonce in ["n1", "n2", "n3"] {
+        store.record_query(query(nonce, None)).await.unwrap();
+    }
+    store
+        .audit("0xresearcher", "query-refused", None, "no grant")
+        .await
+        .unwrap();
+    let head = store.audit_head().await.unwrap();
+    assert_eq!(head.seq, 5, "the chain's start, three queries, one refusal");
+    head
+}
+
+async fn reopen(dir: &std::path::Path, db: &Db) -> Store {
+    Store::open(dir, db.url()).await.unwrap()
+}
+
+/// One changed character in an entry, a swapped actor, an entry moved: the vault refuses to unseal on a log
+/// whose head is anchored; with no anchor it starts a new chain and says the old entries do not verify.
+async fn an_edited_entry_is_caught_at_the_next_unseal(db: &Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let anchored = written(dir.path(), db).await;
+    let host = host(dir.path(), db).await;
+    run(
+        &host,
+        "UPDATE audit SET detail = 'allele-count' WHERE seq = 2",
+    )
+    .await;
+    let store = reopen(dir.path(), db).await;
+    let refused = store
+        .open_audit_chain(&KEY, Some(anchored))
+        .await
+        .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("audit entry 2 does not verify"),
+        "{refused}"
+    );
+    assert!(store.audit_head().await.is_none(), "the chain stays closed");
+    assert!(matches!(
+        store.audit("owner", "delete", None, "").await,
+        Err(StoreError::AuditClosed)
+    ));
+    // Under another owner's key (or with the right key after the edit) and nothing anchored: a new chain.
+    let other = DataKey::from_slice(&[9; 32]).unwrap();
+    let opened = store.open_audit_chain(&other, None).await.unwrap();
+    assert!(opened.started);
+    assert_eq!((opened.unverified, opened.head.seq), (5, 6));
+    let log = store.audit_log().await.unwrap();
+    assert!(
+        log[5]
+            .detail
+            .contains("the 5 entries before it do not verify"),
+        "{}",
+        log[5].detail
+    );
+    drop(store);
+    // The new chain verifies from its start under that key; the old key no longer reaches the anchor.
+    let store = reopen(dir.path(), db).await;
+    let again = store
+        .open_audit_chain(&other, Some(opened.head))
+        .await
+        .unwrap();
+    assert_eq!((again.started, again.unverified), (false, 5));
+    drop(store);
+    let store = reopen(dir.path(), db).await;
+    assert!(
+        store
+            .open_audit_chain(&KEY, Some(opened.head))
+            .await
+            .is_err()
+    );
+    host.close().await;
+}
+
+/// The host rolls the database back to before the anchored head (cuts the last entries): refused. Cutting
+/// entries after the anchor cannot be told from a crash, and is not.
+async fn a_log_cut_below_its_anchored_head_is_refused(db: &Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let anchored = written(dir.path(), db).await;
+    let host = host(dir.path(), db).await;
+    run(&host, "DELETE FROM audit WHERE seq >= 4").await;
+    let store = reopen(dir.path(), db).await;
+    let refused = store
+        .open_audit_chain(&KEY, Some(anchored))
+        .await
+        .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("does not reach the head anchored on-chain (entry 5"),
+        "{refused}"
+    );
+    host.close().await;
+}
+
+/// A hole in the middle of the log is refused.
+async fn a_hole_in_the_log_is_refused(db: &Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let anchored = written(dir.path(), db).await;
+    let host = self::host(dir.path(), db).await;
+    run(&host, "DELETE FROM audit WHERE seq = 3").await;
+    let store = reopen(dir.path(), db).await;
+    let refused = store
+        .open_audit_chain(&KEY, Some(anchored))
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("entry 4 follows entry 2"),
+        "{refused}"
+    );
+    host.close().await;
+}
+
+/// While the vault runs, it holds its chain's head in memory: the host cutting the last entry makes the next
+/// write fail instead of chaining onto what the host left.
+async fn rows_cut_under_the_running_vault_are_refused(db: &Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = unsealed(dir.path(), db.url()).await;
+    store.record_query(query("n1", None)).await.unwrap();
+    let host = host(dir.path(), db).await;
+    run(&host, "DELETE FROM audit WHERE seq = 2").await;
+    let refused = store.record_query(query("n2", None)).await.unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("does not reach the head the running vault holds (entry 2"),
+        "{refused}"
+    );
+    assert!(
+        !store.nonce_used("n2").await.unwrap(),
+        "the refused write left nothing"
+    );
+    drop(store);
+    host.close().await;
+}
+
+/// An entry the host adds under the running vault makes the next write fail.
+async fn rows_added_under_the_running_vault_are_refused(db: &Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = unsealed(dir.path(), db.url()).await;
+    let host = self::host(dir.path(), db).await;
+    run(
+        &host,
+        "INSERT INTO audit (seq, at, actor, action, object, detail) \
+         VALUES (2, 0, 'owner', 'delete', 'genome.vcf.gz', '')",
+    )
+    .await;
+    let refused = store.audit("vault", "seal", None, "").await.unwrap_err();
+    assert!(matches!(refused, StoreError::AuditTampered(_)), "{refused}");
+    host.close().await;
+}
+
+/// Between two boots the host deletes the nonce and budget rows and a waiting receipt, marks another as
+/// anchored in a batch that never was, and queues a receipt of its own: the unsealing vault takes back from
+/// its verified log what was spent and issued.
+async fn what_the_log_spent_stays_spent_across_a_restart(db: &Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let budget = Budget {
+        grant: "grant-a",
+        limit: 1,
+    };
+    let anchored = {
+        let store = unsealed(dir.path(), db.url()).await;
+        store
+            .record_query(query("0x0a", Some(budget)))
+            .await
+            .unwrap();
+        store.record_query(query("0x0c", None)).await.unwrap();
+        store.record_query(query("0x0d", None)).await.unwrap();
+        store
+            .mark_anchored(&["0x0d".to_owned()], "0xbatch", 9)
+            .await
+            .unwrap();
+        store.audit_head().await.unwrap()
+    };
+    let host = host(dir.path(), db).await;
+    for statement in [
+        "DELETE FROM nonces",
+        "DELETE FROM query_budgets",
+        "DELETE FROM receipts WHERE receipt_hash = '0x0a'",
+        "UPDATE receipts SET batch = '0xforged', anchored_block = 1 WHERE receipt_hash = '0x0c'",
+        "INSERT INTO receipts (seq, receipt_hash, at) VALUES (7, '0xhost', 0)",
+    ] {
+        run(&host, statement).await;
+    }
+    let store = reopen(dir.path(), db).await;
+    store.open_audit_chain(&KEY, Some(anchored)).await.unwrap();
+    assert!(matches!(
+        store.record_query(query("0x0a", None)).await,
+        Err(StoreError::Replayed { .. })
+    ));
+    assert!(matches!(
+        store.record_query(query("0x0b", Some(budget))).await,
+        Err(StoreError::BudgetSpent { limit: 1 })
+    ));
+    let mut pending = store.pending_receipts(10).await.unwrap();
+    pending.sort();
+    assert_eq!(
+        pending,
+        ["0x0a", "0x0c"],
+        "0x0d stays anchored in its batch"
+    );
+    let log = store.audit_log().await.unwrap();
+    let last = log.last().unwrap();
+    assert_eq!(last.action, "receipts-repaired");
+    assert!(
+        last.detail.contains(
+            "1 the log does not name were removed, 1 it names were queued again, 1 marked anchored"
+        ),
+        "{}",
+        last.detail
+    );
+    host.close().await;
+}
