@@ -65,9 +65,15 @@ async fn an_audit_log_the_host_edits_is_refused_by_the_owner_and_the_next_boot()
     let (chain, _seed, owner) = chain_with_vault().await;
     let dir = tempfile::tempdir().unwrap();
     let (vault, wallet) = vault_with_genome(&chain, dir.path()).await;
+    // Uploads alone (no receipt): the head is anchored by itself, once, and stays (anchoring it writes
+    // no entry of its own, so it does not chase its own tail).
+    let uploads = anchored_head(&chain, 3).await;
+    assert_eq!(uploads.seq, 3, "the chain's start and two uploads");
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    assert_eq!(anchored_head(&chain, 3).await, uploads);
     let one = OneQuery::granted(&chain, &owner, &vault).await;
     one.ask().await.unwrap();
-    let anchored = anchored_head(&chain, 2).await;
+    let anchored = anchored_head(&chain, 4).await;
     let run = tokio::task::block_in_place(|| wallet.owner(&chain, &vault, &["audit"]));
     assert!(run.ok, "{}", run.stderr);
     assert!(
