@@ -8,7 +8,7 @@ use dnavault_researcher::Researcher;
 use dnavault_tests::chain_with_vault;
 use serde_json::Value;
 
-use crate::query::{FAST, OneQuery, audit, audit_at, vault_with_genome};
+use crate::query::{FAST, OneQuery, audit, audit_at, refusal, vault_with_genome};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_flood_of_refusals_is_bounded_and_the_log_is_read_in_pages() {
@@ -122,6 +122,60 @@ async fn an_audit_log_the_host_edits_is_refused_by_the_owner_and_the_next_boot()
         run.stderr
     );
     drop(again);
+}
+
+/// The owner uploads the genome again; the host puts the first version's file back under the second's
+/// name. The next query fails (the vault reads no genome but the one its audit log last recorded) and the
+/// owner's log says why.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_genome_the_host_rolls_back_is_not_read() {
+    let (chain, _seed, owner) = chain_with_vault().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, wallet) = vault_with_genome(&chain, dir.path()).await;
+    let one = OneQuery::granted(&chain, &owner, &vault).await;
+    one.ask().await.unwrap();
+    let genome = "chr22.HG00096.vcf.gz";
+    let host = host(&vault.data_dir).await;
+    let first = std::fs::read(object_file(&host, &vault.data_dir, genome).await).unwrap();
+    let run = wallet.upload(
+        &chain,
+        &vault,
+        &dnavault_tests::testdata(&format!("vcf/real/{genome}")),
+    );
+    assert!(run.ok, "{}", run.stderr);
+    std::fs::write(object_file(&host, &vault.data_dir, genome).await, &first).unwrap();
+    host.close().await;
+
+    let (status, message) = refusal(one.ask().await.unwrap_err());
+    assert_eq!(status, 422, "{message}");
+    let log = audit(&chain, &vault, &owner).await.unwrap();
+    let failed = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|entry| entry["action"] == "query-failed")
+        .expect("the failure is in the owner's log");
+    let detail = failed["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&format!("object `{genome}` is revision"))
+            && detail.contains("it was rolled back or replaced"),
+        "{detail}"
+    );
+}
+
+/// Where the vault's metadata says object `id`'s current version is stored.
+async fn object_file(
+    host: &sqlx::SqlitePool,
+    data_dir: &std::path::Path,
+    id: &str,
+) -> std::path::PathBuf {
+    let (file,): (String,) = sqlx::query_as("SELECT file FROM objects WHERE id = $1")
+        .bind(id)
+        .fetch_one(host)
+        .await
+        .unwrap();
+    data_dir.join("objects").join(file)
 }
 
 /// Waits (up to 20 s) until vault 1 has anchored an audit head at or after `seq`.

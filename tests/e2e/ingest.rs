@@ -69,6 +69,7 @@ async fn put(
 
 async fn read_object(dir: &Path, key: &dnavault_store::DataKey, object: &str) -> Vec<u8> {
     let store = Store::open(dir, None).await.unwrap();
+    store.open_audit_chain(key, None).await.unwrap();
     let mut reader = store
         .open_object(key, &ObjectId::new(object).unwrap())
         .await

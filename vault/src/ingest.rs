@@ -167,6 +167,11 @@ async fn upload(
                 error: e.to_string(),
                 check: "replayed",
             },
+            StoreError::Superseded { .. } => ApiError {
+                status: StatusCode::CONFLICT,
+                error: e.to_string(),
+                check: "superseded",
+            },
             other => ApiError::internal(other.to_string()),
         })?;
     let record = &records[0];

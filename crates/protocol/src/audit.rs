@@ -89,10 +89,13 @@ pub struct AuditLogEntry {
     /// Who acted: a researcher's address, `owner` or `vault`.
     pub actor: String,
     /// `ingest`, `query`, `query-refused`, `query-failed`, `anchor`, `delete`, `seal`,
-    /// [`chain::CHAIN_START`].
+    /// [`chain::CHAIN_START`], `adopt` (an object kept from before the chain started), `receipts-repaired`.
     pub action: String,
     /// The object, for object actions.
     pub object: Option<String>,
+    /// The object's revision this entry made current (an upload, an adoption); its chunks name it too.
+    #[serde(default)]
+    pub revision: Option<i64>,
     /// What happened.
     pub detail: String,
     /// For a query that ran: what it spent and the receipt it was given.

@@ -4,11 +4,12 @@
 //! at that head (the host cut or added nothing since) and chains the new entry to it, in the transaction that
 //! writes it.
 //!
-//! What the verified log says was spent is what counts: opening rebuilds the nonces consumed and the budgets
-//! counted from its query entries, and restores the receipts queued for anchoring that the host removed or
-//! added.
+//! What the verified log says is what counts: opening rebuilds the nonces consumed and the budgets counted
+//! from its query entries, restores the receipts queued for anchoring that the host removed, added or marked,
+//! and learns each object's current revision from its uploads, so a version the host rolls back is refused
+//! when it is read.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use dnavault_protocol::audit::{
     AuditHead, AuditKey, AuditLogEntry, BudgetFacts, ChainError, ChainVerifier, QueryFacts,
@@ -26,6 +27,8 @@ use crate::{
 pub(crate) struct Chain {
     key: AuditKey,
     head: AuditHead,
+    /// Each object's current revision, as the log records it.
+    versions: HashMap<String, i64>,
 }
 
 /// What opening the chain found.
@@ -45,6 +48,7 @@ struct Spending {
     queries: Vec<QueryFacts>,
     receipts: HashSet<String>,
     batches: HashSet<String>,
+    versions: HashMap<String, i64>,
 }
 
 impl Store {
@@ -61,6 +65,7 @@ impl Store {
         let anchored = anchored.filter(|head| head.seq != 0);
         let mut chain = self.chain.lock().await;
         let last = self.last_seq().await?;
+        let versions;
         let verified = match self.chain_start().await? {
             Some(start) => self.verify_from(&key, start, anchored).await?,
             None => Err(ChainError::NoStart {
@@ -69,15 +74,21 @@ impl Store {
             }),
         };
         let opened = match verified {
-            Ok((start, head, spending)) => ChainOpened {
-                head: self.restore(&key, head, &spending).await?,
-                unverified: u64::try_from(start - 1).unwrap_or_default(),
-                started: false,
-            },
+            Ok((start, head, mut spending)) => {
+                let head = self.restore(&key, head, &spending).await?;
+                versions = std::mem::take(&mut spending.versions);
+                ChainOpened {
+                    head,
+                    unverified: u64::try_from(start - 1).unwrap_or_default(),
+                    started: false,
+                }
+            }
             Err(error) if anchored.is_some() => return Err(error.into()),
             Err(error) => {
                 let unverified = u64::try_from(last).unwrap_or_default();
                 let head = self.start_chain(&key, unverified, &error).await?;
+                let (head, adopted) = self.adopt_objects(&key, head).await?;
+                versions = adopted;
                 ChainOpened {
                     head,
                     unverified,
@@ -85,11 +96,52 @@ impl Store {
                 }
             }
         };
+        let newest = versions.values().copied().max().unwrap_or_default();
+        self.next_revision
+            .fetch_max(newest, std::sync::atomic::Ordering::SeqCst);
         *chain = Some(Chain {
             key,
             head: opened.head,
+            versions,
         });
         Ok(opened)
+    }
+
+    /// The revision of `object` the verified log says is current: reading any other is refused.
+    pub(crate) async fn recorded_revision(&self, object: &str) -> Result<i64, StoreError> {
+        let chain = self.chain.lock().await;
+        let chain = chain.as_ref().ok_or(StoreError::AuditClosed)?;
+        chain
+            .versions
+            .get(object)
+            .copied()
+            .ok_or_else(|| StoreError::NotInLog {
+                object: object.to_owned(),
+            })
+    }
+
+    /// Records, after a new chain's start, each object the store holds as adopted at its current revision
+    /// (what the host's rows say: the entries before the chain do not verify).
+    async fn adopt_objects(
+        &self,
+        key: &AuditKey,
+        mut head: AuditHead,
+    ) -> Result<(AuditHead, HashMap<String, i64>), StoreError> {
+        let objects = self.list().await?;
+        let mut versions = HashMap::new();
+        if objects.is_empty() {
+            return Ok((head, versions));
+        }
+        let mut transaction = self.write().await?;
+        for object in objects {
+            let detail = "kept from before the audit log's chain started: not verified";
+            let mut adopt = entry("vault", "adopt", Some(object.id.as_str()), detail, None);
+            adopt.revision = Some(object.revision);
+            head = insert_chained(&mut transaction, key, head, adopt).await?;
+            versions.insert(object.id.to_string(), object.revision);
+        }
+        transaction.commit().await.map_err(database)?;
+        Ok((head, versions))
     }
 
     /// The chain's head, while it is open.
@@ -110,6 +162,7 @@ impl Store {
             chain,
             head,
             checked: false,
+            versions: Vec::new(),
         })
     }
 
@@ -156,6 +209,7 @@ impl Store {
                 {
                     spending.batches.insert(batch.to_owned());
                 }
+                note_version(&mut spending.versions, &entry);
                 if let Some(query) = entry.query {
                     spending.receipts.insert(query.receipt.clone());
                     spending.queries.push(query);
@@ -314,6 +368,7 @@ pub(crate) struct Appender<'s> {
     chain: tokio::sync::MutexGuard<'s, Option<Chain>>,
     head: AuditHead,
     checked: bool,
+    versions: Vec<(String, Option<i64>)>,
 }
 
 impl Appender<'_> {
@@ -330,15 +385,44 @@ impl Appender<'_> {
             check_ends_at(transaction, chain.head).await?;
             self.checked = true;
         }
+        if let Some(object) = &entry.object {
+            match (entry.action.as_str(), entry.revision) {
+                ("delete", _) => self.versions.push((object.clone(), None)),
+                (_, Some(revision)) => self.versions.push((object.clone(), Some(revision))),
+                _ => {}
+            }
+        }
         self.head = insert_chained(transaction, &chain.key, self.head, entry).await?;
         Ok(())
     }
 
-    /// The transaction committed: the chain's head moves to the last entry appended.
+    /// The transaction committed: the chain's head moves to the last entry appended, and the objects it
+    /// made current or removed are recorded.
     pub(crate) fn committed(mut self) {
         if let Some(chain) = self.chain.as_mut() {
             chain.head = self.head;
+            for (object, revision) in self.versions.drain(..) {
+                match revision {
+                    Some(revision) => chain.versions.insert(object, revision),
+                    None => chain.versions.remove(&object),
+                };
+            }
         }
+    }
+}
+
+/// Follows an object's current revision through the log: an entry naming an object and a revision made it
+/// current (an upload, an adoption), a deletion removed it.
+fn note_version(versions: &mut HashMap<String, i64>, entry: &AuditLogEntry) {
+    let Some(object) = &entry.object else { return };
+    match (entry.action.as_str(), entry.revision) {
+        ("delete", _) => {
+            versions.remove(object);
+        }
+        (_, Some(revision)) => {
+            versions.insert(object.clone(), revision);
+        }
+        _ => {}
     }
 }
 
@@ -356,6 +440,7 @@ pub(crate) fn entry(
         actor: actor.to_owned(),
         action: action.to_owned(),
         object: object.map(str::to_owned),
+        revision: None,
         detail: detail.to_owned(),
         query,
         tag: None,
@@ -406,7 +491,8 @@ async fn insert_chained(
     let budget = query.and_then(|q| q.budget.as_ref());
     sqlx::query(
         "INSERT INTO audit (seq, at, actor, action, object, detail, tag, query_nonce, query_expires, \
-         query_receipt, budget_grant, budget_limit) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         query_receipt, budget_grant, budget_limit, object_revision) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(entry.seq)
     .bind(entry.at)
@@ -420,6 +506,7 @@ async fn insert_chained(
     .bind(query.map(|q| q.receipt.clone()))
     .bind(budget.map(|b| b.grant.clone()))
     .bind(budget.map(|b| i64::from(b.limit)))
+    .bind(entry.revision)
     .execute(&mut **transaction)
     .await
     .map_err(database)?;
@@ -434,7 +521,7 @@ pub(crate) async fn audit_page<'e>(
 ) -> Result<Vec<(i64, AuditLogEntry)>, StoreError> {
     sqlx::query(
         "SELECT seq, at, actor, action, object, detail, tag, query_nonce, query_expires, query_receipt, \
-         budget_grant, budget_limit FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2",
+         budget_grant, budget_limit, object_revision FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2",
     )
     .bind(after)
     .bind(limit)
@@ -478,6 +565,7 @@ fn read_entry(row: &sqlx::any::AnyRow) -> Result<AuditLogEntry, sqlx::Error> {
         actor: row.try_get(2)?,
         action: row.try_get(3)?,
         object: row.try_get(4)?,
+        revision: row.try_get(12)?,
         detail: row.try_get(5)?,
         query,
         tag: row

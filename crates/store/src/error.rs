@@ -88,6 +88,33 @@ pub enum StoreError {
     /// The stored audit log does not verify: the host altered, removed or replaced entries.
     #[error("the audit log was altered on the host's disk: {0}")]
     AuditTampered(#[from] dnavault_protocol::audit::ChainError),
+    /// An object is not the version the verified audit log last recorded for it.
+    #[error(
+        "object `{object}` is revision {found} on the host's disk, but the vault's audit log last recorded revision \
+         {expected}: it was rolled back or replaced"
+    )]
+    RolledBack {
+        /// The object.
+        object: String,
+        /// The revision its file or metadata names.
+        found: i64,
+        /// The revision the log recorded.
+        expected: i64,
+    },
+    /// An object the verified audit log never recorded.
+    #[error(
+        "object `{object}` is not in the vault's audit log: the host put it there; upload it again if it is yours"
+    )]
+    NotInLog {
+        /// The object.
+        object: String,
+    },
+    /// A version of an object was committed after this one was staged.
+    #[error("a newer upload was committed while `{object}` was written: send it again")]
+    Superseded {
+        /// The object.
+        object: String,
+    },
     /// The metadata database failed.
     #[error("metadata database: {0}")]
     Database(String),

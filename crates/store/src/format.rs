@@ -1,7 +1,8 @@
 //! The object file format: a 64-byte header, then frames of `[u32 LE ciphertext length][ciphertext]`.
 //!
 //! Header: magic `DNAVSTO1` (8), HKDF salt (32), STREAM nonce prefix (7), layout (1), chunk limit (u32 LE),
-//! zeros (12). Every chunk authenticates the whole header, so none of it can be changed unnoticed.
+//! revision (u64 LE; 0 in objects written before it was kept there), zeros (4). Every chunk authenticates the
+//! whole header, so none of it can be changed unnoticed: a version's chunks name its revision.
 
 use crate::StoreError;
 
@@ -27,10 +28,16 @@ pub(crate) struct Header {
     pub(crate) nonce_prefix: [u8; 7],
     pub(crate) layout: Layout,
     pub(crate) chunk_limit: u32,
+    /// The revision the version was staged for.
+    pub(crate) revision: u64,
 }
 
 impl Header {
-    pub(crate) fn fresh(layout: Layout, chunk_limit: u32) -> Result<Self, StoreError> {
+    pub(crate) fn fresh(
+        layout: Layout,
+        chunk_limit: u32,
+        revision: u64,
+    ) -> Result<Self, StoreError> {
         if !(4096..=16 << 20).contains(&chunk_limit) {
             return Err(StoreError::InvalidChunkSize(chunk_limit));
         }
@@ -43,6 +50,7 @@ impl Header {
             nonce_prefix,
             layout,
             chunk_limit,
+            revision,
         })
     }
 
@@ -56,12 +64,13 @@ impl Header {
             Layout::Bgzf => 1,
         };
         bytes[48..52].copy_from_slice(&self.chunk_limit.to_le_bytes());
+        bytes[52..60].copy_from_slice(&self.revision.to_le_bytes());
         bytes
     }
 
     /// Parses a header; `None` if it is not one this version wrote.
     pub(crate) fn parse(bytes: &[u8; HEADER_LEN]) -> Option<Self> {
-        if &bytes[..8] != MAGIC || bytes[52..].iter().any(|&b| b != 0) {
+        if &bytes[..8] != MAGIC || bytes[60..].iter().any(|&b| b != 0) {
             return None;
         }
         let layout = match bytes[47] {
@@ -74,6 +83,7 @@ impl Header {
             nonce_prefix: bytes[40..47].try_into().ok()?,
             layout,
             chunk_limit: u32::from_le_bytes(bytes[48..52].try_into().ok()?),
+            revision: u64::from_le_bytes(bytes[52..60].try_into().ok()?),
         })
     }
 }

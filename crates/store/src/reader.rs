@@ -26,6 +26,7 @@ pub struct ObjectReader<R: Read + Seek> {
     inner: R,
     cipher: ChunkCipher,
     layout: Layout,
+    revision: u64,
     chunks: Vec<Chunk>,
     len: u64,
     position: u64,
@@ -98,6 +99,7 @@ impl<R: Read + Seek> ObjectReader<R> {
             inner,
             cipher,
             layout: header.layout,
+            revision: header.revision,
             chunks,
             len: plain_at,
             position: 0,
@@ -128,6 +130,11 @@ impl<R: Read + Seek> ObjectReader<R> {
             });
         }
         Self::open(inner, data_key, id)
+    }
+
+    /// The revision its header (authenticated by every chunk) names; 0 if written without one.
+    pub fn revision(&self) -> u64 {
+        self.revision
     }
 
     /// Plaintext length.

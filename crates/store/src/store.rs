@@ -46,8 +46,8 @@ pub struct ObjectRecord {
     pub chunks: u32,
     /// When it was written (Unix seconds).
     pub updated_at: i64,
-    /// The commit that made it current: a later commit has a larger revision (objects committed together
-    /// share one). Objects stored before revisions were kept have 0.
+    /// Its revision, reserved when it was staged and named by its chunks: a later commit has larger
+    /// revisions. Objects stored before revisions were kept have 0.
     pub revision: i64,
     file: String,
 }
@@ -135,6 +135,8 @@ pub struct Store {
     spent: std::sync::Arc<std::sync::Mutex<crate::spent::Spent>>,
     /// The audit chain's key and head, while the vault is unsealed.
     pub(crate) chain: std::sync::Arc<tokio::sync::Mutex<Option<crate::audit::Chain>>>,
+    /// The last revision reserved for a staged version.
+    pub(crate) next_revision: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl Store {
@@ -171,6 +173,11 @@ impl Store {
             .await
             .map_err(database)?;
         crate::migrations::run(&db).await?;
+        let revision: i64 =
+            sqlx::query_scalar("SELECT value FROM counters WHERE name = 'revision'")
+                .fetch_one(&db)
+                .await
+                .map_err(database)?;
         let store = Self {
             objects,
             db,
@@ -178,6 +185,7 @@ impl Store {
             _lock: std::sync::Arc::new(lock),
             spent: Default::default(),
             chain: Default::default(),
+            next_revision: std::sync::Arc::new(revision.into()),
         };
         store.recover().await?;
         Ok(store)
@@ -272,12 +280,17 @@ impl Store {
                 stored_len: 0,
                 chunks: 0,
                 updated_at: now(),
-                revision: 0,
+                revision: self
+                    .next_revision
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                    + 1,
                 file: format!("{stem}.obj"),
             },
             committed: false,
         };
-        let writer = ObjectWriter::new(file, key, id, layout, crate::DEFAULT_CHUNK)?;
+        let revision = u64::try_from(staged.record.revision).unwrap_or_default();
+        let writer =
+            ObjectWriter::for_revision(file, key, id, layout, crate::DEFAULT_CHUNK, revision)?;
         let (file, summary) = write(writer)?;
         file.sync_all()
             .map_err(StoreError::io(format!("syncing object `{id}`")))?;
@@ -298,7 +311,7 @@ impl Store {
     /// consumed in the same transaction: a nonce seen before refuses the commit.
     pub async fn commit(
         &self,
-        mut staged: Vec<Staged>,
+        staged: Vec<Staged>,
         actor: &str,
         action: &str,
         nonce: Option<&str>,
@@ -308,16 +321,7 @@ impl Store {
         if let Some(nonce) = nonce {
             consume_nonce(&mut transaction, nonce).await?;
         }
-        // The counter row is locked until the commit, so concurrent commits get distinct, ordered revisions.
-        let revision: i64 = sqlx::query_scalar(
-            "UPDATE counters SET value = value + 1 WHERE name = 'revision' RETURNING value",
-        )
-        .fetch_one(&mut *transaction)
-        .await
-        .map_err(database)?;
-        for object in &mut staged {
-            object.record.revision = revision;
-        }
+        advance_revision(&mut transaction, &staged).await?;
         let mut replaced = Vec::new();
         for object in &staged {
             let record = &object.record;
@@ -354,7 +358,8 @@ impl Store {
                 "{} bytes in {} chunks ({})",
                 record.plaintext_len, record.chunks, record.kind
             );
-            let entry = entry(actor, action, Some(record.id.as_str()), &detail, None);
+            let mut entry = entry(actor, action, Some(record.id.as_str()), &detail, None);
+            entry.revision = Some(record.revision);
             log.append(&mut transaction, entry).await?;
         }
         transaction.commit().await.map_err(database)?;
@@ -398,7 +403,9 @@ impl Store {
         .collect()
     }
 
-    /// Opens an object for reading, checking its length against the metadata.
+    /// Opens an object for reading, checking its length against the metadata and its revision against the
+    /// audit log: the metadata, and the revision the file's chunks name, must be the one the verified log
+    /// last recorded, so a version the host rolled back is refused.
     pub async fn open_object(
         &self,
         key: &DataKey,
@@ -407,9 +414,22 @@ impl Store {
         let record = self.get(id).await?.ok_or_else(|| StoreError::NotFound {
             object: id.to_string(),
         })?;
+        let expected = self.recorded_revision(id.as_str()).await?;
         let path = self.objects.join(&record.file);
         let file = File::open(&path).map_err(StoreError::io(format!("opening object `{id}`")))?;
-        ObjectReader::open_checked(file, key, id, record.stored_len)
+        let reader = ObjectReader::open_checked(file, key, id, record.stored_len)?;
+        // Objects written before their chunks named a revision carry 0 there.
+        let named = i64::try_from(reader.revision()).unwrap_or(i64::MAX);
+        for found in [record.revision, if named == 0 { expected } else { named }] {
+            if found != expected {
+                return Err(StoreError::RolledBack {
+                    object: id.to_string(),
+                    found,
+                    expected,
+                });
+            }
+        }
+        Ok(reader)
     }
 
     /// Removes an object. Returns whether it existed.
@@ -496,6 +516,31 @@ impl Store {
     /// Closes the database.
     pub async fn close(&self) {
         self.db.close().await;
+    }
+}
+
+/// Moves the revision counter to the newest of `staged`, in the caller's transaction; refuses if a version
+/// staged later was committed first (commits stay in revision order). The row stays locked until commit.
+async fn advance_revision(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    staged: &[Staged],
+) -> Result<(), StoreError> {
+    let revisions = staged.iter().map(|object| object.record.revision);
+    let (Some(lowest), Some(highest)) = (revisions.clone().min(), revisions.max()) else {
+        return Ok(());
+    };
+    let advanced =
+        sqlx::query("UPDATE counters SET value = $1 WHERE name = 'revision' AND value < $2")
+            .bind(highest)
+            .bind(lowest)
+            .execute(&mut **transaction)
+            .await
+            .map_err(database)?;
+    match advanced.rows_affected() {
+        1 => Ok(()),
+        _ => Err(StoreError::Superseded {
+            object: staged[0].record.id.to_string(),
+        }),
     }
 }
 

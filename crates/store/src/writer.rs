@@ -39,15 +39,28 @@ pub struct ObjectWriter<W: Write> {
 }
 
 impl<W: Write> ObjectWriter<W> {
-    /// Starts object `id` under `data_key`, writing its header to `out`.
+    /// Starts object `id` under `data_key`, writing its header to `out`, with no revision (an object kept
+    /// outside a [`Store`](crate::Store)).
     pub fn new(
-        mut out: W,
+        out: W,
         data_key: &DataKey,
         id: &ObjectId,
         layout: Layout,
         chunk_limit: u32,
     ) -> Result<Self, StoreError> {
-        let header = Header::fresh(layout, chunk_limit)?;
+        Self::for_revision(out, data_key, id, layout, chunk_limit, 0)
+    }
+
+    /// Starts version `revision` of object `id`: its chunks authenticate the revision with the header.
+    pub fn for_revision(
+        mut out: W,
+        data_key: &DataKey,
+        id: &ObjectId,
+        layout: Layout,
+        chunk_limit: u32,
+        revision: u64,
+    ) -> Result<Self, StoreError> {
+        let header = Header::fresh(layout, chunk_limit, revision)?;
         out.write_all(&header.to_bytes())
             .map_err(StoreError::io(format!("writing object `{id}`")))?;
         Ok(Self {

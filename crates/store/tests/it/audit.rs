@@ -1,7 +1,11 @@
 //! The chained audit log against a host that owns the database: it edits, removes and adds rows while the
 //! vault runs and between its boots, and every change to what the vault wrote is caught.
 
-use dnavault_store::{AuditHead, Budget, DataKey, QueryRecord, Store, StoreError};
+use std::io::Cursor;
+
+use dnavault_store::{
+    AuditHead, Budget, DataKey, Layout, ObjectId, QueryRecord, Store, StoreError,
+};
 
 use crate::store::{Db, KEY, unsealed};
 
@@ -13,6 +17,8 @@ pub(crate) async fn run_all(db: &impl Fn(&str) -> Db) {
     rows_cut_under_the_running_vault_are_refused(&db("audit-running")).await;
     rows_added_under_the_running_vault_are_refused(&db("audit-added")).await;
     what_the_log_spent_stays_spent_across_a_restart(&db("audit-restart")).await;
+    a_version_the_host_rolls_back_is_refused(&db("audit-rollback")).await;
+    a_version_staged_earlier_cannot_commit_after_a_later_one(&db("audit-order")).await;
 }
 
 /// The host's own connection to the vault's database.
@@ -257,4 +263,105 @@ async fn what_the_log_spent_stays_spent_across_a_restart(db: &Db) {
         last.detail
     );
     host.close().await;
+}
+
+async fn put(store: &Store, name: &str, bytes: &[u8]) {
+    let staged = stage(store, name, bytes);
+    store
+        .commit(vec![staged], "owner", "ingest", None)
+        .await
+        .unwrap();
+}
+
+fn stage(store: &Store, name: &str, bytes: &[u8]) -> dnavault_store::Staged {
+    let id = ObjectId::new(name).unwrap();
+    store
+        .stage(&KEY, &id, "vcf", Layout::Fixed, Cursor::new(bytes.to_vec()))
+        .unwrap()
+}
+
+/// The object's file and revision, as its metadata row says.
+async fn row(host: &sqlx::AnyPool, name: &str) -> (String, i64) {
+    sqlx::query_as("SELECT file, revision FROM objects WHERE id = $1")
+        .bind(name)
+        .fetch_one(host)
+        .await
+        .unwrap()
+}
+
+fn rolled_back(result: Result<impl Sized, StoreError>, found: i64, expected: i64) {
+    match result {
+        Err(StoreError::RolledBack {
+            found: f,
+            expected: e,
+            ..
+        }) => assert_eq!((f, e), (found, expected)),
+        Err(other) => panic!("refused otherwise: {other}"),
+        Ok(_) => panic!("the rolled-back version was read"),
+    }
+}
+
+/// The host keeps a copy of a genome's first version, its file and its row, and puts it back after the owner
+/// replaced it: refused while the vault runs and after it unseals again, whether the host restores the row
+/// too or only the file (whose chunks name its revision).
+async fn a_version_the_host_rolls_back_is_refused(db: &Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let objects = dir.path().join("objects");
+    let id = ObjectId::new("genome.vcf").unwrap();
+    let store = unsealed(dir.path(), db.url()).await;
+    let host = host(dir.path(), db).await;
+    put(&store, "genome.vcf", b"version one").await;
+    let (first_file, first) = row(&host, "genome.vcf").await;
+    let copy = std::fs::read(objects.join(&first_file)).unwrap();
+    put(&store, "genome.vcf", b"version two").await;
+    let (second_file, second) = row(&host, "genome.vcf").await;
+    assert!(second > first);
+
+    // The first version's bytes under the second's name and row.
+    std::fs::write(objects.join(&second_file), &copy).unwrap();
+    rolled_back(store.open_object(&KEY, &id).await, first, second);
+    // The first version's file and row, both back.
+    std::fs::write(objects.join(&first_file), &copy).unwrap();
+    sqlx::query("UPDATE objects SET file = $1, revision = $2 WHERE id = 'genome.vcf'")
+        .bind(&first_file)
+        .bind(first)
+        .execute(&host)
+        .await
+        .unwrap();
+    rolled_back(store.open_object(&KEY, &id).await, first, second);
+    // And after a restart: the log says which revision is current.
+    let head = store.audit_head().await.unwrap();
+    drop(store);
+    let store = reopen(dir.path(), db).await;
+    store.open_audit_chain(&KEY, Some(head)).await.unwrap();
+    rolled_back(store.open_object(&KEY, &id).await, first, second);
+    host.close().await;
+}
+
+/// Two uploads of one object staged together: the one staged later commits, then the earlier one is refused,
+/// so a later commit always has the larger revision.
+async fn a_version_staged_earlier_cannot_commit_after_a_later_one(db: &Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = unsealed(dir.path(), db.url()).await;
+    let earlier = stage(&store, "genome.vcf", b"earlier");
+    let later = stage(&store, "genome.vcf", b"later");
+    store
+        .commit(vec![later], "owner", "ingest", None)
+        .await
+        .unwrap();
+    let refused = store
+        .commit(vec![earlier], "owner", "ingest", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, StoreError::Superseded { .. }),
+        "{refused}"
+    );
+    let mut reader = store
+        .open_object(&KEY, &ObjectId::new("genome.vcf").unwrap())
+        .await
+        .unwrap();
+    let mut read = Vec::new();
+    std::io::Read::read_to_end(&mut reader, &mut read).unwrap();
+    assert_eq!(read, b"later");
 }
