@@ -16,9 +16,11 @@ use tower::Service;
 use crate::Endpoint;
 
 /// Methods whose answers decide nothing the vault trusts and legitimately differ between nodes (fees,
-/// its own transactions' nonce, gas and receipts): the first endpoint to answer is taken. A transaction is
-/// still sent to every endpoint.
-const ANY_ANSWER: [&str; 9] = [
+/// its own transactions' nonce, gas and receipts), or that the vault verifies itself (a storage proof,
+/// against a state root a quorum agreed on): the first endpoint to answer is taken. A transaction is still
+/// sent to every endpoint.
+const ANY_ANSWER: [&str; 10] = [
+    "eth_getProof",
     "eth_sendRawTransaction",
     "eth_getTransactionCount",
     "eth_estimateGas",

@@ -130,6 +130,10 @@ pub enum ConsentError {
     /// Reading the chain failed.
     #[error("cannot read the registry: {0}")]
     Chain(String),
+    /// The storage proof of the grant does not verify, or proves another grant than the events said: an
+    /// endpoint lies.
+    #[error("the grant could not be proved from the chain's state: {0}")]
+    Unproven(String),
 }
 
 #[derive(Debug)]
@@ -151,6 +155,8 @@ struct State {
 pub struct ConsentCache {
     config: ConsentConfig,
     state: RwLock<State>,
+    /// The block each grant was last proved at.
+    proven: std::sync::Mutex<HashMap<Key, u64>>,
 }
 
 impl ConsentCache {
@@ -166,7 +172,49 @@ impl ConsentCache {
                 head_time: 0,
                 synced_at: Instant::now(),
             }),
+            proven: Default::default(),
         }
+    }
+
+    /// Confirms `consent` (from [`check`](Self::check)) with a storage proof of the grant at its block, once
+    /// per grant and block: an endpoint that invented or kept alive the grant the events showed is caught.
+    pub async fn confirm<P: Provider>(
+        &self,
+        registry: &VaultRegistryInstance<P>,
+        grantee: Address,
+        scope: B256,
+        consent: &Consent,
+    ) -> Result<(), ConsentError> {
+        let key = (grantee, scope);
+        let proven = |cache: &Self| {
+            cache
+                .proven
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(&key)
+                == Some(&consent.block)
+        };
+        if proven(self) {
+            return Ok(());
+        }
+        crate::proof::confirm(
+            registry.provider(),
+            *registry.address(),
+            self.config.vault_id,
+            grantee,
+            scope,
+            consent,
+        )
+        .await?;
+        let mut memo = self
+            .proven
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if memo.len() >= 10_000 {
+            memo.clear();
+        }
+        memo.insert(key, consent.block);
+        Ok(())
     }
 
     /// Applies the registry's grant events up to the head minus the confirmation depth; returns the block

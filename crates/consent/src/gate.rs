@@ -108,6 +108,9 @@ pub async fn authorize<P: Provider>(
         });
     }
     let consent = cache.check(request.researcher, request.scope)?;
+    cache
+        .confirm(registry, request.researcher, request.scope, &consent)
+        .await?;
     if consent.per_query_approval {
         let Some(owner) = &signed.owner_approval else {
             return Err(GateError::ApprovalNeeded);

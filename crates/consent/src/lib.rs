@@ -5,7 +5,8 @@
 //! again from the first block when a reorganisation replaced a block it had read; a background
 //! task ([`ConsentCache::keep_current`]) repeats it, so a revocation takes effect within one poll of the block
 //! that holds it. [`ConsentCache::check`] fails closed: no grant, a revoked or expired grant, and a cache that
-//! has not synced within its staleness limit (the chain cannot be read) all refuse. [`gate::authorize`] puts
+//! has not synced within its staleness limit (the chain cannot be read) all refuse; [`ConsentCache::confirm`]
+//! then proves the grant from the chain's state at that block (`eth_getProof`). [`gate::authorize`] puts
 //! a researcher's signed query request through the researcher's signature, the cache and, when the grant
 //! asks for it, the owner's approval of that request; [`owner::require_owner_signature`] is the one check
 //! that any message is the vault owner's.
@@ -14,6 +15,7 @@ mod cache;
 mod events;
 pub mod gate;
 pub mod owner;
+mod proof;
 mod read;
 
 pub use cache::{Consent, ConsentCache, ConsentConfig, ConsentError, GrantId};

@@ -25,6 +25,8 @@ pub(crate) struct Header {
     pub(crate) hash: B256,
     pub(crate) parent_hash: B256,
     pub(crate) timestamp: u64,
+    /// The state root: what storage proofs at this block are checked against.
+    pub(crate) state_root: B256,
 }
 
 /// Block `number`'s header.
@@ -49,6 +51,7 @@ pub(crate) async fn header_if_any<P: Provider>(
             hash: block.header.hash,
             parent_hash: block.header.parent_hash,
             timestamp: block.header.timestamp,
+            state_root: block.header.state_root,
         }))
 }
 

@@ -4,7 +4,8 @@
 //! `contracts/src/IVaultRegistry.sol`, and taken from the artifact); the boot exchange; the query kinds, their
 //! parameters and typed results; the analysis descriptors whose hashes grants' scopes are; the refusal every
 //! API answers with; a vault's status; the signed-header codec; the DUO-coded grant purpose; the clock
-//! deadlines are checked against; the chain view a vault is attested and approved to follow.
+//! deadlines are checked against; the chain view a vault is attested and approved to follow; the registry's
+//! storage layout, which storage proofs confirm.
 //!
 //! ```
 //! use alloy::{primitives::{address, b256, U256}, sol_types::SolStruct};
@@ -40,6 +41,7 @@ pub mod purpose;
 pub mod query;
 pub mod refusal;
 pub mod status;
+pub mod storage;
 pub mod upload;
 
 pub use bindings::{

@@ -127,6 +127,14 @@ fn gate_refusal(error: &GateError) -> ApiError {
                 check: "chain-frozen",
             };
         }
+        // An endpoint answered with a proof that does not hold: nothing is decided on its word.
+        GateError::Consent(ConsentError::Unproven(_)) => {
+            return ApiError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                error: error.to_string(),
+                check: "chain-unproven",
+            };
+        }
     };
     refused(check, error.to_string())
 }

@@ -4,4 +4,5 @@
 mod cache;
 mod gate;
 mod head;
+mod proof;
 mod reorg;

@@ -3,3 +3,4 @@
 mod eip712;
 mod erc7730;
 mod gas;
+mod storage;

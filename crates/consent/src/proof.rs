@@ -1,0 +1,139 @@
+//! Confirming a grant with a storage proof (EIP-1186, `eth_getProof`): the grant's record and the vault's
+//! owner slot, proved through the registry's account to the state root of the block the consent was read at,
+//! whose header a quorum of endpoints agreed on. One endpoint's answer is enough, and one that lies about
+//! the grant is caught: its proof does not verify, or proves another record than the events said. This is
+//! also where a light client plugs in, by supplying a header it verified itself (`docs/light-client.md`).
+
+use alloy::{
+    primitives::{Address, B256, U256, keccak256},
+    providers::Provider,
+    rpc::types::EIP1186AccountProofResponse,
+};
+use alloy_trie::{Nibbles, TrieAccount, proof::verify_proof};
+use dnavault_protocol::storage::{StoredGrant, StoredOwner, grant_slot, owner_slot};
+
+use crate::{Consent, ConsentError, read};
+
+/// What a proof says of a grant at a block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Proven {
+    pub(crate) grant: StoredGrant,
+    pub(crate) owner: StoredOwner,
+}
+
+/// Proves, at `consent.block`, the registry's record of the grant to `grantee` for `scope` on `vault_id`, and
+/// refuses unless it is the live grant `consent` describes, made under the vault's current ownership.
+pub(crate) async fn confirm<P: Provider>(
+    provider: &P,
+    registry: Address,
+    vault_id: u64,
+    grantee: Address,
+    scope: B256,
+    consent: &Consent,
+) -> Result<(), ConsentError> {
+    let proven = prove(provider, registry, vault_id, grantee, scope, consent.block).await?;
+    let (grant, owner) = (proven.grant, proven.owner);
+    let differs = |what: &str| {
+        Err(ConsentError::Unproven(format!(
+            "the registry's state at block {} says {what} than its events did",
+            consent.block
+        )))
+    };
+    if grant.revoked {
+        return differs("the grant is revoked, not live");
+    }
+    if grant.epoch != owner.epoch {
+        return differs("the grant was made under an earlier owner");
+    }
+    if (
+        grant.expiry,
+        grant.purpose,
+        grant.per_query_approval,
+        grant.max_queries,
+    ) != (
+        consent.expiry,
+        consent.purpose,
+        consent.per_query_approval,
+        consent.max_queries,
+    ) {
+        return differs("other terms for the grant");
+    }
+    Ok(())
+}
+
+/// The grant's record and the vault's owner slot at block `number`, proved to its state root.
+pub(crate) async fn prove<P: Provider>(
+    provider: &P,
+    registry: Address,
+    vault_id: u64,
+    grantee: Address,
+    scope: B256,
+    number: u64,
+) -> Result<Proven, ConsentError> {
+    let header = read::header(provider, number).await?;
+    let vault = U256::from(vault_id);
+    let slots = [grant_slot(vault, grantee, scope), owner_slot(vault)];
+    let proof = provider
+        .get_proof(registry, slots.to_vec())
+        .number(number)
+        .await
+        .map_err(read::chain)?;
+    let values = verified(&proof, registry, header.state_root, &slots)?;
+    Ok(Proven {
+        grant: StoredGrant::from_slot(values[0]),
+        owner: StoredOwner::from_slot(values[1]),
+    })
+}
+
+/// The values of `slots` that `proof` proves for `address` under `state_root`.
+fn verified(
+    proof: &EIP1186AccountProofResponse,
+    address: Address,
+    state_root: B256,
+    slots: &[B256],
+) -> Result<Vec<U256>, ConsentError> {
+    let bad = |what: String| ConsentError::Unproven(what);
+    if proof.address != address {
+        return Err(bad(format!(
+            "the proof is of {}, not the registry",
+            proof.address
+        )));
+    }
+    let account = TrieAccount {
+        nonce: proof.nonce,
+        balance: proof.balance,
+        storage_root: proof.storage_hash,
+        code_hash: proof.code_hash,
+    };
+    verify_proof(
+        state_root,
+        Nibbles::unpack(keccak256(address)),
+        Some(alloy_rlp::encode(account)),
+        &proof.account_proof,
+    )
+    .map_err(|e| bad(format!("the registry's account does not verify: {e}")))?;
+    if proof.storage_proof.len() != slots.len() {
+        return Err(bad("the proof has another number of slots".into()));
+    }
+    slots
+        .iter()
+        .zip(&proof.storage_proof)
+        .map(|(slot, storage)| {
+            if storage.key.as_b256() != *slot {
+                return Err(bad(format!(
+                    "the proof is of slot {}",
+                    storage.key.as_b256()
+                )));
+            }
+            let expected = (!storage.value.is_zero()).then(|| alloy_rlp::encode(storage.value));
+            verify_proof(
+                proof.storage_hash,
+                Nibbles::unpack(keccak256(slot)),
+                expected,
+                &storage.proof,
+            )
+            .map_err(|e| bad(format!("slot {slot} does not verify: {e}")))?;
+            Ok(storage.value)
+        })
+        .collect()
+}

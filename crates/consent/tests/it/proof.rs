@@ -1,0 +1,116 @@
+//! A grant confirmed by a storage proof: a single endpoint (no quorum to outvote it) that hides a revocation
+//! from the events, or forges the proof itself, is caught when the grant is proved at the consent block.
+
+use std::sync::Arc;
+
+use alloy::{
+    primitives::{Address, B256, U256},
+    providers::{Provider, ProviderBuilder},
+};
+use dnavault_consent::{ConsentCache, ConsentConfig, ConsentError};
+use dnavault_protocol::{GrantRecord, VaultRegistry, purpose::Purpose};
+use dnavault_testkit::{RpcProxy, Tamper, TestChain, hiding_revocations};
+use serde_json::Value;
+
+const RESEARCHER: Address = Address::new([0x77; 20]);
+const SCOPE: B256 = B256::new([0x5c; 32]);
+
+/// Anvil with vault 1, a live grant to [`RESEARCHER`] for [`SCOPE`], and a cache reading it through a proxy
+/// that tells the lies `tamper` tells.
+async fn through(tamper: Tamper) -> (TestChain, RpcProxy, ConsentCache) {
+    let chain = TestChain::start().await.unwrap();
+    let owner = chain.signer(1);
+    chain.register_vault(&owner, "").await.unwrap();
+    let record = GrantRecord {
+        expiry: chain.latest_timestamp().await.unwrap() + 3600,
+        purpose: Purpose::general_research().to_bytes16(),
+        perQueryApproval: false,
+        revoked: false,
+        maxQueries: 0,
+        epoch: 0,
+    };
+    chain
+        .grant(&owner, U256::from(1), RESEARCHER, SCOPE, &record)
+        .await
+        .unwrap();
+    let proxy = RpcProxy::start(chain.endpoint_url(), Some(tamper))
+        .await
+        .unwrap();
+    (chain, proxy, ConsentCache::new(ConsentConfig::for_vault(1)))
+}
+
+fn registry(
+    chain: &TestChain,
+    proxy: &RpcProxy,
+) -> VaultRegistry::VaultRegistryInstance<impl Provider> {
+    let provider = ProviderBuilder::new().connect_http(proxy.url().parse().unwrap());
+    VaultRegistry::new(chain.registry_address(), provider)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revocation_hidden_from_the_events_is_caught_by_the_proof() {
+    let (chain, proxy, cache) = through(hiding_revocations()).await;
+    let registry = registry(&chain, &proxy);
+    cache.sync(&registry).await.unwrap();
+    let live = cache.check(RESEARCHER, SCOPE).unwrap();
+    cache
+        .confirm(&registry, RESEARCHER, SCOPE, &live)
+        .await
+        .unwrap();
+
+    chain
+        .revoke(&chain.signer(1), U256::from(1), RESEARCHER, SCOPE)
+        .await
+        .unwrap();
+    cache.sync(&registry).await.unwrap();
+    // The lying endpoint hid the revocation: the events say live.
+    let hidden = cache.check(RESEARCHER, SCOPE).unwrap();
+    assert!(hidden.block > live.block);
+    let caught = cache
+        .confirm(&registry, RESEARCHER, SCOPE, &hidden)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&caught, ConsentError::Unproven(why) if why.contains("the grant is revoked")),
+        "{caught}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forged_proof_does_not_verify() {
+    // The endpoint proves a richer grant than there is: one more query in its budget, in the slot's value.
+    let forging: Tamper = Arc::new(|method: &str, _: &Value, mut result: Value| {
+        if method == "eth_getProof" {
+            result["storageProof"][0]["value"] = Value::String("0x1".into());
+        }
+        result
+    });
+    let (chain, proxy, cache) = through(forging).await;
+    let registry = registry(&chain, &proxy);
+    cache.sync(&registry).await.unwrap();
+    let consent = cache.check(RESEARCHER, SCOPE).unwrap();
+    let refused = cache
+        .confirm(&registry, RESEARCHER, SCOPE, &consent)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, ConsentError::Unproven(why) if why.contains("does not verify")),
+        "{refused}"
+    );
+
+    // One that proves another account's storage, or a state root it made up, fails the same way.
+    let swapping: Tamper = Arc::new(|method: &str, _: &Value, mut result: Value| {
+        if method == "eth_getProof" {
+            result["storageHash"] = Value::String(format!("0x{}", "11".repeat(32)));
+        }
+        result
+    });
+    let proxy = RpcProxy::start(chain.endpoint_url(), Some(swapping))
+        .await
+        .unwrap();
+    let refused = cache
+        .confirm(&self::registry(&chain, &proxy), RESEARCHER, SCOPE, &consent)
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, ConsentError::Unproven(_)), "{refused}");
+}
