@@ -21,7 +21,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run a vault: it starts sealed and serves its boot request over attested TLS.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Seal a running vault: it wipes its keys and stops.
     Seal(serve::ControlArgs),
     /// A running vault's status.
@@ -49,7 +49,7 @@ fn main() -> ExitCode {
         Command::Attest(command) => attest::run(command),
         Command::Genome(command) => genome::run(command).map(|()| ExitCode::SUCCESS),
         Command::Measure(args) => measure::run(args).map(|()| ExitCode::SUCCESS),
-        Command::Serve(args) => runtime(serve::serve(args)),
+        Command::Serve(args) => runtime(serve::serve(*args)),
         Command::Seal(args) => runtime(serve::seal(args)),
         Command::Status(args) => runtime(serve::status(args)),
     };

@@ -68,6 +68,10 @@ pub(crate) struct ServeArgs {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     confirmations: Option<u64>,
+    /// Which block confirmations count from: head, safe or finalized (default head).
+    #[arg(long, value_name = "BLOCK")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    read_at: Option<dnavault_protocol::chain_view::ReadAt>,
     /// Seconds without a successful read of the chain after which every query is refused (default 10).
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]

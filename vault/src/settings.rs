@@ -61,6 +61,8 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// Blocks a grant or revocation must be under before the vault acts on it.
     pub confirmations: u64,
+    /// Which block those are counted from: `head`, `safe` or `finalized`.
+    pub read_at: dnavault_protocol::chain_view::ReadAt,
     /// Seconds without a successful read of the chain after which every query is refused.
     pub consent_max_staleness: u64,
     /// Seconds the newest block may be old, by the vault's clock, before every query is refused.
@@ -105,7 +107,7 @@ impl Endpoints {
 pub struct SettingsError(String);
 
 /// Every key, as the TOML file and `DNAVAULT_*` variables name it.
-const KEYS: [&str; 20] = [
+const KEYS: [&str; 21] = [
     "data_dir",
     "rpc_url",
     "rpc_quorum",
@@ -119,6 +121,7 @@ const KEYS: [&str; 20] = [
     "cached_vcek",
     "database_url",
     "confirmations",
+    "read_at",
     "consent_max_staleness",
     "max_head_age",
     "consent_poll_ms",
@@ -135,6 +138,7 @@ struct Defaults {
     listen: SocketAddr,
     tls_names: Vec<String>,
     confirmations: u64,
+    read_at: dnavault_protocol::chain_view::ReadAt,
     consent_max_staleness: u64,
     max_head_age: u64,
     consent_poll_ms: u64,
@@ -149,6 +153,7 @@ impl Default for Defaults {
             listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
             tls_names: vec!["localhost".into()],
             confirmations: 0,
+            read_at: dnavault_protocol::chain_view::ReadAt::Head,
             consent_max_staleness: 10,
             max_head_age: 60,
             consent_poll_ms: 250,
@@ -222,6 +227,7 @@ impl Settings {
             quorum: self.rpc_quorum.unwrap_or(majority),
             endpoints,
             confirmations: self.confirmations,
+            read_at: self.read_at,
             poll_interval_ms: self.consent_poll_ms,
             max_sync_age_secs: self.consent_max_staleness,
             max_head_age_secs: self.max_head_age,
@@ -235,6 +241,7 @@ impl Settings {
     pub fn consent(&self, view: &ChainView) -> dnavault_consent::ConsentConfig {
         dnavault_consent::ConsentConfig {
             confirmations: view.confirmations,
+            read_at: view.read_at,
             max_staleness: Duration::from_secs(view.max_sync_age_secs),
             max_head_age: Duration::from_secs(view.max_head_age_secs),
             poll_interval: Duration::from_millis(view.poll_interval_ms),
@@ -385,7 +392,7 @@ pub(crate) mod tests {
                 "vault.toml",
                 &format!(
                     "data_dir = \"/d\"\nchain_id = 1\nregistry = \"{REGISTRY}\"\nvault_id = 1\n\
-                     platform = \"sev-guest\"\nconfirmations = 12\nmax_head_age = 30\n\
+                     platform = \"sev-guest\"\nconfirmations = 12\nmax_head_age = 30\nread_at = \"finalized\"\n\
                      rpc_url = [\"https://a.example/#pin-sha256={pin}\", \"https://b.example/\", \
                      \"https://c.example/\"]\n"
                 ),
@@ -398,6 +405,10 @@ pub(crate) mod tests {
             assert_eq!(view.endpoints.len(), 3);
             assert_eq!(view.quorum, 2, "a majority by default");
             assert_eq!((view.confirmations, view.max_head_age_secs), (12, 30));
+            assert_eq!(
+                view.read_at,
+                dnavault_protocol::chain_view::ReadAt::Finalized
+            );
             assert!(!view.is_unverified());
             assert!(matches!(
                 view.endpoints[0].trust,

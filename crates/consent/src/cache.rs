@@ -10,7 +10,7 @@ use alloy::{
     primitives::{Address, B256, FixedBytes},
     providers::Provider,
 };
-use dnavault_protocol::VaultRegistry::VaultRegistryInstance;
+use dnavault_protocol::{VaultRegistry::VaultRegistryInstance, chain_view::ReadAt};
 
 use crate::{
     events::{self, Change, Grant, Key},
@@ -22,8 +22,10 @@ use crate::{
 pub struct ConsentConfig {
     /// The vault whose grants are mirrored.
     pub vault_id: u64,
-    /// Blocks an event must be under before it counts (0: at once).
+    /// Blocks an event must be under before it counts (0: at once), below [`read_at`](Self::read_at).
     pub confirmations: u64,
+    /// The block the depth counts from: the head, or the chain's `safe` or `finalized` block.
+    pub read_at: ReadAt,
     /// The longest the cache may go without a successful sync before every check refuses.
     pub max_staleness: Duration,
     /// The oldest the newest block read may be, by the vault's clock, before every check refuses: a chain
@@ -40,6 +42,7 @@ impl ConsentConfig {
         Self {
             vault_id,
             confirmations: 0,
+            read_at: ReadAt::Head,
             max_staleness: Duration::from_secs(10),
             max_head_age: Duration::from_secs(60),
             poll_interval: Duration::from_millis(250),
@@ -217,8 +220,8 @@ impl ConsentCache {
         Ok(())
     }
 
-    /// Applies the registry's grant events up to the head minus the confirmation depth; returns the block
-    /// the cache now holds.
+    /// Applies the registry's grant events up to the head (or the chain's `safe` or `finalized` block) minus
+    /// the confirmation depth; returns the block the cache now holds.
     ///
     /// Blocks below the head are read with `eth_getLogs`, in bounded ranges. The head block's logs may not be
     /// indexed yet when its number is already served (Anvil and geth both answer `eth_getLogs` for it without
@@ -258,7 +261,11 @@ impl ConsentCache {
             None => read::header(provider, head).await?,
         };
         self.saw_head(head_header.timestamp);
-        let target = head.saturating_sub(self.config.confirmations);
+        let tip = match self.config.read_at {
+            ReadAt::Head => head,
+            tagged => read::tagged(provider, tagged).await?.min(head),
+        };
+        let target = tip.saturating_sub(self.config.confirmations);
         if from > target {
             // No new block to read, and the one held is still the chain's.
             self.touch();

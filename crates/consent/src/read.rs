@@ -55,6 +55,26 @@ pub(crate) async fn header_if_any<P: Provider>(
         }))
 }
 
+/// The number of the block the chain tags `read_at` (`safe`, `finalized`).
+pub(crate) async fn tagged<P: Provider>(
+    provider: &P,
+    read_at: dnavault_protocol::chain_view::ReadAt,
+) -> Result<u64, ConsentError> {
+    let tag = match read_at {
+        dnavault_protocol::chain_view::ReadAt::Safe => alloy::eips::BlockNumberOrTag::Safe,
+        dnavault_protocol::chain_view::ReadAt::Finalized => {
+            alloy::eips::BlockNumberOrTag::Finalized
+        }
+        dnavault_protocol::chain_view::ReadAt::Head => alloy::eips::BlockNumberOrTag::Latest,
+    };
+    provider
+        .get_block_by_number(tag)
+        .await
+        .map_err(chain)?
+        .map(|block| block.header.number)
+        .ok_or_else(|| ConsentError::Chain(format!("the chain has no `{}` block", read_at.tag())))
+}
+
 /// The vault's followed events in blocks `from..=to`, oldest first, asked for in ranges of at most
 /// [`MAX_LOG_RANGE`] blocks.
 pub(crate) async fn logs<P: Provider>(

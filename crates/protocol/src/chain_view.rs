@@ -25,8 +25,11 @@ pub struct ChainView {
     pub endpoints: Vec<RpcEndpoint>,
     /// How many endpoints must give the same answer for it to count.
     pub quorum: u8,
-    /// Blocks an event must be under before it counts.
+    /// Blocks an event must be under before it counts, below the block [`read_at`](Self::read_at) names.
     pub confirmations: u64,
+    /// Which block the vault counts from: the head, or the chain's `safe` or `finalized` block.
+    #[serde(default)]
+    pub read_at: ReadAt,
     /// Milliseconds between reads.
     pub poll_interval_ms: u64,
     /// Seconds without a successful read after which every query is refused.
@@ -34,6 +37,54 @@ pub struct ChainView {
     /// Seconds the newest block may be old (by the vault's clock) before every query is refused: a frozen
     /// chain view refuses.
     pub max_head_age_secs: u64,
+}
+
+/// The block a vault counts events up to (less its confirmation depth).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReadAt {
+    /// The newest block.
+    #[default]
+    Head,
+    /// The block tagged `safe`: justified by the validators, unlikely to be replaced.
+    Safe,
+    /// The block tagged `finalized`: replacing it would cost a third of all stake.
+    Finalized,
+}
+
+impl ReadAt {
+    /// Its code in the view's EIP-712 encoding.
+    fn code(self) -> u8 {
+        match self {
+            Self::Head => 0,
+            Self::Safe => 1,
+            Self::Finalized => 2,
+        }
+    }
+
+    /// The block tag it names.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Self::Head => "latest",
+            Self::Safe => "safe",
+            Self::Finalized => "finalized",
+        }
+    }
+}
+
+impl FromStr for ReadAt {
+    type Err = ChainViewError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "head" | "latest" => Ok(Self::Head),
+            "safe" => Ok(Self::Safe),
+            "finalized" => Ok(Self::Finalized),
+            other => Err(ChainViewError::Setting(format!(
+                "read-at `{other}`: give head, safe or finalized"
+            ))),
+        }
+    }
 }
 
 /// One JSON-RPC endpoint and what authenticates it.
@@ -240,6 +291,7 @@ impl ChainView {
                 .collect(),
             quorum: self.quorum,
             confirmations: self.confirmations,
+            readAt: self.read_at.code(),
             pollIntervalMs: self.poll_interval_ms,
             maxSyncAgeSecs: self.max_sync_age_secs,
             maxHeadAgeSecs: self.max_head_age_secs,
@@ -269,10 +321,22 @@ impl ChainView {
                 self.quorum
             )
         });
-        lines.push(format!(
-            "acts on a grant or revocation once it is {} block{} deep; reads every {} ms",
+        let depth = format!(
+            "{} block{}",
             self.confirmations,
-            if self.confirmations == 1 { "" } else { "s" },
+            if self.confirmations == 1 { "" } else { "s" }
+        );
+        let from = match self.read_at {
+            ReadAt::Head => format!("once it is {depth} deep"),
+            ReadAt::Safe => format!(
+                "once its block is the chain's safe block (justified by the validators) or {depth} under it"
+            ),
+            ReadAt::Finalized => format!(
+                "once its block is finalized (replacing it would cost a third of all stake) or {depth} under it"
+            ),
+        };
+        lines.push(format!(
+            "acts on a grant or revocation {from}; reads every {} ms",
             self.poll_interval_ms
         ));
         lines.push(format!(
@@ -306,6 +370,7 @@ mod abi {
             RpcEndpoint[] endpoints;
             uint8 quorum;
             uint64 confirmations;
+            uint8 readAt;
             uint64 pollIntervalMs;
             uint64 maxSyncAgeSecs;
             uint64 maxHeadAgeSecs;
@@ -328,6 +393,7 @@ mod tests {
             endpoints: endpoints.iter().map(|e| e.parse().unwrap()).collect(),
             quorum,
             confirmations: 12,
+            read_at: ReadAt::Head,
             poll_interval_ms: 1000,
             max_sync_age_secs: 30,
             max_head_age_secs: 60,
@@ -402,7 +468,7 @@ mod tests {
         assert_eq!(
             abi::ChainView::eip712_encode_type(),
             "ChainView(uint64 chainId,address registry,RpcEndpoint[] endpoints,uint8 quorum,\
-             uint64 confirmations,uint64 pollIntervalMs,uint64 maxSyncAgeSecs,uint64 maxHeadAgeSecs)\
+             uint64 confirmations,uint8 readAt,uint64 pollIntervalMs,uint64 maxSyncAgeSecs,uint64 maxHeadAgeSecs)\
              RpcEndpoint(string url,uint8 trust,bytes32[] pins)"
         );
     }
@@ -427,6 +493,7 @@ mod tests {
         });
         each(&|v| v.quorum = 1);
         each(&|v| v.confirmations = 0);
+        each(&|v| v.read_at = ReadAt::Finalized);
         each(&|v| v.poll_interval_ms = 1);
         each(&|v| v.max_sync_age_secs = 1);
         each(&|v| v.max_head_age_secs = 1);

@@ -151,6 +151,7 @@ impl TestChain {
             ],
             quorum: 1,
             confirmations: 0,
+            read_at: dnavault_protocol::chain_view::ReadAt::Head,
             poll_interval_ms: 250,
             max_sync_age_secs: 10,
             max_head_age_secs: 60,

@@ -8,7 +8,7 @@ use alloy::{
     providers::ext::AnvilApi,
 };
 use dnavault_consent::{ConsentCache, ConsentConfig, ConsentError};
-use dnavault_protocol::GrantRecord;
+use dnavault_protocol::{GrantRecord, chain_view::ReadAt};
 use dnavault_testkit::TestChain;
 
 const RESEARCHER: Address = Address::new([0x77; 20]);
@@ -250,6 +250,58 @@ async fn expired_grants_and_unconfirmed_events_do_not_count() {
         .unwrap();
     deep.sync(&chain.registry()).await.unwrap();
     assert!(deep.check(RESEARCHER, B256::ZERO).is_ok());
+}
+
+/// Read at the chain's `safe` or `finalized` block (Anvil tags the blocks 32 and 64 under its head): a grant
+/// and then its revocation count only once the tagged block reaches them.
+#[tokio::test(flavor = "multi_thread")]
+async fn grants_count_from_the_safe_or_finalized_block_when_the_view_says_so() {
+    let chain = setup().await;
+    let chain = &chain;
+    let mine = |blocks: u64| async move {
+        chain
+            .registry()
+            .provider()
+            .anvil_mine(Some(blocks), None)
+            .await
+            .unwrap();
+    };
+    mine(100).await;
+    let at = |read_at| {
+        ConsentCache::new(ConsentConfig {
+            read_at,
+            ..ConsentConfig::for_vault(1)
+        })
+    };
+    let (safe, finalized) = (at(ReadAt::Safe), at(ReadAt::Finalized));
+    let expiry = chain.latest_timestamp().await.unwrap() + 86_400;
+    grant(chain, 1, RESEARCHER, SCOPE, expiry, false).await;
+    for (cache, deep, name) in [(&safe, 32, "safe"), (&finalized, 64, "finalized")] {
+        cache.sync(&chain.registry()).await.unwrap();
+        assert!(
+            matches!(
+                cache.check(RESEARCHER, SCOPE),
+                Err(ConsentError::NoGrant { .. })
+            ),
+            "{name}: not yet"
+        );
+        mine(deep).await;
+        cache.sync(&chain.registry()).await.unwrap();
+        assert!(cache.check(RESEARCHER, SCOPE).is_ok(), "{name}: reached");
+    }
+    revoke(chain, 1, RESEARCHER, SCOPE).await;
+    mine(40).await;
+    for cache in [&safe, &finalized] {
+        cache.sync(&chain.registry()).await.unwrap();
+    }
+    assert!(matches!(
+        safe.check(RESEARCHER, SCOPE),
+        Err(ConsentError::Revoked { .. })
+    ));
+    assert!(
+        finalized.check(RESEARCHER, SCOPE).is_ok(),
+        "the revocation is not final yet"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
