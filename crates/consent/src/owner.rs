@@ -1,6 +1,9 @@
-//! The one check that a message is signed by a vault's current owner: its EIP-712 digest in the registry's
-//! domain and the signature, put to the registry's `isOwnerSignature` (so EIP-1271 contract wallets work).
-//! Boot approvals, uploads, the owner's reads and per-query approvals all pass through it.
+//! The one check that a message is signed by a vault's current owner. The owner is proved from the chain's
+//! state (`eth_getProof` of the vault's owner slot, and of the owner's account, at the head a quorum agreed
+//! on): an owner without code must have made the ECDSA signature, recovered here, and no endpoint is asked to
+//! judge it; for a contract wallet, only the registry's `isOwnerSignature` (EIP-1271) can say, and its
+//! answer is the quorum's. Boot approvals, uploads, the owner's reads and per-query approvals all pass
+//! through it.
 
 use alloy::{
     primitives::{Bytes, U256},
@@ -32,6 +35,18 @@ pub async fn require_owner_signature<M: SolStruct, P: Provider>(
     signature: &Bytes,
 ) -> Result<(), OwnerSignatureError> {
     let digest = message.eip712_signing_hash(domain);
+    let proven = crate::proof::prove_owner(registry.provider(), *registry.address(), vault)
+        .await
+        .map_err(|e| OwnerSignatureError::Chain(e.to_string()))?;
+    if !proven.has_code {
+        let signer = alloy::primitives::Signature::try_from(signature.as_ref())
+            .ok()
+            .and_then(|signature| signature.recover_address_from_prehash(&digest).ok());
+        return match signer == Some(proven.owner) {
+            true => Ok(()),
+            false => Err(OwnerSignatureError::NotOwner { vault }),
+        };
+    }
     let owners = registry
         .isOwnerSignature(vault, digest, signature.clone())
         .call()

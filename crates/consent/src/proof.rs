@@ -39,6 +39,9 @@ pub(crate) async fn confirm<P: Provider>(
             consent.block
         )))
     };
+    if grant.expiry == 0 {
+        return differs("there is no such grant, not a live one");
+    }
     if grant.revoked {
         return differs("the grant is revoked, not live");
     }
@@ -85,6 +88,43 @@ pub(crate) async fn prove<P: Provider>(
     })
 }
 
+/// A vault's owner as the chain's state proves it at the head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ProvenOwner {
+    /// The owner.
+    pub(crate) owner: Address,
+    /// Whether the owner's account holds code (a contract wallet, or an EOA delegating under EIP-7702).
+    pub(crate) has_code: bool,
+}
+
+/// Proves vault `vault_id`'s owner, and whether its account holds code, at the head a quorum agreed on.
+pub(crate) async fn prove_owner<P: Provider>(
+    provider: &P,
+    registry: Address,
+    vault_id: U256,
+) -> Result<ProvenOwner, ConsentError> {
+    let number = provider.get_block_number().await.map_err(read::chain)?;
+    let header = read::header(provider, number).await?;
+    let slot = owner_slot(vault_id);
+    let proof = provider
+        .get_proof(registry, vec![slot])
+        .number(number)
+        .await
+        .map_err(read::chain)?;
+    let owner =
+        StoredOwner::from_slot(verified(&proof, registry, header.state_root, &[slot])?[0]).owner;
+    let account = provider
+        .get_proof(owner, Vec::new())
+        .number(number)
+        .await
+        .map_err(read::chain)?;
+    verified(&account, owner, header.state_root, &[])?;
+    Ok(ProvenOwner {
+        owner,
+        has_code: account.code_hash != alloy::primitives::KECCAK256_EMPTY,
+    })
+}
+
 /// The values of `slots` that `proof` proves for `address` under `state_root`.
 fn verified(
     proof: &EIP1186AccountProofResponse,
@@ -105,13 +145,22 @@ fn verified(
         storage_root: proof.storage_hash,
         code_hash: proof.code_hash,
     };
+    // An account that never held anything is absent from the state: its proof shows the absence.
+    let empty = proof.nonce == 0
+        && proof.balance.is_zero()
+        && [B256::ZERO, alloy::primitives::KECCAK256_EMPTY].contains(&proof.code_hash)
+        && [B256::ZERO, alloy_trie::EMPTY_ROOT_HASH].contains(&proof.storage_hash);
     verify_proof(
         state_root,
         Nibbles::unpack(keccak256(address)),
-        Some(alloy_rlp::encode(account)),
+        (!empty).then(|| alloy_rlp::encode(account)),
         &proof.account_proof,
     )
-    .map_err(|e| bad(format!("the registry's account does not verify: {e}")))?;
+    .map_err(|e| {
+        bad(format!(
+            "account {address} does not verify against the state root: {e}"
+        ))
+    })?;
     if proof.storage_proof.len() != slots.len() {
         return Err(bad("the proof has another number of slots".into()));
     }

@@ -227,10 +227,13 @@ impl TestChain {
         Ok(())
     }
 
-    /// Gives `address` `ether` ether, e.g. a fresh wallet that must pay for its own transactions.
+    /// Gives `address` `ether` ether, e.g. a fresh wallet that must pay for its own transactions, in a block
+    /// of its own: Anvil changes the state at once, and the state proved at the head would otherwise differ
+    /// from the head's state root (no real chain changes state between blocks).
     pub async fn fund(&self, address: Address, ether: u64) -> Result<()> {
         let wei = U256::from(ether) * U256::from(10u64).pow(U256::from(18));
         self.provider.anvil_set_balance(address, wei).await?;
+        self.provider.anvil_mine(Some(1), None).await?;
         Ok(())
     }
 

@@ -114,3 +114,54 @@ async fn a_forged_proof_does_not_verify() {
         .unwrap_err();
     assert!(matches!(refused, ConsentError::Unproven(_)), "{refused}");
 }
+
+/// The endpoint says yes to every `isOwnerSignature` call: a stranger's signature still does not count as
+/// the owner's, because the owner is proved from the state and the signature recovered locally.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_endpoint_that_says_yes_to_every_owner_check_is_not_asked() {
+    use alloy::{signers::SignerSync, sol_types::SolStruct};
+    use dnavault_consent::owner::{OwnerSignatureError, require_owner_signature};
+    use dnavault_protocol::{OwnerRead, eip712::registry_domain};
+
+    let (chain, proxy, _cache) = through(hiding_revocations()).await;
+    let registry = registry(&chain, &proxy);
+    let domain = registry_domain(chain.chain_id(), chain.registry_address());
+    let read = OwnerRead {
+        vaultId: U256::from(1),
+        what: "audit".into(),
+        deadline: U256::from(u64::MAX),
+    };
+    let digest = read.eip712_signing_hash(&domain);
+    let sign = |index: usize| -> alloy::primitives::Bytes {
+        chain
+            .signer(index)
+            .sign_hash_sync(&digest)
+            .unwrap()
+            .as_bytes()
+            .to_vec()
+            .into()
+    };
+    let stranger =
+        require_owner_signature(&registry, &domain, U256::from(1), &read, &sign(3)).await;
+    assert!(
+        matches!(stranger, Err(OwnerSignatureError::NotOwner { .. })),
+        "{stranger:?}"
+    );
+    require_owner_signature(&registry, &domain, U256::from(1), &read, &sign(1))
+        .await
+        .unwrap();
+    // After a transfer, the previous owner's signature no longer counts, whatever the endpoint says.
+    chain
+        .transfer_vault(&chain.signer(1), U256::from(1), &chain.signer(4))
+        .await
+        .unwrap();
+    let previous =
+        require_owner_signature(&registry, &domain, U256::from(1), &read, &sign(1)).await;
+    assert!(
+        matches!(previous, Err(OwnerSignatureError::NotOwner { .. })),
+        "{previous:?}"
+    );
+    require_owner_signature(&registry, &domain, U256::from(1), &read, &sign(4))
+        .await
+        .unwrap();
+}
