@@ -534,7 +534,7 @@ async fn consented_queries_answer_sealed_with_anchored_receipts() {
     );
     assert!(
         run.stdout
-            .contains(&format!("query          {researcher_address}")),
+            .contains(&format!("query             {researcher_address}")),
         "{}",
         run.stdout
     );

@@ -120,7 +120,7 @@ fn describe(log: &AuditLog, checked: &CheckedLog) -> String {
             })
             .unwrap_or_else(|| entry.at.to_string());
         text.push_str(&format!(
-            "{mark} {at}  {:<14} {}{object}: {}\n",
+            "{mark} {at}  {:<17} {}{object}: {}\n",
             entry.action, entry.actor, entry.detail
         ));
     }
