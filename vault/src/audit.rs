@@ -28,6 +28,8 @@ pub(crate) async fn get_audit(
     let Query(page) =
         page.map_err(|e| ApiError::bad_request("page", format!("the page to read: {e}")))?;
     authorize_owner(&service, &headers, "audit").await?;
+    // The head first: an entry moves it only once committed, so the page read next reaches it.
+    let head = service.store().audit_head().await;
     let records = service
         .store()
         .records(Page {
@@ -53,7 +55,7 @@ pub(crate) async fn get_audit(
         receipts,
         next_entries_after: records.next_entries_after,
         next_receipts_after: records.next_receipts_after,
-        head: service.store().audit_head().await,
+        head,
     }))
 }
 

@@ -45,7 +45,10 @@ pub struct ChainOpened {
 /// What the verified chain says was spent and issued.
 #[derive(Debug, Default)]
 struct Spending {
-    queries: Vec<QueryFacts>,
+    /// Each query's nonce, with when its request expires (only those not yet expired are kept).
+    nonces: HashMap<String, u64>,
+    /// Each grant's count.
+    counts: HashMap<String, u32>,
     receipts: HashSet<String>,
     batches: HashSet<String>,
     versions: HashMap<String, i64>,
@@ -195,6 +198,7 @@ impl Store {
             verifier.expect("anchored on-chain", head);
         }
         let mut spending = Spending::default();
+        let now = u64::try_from(now()).unwrap_or_default();
         let mut after = start - 1;
         loop {
             let page = audit_page(&self.db, after, 1_000).await?;
@@ -211,8 +215,7 @@ impl Store {
                 }
                 note_version(&mut spending.versions, &entry);
                 if let Some(query) = entry.query {
-                    spending.receipts.insert(query.receipt.clone());
-                    spending.queries.push(query);
+                    spending.spent(query, now);
                 }
             }
         }
@@ -237,16 +240,7 @@ impl Store {
         head: AuditHead,
         spending: &Spending,
     ) -> Result<AuditHead, StoreError> {
-        {
-            let mut spent = self.spent();
-            for query in &spending.queries {
-                spent.restore(
-                    &query.nonce,
-                    query.expires,
-                    query.budget.as_ref().map(|b| b.grant.as_str()),
-                );
-            }
-        }
+        self.spent().restore(&spending.nonces, &spending.counts);
         let repaired = self.repair_receipts(spending).await?;
         if repaired == Repaired::default() {
             return Ok(head);
@@ -352,6 +346,19 @@ impl Store {
         .await?;
         transaction.commit().await.map_err(database)?;
         Ok(head)
+    }
+}
+
+impl Spending {
+    /// Takes in one query the log recorded, at Unix time `now`.
+    fn spent(&mut self, query: QueryFacts, now: u64) {
+        if let Some(budget) = &query.budget {
+            *self.counts.entry(budget.grant.clone()).or_insert(0) += 1;
+        }
+        if query.expires >= now {
+            self.nonces.insert(query.nonce, query.expires);
+        }
+        self.receipts.insert(query.receipt);
     }
 }
 

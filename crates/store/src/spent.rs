@@ -52,12 +52,17 @@ impl Spent {
         Ok(())
     }
 
-    /// Takes back a spending the verified audit log records (the vault unsealed again): `nonce` until
-    /// `expires`, and one query of `grant`'s count.
-    pub(crate) fn restore(&mut self, nonce: &str, expires: u64, grant: Option<&str>) {
-        self.nonces.insert(nonce.to_owned(), expires);
-        if let Some(grant) = grant {
-            *self.counts.entry(grant.to_owned()).or_insert(0) += 1;
+    /// Takes back what the verified audit log records as spent (the vault unsealed again): its nonces, and
+    /// each grant's count (the larger of memory's and the log's, so restoring twice counts nothing twice).
+    pub(crate) fn restore(&mut self, nonces: &HashMap<String, u64>, counts: &HashMap<String, u32>) {
+        self.nonces.extend(
+            nonces
+                .iter()
+                .map(|(nonce, expires)| (nonce.clone(), *expires)),
+        );
+        for (grant, count) in counts {
+            let held = self.counts.entry(grant.clone()).or_insert(0);
+            *held = (*held).max(*count);
         }
     }
 
