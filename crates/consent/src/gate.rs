@@ -11,7 +11,7 @@ pub use dnavault_protocol::query::{OwnerApproval, SignedQuery};
 
 use crate::{
     Consent, ConsentCache, ConsentError,
-    owner::{OwnerSignatureError, require_owner_signature},
+    owner::{OwnerSignatureError, require_owner_signature_at},
 };
 
 /// A request that may run.
@@ -125,12 +125,13 @@ pub async fn authorize<P: Provider>(
                 approval.deadline
             )));
         }
-        require_owner_signature(
+        require_owner_signature_at(
             registry,
             domain,
             request.vaultId,
             approval,
             &owner.signature,
+            consent.block,
         )
         .await
         .map_err(|error| match error {

@@ -26,7 +26,7 @@ pub enum OwnerSignatureError {
     Chain(String),
 }
 
-/// Checks that `signature` over `message` (in `domain`) is vault `vault`'s current owner's.
+/// Checks that `signature` over `message` (in `domain`) is vault `vault`'s current owner's, at the head.
 pub async fn require_owner_signature<M: SolStruct, P: Provider>(
     registry: &VaultRegistryInstance<P>,
     domain: &Eip712Domain,
@@ -34,8 +34,32 @@ pub async fn require_owner_signature<M: SolStruct, P: Provider>(
     message: &M,
     signature: &Bytes,
 ) -> Result<(), OwnerSignatureError> {
+    owner_signature(registry, domain, vault, message, signature, None).await
+}
+
+/// Like [`require_owner_signature`], with the owner read at block `at` (a query's consent block, so that
+/// the grant and the owner's approval of the query are read from one state).
+pub async fn require_owner_signature_at<M: SolStruct, P: Provider>(
+    registry: &VaultRegistryInstance<P>,
+    domain: &Eip712Domain,
+    vault: U256,
+    message: &M,
+    signature: &Bytes,
+    at: u64,
+) -> Result<(), OwnerSignatureError> {
+    owner_signature(registry, domain, vault, message, signature, Some(at)).await
+}
+
+async fn owner_signature<M: SolStruct, P: Provider>(
+    registry: &VaultRegistryInstance<P>,
+    domain: &Eip712Domain,
+    vault: U256,
+    message: &M,
+    signature: &Bytes,
+    at: Option<u64>,
+) -> Result<(), OwnerSignatureError> {
     let digest = message.eip712_signing_hash(domain);
-    let proven = crate::proof::prove_owner(registry.provider(), *registry.address(), vault)
+    let proven = crate::proof::prove_owner(registry.provider(), *registry.address(), vault, at)
         .await
         .map_err(|e| OwnerSignatureError::Chain(e.to_string()))?;
     if !proven.has_code {
@@ -47,8 +71,12 @@ pub async fn require_owner_signature<M: SolStruct, P: Provider>(
             false => Err(OwnerSignatureError::NotOwner { vault }),
         };
     }
-    let owners = registry
-        .isOwnerSignature(vault, digest, signature.clone())
+    let call = registry.isOwnerSignature(vault, digest, signature.clone());
+    let call = match at {
+        Some(number) => call.block(number.into()),
+        None => call,
+    };
+    let owners = call
         .call()
         .await
         .map_err(|e| OwnerSignatureError::Chain(e.to_string()))?;

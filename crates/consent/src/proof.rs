@@ -97,13 +97,18 @@ pub(crate) struct ProvenOwner {
     pub(crate) has_code: bool,
 }
 
-/// Proves vault `vault_id`'s owner, and whether its account holds code, at the head a quorum agreed on.
+/// Proves vault `vault_id`'s owner, and whether its account holds code, at block `at` (default: the head a
+/// quorum agreed on).
 pub(crate) async fn prove_owner<P: Provider>(
     provider: &P,
     registry: Address,
     vault_id: U256,
+    at: Option<u64>,
 ) -> Result<ProvenOwner, ConsentError> {
-    let number = provider.get_block_number().await.map_err(read::chain)?;
+    let number = match at {
+        Some(number) => number,
+        None => provider.get_block_number().await.map_err(read::chain)?,
+    };
     let header = read::header(provider, number).await?;
     let slot = owner_slot(vault_id);
     let proof = provider
