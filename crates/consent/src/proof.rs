@@ -35,15 +35,15 @@ pub(crate) async fn confirm<P: Provider>(
     let (grant, owner) = (proven.grant, proven.owner);
     let differs = |what: &str| {
         Err(ConsentError::Unproven(format!(
-            "the registry's state at block {} says {what} than its events did",
+            "the registry's state at block {} contradicts the events an endpoint served: {what}",
             consent.block
         )))
     };
     if grant.expiry == 0 {
-        return differs("there is no such grant, not a live one");
+        return differs("there is no such grant");
     }
     if grant.revoked {
-        return differs("the grant is revoked, not live");
+        return differs("the grant is revoked");
     }
     if grant.epoch != owner.epoch {
         return differs("the grant was made under an earlier owner");
@@ -59,7 +59,7 @@ pub(crate) async fn confirm<P: Provider>(
         consent.per_query_approval,
         consent.max_queries,
     ) {
-        return differs("other terms for the grant");
+        return differs("the grant's terms differ");
     }
     Ok(())
 }
