@@ -221,17 +221,13 @@ impl VaultService {
     /// unverified, and a new chain starts after it).
     async fn open_audit_chain(&self, unsealed: &UnsealedVault) -> Result<(), ApiError> {
         let vault_id = alloy::primitives::U256::from(self.inner.identity.vault_id);
-        let anchored = self
-            .inner
-            .registry
-            .auditHeadOf(vault_id)
-            .call()
-            .await
-            .map_err(|e| ApiError::chain(e.to_string()))?;
-        let anchored = dnavault_store::AuditHead {
-            seq: anchored.seq,
-            tag: anchored.tag,
-        };
+        // Proved from the chain's state, not taken from an endpoint's answer: hiding the anchor would let a
+        // log altered on disk start a new chain.
+        let registry = &self.inner.registry;
+        let anchored =
+            dnavault_consent::prove_audit_head(registry.provider(), *registry.address(), vault_id)
+                .await
+                .map_err(|e| ApiError::chain(e.to_string()))?;
         match self
             .inner
             .store

@@ -19,3 +19,4 @@ mod proof;
 mod read;
 
 pub use cache::{Consent, ConsentCache, ConsentConfig, ConsentError, GrantId};
+pub use proof::prove_audit_head;

@@ -10,7 +10,10 @@ use alloy::{
     rpc::types::EIP1186AccountProofResponse,
 };
 use alloy_trie::{Nibbles, TrieAccount, proof::verify_proof};
-use dnavault_protocol::storage::{StoredGrant, StoredOwner, grant_slot, owner_slot};
+use dnavault_protocol::{
+    audit::AuditHead,
+    storage::{StoredGrant, StoredOwner, audit_head_slots, grant_slot, owner_slot},
+};
 
 use crate::{Consent, ConsentError, read};
 
@@ -73,15 +76,9 @@ pub(crate) async fn prove<P: Provider>(
     scope: B256,
     number: u64,
 ) -> Result<Proven, ConsentError> {
-    let header = read::header(provider, number).await?;
     let vault = U256::from(vault_id);
     let slots = [grant_slot(vault, grantee, scope), owner_slot(vault)];
-    let proof = provider
-        .get_proof(registry, slots.to_vec())
-        .number(number)
-        .await
-        .map_err(read::chain)?;
-    let values = verified(&proof, registry, header.state_root, &slots)?;
+    let (values, _) = proved(provider, registry, &slots, number).await?;
     Ok(Proven {
         grant: StoredGrant::from_slot(values[0]),
         owner: StoredOwner::from_slot(values[1]),
@@ -109,25 +106,53 @@ pub(crate) async fn prove_owner<P: Provider>(
         Some(number) => number,
         None => provider.get_block_number().await.map_err(read::chain)?,
     };
-    let header = read::header(provider, number).await?;
-    let slot = owner_slot(vault_id);
-    let proof = provider
-        .get_proof(registry, vec![slot])
-        .number(number)
-        .await
-        .map_err(read::chain)?;
-    let owner =
-        StoredOwner::from_slot(verified(&proof, registry, header.state_root, &[slot])?[0]).owner;
+    let (values, state_root) = proved(provider, registry, &[owner_slot(vault_id)], number).await?;
+    let owner = StoredOwner::from_slot(values[0]).owner;
     let account = provider
         .get_proof(owner, Vec::new())
         .number(number)
         .await
         .map_err(read::chain)?;
-    verified(&account, owner, header.state_root, &[])?;
+    verified(&account, owner, state_root, &[])?;
     Ok(ProvenOwner {
         owner,
         has_code: account.code_hash != alloy::primitives::KECCAK256_EMPTY,
     })
+}
+
+/// Proves vault `vault_id`'s anchored audit head (zero when none) at the head a quorum agreed on: what an
+/// unsealing vault checks its stored log against, so no endpoint can hide the anchor.
+pub async fn prove_audit_head<P: Provider>(
+    provider: &P,
+    registry: Address,
+    vault_id: U256,
+) -> Result<AuditHead, ConsentError> {
+    let number = provider.get_block_number().await.map_err(read::chain)?;
+    let (values, _) = proved(provider, registry, &audit_head_slots(vault_id), number).await?;
+    Ok(AuditHead {
+        seq: u64::try_from(values[0] & U256::from(u64::MAX)).unwrap_or_default(),
+        tag: values[1].into(),
+    })
+}
+
+/// The values of `slots` of `address` at block `number`, proved to that block's state root (a header the
+/// quorum agreed on), with the root.
+async fn proved<P: Provider>(
+    provider: &P,
+    address: Address,
+    slots: &[B256],
+    number: u64,
+) -> Result<(Vec<U256>, B256), ConsentError> {
+    let header = read::header(provider, number).await?;
+    let proof = provider
+        .get_proof(address, slots.to_vec())
+        .number(number)
+        .await
+        .map_err(read::chain)?;
+    Ok((
+        verified(&proof, address, header.state_root, slots)?,
+        header.state_root,
+    ))
 }
 
 /// The values of `slots` that `proof` proves for `address` under `state_root`.

@@ -9,6 +9,8 @@ use alloy::primitives::{Address, B256, FixedBytes, U256, keccak256};
 pub const VAULTS_SLOT: u64 = 4;
 /// The slot of `mapping(uint256 => mapping(address => mapping(bytes32 => GrantRecord))) _grants`.
 pub const GRANTS_SLOT: u64 = 6;
+/// The slot of `mapping(uint256 vaultId => AuditHead) _auditHeads`.
+pub const AUDIT_HEADS_SLOT: u64 = 10;
 
 /// A grant's record as its one storage slot packs it (Solidity packs from the low-order byte up).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +70,14 @@ impl StoredOwner {
 /// The slot of vault `vault_id`'s owner and epoch.
 pub fn owner_slot(vault_id: U256) -> B256 {
     mapping_slot(vault_id.into(), U256::from(VAULTS_SLOT).into())
+}
+
+/// The two slots of vault `vault_id`'s anchored audit head: its position (a `uint64` in the first slot's low
+/// bytes) and its tag.
+pub fn audit_head_slots(vault_id: U256) -> [B256; 2] {
+    let first = mapping_slot(vault_id.into(), U256::from(AUDIT_HEADS_SLOT).into());
+    let second = U256::from_be_bytes(first.0) + U256::from(1);
+    [first, second.into()]
 }
 
 /// The slot of the grant to `grantee` for `scope` on vault `vault_id`.
