@@ -8,7 +8,7 @@ use alloy::{
     providers::{Provider, ProviderBuilder},
 };
 use dnavault_consent::{ConsentCache, ConsentConfig, ConsentError};
-use dnavault_protocol::{GrantRecord, VaultRegistry, purpose::Purpose};
+use dnavault_protocol::VaultRegistry;
 use dnavault_testkit::{RpcProxy, Tamper, TestChain, hiding_revocations};
 use serde_json::Value;
 
@@ -18,21 +18,7 @@ const SCOPE: B256 = B256::new([0x5c; 32]);
 /// Anvil with vault 1, a live grant to [`RESEARCHER`] for [`SCOPE`], and a cache reading it through a proxy
 /// that tells the lies `tamper` tells.
 async fn through(tamper: Tamper) -> (TestChain, RpcProxy, ConsentCache) {
-    let chain = TestChain::start().await.unwrap();
-    let owner = chain.signer(1);
-    chain.register_vault(&owner, "").await.unwrap();
-    let record = GrantRecord {
-        expiry: chain.latest_timestamp().await.unwrap() + 3600,
-        purpose: Purpose::general_research().to_bytes16(),
-        perQueryApproval: false,
-        revoked: false,
-        maxQueries: 0,
-        epoch: 0,
-    };
-    chain
-        .grant(&owner, U256::from(1), RESEARCHER, SCOPE, &record)
-        .await
-        .unwrap();
+    let chain = crate::chain_with_grant(RESEARCHER, SCOPE).await;
     let proxy = RpcProxy::start(chain.endpoint_url(), Some(tamper))
         .await
         .unwrap();

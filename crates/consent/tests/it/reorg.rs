@@ -4,28 +4,13 @@
 
 use alloy::primitives::{Address, B256, U256};
 use dnavault_consent::{ConsentCache, ConsentConfig, ConsentError};
-use dnavault_protocol::{GrantRecord, purpose::Purpose};
 use dnavault_testkit::TestChain;
 
 const RESEARCHER: Address = Address::new([0x78; 20]);
 const SCOPE: B256 = B256::new([0x6d; 32]);
 
 async fn granted_chain() -> (TestChain, ConsentCache) {
-    let chain = TestChain::start().await.unwrap();
-    let owner = chain.signer(1);
-    chain.register_vault(&owner, "").await.unwrap();
-    let record = GrantRecord {
-        expiry: chain.latest_timestamp().await.unwrap() + 3600,
-        purpose: Purpose::general_research().to_bytes16(),
-        perQueryApproval: false,
-        revoked: false,
-        maxQueries: 0,
-        epoch: 0,
-    };
-    chain
-        .grant(&owner, U256::from(1), RESEARCHER, SCOPE, &record)
-        .await
-        .unwrap();
+    let chain = crate::chain_with_grant(RESEARCHER, SCOPE).await;
     let cache = ConsentCache::new(ConsentConfig::for_vault(1));
     cache.sync(&chain.registry()).await.unwrap();
     assert!(cache.check(RESEARCHER, SCOPE).is_ok());
