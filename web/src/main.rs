@@ -1,17 +1,114 @@
-//! `dnavault-web`: The DNA Vault website: chain indexer, vault directory, access requests, owner dashboard and approval relay. Its commands arrive with the website work.
+//! `dnavault-web`: the DNA Vault website: the registry's events indexed, vaults and access requests shown,
+//! a JSON API.
 
-use clap::Parser;
+use std::{process::ExitCode, time::Duration};
 
-/// The DNA Vault website: chain indexer, vault directory, access requests, owner dashboard and approval relay. Its commands arrive with the website work.
-#[derive(Parser)]
-#[command(name = "dnavault-web", version, about)]
-struct Cli {}
+use clap::{Parser, Subcommand};
+use dnavault_web::{IndexSettings, Launch};
 
-fn main() {
-    let Cli {} = Cli::parse();
-    eprintln!(
-        "dnavault-web {}: no commands yet; see --help",
-        env!("CARGO_PKG_VERSION")
-    );
-    std::process::exit(2);
+/// The DNA Vault website.
+#[derive(Debug, Parser)]
+#[command(name = "dnavault-web", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Index the registry and serve the website; prints `serving http://ADDRESS/` once it listens.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// The chain's JSON-RPC URL.
+    #[arg(long, env = "DNAVAULT_WEB_RPC")]
+    rpc: url::Url,
+    /// The VaultRegistry's address.
+    #[arg(long, env = "DNAVAULT_WEB_REGISTRY")]
+    registry: alloy::primitives::Address,
+    /// The block the registry was deployed in: the index reads from there.
+    #[arg(long, env = "DNAVAULT_WEB_FROM_BLOCK", default_value_t = 0)]
+    from_block: u64,
+    /// How many blocks behind the chain's head the index stays.
+    #[arg(long, env = "DNAVAULT_WEB_CONFIRMATIONS", default_value_t = 2)]
+    confirmations: u64,
+    /// The database: `sqlite://PATH?mode=rwc` or `postgres://...`.
+    #[arg(
+        long,
+        env = "DNAVAULT_WEB_DATABASE",
+        default_value = "sqlite://dnavault-web.db?mode=rwc"
+    )]
+    database: String,
+    /// Where to listen (port 0: any free port).
+    #[arg(long, env = "DNAVAULT_WEB_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
+    /// How often the index looks for new blocks, in milliseconds.
+    #[arg(long, env = "DNAVAULT_WEB_POLL_MS", default_value_t = 1000)]
+    poll_ms: u64,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let Command::Serve(args) = Cli::parse().command;
+    let result = tokio::runtime::Runtime::new()
+        .map_err(eyre::Report::from)
+        .and_then(|runtime| runtime.block_on(serve(args)));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> eyre::Result<()> {
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    println!("serving http://{}/", listener.local_addr()?);
+    let launch = Launch {
+        rpc: args.rpc,
+        registry: args.registry,
+        database: args.database,
+        index: IndexSettings {
+            from_block: args.from_block,
+            confirmations: args.confirmations,
+            batch_blocks: 2_000,
+        },
+        poll: Duration::from_millis(args.poll_ms),
+        request_timeout: Duration::from_secs(10),
+    };
+    dnavault_web::launch(listener, launch, terminated()).await?;
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn terminated() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_well_formed() {
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
 }

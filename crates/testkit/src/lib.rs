@@ -1,6 +1,7 @@
 //! The test harness every integration test stands on: starts Anvil (the npm binary the project pins, via
 //! alloy's node bindings), deploys VaultRegistry, and hands back typed clients and funded signers; and starts
-//! throwaway PostgreSQL servers ([`TestPostgres`]) and JSON-RPC proxies that lie ([`RpcProxy`]).
+//! throwaway PostgreSQL servers ([`TestPostgres`]) and JSON-RPC proxies that lie ([`RpcProxy`]); and holds
+//! OpenAPI descriptions to the routes served ([`openapi`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), dnavault_testkit::TestkitError> {
@@ -16,6 +17,7 @@ mod anvil;
 mod chain;
 pub mod disk;
 mod error;
+pub mod openapi;
 mod postgres;
 mod rpc_proxy;
 

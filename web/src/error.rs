@@ -1,0 +1,39 @@
+//! What can go wrong in the website's library.
+
+/// An error of the index or the database.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    /// The database refused or failed.
+    #[error("database: {0}")]
+    Database(String),
+    /// The chain's JSON-RPC endpoint failed or answered something unusable.
+    #[error("chain: {0}")]
+    Chain(String),
+    /// A registry log could not be decoded: the index does not follow this registry's events.
+    #[error("block {block}, log {log_index}: not a registry event this index knows: {reason}")]
+    UnknownEvent {
+        /// The log's block.
+        block: u64,
+        /// The log's index in its block.
+        log_index: u64,
+        /// Why it did not decode.
+        reason: String,
+    },
+    /// The website's server failed.
+    #[error("serving: {0}")]
+    Serve(String),
+}
+
+/// The website library's result.
+pub type Result<T, E = WebError> = std::result::Result<T, E>;
+
+impl From<sqlx::Error> for WebError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Database(error.to_string())
+    }
+}
+
+/// A chain error, from any transport or RPC failure.
+pub(crate) fn chain(error: impl std::fmt::Display) -> WebError {
+    WebError::Chain(error.to_string())
+}
