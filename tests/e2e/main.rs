@@ -14,3 +14,4 @@ mod reorg;
 mod schemas;
 mod serve;
 mod terms;
+mod web;

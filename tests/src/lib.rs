@@ -1,6 +1,7 @@
 //! The harness for tests across the system's real processes: Anvil with the registry deployed, the vault
 //! (`dnavault-vault serve` on the simulated platform) driven over attested TLS, the owner's side through the
-//! real `dnavault-wallet` binary and the researcher's through `dnavault-researcher`.
+//! real `dnavault-wallet` binary and the researcher's through `dnavault-researcher`; the website
+//! (`dnavault-web serve`) as a process too ([`web`]).
 //!
 //! The binaries are the ones `cargo test --workspace --features dnavault-vault/simulated` builds beside
 //! the test (script/test runs that); [`binary`] says what to build when one is missing.
@@ -10,6 +11,8 @@ use std::{
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
 };
+
+pub mod web;
 
 use alloy::{
     primitives::{B256, U256},

@@ -14,6 +14,7 @@ use serde_json::json;
 use crate::{
     AppError, AppState,
     db::read::{Page, REQUEST_STATUSES, RequestFilter},
+    verify::Verification,
 };
 
 /// One route: its method and path (as OpenAPI writes them) and its handler.
@@ -36,6 +37,11 @@ pub fn routes() -> Vec<Route> {
         route(Method::GET, "/healthz", get(healthz)),
         route(Method::GET, "/api/vaults", get(vaults)),
         route(Method::GET, "/api/vaults/{id}", get(vault)),
+        route(
+            Method::GET,
+            "/api/vaults/{id}/verification",
+            get(verification_json),
+        ),
         route(Method::GET, "/api/requests", get(requests)),
         route(Method::GET, "/api/requests/{id}", get(request)),
         route(Method::GET, "/api/openapi.json", get(openapi)),
@@ -98,6 +104,21 @@ async fn vault(
         .ok_or_else(|| AppError::not_found("vault", id))
 }
 
+async fn verification_json(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, AppError> {
+    Ok(Json(verification(&state, &id).await?))
+}
+
+/// The verifier view of the vault whose id `id` is: the website checks its attestation now.
+pub(crate) async fn verification(state: &AppState, id: &str) -> Result<Verification, AppError> {
+    let id = parse_id("vault", id)?;
+    let vault = state.db.vault(id, state.now()).await?;
+    let vault = vault.ok_or_else(|| AppError::not_found("vault", id))?;
+    Ok(crate::verify::verify(&vault, state.deployment, &state.verifier).await)
+}
+
 /// The filters of `GET /api/requests`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -126,7 +147,9 @@ impl RequestQuery {
             .as_deref()
             .map(|text| parse_address("researcher", text))
             .transpose()?;
-        if let Some(status) = &self.status
+        // A form's "any" sends an empty status.
+        let status = self.status.clone().filter(|s| !s.is_empty());
+        if let Some(status) = &status
             && !REQUEST_STATUSES.contains(&status.as_str())
         {
             return Err(AppError::bad_request(
@@ -141,7 +164,7 @@ impl RequestQuery {
             RequestFilter {
                 vault,
                 researcher,
-                status: self.status.clone(),
+                status,
             },
             page,
         ))

@@ -1,5 +1,6 @@
 //! The DNA Vault website: an index of the VaultRegistry's events ([`index`]) in a database ([`db`]), the
-//! JSON API over it ([`api`]), and, later, the pages, the owners' dashboard and the approval relay.
+//! JSON API over it ([`api`]) and the pages beside it, and a verifier view that checks a vault's
+//! attestation itself ([`verify`]).
 //!
 //! The website is a convenience, not a trust anchor: vaults and wallets check the chain themselves. What it
 //! shows, it reads from the chain through one endpoint its operator chose, at a confirmation depth, and it
@@ -10,6 +11,8 @@ mod app_error;
 pub mod db;
 mod error;
 pub mod index;
+mod pages;
+pub mod verify;
 
 use std::time::Duration;
 
@@ -26,6 +29,10 @@ pub use index::{IndexSettings, Indexer};
 pub struct AppState {
     /// The index.
     pub db: Database,
+    /// The chain and registry it indexes.
+    pub deployment: verify::Deployment,
+    /// How the verifier view checks a vault's attestation.
+    pub verifier: std::sync::Arc<dnavault_attest::Verifier>,
 }
 
 impl AppState {
@@ -40,10 +47,11 @@ impl AppState {
 /// The website over `state`: every route, traced by its route, answered within `timeout`, and a JSON
 /// refusal for a path it does not serve.
 pub fn app(state: AppState, timeout: Duration) -> Router {
-    let router = api::routes()
-        .into_iter()
-        .fold(Router::new(), |router, route| {
-            router.route(route.path, route.handler)
+    let api = api::routes().into_iter().map(|r| (r.path, r.handler));
+    let router = api
+        .chain(pages::routes())
+        .fold(Router::new(), |router, (path, handler)| {
+            router.route(path, handler)
         })
         .fallback(not_found);
     router
@@ -63,12 +71,23 @@ pub fn app(state: AppState, timeout: Duration) -> Router {
         .with_state(state)
 }
 
-async fn not_found() -> AppError {
-    AppError {
+/// A path the website does not serve: a JSON refusal under `/api/`, else a page.
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let api = uri.path().starts_with("/api/");
+    let error = AppError {
         status: axum::http::StatusCode::NOT_FOUND,
-        error: "the website serves no such path; the API's routes are listed at /api/openapi.json"
-            .into(),
+        error: match api {
+            true => {
+                "the API serves no such path; its routes are listed at /api/openapi.json".into()
+            }
+            false => format!("this website has no page at {}", uri.path()),
+        },
         check: "not-found",
+    };
+    match api {
+        true => error.into_response(),
+        false => pages::PageError(error).into_response(),
     }
 }
 
@@ -87,6 +106,8 @@ pub struct Launch {
     pub poll: Duration,
     /// The most time one request may take.
     pub request_timeout: Duration,
+    /// How the verifier view checks attestations.
+    pub verifier: dnavault_attest::Verifier,
 }
 
 /// Opens the database, starts the index and serves the website on `listener` until `shutdown` resolves;
@@ -99,10 +120,20 @@ pub async fn launch(
     use alloy::providers::{Provider, ProviderBuilder};
     let db = Database::open(&launch.database).await?;
     let provider = ProviderBuilder::new().connect_http(launch.rpc).erased();
+    let chain_id = provider.get_chain_id().await.map_err(error::chain)?;
+    let deployment = verify::Deployment {
+        chain_id,
+        registry: launch.registry,
+    };
     let indexer = Indexer::new(provider, launch.registry, db.clone(), launch.index);
     let (stop, stopped) = tokio::sync::watch::channel(());
     let index = tokio::spawn(indexer.run(launch.poll, watched(stopped.clone())));
-    let app = app(AppState { db }, launch.request_timeout);
+    let state = AppState {
+        db,
+        deployment,
+        verifier: std::sync::Arc::new(launch.verifier),
+    };
+    let app = app(state, launch.request_timeout);
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;

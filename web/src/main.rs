@@ -47,6 +47,35 @@ struct ServeArgs {
     /// How often the index looks for new blocks, in milliseconds.
     #[arg(long, env = "DNAVAULT_WEB_POLL_MS", default_value_t = 1000)]
     poll_ms: u64,
+    /// Also accept vaults on the SIMULATED platform whose test-only roots are in this PEM bundle
+    /// (development only; the verifier view flags every such vault).
+    #[arg(long, value_name = "PEM")]
+    accept_test_platform: Option<std::path::PathBuf>,
+    /// Raise the minimum TCB the verifier view accepts for a product line (repeat per product):
+    /// PRODUCT=BOOTLOADER.TEE.SNP.MICROCODE[.FMC], e.g. genoa=10.0.23.84.
+    #[arg(long = "min-tcb", value_name = "SPEC")]
+    min_tcb: Vec<String>,
+    /// Refuse a vault whose host runs with SMT enabled.
+    #[arg(long)]
+    refuse_smt: bool,
+}
+
+impl ServeArgs {
+    /// AMD's roots, plus the simulated platform's when asked for, loudly.
+    fn verifier(&self) -> eyre::Result<dnavault_attest::Verifier> {
+        let pem = match &self.accept_test_platform {
+            None => None,
+            Some(path) => {
+                eprintln!(
+                    "WARNING: accepting vaults on a SIMULATED platform (test-only roots {})",
+                    path.display()
+                );
+                Some(std::fs::read(path).map_err(|e| eyre::eyre!("{}: {e}", path.display()))?)
+            }
+        };
+        let policy = dnavault_attest::Policy::configured(&self.min_tcb, !self.refuse_smt)?;
+        Ok(dnavault_attest::vault::verifier(pem.as_deref(), policy)?)
+    }
 }
 
 fn main() -> ExitCode {
@@ -71,6 +100,7 @@ fn main() -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> eyre::Result<()> {
+    let verifier = args.verifier()?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     println!("serving http://{}/", listener.local_addr()?);
     let launch = Launch {
@@ -83,7 +113,8 @@ async fn serve(args: ServeArgs) -> eyre::Result<()> {
             batch_blocks: 2_000,
         },
         poll: Duration::from_millis(args.poll_ms),
-        request_timeout: Duration::from_secs(10),
+        request_timeout: Duration::from_secs(20),
+        verifier,
     };
     dnavault_web::launch(listener, launch, terminated()).await?;
     Ok(())

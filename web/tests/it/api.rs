@@ -6,7 +6,7 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 use dnavault_testkit::TestChain;
-use dnavault_web::{AppState, api::OPENAPI, app};
+use dnavault_web::api::OPENAPI;
 
 use crate::{a_busy_registry, indexer, sqlite};
 
@@ -57,7 +57,7 @@ async fn indexed_busy_registry() -> (TestChain, tempfile::TempDir, Router) {
     let dir = tempfile::tempdir().unwrap();
     let db = sqlite(&dir).await;
     indexer(&chain, &db, 0, 100).sync().await.unwrap();
-    let app = app(AppState { db }, std::time::Duration::from_secs(10));
+    let app = crate::app_over(&chain, db);
     (chain, dir, app)
 }
 
@@ -221,7 +221,7 @@ async fn bad_input_is_refused_with_what_and_where() {
     // An address in one case is taken as it is.
     let (status, _) = get(&app, &format!("/api/requests?researcher={lower}")).await;
     assert_eq!(status, 200);
-    let (status, body) = get(&app, "/no/such/page").await;
+    let (status, body) = get(&app, "/api/no/such/page").await;
     assert_eq!((status, body["check"].as_str()), (404, Some("not-found")));
 }
 

@@ -3,6 +3,7 @@
 
 mod api;
 mod index;
+mod pages;
 
 use alloy::{
     primitives::{Address, B256, Bytes, U256, keccak256},
@@ -15,7 +16,7 @@ use dnavault_protocol::{
     purpose::Purpose,
 };
 use dnavault_testkit::{Registry, TestChain};
-use dnavault_web::{Database, IndexSettings, Indexer};
+use dnavault_web::{AppState, Database, IndexSettings, Indexer, verify::Deployment};
 
 /// A measurement of the vault's code, for the registry (any 48 bytes).
 pub(crate) const CODE: [u8; 48] = [0x11; 48];
@@ -195,4 +196,18 @@ pub(crate) async fn chain_logs(chain: &TestChain) -> Vec<(u64, u64, B256, Vec<B2
             )
         })
         .collect()
+}
+
+/// The website over `db`, an index of `chain`'s registry, verifying with AMD's roots only.
+pub(crate) fn app_over(chain: &TestChain, db: Database) -> axum::Router {
+    let policy = dnavault_attest::Policy::configured(&[], true).unwrap();
+    let state = AppState {
+        db,
+        deployment: Deployment {
+            chain_id: chain.chain_id(),
+            registry: chain.registry_address(),
+        },
+        verifier: std::sync::Arc::new(dnavault_attest::Verifier::production(policy)),
+    };
+    dnavault_web::app(state, std::time::Duration::from_secs(20))
 }

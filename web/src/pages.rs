@@ -1,0 +1,113 @@
+//! The website's pages: server-rendered HTML (maud) over the same read functions as the JSON API,
+//! readable on a phone. A bad path or id gets a page that says what and where, with the status the API
+//! would answer.
+
+mod layout;
+mod requests;
+mod vaults;
+
+use axum::{
+    extract::{Path, Query, State, rejection::QueryRejection},
+    http::header,
+    response::{IntoResponse, Response},
+    routing::{MethodRouter, get},
+};
+use maud::{Markup, html};
+
+use crate::{
+    AppError, AppState,
+    api::{PageQuery, RequestQuery, parse_id},
+};
+
+/// Every page route: (path, handler).
+pub(crate) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/", get(directory)),
+        ("/vaults/{id}", get(vault)),
+        ("/vaults/{id}/verify", get(verify)),
+        ("/requests", get(requests)),
+        ("/requests/{id}", get(request)),
+        ("/assets/site.css", get(stylesheet)),
+    ]
+}
+
+/// A refusal shown as a page.
+pub(crate) struct PageError(pub(crate) AppError);
+
+impl From<AppError> for PageError {
+    fn from(error: AppError) -> Self {
+        Self(error)
+    }
+}
+
+impl From<crate::WebError> for PageError {
+    fn from(error: crate::WebError) -> Self {
+        Self(AppError::from(error))
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let title = match self.0.status.as_u16() {
+            404 => "Not found",
+            400 => "Not understood",
+            _ => "Something went wrong",
+        };
+        let body = layout::page(
+            title,
+            html! {
+                h1 { (title) }
+                p role="alert" { (self.0.error) }
+                p { a href="/" { "Back to the vaults" } }
+            },
+        );
+        (self.0.status, body).into_response()
+    }
+}
+
+type PageResult = Result<Markup, PageError>;
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../assets/site.css"),
+    )
+}
+
+async fn directory(
+    State(state): State<AppState>,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> PageResult {
+    let page = query.map_err(AppError::query)?.page()?;
+    let vaults = state.db.vaults(page, state.now()).await?;
+    let index = state.db.index_state().await?;
+    Ok(vaults::directory(&vaults, &index, page))
+}
+
+async fn vault(State(state): State<AppState>, Path(id): Path<String>) -> PageResult {
+    let id = parse_id("vault", &id)?;
+    let vault = state.db.vault(id, state.now()).await?;
+    let vault = vault.ok_or_else(|| AppError::not_found("vault", id))?;
+    Ok(vaults::vault(&vault))
+}
+
+async fn verify(State(state): State<AppState>, Path(id): Path<String>) -> PageResult {
+    let verification = crate::api::verification(&state, &id).await?;
+    Ok(vaults::verification(&verification))
+}
+
+async fn requests(
+    State(state): State<AppState>,
+    query: Result<Query<RequestQuery>, QueryRejection>,
+) -> PageResult {
+    let (filter, page) = query.map_err(AppError::query)?.filter()?;
+    let requests = state.db.requests(&filter, page, state.now()).await?;
+    Ok(requests::list(&requests, filter.status.as_deref(), page))
+}
+
+async fn request(State(state): State<AppState>, Path(id): Path<String>) -> PageResult {
+    let id = parse_id("access request", &id)?;
+    let request = state.db.request(id, state.now()).await?;
+    let request = request.ok_or_else(|| AppError::not_found("access request", id))?;
+    Ok(requests::request(&request))
+}
