@@ -8,6 +8,7 @@
 
 pub mod api;
 mod app_error;
+pub mod auth;
 pub mod db;
 mod error;
 pub mod index;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub deployment: verify::Deployment,
     /// How the verifier view checks a vault's attestation.
     pub verifier: std::sync::Arc<dnavault_attest::Verifier>,
+    /// Where people reach the website (`https://dnavault.example/`): sign-in messages name it.
+    pub public_url: url::Url,
 }
 
 impl AppState {
@@ -108,6 +111,8 @@ pub struct Launch {
     pub request_timeout: Duration,
     /// How the verifier view checks attestations.
     pub verifier: dnavault_attest::Verifier,
+    /// Where people reach the website.
+    pub public_url: url::Url,
 }
 
 /// Opens the database, starts the index and serves the website on `listener` until `shutdown` resolves;
@@ -132,6 +137,7 @@ pub async fn launch(
         db,
         deployment,
         verifier: std::sync::Arc::new(launch.verifier),
+        public_url: launch.public_url,
     };
     let app = app(state, launch.request_timeout);
     let served = axum::serve(listener, app)

@@ -41,6 +41,9 @@ struct ServeArgs {
         default_value = "sqlite://dnavault-web.db?mode=rwc"
     )]
     database: String,
+    /// Where people reach the website: sign-in messages name its host (default: the listening address).
+    #[arg(long, env = "DNAVAULT_WEB_PUBLIC_URL")]
+    public_url: Option<url::Url>,
     /// Where to listen (port 0: any free port).
     #[arg(long, env = "DNAVAULT_WEB_LISTEN", default_value = "127.0.0.1:8080")]
     listen: std::net::SocketAddr,
@@ -102,7 +105,9 @@ fn main() -> ExitCode {
 async fn serve(args: ServeArgs) -> eyre::Result<()> {
     let verifier = args.verifier()?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    println!("serving http://{}/", listener.local_addr()?);
+    let local = url::Url::parse(&format!("http://{}/", listener.local_addr()?))?;
+    println!("serving {local}");
+    let public_url = args.public_url.clone().unwrap_or(local);
     let launch = Launch {
         rpc: args.rpc,
         registry: args.registry,
@@ -115,6 +120,7 @@ async fn serve(args: ServeArgs) -> eyre::Result<()> {
         poll: Duration::from_millis(args.poll_ms),
         request_timeout: Duration::from_secs(20),
         verifier,
+        public_url,
     };
     dnavault_web::launch(listener, launch, terminated()).await?;
     Ok(())

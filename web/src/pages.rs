@@ -2,6 +2,7 @@
 //! readable on a phone. A bad path or id gets a page that says what and where, with the status the API
 //! would answer.
 
+mod dashboard;
 mod layout;
 mod requests;
 mod vaults;
@@ -10,7 +11,7 @@ use axum::{
     extract::{Path, Query, State, rejection::QueryRejection},
     http::header,
     response::{IntoResponse, Response},
-    routing::{MethodRouter, get},
+    routing::{MethodRouter, get, post},
 };
 use maud::{Markup, html};
 
@@ -27,7 +28,11 @@ pub(crate) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/vaults/{id}/verify", get(verify)),
         ("/requests", get(requests)),
         ("/requests/{id}", get(request)),
+        ("/signin", get(signin_page).post(signin)),
+        ("/signout", post(signout)),
+        ("/dashboard", get(dashboard_page)),
         ("/assets/site.css", get(stylesheet)),
+        ("/assets/signin.js", get(signin_script)),
     ]
 }
 
@@ -72,6 +77,85 @@ async fn stylesheet() -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
         include_str!("../assets/site.css"),
     )
+}
+
+async fn signin_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../assets/signin.js"),
+    )
+}
+
+/// `GET /signin`: the address step, or with `?address=` the message to sign.
+async fn signin_page(
+    State(state): State<AppState>,
+    query: Result<Query<SigninQuery>, QueryRejection>,
+) -> PageResult {
+    let Query(query) = query.map_err(AppError::query)?;
+    let Some(text) = query.address.filter(|a| !a.is_empty()) else {
+        return Ok(dashboard::ask_address());
+    };
+    let signer = crate::api::parse_address("your address", text.trim())?;
+    let challenge = crate::auth::challenge(&state, signer).await?;
+    Ok(dashboard::sign(&challenge, &signer))
+}
+
+/// The sign-in form's query.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SigninQuery {
+    address: Option<String>,
+}
+
+/// The signed sign-in message.
+#[derive(Debug, serde::Deserialize)]
+struct SigninForm {
+    message: String,
+    signature: String,
+}
+
+/// `POST /signin`: a valid signature opens a session and goes to the dashboard.
+async fn signin(
+    State(state): State<AppState>,
+    form: Result<axum::Form<SigninForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let axum::Form(form) = form.map_err(|e| AppError::bad_request("form", e.body_text()))?;
+    let (token, _) = crate::auth::sign_in(&state, &form.message, &form.signature).await?;
+    Ok((
+        axum::http::StatusCode::SEE_OTHER,
+        [
+            (header::SET_COOKIE, crate::auth::session_cookie(&token)),
+            (header::LOCATION, "/dashboard".to_owned()),
+        ],
+    )
+        .into_response())
+}
+
+async fn signout(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, PageError> {
+    crate::auth::sign_out(&state, &headers).await?;
+    Ok((
+        axum::http::StatusCode::SEE_OTHER,
+        [
+            (header::SET_COOKIE, crate::auth::cleared_cookie()),
+            (header::LOCATION, "/".to_owned()),
+        ],
+    )
+        .into_response())
+}
+
+/// `GET /dashboard`: the signed-in owner's vaults; without a session, the sign-in page.
+async fn dashboard_page(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, PageError> {
+    let Some(owner) = crate::auth::session(&state, &headers).await? else {
+        return Ok(axum::response::Redirect::to("/signin").into_response());
+    };
+    let vaults = state.db.vaults_of(owner, state.now()).await?;
+    Ok(dashboard::dashboard(&owner, &vaults).into_response())
 }
 
 async fn directory(

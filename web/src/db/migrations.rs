@@ -12,11 +12,18 @@ use sqlx::{
 use crate::{Result, WebError};
 
 /// Every migration, in order: (version, what it does, its SQL).
-const MIGRATIONS: [(i64, &str, &str); 1] = [(
-    1,
-    "the registry's events and what they add up to",
-    include_str!("../../migrations/0001_index.sql"),
-)];
+const MIGRATIONS: [(i64, &str, &str); 2] = [
+    (
+        1,
+        "the registry's events and what they add up to",
+        include_str!("../../migrations/0001_index.sql"),
+    ),
+    (
+        2,
+        "sign-in nonces and sessions",
+        include_str!("../../migrations/0002_sessions.sql"),
+    ),
+];
 
 /// Brings `pool` to the current schema.
 pub(super) async fn run(pool: &AnyPool) -> Result<()> {

@@ -284,6 +284,20 @@ impl Database {
         rows.iter().map(summary).collect()
     }
 
+    /// The vaults `owner` owns now, in full, by id.
+    pub async fn vaults_of(&self, owner: Address, now: u64) -> Result<Vec<VaultDetail>> {
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM vaults WHERE owner = $1 ORDER BY id")
+                .bind(super::hex0x(owner))
+                .fetch_all(self.pool())
+                .await?;
+        let mut vaults = Vec::with_capacity(ids.len());
+        for id in ids {
+            vaults.extend(self.vault(unsigned(id), now).await?);
+        }
+        Ok(vaults)
+    }
+
     /// Vault `id` in full; `None` if no vault has it.
     pub async fn vault(&self, id: u64, now: u64) -> Result<Option<VaultDetail>> {
         let sql = format!("{SUMMARY} WHERE v.id = $2");

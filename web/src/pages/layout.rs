@@ -20,6 +20,7 @@ pub(crate) fn page(title: &str, body: Markup) -> Markup {
                         a.brand href="/" { "DNA Vault" }
                         a href="/" { "Vaults" }
                         a href="/requests" { "Access requests" }
+                        a href="/dashboard" { "Your vaults" }
                     }
                 }
                 main { (body) }

@@ -2,6 +2,7 @@
 //! SQLite and PostgreSQL) and the JSON API over it.
 
 mod api;
+mod auth;
 mod index;
 mod pages;
 
@@ -198,6 +199,9 @@ pub(crate) async fn chain_logs(chain: &TestChain) -> Vec<(u64, u64, B256, Vec<B2
         .collect()
 }
 
+/// Where the tests' website says it is served.
+pub(crate) const WEBSITE: &str = "https://dnavault.example/";
+
 /// The website over `db`, an index of `chain`'s registry, verifying with AMD's roots only.
 pub(crate) fn app_over(chain: &TestChain, db: Database) -> axum::Router {
     let policy = dnavault_attest::Policy::configured(&[], true).unwrap();
@@ -208,6 +212,7 @@ pub(crate) fn app_over(chain: &TestChain, db: Database) -> axum::Router {
             registry: chain.registry_address(),
         },
         verifier: std::sync::Arc::new(dnavault_attest::Verifier::production(policy)),
+        public_url: WEBSITE.parse().unwrap(),
     };
     dnavault_web::app(state, std::time::Duration::from_secs(20))
 }

@@ -1,0 +1,119 @@
+//! Sign-in and the owner's dashboard: their vaults, the requests waiting for them, their live grants and
+//! their vaults' anchored receipts, with what to sign for each in their wallet.
+
+use alloy::primitives::Address;
+use maud::{Markup, html};
+
+use super::layout::{address, badge, page, time};
+use crate::{auth::Challenge, db::read::VaultDetail};
+
+/// The first step: whose address signs in.
+pub(crate) fn ask_address() -> Markup {
+    page(
+        "Sign in",
+        html! {
+            h1 { "Sign in with Ethereum" }
+            p { "Owners sign in with the address that owns their vaults. Signing in allows no transaction and no access to any data." }
+            p #wallet-status.muted role="status" {}
+            button #use-wallet type="button" { "Use my browser wallet" }
+            form method="get" action="/signin" {
+                label for="address" { "Or type your address" }
+                input #address name="address" type="text" inputmode="text" autocomplete="off"
+                    placeholder="0x…" size="44" required;
+                " " button type="submit" { "Continue" }
+            }
+            script src="/assets/signin.js" defer {}
+        },
+    )
+}
+
+/// The second step: the message to sign, by browser wallet or by `dnavault-wallet`.
+pub(crate) fn sign(challenge: &Challenge, signer: &Address) -> Markup {
+    page(
+        "Sign in",
+        html! {
+            h1 { "Sign in with Ethereum" }
+            p { "Sign this message with " (address(signer)) ". It proves you hold the address; it allows no transaction and no access to your data, and it works once, within ten minutes." }
+            pre #siwe-message.command data-address=(signer.to_checksum(None)) { (challenge.message) }
+            p #wallet-status.muted role="status" {}
+            button #sign-with-wallet type="button" { "Sign with my browser wallet" }
+            h2 { "Or with dnavault-wallet" }
+            p { "Save the message above as " code { "signin.txt" } " and run:" }
+            pre.command { "dnavault-wallet sign-message --index N --file signin.txt" }
+            form #signin method="post" action="/signin" {
+                input type="hidden" name="message" value=(challenge.message);
+                label for="signature" { "Then paste the signature it prints" }
+                textarea #signature name="signature" rows="3" cols="70" required placeholder="0x…" {}
+                div { button type="submit" { "Sign in" } }
+            }
+            script src="/assets/signin.js" defer {}
+        },
+    )
+}
+
+/// The dashboard of `owner`, who owns `vaults`.
+pub(crate) fn dashboard(owner: &Address, vaults: &[VaultDetail]) -> Markup {
+    page(
+        "Your vaults",
+        html! {
+            h1 { "Your vaults" }
+            p { "Signed in as " (address(owner)) "." }
+            form method="post" action="/signout" { button type="submit" { "Sign out" } }
+            @if vaults.is_empty() { p { "This address owns no vault in the registry." } }
+            @for vault in vaults { (vault_section(vault)) }
+        },
+    )
+}
+
+fn vault_section(vault: &VaultDetail) -> Markup {
+    let id = vault.summary.id;
+    let pending: Vec<_> = vault
+        .requests
+        .iter()
+        .filter(|r| r.status == "pending")
+        .collect();
+    let live: Vec<_> = vault.grants.iter().filter(|g| g.status == "live").collect();
+    html! {
+        section.card aria-labelledby={ "vault-" (id) } {
+            h2 id={ "vault-" (id) } { a href={ "/vaults/" (id) } { "Vault " (id) } }
+            p.muted { (vault.summary.uri) }
+            h3 { "Waiting for you (" (pending.len()) ")" }
+            @if pending.is_empty() { p { "No access request is waiting." } }
+            @for request in &pending {
+                article.card {
+                    h3 { (badge("pending")) a href={ "/requests/" (request.id) } { "Request " (request.id) } " from " (address(&request.researcher)) }
+                    (super::requests::analysis(&request.analysis))
+                    p { "Purpose: " (request.purpose.words) }
+                    p { "Until " (time(request.requested_expiry)) }
+                    @if request.analysis.unreadable.is_none() {
+                        p { "To grant it as asked, your wallet shows it to you in words first:" }
+                        pre.command { "dnavault-wallet grant --from-request " (request.id) " --index N --send" }
+                    }
+                }
+            }
+            h3 { "Live grants (" (live.len()) ")" }
+            @if live.is_empty() { p { "No researcher has live access." } }
+            @for grant in &live {
+                article.card {
+                    h3 { (badge("live")) (address(&grant.grantee)) }
+                    (super::requests::analysis(&grant.analysis))
+                    p { "Purpose: " (grant.purpose.words) " · until " (time(grant.expiry)) }
+                    p { "To revoke it, sign a revocation (the descriptor is the grant's analysis file):" }
+                    pre.command {
+                        "dnavault-wallet revoke --vault " (id) " --grantee " (grant.grantee.to_checksum(None))
+                        " --descriptor DESCRIPTOR.json --index N"
+                    }
+                    p.muted { "Without --send it prints the signed revocation: give it to the relayer below and you pay no gas." }
+                }
+            }
+            h3 { "What happened to your data" }
+            p {
+                (vault.receipt_batches.iter().map(|b| b.receipt_hashes.len()).sum::<usize>())
+                " query receipts anchored in " (vault.receipt_batches.len()) " batches"
+                @if let Some(head) = &vault.audit_head { "; your audit log is anchored through entry " (head.seq) }
+                ". " a href={ "/vaults/" (id) "#receipts" } { "See them" }
+                ", or read the whole log with " code { "dnavault-wallet audit" } "."
+            }
+        }
+    }
+}
