@@ -147,11 +147,7 @@ pub fn bytes32(what: &str, text: &str) -> Result<B256> {
 
 /// A Unix time as `2026-11-24T10:00:00Z`.
 pub fn format_time(unix: u64) -> String {
-    i64::try_from(unix)
-        .ok()
-        .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_else(|| format!("Unix time {unix}"))
+    dnavault_protocol::clock::format_time(unix)
 }
 
 #[cfg(test)]

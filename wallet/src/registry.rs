@@ -304,44 +304,8 @@ fn contract_error(e: alloy::contract::Error) -> WalletError {
     match e.as_decoded_interface_error::<VaultRegistryErrors>() {
         Some(decoded) => WalletError::Chain(format!(
             "the registry refused: {}",
-            registry_error_words(&decoded)
+            dnavault_protocol::registry_error::words(&decoded)
         )),
         None => WalletError::Chain(e.to_string()),
-    }
-}
-
-fn registry_error_words(e: &VaultRegistryErrors) -> String {
-    use VaultRegistryErrors as E;
-    match e {
-        E::InvalidSignature(x) => format!(
-            "the signature is not vault {}'s owner's ({})",
-            x.vaultId, x.owner
-        ),
-        E::InvalidNonce(x) => format!(
-            "the signature's nonce was used, cancelled or is out of order (vault {}'s next nonce is {})",
-            x.vaultId, x.current
-        ),
-        E::SignatureExpired(x) => format!(
-            "the signature expired at {}",
-            crate::inputs::format_time(x.deadline.saturating_to())
-        ),
-        E::VaultNotFound(x) => format!("there is no vault {}", x.vaultId),
-        E::NotVaultOwner(x) => format!("{} does not own vault {}", x.caller, x.vaultId),
-        E::GrantNotFound(x) => format!(
-            "{} has no live grant for that scope on vault {}",
-            x.grantee, x.vaultId
-        ),
-        E::InvalidExpiry(x) => format!(
-            "expiry {} is in the past or later than requested",
-            crate::inputs::format_time(x.expiry)
-        ),
-        E::MeasurementNotApproved(x) => {
-            format!("that measurement is not approved for vault {}", x.vaultId)
-        }
-        E::MeasurementAlreadyApproved(x) => format!(
-            "that measurement is already approved for vault {}",
-            x.vaultId
-        ),
-        other => format!("{other:?}"),
     }
 }

@@ -3,10 +3,13 @@
 
 use axum::{
     Json,
-    extract::{Path, Query, State, rejection::QueryRejection},
+    extract::{
+        Path, Query, State,
+        rejection::{JsonRejection, QueryRejection},
+    },
     http::{Method, header},
     response::IntoResponse,
-    routing::{MethodRouter, get},
+    routing::{MethodRouter, get, post},
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -44,6 +47,11 @@ pub fn routes() -> Vec<Route> {
         ),
         route(Method::GET, "/api/requests", get(requests)),
         route(Method::GET, "/api/requests/{id}", get(request)),
+        route(
+            Method::POST,
+            "/api/relay",
+            post(relay).layer(axum::extract::DefaultBodyLimit::max(RELAY_BODY_LIMIT)),
+        ),
         route(Method::GET, "/api/openapi.json", get(openapi)),
     ]
 }
@@ -117,6 +125,34 @@ pub(crate) async fn verification(state: &AppState, id: &str) -> Result<Verificat
     let vault = state.db.vault(id, state.now()).await?;
     let vault = vault.ok_or_else(|| AppError::not_found("vault", id))?;
     Ok(crate::verify::verify(&vault, state.deployment, &state.verifier).await)
+}
+
+/// The largest signed message the relayer reads.
+const RELAY_BODY_LIMIT: usize = 64 * 1024;
+
+/// `POST /api/relay`: an owner's signed registry message, submitted for them.
+async fn relay(
+    State(state): State<AppState>,
+    body: Result<Json<crate::relayer::RelayRequest>, JsonRejection>,
+) -> Result<impl IntoResponse, AppError> {
+    let Some(relayer) = state.relayer.clone() else {
+        return Err(AppError {
+            status: axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            error: "this website runs no relayer: submit the message yourself (dnavault-wallet ... --send)"
+                .into(),
+            check: "no-relayer",
+        });
+    };
+    let Json(request) = body.map_err(|rejection| AppError {
+        status: rejection.status(),
+        error: format!(
+            "the body must be a signed message as dnavault-wallet prints it (JSON, at most {} KiB): {}",
+            RELAY_BODY_LIMIT / 1024,
+            rejection.body_text()
+        ),
+        check: "body",
+    })?;
+    Ok(Json(relayer.relay(request, state.now()).await?))
 }
 
 /// The filters of `GET /api/requests`.

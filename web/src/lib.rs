@@ -13,6 +13,7 @@ pub mod db;
 mod error;
 pub mod index;
 mod pages;
+pub mod relayer;
 pub mod verify;
 
 use std::time::Duration;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub verifier: std::sync::Arc<dnavault_attest::Verifier>,
     /// Where people reach the website (`https://dnavault.example/`): sign-in messages name it.
     pub public_url: url::Url,
+    /// The relayer, when the website runs one.
+    pub relayer: Option<std::sync::Arc<relayer::Relayer>>,
 }
 
 impl AppState {
@@ -113,6 +116,8 @@ pub struct Launch {
     pub verifier: dnavault_attest::Verifier,
     /// Where people reach the website.
     pub public_url: url::Url,
+    /// The relayer's funded account and how many messages it takes per owner an hour, if it runs one.
+    pub relayer: Option<(alloy::signers::local::PrivateKeySigner, usize)>,
 }
 
 /// Opens the database, starts the index and serves the website on `listener` until `shutdown` resolves;
@@ -124,13 +129,23 @@ pub async fn launch(
 ) -> Result<()> {
     use alloy::providers::{Provider, ProviderBuilder};
     let db = Database::open(&launch.database).await?;
-    let provider = ProviderBuilder::new().connect_http(launch.rpc).erased();
+    let provider = ProviderBuilder::new()
+        .connect_http(launch.rpc.clone())
+        .erased();
     let chain_id = provider.get_chain_id().await.map_err(error::chain)?;
     let deployment = verify::Deployment {
         chain_id,
         registry: launch.registry,
     };
     let indexer = Indexer::new(provider, launch.registry, db.clone(), launch.index);
+    let relayer = launch.relayer.map(|(account, per_hour)| {
+        std::sync::Arc::new(relayer::Relayer::new(
+            launch.rpc.clone(),
+            account,
+            deployment,
+            per_hour,
+        ))
+    });
     let (stop, stopped) = tokio::sync::watch::channel(());
     let index = tokio::spawn(indexer.run(launch.poll, watched(stopped.clone())));
     let state = AppState {
@@ -138,6 +153,7 @@ pub async fn launch(
         deployment,
         verifier: std::sync::Arc::new(launch.verifier),
         public_url: launch.public_url,
+        relayer,
     };
     let app = app(state, launch.request_timeout);
     let served = axum::serve(listener, app)

@@ -61,9 +61,34 @@ struct ServeArgs {
     /// Refuse a vault whose host runs with SMT enabled.
     #[arg(long)]
     refuse_smt: bool,
+    /// Run the relayer, paying from the account whose private key (hex) is in this file.
+    #[arg(long, value_name = "FILE", env = "DNAVAULT_WEB_RELAYER_KEY_FILE")]
+    relayer_key_file: Option<std::path::PathBuf>,
+    /// How many messages the relayer submits per owner an hour.
+    #[arg(long, default_value_t = 20)]
+    relay_per_owner_hour: usize,
 }
 
 impl ServeArgs {
+    /// The relayer's account, read from its key file, and its hourly allowance per owner.
+    fn relayer(&self) -> eyre::Result<Option<(alloy::signers::local::PrivateKeySigner, usize)>> {
+        let Some(path) = &self.relayer_key_file else {
+            return Ok(None);
+        };
+        let text = zeroize::Zeroizing::new(
+            std::fs::read_to_string(path).map_err(|e| eyre::eyre!("{}: {e}", path.display()))?,
+        );
+        let account: alloy::signers::local::PrivateKeySigner = text
+            .trim()
+            .parse()
+            .map_err(|_| eyre::eyre!("{}: not a hex private key", path.display()))?;
+        eprintln!(
+            "relaying owners' signed messages from {}",
+            account.address()
+        );
+        Ok(Some((account, self.relay_per_owner_hour)))
+    }
+
     /// AMD's roots, plus the simulated platform's when asked for, loudly.
     fn verifier(&self) -> eyre::Result<dnavault_attest::Verifier> {
         let pem = match &self.accept_test_platform {
@@ -104,6 +129,7 @@ fn main() -> ExitCode {
 
 async fn serve(args: ServeArgs) -> eyre::Result<()> {
     let verifier = args.verifier()?;
+    let relayer = args.relayer()?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let local = url::Url::parse(&format!("http://{}/", listener.local_addr()?))?;
     println!("serving {local}");
@@ -121,6 +147,7 @@ async fn serve(args: ServeArgs) -> eyre::Result<()> {
         request_timeout: Duration::from_secs(20),
         verifier,
         public_url,
+        relayer,
     };
     dnavault_web::launch(listener, launch, terminated()).await?;
     Ok(())

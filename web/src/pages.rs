@@ -31,6 +31,7 @@ pub(crate) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/signin", get(signin_page).post(signin)),
         ("/signout", post(signout)),
         ("/dashboard", get(dashboard_page)),
+        ("/relay", get(relay_page).post(relay_form)),
         ("/assets/site.css", get(stylesheet)),
         ("/assets/signin.js", get(signin_script)),
     ]
@@ -156,6 +157,46 @@ async fn dashboard_page(
     };
     let vaults = state.db.vaults_of(owner, state.now()).await?;
     Ok(dashboard::dashboard(&owner, &vaults).into_response())
+}
+
+async fn relay_page(State(state): State<AppState>) -> Markup {
+    dashboard::relay(
+        state
+            .relayer
+            .as_deref()
+            .map(crate::relayer::Relayer::account),
+        None,
+    )
+}
+
+/// The relay form: one signed message, as `dnavault-wallet` printed it.
+#[derive(Debug, serde::Deserialize)]
+struct RelayForm {
+    signed: String,
+}
+
+/// `POST /relay`: the relayer submits the pasted message; the page says what happened.
+async fn relay_form(
+    State(state): State<AppState>,
+    form: Result<axum::Form<RelayForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Markup, PageError> {
+    let axum::Form(form) = form.map_err(|e| AppError::bad_request("form", e.body_text()))?;
+    let Some(relayer) = state.relayer.clone() else {
+        return Err(AppError {
+            status: axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            error: "this website runs no relayer: submit the message yourself with --send".into(),
+            check: "no-relayer",
+        }
+        .into());
+    };
+    let request = serde_json::from_str(&form.signed).map_err(|e| {
+        AppError::bad_request(
+            "body",
+            format!("that is not a signed message as dnavault-wallet prints it: {e}"),
+        )
+    })?;
+    let relayed = relayer.relay(request, state.now()).await?;
+    Ok(dashboard::relay(Some(relayer.account()), Some(&relayed)))
 }
 
 async fn directory(

@@ -21,6 +21,17 @@ pub fn deadline_in(lifetime_secs: u64) -> Result<u64, ClockError> {
     Ok(unix_now()?.saturating_add(lifetime_secs))
 }
 
+/// Unix seconds as RFC 3339 (`2027-01-01T00:00:00Z`), how times are shown; `Unix time N` for one that is not
+/// a date.
+pub fn format_time(unix: u64) -> String {
+    use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+    i64::try_from(unix)
+        .ok()
+        .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| format!("Unix time {unix}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,6 +40,7 @@ pub mod owner_read;
 pub mod purpose;
 pub mod query;
 pub mod refusal;
+pub mod registry_error;
 pub mod status;
 pub mod storage;
 pub mod upload;

@@ -103,7 +103,7 @@ fn vault_section(vault: &VaultDetail) -> Markup {
                         "dnavault-wallet revoke --vault " (id) " --grantee " (grant.grantee.to_checksum(None))
                         " --descriptor DESCRIPTOR.json --index N"
                     }
-                    p.muted { "Without --send it prints the signed revocation: give it to the relayer below and you pay no gas." }
+                    p.muted { "Without --send it prints the signed revocation: give it to " a href="/relay" { "the relayer" } " and you pay no gas." }
                 }
             }
             h3 { "What happened to your data" }
@@ -116,4 +116,35 @@ fn vault_section(vault: &VaultDetail) -> Markup {
             }
         }
     }
+}
+
+/// The relayer's page: paste a signed message, and what became of the last one.
+pub(crate) fn relay(account: Option<Address>, relayed: Option<&crate::relayer::Relayed>) -> Markup {
+    page(
+        "Relayer",
+        html! {
+            h1 { "Submit a signed message" }
+            @if let Some(done) = relayed {
+                p.verdict.pass role="status" {
+                    (done.kind) " for vault " (done.vault_id) " submitted in transaction "
+                    span.mono { (done.transaction) } ", block " (done.block) "."
+                }
+            }
+            @match account {
+                None => p.warning { "This website runs no relayer: submit messages yourself with --send." },
+                Some(account) => {
+                    p {
+                        "Paste a grant, revocation or code approval your wallet signed (dnavault-wallet without "
+                        code { "--send" } " prints it). The website submits it from its account "
+                        (address(&account)) " so you pay no gas. It only submits messages the vault's owner signed."
+                    }
+                    form method="post" action="/relay" {
+                        label for="signed" { "The signed message (JSON)" }
+                        textarea #signed name="signed" rows="10" cols="70" required {}
+                        div { button type="submit" { "Submit" } }
+                    }
+                }
+            }
+        },
+    )
 }

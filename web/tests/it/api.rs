@@ -26,15 +26,15 @@ async fn get(app: &Router, path: &str) -> (u16, Value) {
     (status, json)
 }
 
-/// Asserts `body` is what the OpenAPI description says `GET route` answers with `status`.
-fn assert_documented(route: &str, status: u16, body: &Value) {
+/// Asserts `body` is what the OpenAPI description says `method route` answers with `status`.
+pub(crate) fn assert_documented(method: &str, route: &str, status: u16, body: &Value) {
     let doc: Value = serde_json::from_str(OPENAPI).unwrap();
-    let mut response = doc["paths"][route]["get"]["responses"][status.to_string()].clone();
+    let mut response = doc["paths"][route][method]["responses"][status.to_string()].clone();
     if let Some(reference) = response["$ref"].as_str() {
         response = doc.pointer(&reference[1..]).unwrap().clone();
     }
     let mut schema = response["content"]["application/json"]["schema"].clone();
-    assert!(schema.is_object(), "GET {route} does not document {status}");
+    assert!(schema.is_object(), "{method} {route} does not document {status}");
     schema["components"] = doc["components"].clone();
     let validator = jsonschema::validator_for(&schema).unwrap();
     let errors: Vec<String> = validator.iter_errors(body).map(|e| e.to_string()).collect();
@@ -47,7 +47,7 @@ fn assert_documented(route: &str, status: u16, body: &Value) {
 /// `GET path` (an instance of `route`), checked against the description; its status and body.
 async fn documented(app: &Router, route: &str, path: &str) -> (u16, Value) {
     let (status, body) = get(app, path).await;
-    assert_documented(route, status, &body);
+    assert_documented("get", route, status, &body);
     (status, body)
 }
 

@@ -5,6 +5,7 @@ mod api;
 mod auth;
 mod index;
 mod pages;
+mod relayer;
 
 use alloy::{
     primitives::{Address, B256, Bytes, U256, keccak256},
@@ -204,15 +205,39 @@ pub(crate) const WEBSITE: &str = "https://dnavault.example/";
 
 /// The website over `db`, an index of `chain`'s registry, verifying with AMD's roots only.
 pub(crate) fn app_over(chain: &TestChain, db: Database) -> axum::Router {
+    app_relaying(chain, db, None)
+}
+
+/// [`app_over`] with a relayer paying from Anvil account 6, taking `per_hour` messages per owner an hour.
+pub(crate) fn app_with_relayer(chain: &TestChain, db: Database, per_hour: usize) -> axum::Router {
+    let relayer = dnavault_web::relayer::Relayer::new(
+        chain.endpoint_url(),
+        chain.signer(6),
+        deployment(chain),
+        per_hour,
+    );
+    app_relaying(chain, db, Some(std::sync::Arc::new(relayer)))
+}
+
+fn deployment(chain: &TestChain) -> Deployment {
+    Deployment {
+        chain_id: chain.chain_id(),
+        registry: chain.registry_address(),
+    }
+}
+
+fn app_relaying(
+    chain: &TestChain,
+    db: Database,
+    relayer: Option<std::sync::Arc<dnavault_web::relayer::Relayer>>,
+) -> axum::Router {
     let policy = dnavault_attest::Policy::configured(&[], true).unwrap();
     let state = AppState {
         db,
-        deployment: Deployment {
-            chain_id: chain.chain_id(),
-            registry: chain.registry_address(),
-        },
+        deployment: deployment(chain),
         verifier: std::sync::Arc::new(dnavault_attest::Verifier::production(policy)),
         public_url: WEBSITE.parse().unwrap(),
+        relayer,
     };
     dnavault_web::app(state, std::time::Duration::from_secs(20))
 }
