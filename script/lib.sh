@@ -26,14 +26,16 @@ ensure_rust_toolchain() {
   cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 }
 
-# Debian packages the tests use: the PostgreSQL server (tests start their own throwaway clusters), and
-# bcftools, tabix and plink2, the peers the genome analyses are checked against.
+# Debian packages the tests use: the PostgreSQL server (tests start their own throwaway clusters);
+# bcftools, tabix and plink2, the peers the genome analyses are checked against; and Chromium, which the
+# website's browser tests drive (with npm's playwright-core; about 1 min and 300 MB to install).
 ensure_debian_packages() {
   local missing=()
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
   command -v bcftools >/dev/null || missing+=(bcftools)
   command -v tabix >/dev/null || missing+=(tabix)
   command -v plink2 >/dev/null || missing+=(plink2)
+  command -v chromium >/dev/null || missing+=(chromium)
   [ ${#missing[@]} -eq 0 ] && return
   say "installing Debian packages: ${missing[*]}"
   local sudo=()

@@ -4,6 +4,7 @@
 
 mod audit;
 mod bodies;
+mod browser;
 mod chain_view;
 mod descriptors;
 mod grants;

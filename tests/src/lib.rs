@@ -215,6 +215,9 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
+/// The passphrase of the test wallets' keystores.
+pub const WALLET_PASSWORD: &str = "correct horse battery staple";
+
 /// An owner's wallet restored from Anvil's words, driven through the real binary.
 pub struct WalletCli {
     _dir: tempfile::TempDir,
@@ -244,13 +247,18 @@ impl WalletCli {
         wallet
     }
 
+    /// The wallet's home directory.
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
     /// Runs the wallet with `args`.
     pub fn run(&self, args: &[&str]) -> Run {
         let output = Command::new(binary("dnavault-wallet"))
             .arg("--home")
             .arg(&self.home)
             .args(args)
-            .env("DNAVAULT_PASSWORD", "correct horse battery staple")
+            .env("DNAVAULT_PASSWORD", WALLET_PASSWORD)
             .env("DNAVAULT_KDF_LOG_N", "10")
             .env_remove("DNAVAULT_RPC_URL")
             .stdin(Stdio::null())

@@ -34,7 +34,10 @@ pub(crate) fn assert_documented(method: &str, route: &str, status: u16, body: &V
         response = doc.pointer(&reference[1..]).unwrap().clone();
     }
     let mut schema = response["content"]["application/json"]["schema"].clone();
-    assert!(schema.is_object(), "{method} {route} does not document {status}");
+    assert!(
+        schema.is_object(),
+        "{method} {route} does not document {status}"
+    );
     schema["components"] = doc["components"].clone();
     let validator = jsonschema::validator_for(&schema).unwrap();
     let errors: Vec<String> = validator.iter_errors(body).map(|e| e.to_string()).collect();
