@@ -13,6 +13,7 @@ pub mod db;
 mod error;
 pub mod index;
 mod pages;
+pub mod relay;
 pub mod relayer;
 pub mod verify;
 
@@ -39,21 +40,33 @@ pub struct AppState {
     pub public_url: url::Url,
     /// The relayer, when the website runs one.
     pub relayer: Option<std::sync::Arc<relayer::Relayer>>,
+    /// The relay's per-sender rates.
+    pub relay_limits: std::sync::Arc<relay::RelayLimits>,
 }
 
 impl AppState {
-    /// Unix seconds now: what decides whether a grant or request has expired.
+    /// Unix seconds now: what decides whether a grant or request has expired (the protocol's one clock;
+    /// a clock before 1970 reads as 0, so nothing looks live).
     pub fn now(&self) -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_secs())
+        dnavault_protocol::clock::unix_now().unwrap_or(0)
+    }
+
+    /// The signing domain of this deployment's registry, which relay messages are signed under.
+    pub fn domain(&self) -> alloy::sol_types::Eip712Domain {
+        dnavault_protocol::eip712::registry_domain(
+            self.deployment.chain_id,
+            self.deployment.registry,
+        )
     }
 }
 
 /// The website over `state`: every route, traced by its route, answered within `timeout`, and a JSON
 /// refusal for a path it does not serve.
 pub fn app(state: AppState, timeout: Duration) -> Router {
-    let api = api::routes().into_iter().map(|r| (r.path, r.handler));
+    let api = api::routes()
+        .into_iter()
+        .chain(relay::routes())
+        .map(|r| (r.path, r.handler));
     let router = api
         .chain(pages::routes())
         .fold(Router::new(), |router, (path, handler)| {
@@ -154,6 +167,7 @@ pub async fn launch(
         verifier: std::sync::Arc::new(launch.verifier),
         public_url: launch.public_url,
         relayer,
+        relay_limits: Default::default(),
     };
     let app = app(state, launch.request_timeout);
     let served = axum::serve(listener, app)

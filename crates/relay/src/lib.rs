@@ -7,7 +7,8 @@
 //! - a **message** ([`Envelope`]) is sealed with HPKE to the inbox's key, its header bound in as the AAD,
 //!   and its header signed by the sender: the relay sees the topic, the sender, sizes and times, never the
 //!   payload; a tampered header or payload, another recipient's key, an expired or replayed message
-//!   ([`Seen`]) is refused by [`Envelope::open`].
+//!   ([`Seen`]) is refused by [`Envelope::open`];
+//! - the recipient acknowledges what it took ([`SignedAck`]), under its account's signature.
 //!
 //! ```
 //! use alloy::signers::local::PrivateKeySigner;
@@ -24,10 +25,12 @@
 //! # Ok::<(), dnavault_relay::RelayError>(())
 //! ```
 
+mod ack;
 mod error;
 mod inbox;
 mod message;
 
+pub use ack::{RelayAck, SignedAck};
 pub use error::{RelayError, Result};
 pub use inbox::{InboxRegistration, SignedRegistration, topic};
 pub use message::{

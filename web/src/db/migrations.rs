@@ -12,7 +12,7 @@ use sqlx::{
 use crate::{Result, WebError};
 
 /// Every migration, in order: (version, what it does, its SQL).
-const MIGRATIONS: [(i64, &str, &str); 2] = [
+const MIGRATIONS: [(i64, &str, &str); 3] = [
     (
         1,
         "the registry's events and what they add up to",
@@ -22,6 +22,11 @@ const MIGRATIONS: [(i64, &str, &str); 2] = [
         2,
         "sign-in nonces and sessions",
         include_str!("../../migrations/0002_sessions.sql"),
+    ),
+    (
+        3,
+        "the relay's inboxes and messages",
+        include_str!("../../migrations/0003_relay.sql"),
     ),
 ];
 

@@ -230,7 +230,8 @@ async fn bad_input_is_refused_with_what_and_where() {
 
 #[test]
 fn the_openapi_description_documents_every_route_and_no_other() {
-    let routes = dnavault_web::api::routes();
+    let mut routes = dnavault_web::api::routes();
+    routes.extend(dnavault_web::relay::routes());
     dnavault_testkit::openapi::assert_documents_exactly(
         OPENAPI,
         routes.iter().map(|r| (r.method.as_str(), r.path)),

@@ -5,6 +5,7 @@ mod api;
 mod auth;
 mod index;
 mod pages;
+mod relay;
 mod relayer;
 
 use alloy::{
@@ -238,6 +239,7 @@ fn app_relaying(
         verifier: std::sync::Arc::new(dnavault_attest::Verifier::production(policy)),
         public_url: WEBSITE.parse().unwrap(),
         relayer,
+        relay_limits: Default::default(),
     };
     dnavault_web::app(state, std::time::Duration::from_secs(20))
 }
