@@ -6,6 +6,7 @@
 //! shows, it reads from the chain through one endpoint its operator chose, at a confirmation depth, and it
 //! survives a reorganisation of that chain.
 
+mod allowance;
 pub mod api;
 mod app_error;
 pub mod auth;

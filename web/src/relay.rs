@@ -8,11 +8,6 @@
 mod standing;
 mod store;
 
-use std::{
-    collections::{HashMap, VecDeque},
-    sync::Mutex,
-};
-
 use alloy::primitives::{Address, B256};
 use axum::{
     Json,
@@ -68,34 +63,27 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// Each sender's recent posts, for the per-sender rate.
-#[derive(Debug, Default)]
-pub struct RelayLimits {
-    recent: Mutex<HashMap<Address, VecDeque<u64>>>,
+#[derive(Debug)]
+pub struct RelayLimits(crate::allowance::Allowance);
+
+impl Default for RelayLimits {
+    fn default() -> Self {
+        Self(crate::allowance::Allowance::new(PER_SENDER_PER_MINUTE, 60))
+    }
 }
 
 impl RelayLimits {
     /// Counts a post by `sender` at `now`, refusing when it has posted its allowance this minute.
     fn spend(&self, sender: Address, now: u64) -> Result<(), AppError> {
-        let mut recent = self
-            .recent
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        recent.retain(|_, times| {
-            times.retain(|t| now.saturating_sub(*t) < 60);
-            !times.is_empty()
-        });
-        let times = recent.entry(sender).or_default();
-        if times.len() >= PER_SENDER_PER_MINUTE {
-            return Err(refused(
+        self.0.spend(sender, now).map_err(|wait| {
+            refused(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate",
                 format!(
-                    "{sender} has posted {PER_SENDER_PER_MINUTE} messages this minute: wait a minute"
+                    "{sender} has posted {PER_SENDER_PER_MINUTE} messages this minute: try again in {wait} s"
                 ),
-            ));
-        }
-        times.push_back(now);
-        Ok(())
+            )
+        })
     }
 }
 

@@ -6,11 +6,6 @@
 //! registry's EIP-1271 check), inside its deadline, within the owner's hourly allowance, and pass a dry run
 //! of the very call. Every refusal says which of those failed.
 
-use std::{
-    collections::{HashMap, VecDeque},
-    sync::Mutex,
-};
-
 use alloy::{
     dyn_abi::TypedData,
     network::EthereumWallet,
@@ -65,15 +60,14 @@ pub struct Relayer {
     registry: VaultRegistryInstance<DynProvider>,
     account: Address,
     deployment: Deployment,
-    per_hour: usize,
-    recent: Mutex<HashMap<Address, VecDeque<u64>>>,
+    allowance: crate::allowance::Allowance,
 }
 
 impl std::fmt::Debug for Relayer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Relayer")
             .field("account", &self.account)
-            .field("per_hour", &self.per_hour)
+            .field("per_hour", &self.allowance.limit())
             .finish_non_exhaustive()
     }
 }
@@ -112,8 +106,7 @@ impl Relayer {
             registry: VaultRegistry::new(deployment.registry, provider),
             account: address,
             deployment,
-            per_hour,
-            recent: Mutex::new(HashMap::new()),
+            allowance: crate::allowance::Allowance::new(per_hour, 3600),
         }
     }
 
@@ -279,30 +272,18 @@ impl Relayer {
 
     /// Counts one submission against `owner`'s hourly allowance, or refuses when it is spent.
     fn spend_allowance(&self, owner: Address, now: u64) -> Result<(), AppError> {
-        let mut recent = self
-            .recent
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        recent.retain(|_, times| {
-            times.retain(|t| now.saturating_sub(*t) < 3600);
-            !times.is_empty()
-        });
-        let times = recent.entry(owner).or_default();
-        if times.len() >= self.per_hour {
-            let wait = 3600 - now.saturating_sub(times.front().copied().unwrap_or(now));
-            return Err(refused(
+        self.allowance.spend(owner, now).map_err(|wait| {
+            refused(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate",
                 format!(
                     "{owner} has had {} messages relayed this hour, the most the relayer takes: try again \
                      in {} minutes, or submit it yourself with --send",
-                    times.len(),
+                    self.allowance.limit(),
                     wait.div_ceil(60)
                 ),
-            ));
-        }
-        times.push_back(now);
-        Ok(())
+            )
+        })
     }
 
     /// Dry-runs the call, then sends it and waits for its receipt: (transaction, block).
