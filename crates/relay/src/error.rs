@@ -67,6 +67,17 @@ pub enum RelayError {
     /// The message's kind is not one this format knows.
     #[error("unknown message kind {0}")]
     UnknownKind(u8),
+    /// The opened payload is not what its kind says.
+    #[error("{0}")]
+    Payload(String),
+    /// The relay could not be reached, or refused.
+    #[error("the relay at {url}: {reason}")]
+    Http {
+        /// What was asked.
+        url: String,
+        /// What went wrong, or the relay's refusal.
+        reason: String,
+    },
     /// The ciphertext did not open: not sealed to this inbox's key, or its header was changed.
     #[error("the message does not open with this inbox's key: {0}")]
     Sealing(String),

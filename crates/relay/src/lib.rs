@@ -26,14 +26,18 @@
 //! ```
 
 mod ack;
+mod client;
 mod error;
 mod inbox;
 mod message;
+mod payload;
 
 pub use ack::{RelayAck, SignedAck};
+pub use client::RelayClient;
 pub use error::{RelayError, Result};
 pub use inbox::{InboxRegistration, SignedRegistration, topic};
 pub use message::{
     CLOCK_SKEW_SECS, Envelope, Kind, MAX_PAYLOAD_BYTES, MAX_TTL_SECS, MIN_TTL_SECS, Opened,
     RelayMessage, Seen,
 };
+pub use payload::Payload;

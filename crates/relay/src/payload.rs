@@ -1,0 +1,128 @@
+//! What relay messages carry, once opened: a request to an owner or the owner's answer, as JSON. Each
+//! answer names the request it answers by that request's nonce, so a wallet answers a request once and a
+//! vault or researcher takes only the answer to what it asked.
+
+use alloy::primitives::{B256, Bytes, U256};
+use dnavault_protocol::{
+    QueryApproval,
+    boot::{BootRequest, BootResponse},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{Kind, RelayError, Result};
+
+/// A message's payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Payload {
+    /// A sealed vault asks its owner to boot it.
+    #[serde(rename_all = "camelCase")]
+    BootRequest {
+        /// Where the vault serves (its owner's wallet checks its attestation there too).
+        vault_url: String,
+        /// The boot request, as `GET /v1/boot` serves it.
+        request: BootRequest,
+    },
+    /// The owner's answer to a boot request.
+    #[serde(rename_all = "camelCase")]
+    BootAnswer {
+        /// The nonce of the request answered.
+        request: B256,
+        /// The wrapped data key and the signed approval, as `POST /v1/boot` takes them.
+        response: BootResponse,
+    },
+    /// A researcher asks the owner to approve one query under a grant that asks for it.
+    #[serde(rename_all = "camelCase")]
+    QueryApprovalRequest {
+        /// The researcher's signed query request, as it will be sent to the vault (JSON).
+        signed: serde_json::Value,
+        /// The query's JSON text, whose hash the request names.
+        query: String,
+        /// The grant's analysis descriptor (JSON), which the wallet shows the query against.
+        descriptor: serde_json::Value,
+    },
+    /// The owner's answer to a query approval request: the approval, signed, or a refusal.
+    #[serde(rename_all = "camelCase")]
+    QueryApprovalAnswer {
+        /// The nonce of the request answered.
+        request: B256,
+        /// The approval, when the owner approved.
+        approval: Option<QueryApproval>,
+        /// Its signature.
+        signature: Option<Bytes>,
+    },
+    /// A running vault asks its owner to approve new code for it.
+    #[serde(rename_all = "camelCase")]
+    CodeUpdateRequest {
+        /// The vault.
+        vault_id: U256,
+        /// The new SNP launch measurement.
+        measurement: Bytes,
+        /// What the update is, in the vault operator's words (shown as such).
+        note: String,
+    },
+    /// The owner's answer to a code update request.
+    #[serde(rename_all = "camelCase")]
+    CodeUpdateAnswer {
+        /// The nonce of the request answered.
+        request: B256,
+        /// Whether the owner approved it on-chain.
+        approved: bool,
+    },
+}
+
+impl Payload {
+    /// The message kind that carries it.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Self::BootRequest { .. } => Kind::BootRequest,
+            Self::BootAnswer { .. } => Kind::BootAnswer,
+            Self::QueryApprovalRequest { .. } => Kind::QueryApprovalRequest,
+            Self::QueryApprovalAnswer { .. } => Kind::QueryApprovalAnswer,
+            Self::CodeUpdateRequest { .. } => Kind::CodeUpdateRequest,
+            Self::CodeUpdateAnswer { .. } => Kind::CodeUpdateAnswer,
+        }
+    }
+
+    /// The JSON it travels as.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a payload is JSON")
+    }
+
+    /// The payload of a message of `kind`: refused when it is not JSON of that kind.
+    pub fn from_bytes(kind: Kind, bytes: &[u8]) -> Result<Self> {
+        let payload: Self = serde_json::from_slice(bytes)
+            .map_err(|e| RelayError::Payload(format!("not a relay payload: {e}")))?;
+        if payload.kind() != kind {
+            return Err(RelayError::Payload(format!(
+                "a {kind:?} message carries a {:?} payload",
+                payload.kind()
+            )));
+        }
+        Ok(payload)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_payload_reads_back_only_as_its_own_kind() {
+        let payload = Payload::CodeUpdateAnswer {
+            request: B256::repeat_byte(1),
+            approved: true,
+        };
+        let bytes = payload.to_bytes();
+        assert_eq!(
+            Payload::from_bytes(Kind::CodeUpdateAnswer, &bytes).unwrap(),
+            payload
+        );
+        let wrong = Payload::from_bytes(Kind::BootAnswer, &bytes).unwrap_err();
+        assert!(
+            wrong.to_string().contains("carries a CodeUpdateAnswer"),
+            "{wrong}"
+        );
+        assert!(Payload::from_bytes(Kind::BootAnswer, b"{").is_err());
+    }
+}
