@@ -11,6 +11,7 @@ mod grants;
 mod ingest;
 mod query;
 mod record;
+mod relay;
 mod reorg;
 mod schemas;
 mod serve;

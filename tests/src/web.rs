@@ -24,9 +24,14 @@ impl WebProcess {
     /// Starts `dnavault-web serve` over `chain` at the head (no confirmation depth), its database in `dir`,
     /// with `extra` arguments.
     pub fn start(chain: &TestChain, dir: &Path, extra: &[&str]) -> Self {
+        Self::start_at(chain, dir, "127.0.0.1:0", extra)
+    }
+
+    /// [`Self::start`], listening on `listen`.
+    pub fn start_at(chain: &TestChain, dir: &Path, listen: &str, extra: &[&str]) -> Self {
         let database = format!("sqlite://{}?mode=rwc", dir.join("web.db").display());
         let mut child = Command::new(binary("dnavault-web"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--confirmations", "0"])
+            .args(["serve", "--listen", listen, "--confirmations", "0"])
             .args(["--poll-ms", "100", "--database", &database])
             .args(["--rpc", chain.endpoint_url().as_str()])
             .args(["--registry", &chain.registry_address().to_string()])
@@ -82,4 +87,12 @@ impl Drop for WebProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A loopback port nothing listens on now (for a process started later that others must know in advance).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap()
 }

@@ -15,6 +15,9 @@ use dnavault_protocol::{
     eip712::registry_domain,
 };
 use dnavault_ratls::ServerIdentity;
+use dnavault_relay::{
+    Envelope as RelayEnvelope, Kind, Payload, RelayError, Seen, SignedAck, SignedRegistration,
+};
 use sha2::{Digest, Sha256};
 
 /// Which vault this is: the chain, the registry and the vault's id in it.
@@ -135,6 +138,9 @@ impl BootError {
     }
 }
 
+/// How long a boot request posted to the relay waits for the owner, in seconds (posted again after).
+pub const RELAYED_BOOT_REQUEST_SECS: u64 = 3600;
+
 /// A sealed vault: fresh keys in memory and a boot request waiting for its owner.
 pub struct SealedVault {
     identity: VaultIdentity,
@@ -230,6 +236,53 @@ impl SealedVault {
     /// The request to send to the owner's wallet.
     pub fn request(&self) -> &BootRequest {
         &self.request
+    }
+
+    /// The registry's signing domain, which relay messages are signed under.
+    fn domain(&self) -> alloy::sol_types::Eip712Domain {
+        dnavault_protocol::eip712::registry_domain(self.identity.chain_id, self.identity.registry)
+    }
+
+    /// The vault's relay inbox: its attested HPKE key under its attested signing key, so the owner's
+    /// answer is sealed to the key the report binds.
+    pub fn relay_inbox(&self, now: u64) -> Result<SignedRegistration, RelayError> {
+        SignedRegistration::sign(&self.signer, &self.domain(), &self.hpke.public_key(), now)
+    }
+
+    /// The boot request, sealed to the owner's inbox and signed by the vault's key, for `vault_url`.
+    pub fn relay_boot_request(
+        &self,
+        owner_inbox: &SignedRegistration,
+        vault_url: &str,
+        now: u64,
+    ) -> Result<RelayEnvelope, RelayError> {
+        let payload = Payload::BootRequest {
+            vault_url: vault_url.to_owned(),
+            request: self.request.clone(),
+        };
+        RelayEnvelope::seal(
+            &self.signer,
+            &self.domain(),
+            owner_inbox,
+            Kind::BootRequest,
+            &payload.to_bytes(),
+            now,
+            RELAYED_BOOT_REQUEST_SECS,
+        )
+    }
+
+    /// A message from the vault's inbox, opened with its HPKE key after every check, and the signed
+    /// acknowledgement that removes it from the relay.
+    pub fn open_relayed(
+        &self,
+        envelope: &RelayEnvelope,
+        inbox: &SignedRegistration,
+        seen: &mut Seen,
+        now: u64,
+    ) -> Result<(Payload, SignedAck), RelayError> {
+        let opened = envelope.open(&self.domain(), inbox, &self.hpke, seen, now)?;
+        let ack = SignedAck::sign(&self.signer, &self.domain(), inbox.topic(), opened.nonce)?;
+        Ok((Payload::from_bytes(opened.kind, &opened.payload)?, ack))
     }
 
     /// Checks the owner's answer and unwraps the data key. Any failed check leaves the vault sealed.

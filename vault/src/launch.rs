@@ -56,6 +56,9 @@ pub enum LaunchError {
         /// Why.
         source: std::io::Error,
     },
+    /// The relay's URL is not one.
+    #[error("the relay: {0}")]
+    Relay(String),
 }
 
 /// What a started vault tells whoever started it (the first line `dnavault-vault serve` prints).
@@ -126,6 +129,23 @@ pub async fn launch(
     let anchoring = service.anchor_receipts(settings.anchoring());
     let following_record = crate::record::follow(service.clone(), consent_config.poll_interval);
     let address = listening(&listener)?;
+    let relaying = match &settings.relay {
+        Some(url) => {
+            let identity = service.identity();
+            let domain =
+                dnavault_protocol::eip712::registry_domain(identity.chain_id, identity.registry);
+            let client = dnavault_relay::RelayClient::new(url, domain)
+                .map_err(|e| LaunchError::Relay(e.to_string()))?;
+            let poll = Duration::from_millis(settings.consent_poll_ms.max(250) * 4);
+            Some(tokio::spawn(crate::relay::boot_through(
+                service.clone(),
+                client,
+                format!("https://{address}/"),
+                poll,
+            )))
+        }
+        None => None,
+    };
     let socket = settings.data_dir.join(control::SOCKET);
     control::listen(&socket, service.clone()).map_err(|source| LaunchError::Listen {
         what: socket.display().to_string(),
@@ -157,6 +177,9 @@ pub async fn launch(
         .await;
         following.abort();
         following_record.abort();
+        if let Some(relaying) = relaying {
+            relaying.abort();
+        }
         anchoring.abort();
         service.store().close().await;
         let _ = std::fs::remove_file(&socket);

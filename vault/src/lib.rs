@@ -16,6 +16,7 @@ pub mod launch;
 mod platform;
 pub mod query;
 mod record;
+mod relay;
 pub mod service;
 pub mod settings;
 

@@ -96,6 +96,10 @@ pub(crate) struct ServeArgs {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     request_timeout: Option<u64>,
+    /// While sealed, ask the owner through the relay at this URL (the website's) and take the answer there.
+    #[arg(long, value_name = "URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    relay: Option<String>,
     /// Hardware platform: a VCEK to use when the host supplies none.
     #[arg(long, value_name = "FILE")]
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -173,6 +173,14 @@ impl VaultService {
         status
     }
 
+    /// `f` of the sealed vault, while sealed.
+    pub(crate) async fn with_sealed<T>(&self, f: impl FnOnce(&SealedVault) -> T) -> Option<T> {
+        match &*self.inner.phase.lock().await {
+            Phase::Sealed(vault) => Some(f(vault)),
+            _ => None,
+        }
+    }
+
     /// The boot request, while sealed.
     pub async fn boot_request(&self) -> Option<BootRequest> {
         match &*self.inner.phase.lock().await {

@@ -76,6 +76,10 @@ pub struct Settings {
     /// Seconds a request other than an upload or a query may take before it is answered 408 (uploads
     /// and queries have their own body deadline and are not cut off between their recording steps).
     pub request_timeout: u64,
+    /// The relay (the website's URL) to ask the owner through while sealed; none: the owner's wallet
+    /// boots the vault over `/v1/boot`.
+    #[serde(default)]
+    pub relay: Option<String>,
 }
 
 /// One RPC endpoint or several.
@@ -107,7 +111,7 @@ impl Endpoints {
 pub struct SettingsError(String);
 
 /// Every key, as the TOML file and `DNAVAULT_*` variables name it.
-const KEYS: [&str; 21] = [
+const KEYS: [&str; 22] = [
     "data_dir",
     "rpc_url",
     "rpc_quorum",
@@ -128,6 +132,7 @@ const KEYS: [&str; 21] = [
     "anchor_interval",
     "anchor_batch",
     "request_timeout",
+    "relay",
     // The data directory's older variable name, `DNAVAULT_VAULT_DIR`, which the control commands share.
     "vault_dir",
 ];

@@ -3,6 +3,7 @@
 mod audit;
 mod boot;
 mod hpke;
+mod inbox;
 mod keys;
 mod owner;
 mod registry;
@@ -91,6 +92,9 @@ enum Command {
     RequestAccess(request::RequestArgs),
     /// Void messages you signed for a vault that are not used yet (a grant handed over and not relayed).
     CancelSignatures(registry::CancelArgs),
+    /// Your relay inbox: pair it, list what waits in words, answer boot requests.
+    #[command(subcommand)]
+    Inbox(inbox::InboxCommand),
 }
 
 pub(crate) async fn run(cli: Cli) -> eyre::Result<()> {
@@ -125,6 +129,7 @@ pub(crate) async fn run(cli: Cli) -> eyre::Result<()> {
         Command::ApproveQuery(args) => registry::approve_query(&session, args).await,
         Command::CancelSignatures(args) => registry::cancel_signatures(&session, args).await,
         Command::RequestAccess(args) => request::request_access(&session, args).await,
+        Command::Inbox(command) => inbox::run(&session, command).await,
     }
 }
 
