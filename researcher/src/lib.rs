@@ -6,6 +6,7 @@
 //! A researcher's keys come from one Ethereum key: it signs requests, and the HPKE key results are sealed
 //! to is derived from it, so results stay readable with the same key later.
 
+pub mod approval;
 mod error;
 pub mod fanout;
 mod researcher;

@@ -67,6 +67,13 @@ enum Command {
         /// The owner's approval of this request, as `dnavault-wallet approve-query` prints it.
         #[arg(long, value_name = "FILE")]
         approval: Option<PathBuf>,
+        /// Ask the vault's owner to approve this request through the relay at URL (the website's), wait
+        /// for the answer and attach it: for a grant that asks for each query's approval.
+        #[arg(long, value_name = "URL", conflicts_with_all = ["approval", "prepare_only"])]
+        approval_via: Option<String>,
+        /// How long to wait for the owner's answer through the relay, in seconds.
+        #[arg(long, default_value_t = 600)]
+        approval_wait: u64,
     },
     /// Asks many vaults at once; prints which answered and which refused (and why), and for allele counts
     /// the totals over the vaults that answered.
@@ -194,6 +201,8 @@ async fn run(command: Command) -> eyre::Result<()> {
             prepare_only,
             submission,
             approval,
+            approval_via,
+            approval_wait,
         } => {
             let researcher = researcher(&key)?;
             // What to send is read (and a malformed query refused) before the network is needed.
@@ -206,7 +215,8 @@ async fn run(command: Command) -> eyre::Result<()> {
             let prepared = match source {
                 Source::Prepared(submission) => Prepared::from_submission(*submission, &domain),
                 Source::New(query, terms) => {
-                    let lifetime = if prepare_only.is_some() { 3600 } else { 300 };
+                    let waits = prepare_only.is_some() || approval_via.is_some();
+                    let lifetime = if waits { 3600 } else { 300 };
                     researcher.prepare(vault_id, &query, &terms, &domain, lifetime)?
                 }
             };
@@ -217,9 +227,22 @@ async fn run(command: Command) -> eyre::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&written)?);
                 return Ok(());
             }
-            let prepared = match &approval {
-                Some(path) => prepared.approved(owner_approval(path)?)?,
-                None => prepared,
+            let prepared = match (&approval, &approval_via) {
+                (Some(path), _) => prepared.approved(owner_approval(path)?)?,
+                (None, Some(relay)) => {
+                    let wait = std::time::Duration::from_secs(approval_wait);
+                    let approval = dnavault_researcher::approval::through_relay(
+                        relay,
+                        &client,
+                        &researcher,
+                        &prepared,
+                        vault_id,
+                        wait,
+                    )
+                    .await?;
+                    prepared.approved(approval)?
+                }
+                (None, None) => prepared,
             };
             let attested = AttestedVault::connect(&vault, vault_id, &client, &verifier).await?;
             let opened = attested.deliver(&researcher, &prepared, &client).await?;

@@ -14,6 +14,9 @@ use dnavault_protocol::{
         OwnerApproval, Query, QueryAnswer, QueryRequest, QueryResult, QuerySubmission, SignedQuery,
     },
 };
+use dnavault_relay::{
+    Envelope as RelayEnvelope, Kind, Payload, RelayError, Seen, SignedAck, SignedRegistration,
+};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -45,6 +48,56 @@ pub struct Prepared {
     pub submission: QuerySubmission,
     /// The request's EIP-712 hash (receipts name it).
     pub request_hash: B256,
+}
+
+impl Researcher {
+    /// The researcher's relay inbox: its HPKE key under its Ethereum key.
+    pub fn relay_inbox(
+        &self,
+        domain: &Eip712Domain,
+        now: u64,
+    ) -> Result<SignedRegistration, RelayError> {
+        SignedRegistration::sign(&self.signer, domain, &self.hpke.public_key(), now)
+    }
+
+    /// `prepared`, sealed to the owner's inbox as a request for the owner's approval, for `lifetime` s.
+    pub fn ask_approval(
+        &self,
+        domain: &Eip712Domain,
+        owner_inbox: &SignedRegistration,
+        prepared: &Prepared,
+        now: u64,
+        lifetime: u64,
+    ) -> Result<RelayEnvelope, RelayError> {
+        let payload = Payload::QueryApprovalRequest {
+            submission: prepared.submission.clone(),
+        };
+        RelayEnvelope::seal(
+            &self.signer,
+            domain,
+            owner_inbox,
+            Kind::QueryApprovalRequest,
+            &payload.to_bytes(),
+            now,
+            lifetime,
+        )
+    }
+
+    /// A message from the researcher's inbox, opened after every check, with the acknowledgement that
+    /// removes it from the relay.
+    pub fn open_relayed(
+        &self,
+        domain: &Eip712Domain,
+        inbox: &SignedRegistration,
+        envelope: &RelayEnvelope,
+        seen: &mut Seen,
+        now: u64,
+    ) -> Result<(Address, Payload, SignedAck), RelayError> {
+        let opened = envelope.open(domain, inbox, &self.hpke, seen, now)?;
+        let ack = SignedAck::sign(&self.signer, domain, inbox.topic(), opened.nonce)?;
+        let payload = Payload::from_bytes(opened.kind, &opened.payload)?;
+        Ok((opened.sender, payload, ack))
+    }
 }
 
 impl Prepared {

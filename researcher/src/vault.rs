@@ -49,6 +49,15 @@ impl Chain {
         registry_domain(self.chain_id, *self.registry.address())
     }
 
+    /// Vault `vault_id`'s owner now.
+    pub async fn owner_of(&self, vault_id: u64) -> Result<Address, ResearchError> {
+        self.registry
+            .ownerOf(U256::from(vault_id))
+            .call()
+            .await
+            .map_err(|e| ResearchError::Chain(e.to_string()))
+    }
+
     /// Whether `key` is vault `vault_id`'s active (owner-bound) key.
     pub async fn is_active_vault_key(
         &self,

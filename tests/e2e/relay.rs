@@ -102,3 +102,94 @@ async fn a_sealed_vault_is_booted_through_the_relay_by_its_owners_wallet() {
     );
     drop(vault);
 }
+
+/// Under a grant that asks for each query, the researcher asks the owner through the relay and waits; the
+/// owner's wallet lists the request in words and approves it; the researcher's query then runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_query_is_approved_through_the_relay_by_the_owners_wallet() {
+    let (chain, _seed, owner) = chain_with_vault().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, wallet) = crate::query::vault_with_genome(&chain, dir.path()).await;
+    let researcher = chain.signer(2);
+    let counts = crate::grants::descriptor(dnavault_protocol::query::QueryKind::AlleleCounts);
+    crate::query::grant_scope(&chain, &owner, researcher.address(), counts.scope(), true).await;
+    vault.synced_with(&chain).await;
+    let website = web::WebProcess::start(&chain, dir.path(), &[]);
+    website.indexed_with(&chain).await;
+    let relay = website.url.clone();
+
+    let rpc = chain.endpoint_url().to_string();
+    let registry = chain.registry_address().to_string();
+    let inbox = |command: &str, extra: &[&str]| {
+        let mut args = vec!["--json", "--yes", "inbox", command, "--relay", &relay];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--index", "1", "--rpc-url", &rpc, "--registry", &registry]);
+        tokio::task::block_in_place(|| wallet.run(&args))
+    };
+    let paired = inbox("pair", &[]);
+    assert!(paired.ok, "{}", paired.stderr);
+
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let key = write("key", &alloy::hex::encode(researcher.to_bytes()));
+    let descriptor = write("counts.json", &serde_json::to_string(&counts).unwrap());
+    let positions = write("positions", "22\t50326116\n");
+    let asking = std::process::Command::new(dnavault_tests::binary("dnavault-researcher"))
+        .args(["query", "--rpc-url", &rpc, "--registry", &registry])
+        .arg("--accept-test-platform")
+        .arg(&vault.roots)
+        .arg("--key-file")
+        .arg(&key)
+        .args(["--vault", &vault.url, "--vault-id", "1", "--purpose", "GRU"])
+        .arg("--descriptor")
+        .arg(&descriptor)
+        .arg("--allele-counts")
+        .arg(&positions)
+        .args(["--approval-via", &relay, "--approval-wait", "60"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    let mut nonce = None;
+    for _ in 0..150 {
+        let listed = inbox("list", &[]);
+        assert!(listed.ok, "{}", listed.stderr);
+        let waiting: Value = serde_json::from_str(&listed.stdout).unwrap();
+        if let Some(message) = waiting["messages"].as_array().unwrap().first() {
+            let words = message["words"].as_str().unwrap();
+            assert!(
+                words.contains("asks you to approve one query on vault 1"),
+                "{words}"
+            );
+            assert!(words.contains(&researcher.address().to_string()), "{words}");
+            nonce = Some(message["nonce"].as_str().unwrap().to_owned());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let nonce = nonce.expect("the researcher's request reached the owner's inbox");
+    let answered = inbox("answer", &["--message", &nonce]);
+    assert!(answered.ok, "{}{}", answered.stdout, answered.stderr);
+    assert!(
+        answered.stderr.contains("count the copies of each allele"),
+        "the wallet showed the query in words: {}",
+        answered.stderr
+    );
+
+    let output = tokio::task::block_in_place(|| asking.wait_with_output().unwrap());
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let answer: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        answer["result"]["sites"][0]["counts"],
+        serde_json::json!([1, 1])
+    );
+    drop(vault);
+}

@@ -34,6 +34,16 @@ impl ToApprove {
         let text = std::fs::read_to_string(path).map_err(|e| refuse(e.to_string()))?;
         let submission: QuerySubmission = serde_json::from_str(&text)
             .map_err(|e| refuse(format!("not a prepared query submission: {e}")))?;
+        Self::from_submission(submission, domain).map_err(|e| match e {
+            WalletError::Input { reason, .. } => refuse(reason),
+            other => other,
+        })
+    }
+
+    /// Checks `submission` (a researcher's, e.g. from the relay) against `domain`: its query inside the
+    /// grant it names, its request signed by the researcher it names.
+    pub fn from_submission(submission: QuerySubmission, domain: &Eip712Domain) -> Result<Self> {
+        let refuse = |reason: String| WalletError::input("the submission", reason);
         let query = submission.read().map_err(|e| refuse(e.to_string()))?;
         submission
             .descriptor

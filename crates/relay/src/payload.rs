@@ -6,14 +6,17 @@ use alloy::primitives::{B256, Bytes, U256};
 use dnavault_protocol::{
     QueryApproval,
     boot::{BootRequest, BootResponse},
+    query::QuerySubmission,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::{Kind, RelayError, Result};
 
 /// A message's payload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
+// Externally tagged (`{"bootRequest": {...}}`): a submission's query is kept as its raw JSON text, which an
+// internally tagged enum would have to buffer and could not.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum Payload {
     /// A sealed vault asks its owner to boot it.
     #[serde(rename_all = "camelCase")]
@@ -34,12 +37,9 @@ pub enum Payload {
     /// A researcher asks the owner to approve one query under a grant that asks for it.
     #[serde(rename_all = "camelCase")]
     QueryApprovalRequest {
-        /// The researcher's signed query request, as it will be sent to the vault (JSON).
-        signed: serde_json::Value,
-        /// The query's JSON text, whose hash the request names.
-        query: String,
-        /// The grant's analysis descriptor (JSON), which the wallet shows the query against.
-        descriptor: serde_json::Value,
+        /// The submission as the vault will take it: the signed request, the query, the grant's
+        /// descriptor, which the wallet checks the query against and shows it in words by.
+        submission: QuerySubmission,
     },
     /// The owner's answer to a query approval request: the approval, signed, or a refusal.
     #[serde(rename_all = "camelCase")]
@@ -114,10 +114,8 @@ mod tests {
             approved: true,
         };
         let bytes = payload.to_bytes();
-        assert_eq!(
-            Payload::from_bytes(Kind::CodeUpdateAnswer, &bytes).unwrap(),
-            payload
-        );
+        let read = Payload::from_bytes(Kind::CodeUpdateAnswer, &bytes).unwrap();
+        assert_eq!(read.to_bytes(), bytes);
         let wrong = Payload::from_bytes(Kind::BootAnswer, &bytes).unwrap_err();
         assert!(
             wrong.to_string().contains("carries a CodeUpdateAnswer"),

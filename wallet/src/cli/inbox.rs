@@ -22,7 +22,8 @@ pub(crate) enum InboxCommand {
     Pair(InboxArgs),
     /// What waits in your inbox, each in words.
     List(InboxArgs),
-    /// Answer a boot request from your inbox: the vault is checked as `boot` checks it.
+    /// Answer a boot request (the vault is checked as `boot` checks it) or a query approval request (shown
+    /// against its grant, as `approve-query` shows it) from your inbox.
     Answer(AnswerArgs),
 }
 
@@ -159,9 +160,13 @@ fn describe(payload: &Payload) -> String {
              --message NONCE`, which checks its attestation first",
             request.vault_id, request.vault_key
         ),
-        Payload::QueryApprovalRequest { query, .. } => {
-            format!("a researcher asks you to approve one query: {query}")
-        }
+        Payload::QueryApprovalRequest { submission } => format!(
+            "researcher {} asks you to approve one query on vault {}: {}; answer with `dnavault-wallet \
+             inbox answer --message NONCE`, which shows it against its grant first",
+            submission.signed.request.researcher,
+            submission.signed.request.vaultId,
+            submission.query
+        ),
         Payload::CodeUpdateRequest {
             vault_id,
             measurement,
@@ -184,12 +189,111 @@ async fn answer(session: &Session, args: &AnswerArgs) -> eyre::Result<()> {
     };
     let payload =
         opened.map_err(|why| eyre::eyre!("message {} is refused: {why}", args.message))?;
-    let Payload::BootRequest { request, .. } = payload else {
+    match payload {
+        Payload::BootRequest { request, .. } => {
+            answer_boot(session, args, &inbox, &envelope, request).await
+        }
+        Payload::QueryApprovalRequest { submission } => {
+            answer_query(session, args, &inbox, &envelope, submission).await
+        }
+        other => bail!(
+            "message {} is a {:?}, which a wallet does not answer",
+            args.message,
+            other.kind()
+        ),
+    }
+}
+
+/// Sends `reply` to `to`'s inbox, sealed and signed by the owner, and acknowledges the request answered.
+async fn reply(
+    inbox: &Inbox,
+    to: alloy::primitives::Address,
+    kind: Kind,
+    reply: &Payload,
+    request: B256,
+) -> eyre::Result<()> {
+    let recipient = inbox.relay.inbox_of(to).await?;
+    let now = dnavault_protocol::clock::unix_now()?;
+    let domain = inbox.relay.domain();
+    let bytes = reply.to_bytes();
+    let sealed = Envelope::seal(
+        &inbox.owner,
+        domain,
+        &recipient,
+        kind,
+        &bytes,
+        now,
+        ANSWER_SECS,
+    )?;
+    inbox
+        .relay
+        .send(&sealed, None)
+        .await
+        .wrap_err("the relay did not take the answer")?;
+    let ack = SignedAck::sign(&inbox.owner, domain, inbox.registration.topic(), request)?;
+    inbox.relay.ack(&ack).await?;
+    Ok(())
+}
+
+/// Approves one query after showing it in words against its grant (as `approve-query` does).
+async fn answer_query(
+    session: &Session,
+    args: &AnswerArgs,
+    inbox: &Inbox,
+    envelope: &Envelope,
+    submission: dnavault_protocol::query::QuerySubmission,
+) -> eyre::Result<()> {
+    let domain = inbox.relay.domain();
+    let to = dnavault_wallet::approval::ToApprove::from_submission(submission, domain)?;
+    let request = &to.submission.signed.request;
+    if envelope.message.sender != request.researcher {
         bail!(
-            "message {} is not a boot request; only boot requests are answered here yet",
-            args.message
+            "the approval request was sent by {}, not by the researcher who signed the query",
+            envelope.message.sender
         );
+    }
+    let owner = inbox.connection.owner_of(request.vaultId).await?;
+    if owner != inbox.owner.address() {
+        bail!("vault {} is {owner}'s, not this account's", request.vaultId);
+    }
+    let deadline = dnavault_protocol::clock::deadline_in(ANSWER_SECS)?;
+    let approval = to.approval(alloy::primitives::U256::from(deadline));
+    let deployment = inbox.connection.deployment();
+    let explanation = dnavault_wallet::explain::query_approval(&approval, deployment, &to);
+    session.confirm(&explanation, "Approve this query?")?;
+    let digest = alloy::sol_types::SolStruct::eip712_signing_hash(&approval, domain);
+    let signature = alloy::signers::SignerSync::sign_hash_sync(&inbox.owner, &digest)?;
+    let answer = Payload::QueryApprovalAnswer {
+        request: args.message,
+        approval: Some(approval),
+        signature: Some(signature.as_bytes().to_vec().into()),
     };
+    let researcher = request.researcher;
+    reply(
+        inbox,
+        researcher,
+        Kind::QueryApprovalAnswer,
+        &answer,
+        args.message,
+    )
+    .await?;
+    session.emit(
+        &json!({ "answered": args.message, "approved": to.request_hash }),
+        &format!(
+            "Approved: request {} of {researcher}, sent to them through the relay.",
+            to.request_hash
+        ),
+    )
+}
+
+/// Boots a vault after checking it as `boot` does.
+async fn answer_boot(
+    session: &Session,
+    args: &AnswerArgs,
+    inbox: &Inbox,
+    envelope: &Envelope,
+    request: dnavault_protocol::boot::BootRequest,
+) -> eyre::Result<()> {
     if envelope.message.sender != request.vault_key {
         bail!(
             "the boot request was sent by {}, not by the vault key its evidence binds",
@@ -207,32 +311,18 @@ async fn answer(session: &Session, args: &AnswerArgs) -> eyre::Result<()> {
     if vault_inbox.registration.hpkeKey != request.hpke_public_key {
         bail!("the vault's inbox is not sealed to the HPKE key its attestation binds: refused");
     }
-    let now = dnavault_protocol::clock::unix_now()?;
-    let reply = Payload::BootAnswer {
+    let answer = Payload::BootAnswer {
         request: args.message,
         response,
     };
-    let sealed = Envelope::seal(
-        &inbox.owner,
-        inbox.relay.domain(),
-        &vault_inbox,
+    reply(
+        inbox,
+        request.vault_key,
         Kind::BootAnswer,
-        &reply.to_bytes(),
-        now,
-        ANSWER_SECS,
-    )?;
-    inbox
-        .relay
-        .send(&sealed, None)
-        .await
-        .wrap_err("the relay did not take the answer")?;
-    let ack = SignedAck::sign(
-        &inbox.owner,
-        inbox.relay.domain(),
-        inbox.registration.topic(),
+        &answer,
         args.message,
-    )?;
-    inbox.relay.ack(&ack).await?;
+    )
+    .await?;
     session.emit(
         &json!({ "answered": args.message, "vault": checked.vault_id }),
         &format!(
