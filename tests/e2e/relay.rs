@@ -10,6 +10,22 @@ use dnavault_ratls::{Client, Pin};
 use dnavault_tests::{WalletCli, chain_with_vault, start_vault_with, web};
 use serde_json::Value;
 
+/// `dnavault-wallet --json --yes inbox COMMAND --relay RELAY EXTRA...` as account 1 on `chain`.
+fn inbox(
+    wallet: &WalletCli,
+    chain: &dnavault_testkit::TestChain,
+    relay: &str,
+    command: &str,
+    extra: &[&str],
+) -> dnavault_tests::Run {
+    let rpc = chain.endpoint_url().to_string();
+    let registry = chain.registry_address().to_string();
+    let mut args = vec!["--json", "--yes", "inbox", command, "--relay", relay];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--index", "1", "--rpc-url", &rpc, "--registry", &registry]);
+    tokio::task::block_in_place(|| wallet.run(&args))
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sealed_vault_is_booted_through_the_relay_by_its_owners_wallet() {
     let (chain, _seed, _owner) = chain_with_vault().await;
@@ -29,14 +45,7 @@ async fn a_sealed_vault_is_booted_through_the_relay_by_its_owners_wallet() {
     website.indexed_with(&chain).await;
 
     let wallet = WalletCli::restored();
-    let rpc = chain.endpoint_url().to_string();
-    let registry = chain.registry_address().to_string();
-    let inbox = |command: &str, extra: &[&str]| {
-        let mut args = vec!["--json", "--yes", "inbox", command, "--relay", &relay];
-        args.extend_from_slice(extra);
-        args.extend_from_slice(&["--index", "1", "--rpc-url", &rpc, "--registry", &registry]);
-        tokio::task::block_in_place(|| wallet.run(&args))
-    };
+    let inbox = |command: &str, extra: &[&str]| inbox(&wallet, &chain, &relay, command, extra);
     let paired = inbox("pair", &[]);
     assert!(paired.ok, "{}", paired.stderr);
 
@@ -120,12 +129,7 @@ async fn a_query_is_approved_through_the_relay_by_the_owners_wallet() {
 
     let rpc = chain.endpoint_url().to_string();
     let registry = chain.registry_address().to_string();
-    let inbox = |command: &str, extra: &[&str]| {
-        let mut args = vec!["--json", "--yes", "inbox", command, "--relay", &relay];
-        args.extend_from_slice(extra);
-        args.extend_from_slice(&["--index", "1", "--rpc-url", &rpc, "--registry", &registry]);
-        tokio::task::block_in_place(|| wallet.run(&args))
-    };
+    let inbox = |command: &str, extra: &[&str]| inbox(&wallet, &chain, &relay, command, extra);
     let paired = inbox("pair", &[]);
     assert!(paired.ok, "{}", paired.stderr);
 
