@@ -1,7 +1,8 @@
 //! The website in a real browser: Debian's Chromium driven by playwright-core (`web/browser/stories.mjs`)
 //! on a desktop and a Pixel 7 profile, against a local stack (Anvil, a real vault on the simulated
 //! platform, the website process): the directory, a vault page and its verifier view, the access requests,
-//! sign-in with dnavault-wallet and with a browser wallet, the dashboard. Screenshots of every step are kept
+//! sign-in with dnavault-wallet and with a browser wallet, the dashboard, a researcher's request built in
+//! words and filed through a browser wallet. Screenshots of every step are kept
 //! in `target/screenshots/web/`.
 
 use std::process::Command;
@@ -79,6 +80,8 @@ async fn the_websites_stories_pass_in_chromium_on_a_desktop_and_a_phone() {
             .env("WALLET_HOME", wallet.home())
             .env("DNAVAULT_PASSWORD", WALLET_PASSWORD)
             .env("OWNER", owner.address().to_checksum(None))
+            .env("RPC_URL", chain.endpoint_url().as_str())
+            .env("RESEARCHER", chain.signer(2).address().to_checksum(None))
             .output()
             .unwrap()
     });
@@ -87,6 +90,17 @@ async fn the_websites_stories_pass_in_chromium_on_a_desktop_and_a_phone() {
     assert!(
         output.status.success(),
         "the browser stories failed:\n{printed}"
+    );
+    // Each profile filed one request through the researcher's browser wallet: with the first, three.
+    web.indexed_with(&chain).await;
+    let researcher = chain.signer(2).address();
+    let (_, filed) = web
+        .get(&format!("/api/requests?researcher={researcher}"))
+        .await;
+    assert_eq!(filed["requests"].as_array().unwrap().len(), 3, "{filed:#}");
+    assert!(
+        filed["requests"][0]["analysis"]["unreadable"].is_null(),
+        "{filed:#}"
     );
     for profile in ["desktop", "pixel-7"] {
         assert!(

@@ -3,7 +3,8 @@
 // tests/e2e/browser.rs against a local stack; every expectation that fails throws, and the test fails.
 //
 // Environment: WEB_URL (the website), SHOTS (where screenshots go), WALLET (the dnavault-wallet binary),
-// WALLET_HOME, OWNER (the owner's address), plus the wallet's DNAVAULT_PASSWORD.
+// WALLET_HOME, OWNER (the owner's address), plus the wallet's DNAVAULT_PASSWORD; RPC_URL (Anvil) and
+// RESEARCHER (one of its unlocked development accounts), for the researcher's browser wallet.
 
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -94,7 +95,7 @@ async function signInWithTheCli(page, context, profile) {
   await page.getByLabel("Then paste the signature it prints").fill(walletSigns(message));
   await page.getByRole("button", { name: "Sign in" }).click();
   await heading(page, "Your vaults");
-  await page.getByText("Waiting for you (1)").waitFor();
+  await page.getByText(/Waiting for you \([1-9][0-9]*\)/).waitFor();
   await fitsWidth(page, "the dashboard");
   await shot(page, profile, "signin-cli", "2-dashboard");
   const cookie = (await context.cookies()).find((c) => c.name === "dnavault_session");
@@ -135,6 +136,50 @@ async function signInWithABrowserWallet(page, profile) {
   await shot(page, profile, "signin-eip1193", "2-dashboard");
 }
 
+/** A researcher's browser wallet (EIP-1193): Anvil's unlocked development account sends the transaction. */
+async function withResearcherWallet(context) {
+  await context.exposeFunction("dnavaultTestSend", async (tx) => {
+    const answer = await fetch(process.env.RPC_URL, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_sendTransaction", params: [tx] }),
+    }).then((r) => r.json());
+    if (answer.error) throw new Error(answer.error.message);
+    return answer.result;
+  });
+  await context.addInitScript((address) => {
+    window.ethereum = {
+      request: async ({ method, params }) => {
+        if (method === "eth_requestAccounts") return [address];
+        if (method === "eth_sendTransaction") return window.dnavaultTestSend(params[0]);
+        throw new Error("unsupported " + method);
+      },
+    };
+  }, process.env.RESEARCHER);
+}
+
+async function fileARequest(page, profile) {
+  await page.goto(base + "/vaults/1");
+  await page.getByRole("link", { name: "Request access to this vault" }).click();
+  await heading(page, "Request access to a vault");
+  await page.getByLabel("Analysis", { exact: true }).selectOption("panel:0:counts");
+  await page.getByLabel("What the data will be used for").selectOption("6");
+  await page.getByLabel(/non-commercial use only/).check();
+  await page.getByLabel("For how many days").fill("30");
+  await page.getByLabel("Where your research protocol is published").fill("https://protocol.example/brca");
+  await page.getByLabel(/Its keccak256/).fill("0x" + "ab".repeat(32));
+  await fitsWidth(page, "the request form");
+  await shot(page, profile, "request", "1-form");
+  await page.getByRole("button", { name: "Review the request" }).click();
+  await heading(page, "Your request, in words");
+  await page.getByText("non-commercial use only").first().waitFor();
+  await fitsWidth(page, "the request's review");
+  await shot(page, profile, "request", "2-review");
+  await page.getByRole("button", { name: "File with my browser wallet" }).click();
+  await page.getByText(/Filed in transaction 0x[0-9a-f]{64}/).waitFor({ timeout: 10000 });
+  await shot(page, profile, "request", "3-filed");
+}
+
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -152,6 +197,10 @@ try {
     await withBrowserWallet(withWallet);
     await signInWithABrowserWallet(await withWallet.newPage(), profile.name);
     await withWallet.close();
+    const researching = await browser.newContext(profile.options);
+    await withResearcherWallet(researching);
+    await fileARequest(await researching.newPage(), profile.name);
+    await researching.close();
     console.log(`${profile.name}: every story passed`);
   }
 } finally {

@@ -16,6 +16,7 @@ pub mod index;
 mod pages;
 pub mod relay;
 pub mod relayer;
+mod request_form;
 pub mod verify;
 
 use std::time::Duration;

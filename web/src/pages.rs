@@ -4,6 +4,7 @@
 
 mod dashboard;
 mod layout;
+mod new_request;
 mod requests;
 mod vaults;
 
@@ -27,6 +28,7 @@ pub(crate) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/vaults/{id}", get(vault)),
         ("/vaults/{id}/verify", get(verify)),
         ("/requests", get(requests)),
+        ("/requests/new", get(new_request_page).post(new_request)),
         ("/requests/{id}", get(request)),
         ("/signin", get(signin_page).post(signin)),
         ("/signout", post(signout)),
@@ -34,6 +36,7 @@ pub(crate) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/relay", get(relay_page).post(relay_form)),
         ("/assets/site.css", get(stylesheet)),
         ("/assets/signin.js", get(signin_script)),
+        ("/assets/request.js", get(request_script)),
     ]
 }
 
@@ -157,6 +160,48 @@ async fn dashboard_page(
     };
     let vaults = state.db.vaults_of(owner, state.now()).await?;
     Ok(dashboard::dashboard(&owner, &vaults).into_response())
+}
+
+async fn request_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../assets/request.js"),
+    )
+}
+
+/// Which vault a new request is for.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewRequestQuery {
+    vault: Option<u64>,
+}
+
+async fn new_request_page(query: Result<Query<NewRequestQuery>, QueryRejection>) -> PageResult {
+    let Query(query) = query.map_err(AppError::query)?;
+    Ok(new_request::form(query.vault, None))
+}
+
+/// `POST /requests/new`: the request built from the form, reviewed in words; or the form again with
+/// what is wrong.
+async fn new_request(
+    State(state): State<AppState>,
+    form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let axum::Form(fields) = form.map_err(|e| AppError::bad_request("form", e.body_text()))?;
+    Ok(match crate::request_form::build(&fields, state.now()) {
+        Ok(built) => new_request::review(&built, state.deployment.registry).into_response(),
+        Err(error) => {
+            let vault = fields
+                .iter()
+                .find(|(k, _)| k == "vault")
+                .and_then(|(_, v)| v.parse().ok());
+            (
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                new_request::form(vault, Some(&error)),
+            )
+                .into_response()
+        }
+    })
 }
 
 async fn relay_page(State(state): State<AppState>) -> Markup {

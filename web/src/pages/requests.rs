@@ -15,6 +15,7 @@ pub(crate) fn list(requests: &[RequestView], status: Option<&str>, at: Page) -> 
         "Access requests",
         html! {
             h1 { "Access requests" }
+            p { a href="/requests/new" { "Request access to a vault" } }
             form.filters method="get" action="/requests" {
                 div {
                     label for="status" { "Status" }

@@ -93,6 +93,7 @@ pub(crate) fn vault(vault: &VaultDetail) -> Markup {
                     dt { "Registered" } dd { "block " (summary.registered_block) }
                 }
                 p { a href={ "/vaults/" (summary.id) "/verify" } { "Verify this vault's attestation now" } }
+                p { a href={ "/requests/new?vault=" (summary.id) } { "Request access to this vault" } }
             }
             section aria-labelledby="code" {
                 h2 #code { "Approved code" }

@@ -153,3 +153,86 @@ async fn the_verifier_view_says_not_verified_when_the_vault_cannot_be_reached() 
     assert!(body.contains("NOT verified"), "{body}");
     assert!(body.contains("could not be fetched"), "{body}");
 }
+
+/// `POST path` with a form body: its status and page.
+async fn post_form(app: &Router, path: &str, form: &str) -> (u16, String) {
+    let request = Request::post(path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(form.to_owned()))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let body = axum::body::to_bytes(response.into_body(), 1 << 22)
+        .await
+        .unwrap();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn a_researcher_builds_a_request_in_words_and_gets_what_to_file() {
+    use alloy::sol_types::SolCall;
+    let chain = TestChain::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_over(&chain, sqlite(&dir).await);
+    let (status, _, form) = page(&app, "/requests/new?vault=3").await;
+    assert_eq!(status, 200);
+    for words in [
+        "Allele counts in",
+        "Polygenic score PGS000001",
+        "health or medical or biomedical research",
+        "non-commercial use only",
+        r#"value="3""#,
+    ] {
+        assert!(form.contains(words), "{words:?} missing from the form");
+    }
+    let hash = format!("{}", keccak256("the protocol"));
+    // HMB (DUO:0000006) with NCU (DUO:0000046), allele counts in the first panel, 30 days.
+    let fields = format!(
+        "vault=3&analysis=panel%3A0%3Acounts&descriptor=&permission=6&disease=&modifier=46&days=30\
+         &protocol_uri=https%3A%2F%2Fprotocol.example%2Fp&protocol_hash={hash}"
+    );
+    let (status, review) = post_form(&app, "/requests/new", &fields).await;
+    assert_eq!(status, 200, "{review}");
+    for words in [
+        "count the alleles",
+        "BRCA1",
+        "health or medical or biomedical research (HMB, DUO:0000006); non-commercial use only",
+        "dnavault-wallet request-access --vault 3 --descriptor request.json --purpose DUO:0000006+DUO:0000046 --expiry 30d",
+    ] {
+        assert!(
+            review.contains(words),
+            "{words:?} missing from the review: {review}"
+        );
+    }
+    // The browser wallet's call is the registry's requestAccess with exactly that request.
+    let start = review.find(r#"data-data=""#).unwrap() + 11;
+    let data = &review[start..start + review[start..].find('"').unwrap()];
+    let call = dnavault_protocol::VaultRegistry::requestAccessCall::abi_decode(
+        &hex::decode(&data[2..]).unwrap(),
+    )
+    .unwrap();
+    let counts = crate::brca_counts();
+    assert_eq!((call.vaultId, call.scope), (U256::from(3), counts.scope()));
+    assert_eq!(
+        call.purpose,
+        Purpose::parse("HMB+NCU").unwrap().to_bytes16()
+    );
+    assert_eq!(
+        serde_json::from_str::<dnavault_protocol::descriptor::Descriptor>(&call.descriptor)
+            .unwrap(),
+        counts
+    );
+
+    // Disease-specific research without its disease, and a protocol that is not a web link: refused in words.
+    let bad = fields.replace("permission=6", "permission=7");
+    let (status, again) = post_form(&app, "/requests/new", &bad).await;
+    assert_eq!(status, 422);
+    assert!(again.contains("names its disease"), "{again}");
+    let bad = fields.replace(
+        "https%3A%2F%2Fprotocol.example%2Fp",
+        "javascript%3Aalert(1)",
+    );
+    let (status, again) = post_form(&app, "/requests/new", &bad).await;
+    assert_eq!(status, 422);
+    assert!(again.contains("https://"), "{again}");
+}
