@@ -90,6 +90,8 @@ enum Command {
     ApproveQuery(registry::QueryArgs),
     /// Researchers: file an access request for a vault on-chain.
     RequestAccess(request::RequestArgs),
+    /// Deny a researcher's pending access request to your vault (your transaction).
+    DenyRequest(request::DenyArgs),
     /// Void messages you signed for a vault that are not used yet (a grant handed over and not relayed).
     CancelSignatures(registry::CancelArgs),
     /// Your relay inbox: pair it, list what waits in words, answer boot requests.
@@ -129,6 +131,7 @@ pub(crate) async fn run(cli: Cli) -> eyre::Result<()> {
         Command::ApproveQuery(args) => registry::approve_query(&session, args).await,
         Command::CancelSignatures(args) => registry::cancel_signatures(&session, args).await,
         Command::RequestAccess(args) => request::request_access(&session, args).await,
+        Command::DenyRequest(args) => request::deny_request(&session, args).await,
         Command::Inbox(command) => inbox::run(&session, command).await,
     }
 }

@@ -239,6 +239,11 @@ impl Connection {
         .await
     }
 
+    /// Denies access request `id`: the owner's transaction.
+    pub async fn deny_request(&self, id: U256) -> Result<Submitted> {
+        self.send(self.registry.denyRequest(id)).await
+    }
+
     /// Files a researcher's access request, publishing `descriptor` (whose hash is its scope); returns the
     /// transaction and the request id.
     pub async fn request_access(

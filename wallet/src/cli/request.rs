@@ -237,3 +237,46 @@ fn protocol_hash(path: &Path) -> eyre::Result<B256> {
     let protocol = std::fs::read(path).wrap_err_with(|| path.display().to_string())?;
     Ok(keccak256(&protocol))
 }
+
+#[derive(Debug, Args)]
+pub(crate) struct DenyArgs {
+    /// The access request's id.
+    #[arg(long)]
+    request: U256,
+    #[command(flatten)]
+    chain: ChainArgs,
+}
+
+/// Denies a researcher's pending access request: the owner's own transaction (`--send`).
+pub(crate) async fn deny_request(session: &Session, args: DenyArgs) -> eyre::Result<()> {
+    if !args.chain.send {
+        bail!("denying a request is the owner's own transaction: add --send");
+    }
+    let s = Signing::open(session, &args.chain).await?;
+    let connection = s.connection()?;
+    let filed = connection.access_request(args.request).await?;
+    let r = &filed.request;
+    let explanation = Explanation {
+        title: format!("Deny access request {} to vault {}", filed.id, r.vaultId),
+        facts: vec![
+            ("Researcher".into(), r.researcher.to_checksum(None)),
+            (
+                "Protocol".into(),
+                format!("{} (keccak256 {})", filed.protocol_uri, filed.protocol_hash),
+            ),
+            ("Scope".into(), r.scope.to_string()),
+        ],
+        warnings: vec![
+            "the denial is public on-chain; the researcher can file a new request".into(),
+        ],
+    };
+    session.confirm(&explanation, "Deny it?")?;
+    let submitted = connection.deny_request(args.request).await?;
+    session.emit(
+        &serde_json::to_value(&submitted)?,
+        &format!(
+            "Access request {} denied: transaction {} in block {}",
+            args.request, submitted.transaction, submitted.block
+        ),
+    )
+}

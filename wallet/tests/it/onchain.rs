@@ -637,6 +637,23 @@ async fn researcher_files_an_access_request_and_signs_messages() {
         args.push("1");
         s.owner_run(&args).refused("do not grant it as it stands");
     }
+    // The owner denies one of them instead: their own transaction, shown in words first.
+    s.owner_run(&["deny-request", "--request", "2"])
+        .refused("add --send");
+    let denied = s.owner_run(&["deny-request", "--request", "2", "--send"]);
+    assert!(denied.ok, "{}", denied.stderr);
+    assert!(
+        denied.stderr.contains("Deny access request 2 to vault 1"),
+        "{}",
+        denied.stderr
+    );
+    let status = registry
+        .accessRequest(U256::from(2))
+        .call()
+        .await
+        .unwrap()
+        .status;
+    assert_eq!(status, 3, "Denied");
     let mut offline = vec![
         "--yes",
         "grant",

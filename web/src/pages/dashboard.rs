@@ -89,6 +89,8 @@ fn vault_section(vault: &VaultDetail) -> Markup {
                         p { "To grant it as asked, your wallet shows it to you in words first:" }
                         pre.command { "dnavault-wallet grant --from-request " (request.id) " --index N --send" }
                     }
+                    p { "To deny it:" }
+                    pre.command { "dnavault-wallet deny-request --request " (request.id) " --index N --send" }
                 }
             }
             h3 { "Live grants (" (live.len()) ")" }

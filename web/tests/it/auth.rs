@@ -161,6 +161,7 @@ async fn an_owner_signs_in_once_and_sees_their_vaults_and_what_waits() {
         "Request 4",
         "Live grants (1)",
         "dnavault-wallet revoke --vault 1",
+        "dnavault-wallet deny-request --request 4 --index N --send",
         "2 query receipts anchored in 1 batches",
     ] {
         assert!(
