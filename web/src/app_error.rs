@@ -32,6 +32,15 @@ impl AppError {
         }
     }
 
+    /// A refusal with `status`, naming the failed `check`.
+    pub fn refused(status: StatusCode, check: &'static str, error: String) -> Self {
+        Self {
+            status,
+            error,
+            check,
+        }
+    }
+
     /// No `what` has id `id`.
     pub fn not_found(what: &str, id: u64) -> Self {
         Self {

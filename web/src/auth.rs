@@ -13,7 +13,10 @@ use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::{AppError, AppState, Result, db::hex0x};
+use crate::{
+    AppError, AppState, Result,
+    db::{hex0x, signed},
+};
 
 /// The session cookie's name.
 pub const COOKIE: &str = "dnavault_session";
@@ -223,8 +226,4 @@ fn random_hex(bytes: usize) -> String {
     let mut buffer = vec![0u8; bytes];
     OsRng.fill_bytes(&mut buffer);
     hex::encode(buffer)
-}
-
-fn signed(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
 }

@@ -37,6 +37,11 @@ impl Database {
     }
 }
 
+/// A count, time or block number as the database's integer (saturating: no chain value reaches it).
+pub(crate) fn signed(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
 /// `bytes` as lowercase 0x-hex, how the database spells addresses and hashes.
 pub(crate) fn hex0x(bytes: impl AsRef<[u8]>) -> String {
     format!("0x{}", hex::encode(bytes))

@@ -76,7 +76,7 @@ impl RelayLimits {
     /// Counts a post by `sender` at `now`, refusing when it has posted its allowance this minute.
     fn spend(&self, sender: Address, now: u64) -> Result<(), AppError> {
         self.0.spend(sender, now).map_err(|wait| {
-            refused(
+            AppError::refused(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate",
                 format!(
@@ -84,14 +84,6 @@ impl RelayLimits {
                 ),
             )
         })
-    }
-}
-
-fn refused(status: StatusCode, check: &'static str, error: String) -> AppError {
-    AppError {
-        status,
-        error,
-        check,
     }
 }
 
@@ -108,7 +100,7 @@ fn body<T>(body: Result<Json<T>, JsonRejection>, what: &str) -> Result<T, AppErr
 }
 
 fn relay_refusal(check: &'static str) -> impl FnOnce(dnavault_relay::RelayError) -> AppError {
-    move |error| refused(StatusCode::UNPROCESSABLE_ENTITY, check, error.to_string())
+    move |error| AppError::refused(StatusCode::UNPROCESSABLE_ENTITY, check, error.to_string())
 }
 
 /// `POST /relay/v1/inboxes`: an account registers (or renews) an inbox under its signature.
@@ -123,7 +115,7 @@ async fn register(
     let issued = registration.registration.issuedAt;
     let now = state.now();
     if issued > now + dnavault_relay::CLOCK_SKEW_SECS || now.saturating_sub(issued) > 3600 {
-        return Err(refused(
+        return Err(AppError::refused(
             StatusCode::UNPROCESSABLE_ENTITY,
             "issued",
             "an inbox registration must be made within the last hour: sign a new one".into(),
@@ -178,7 +170,7 @@ async fn post_message(
         .map_err(relay_refusal("envelope"))?;
     let topic = envelope.message.topic;
     let Some(recipient) = store::inbox(&state.db, topic).await? else {
-        return Err(refused(
+        return Err(AppError::refused(
             StatusCode::NOT_FOUND,
             "not-found",
             format!("no inbox has topic {topic}"),
@@ -195,7 +187,7 @@ async fn post_message(
     .await?;
     state.relay_limits.spend(envelope.message.sender, now)?;
     if store::waiting(&state.db, topic, now).await? >= PER_INBOX {
-        return Err(refused(
+        return Err(AppError::refused(
             StatusCode::TOO_MANY_REQUESTS,
             "inbox-full",
             format!(
@@ -242,7 +234,7 @@ async fn ack(
 ) -> Result<impl IntoResponse, AppError> {
     let ack = body(ack, "a signed acknowledgement")?;
     let Some(inbox) = store::inbox(&state.db, ack.ack.topic).await? else {
-        return Err(refused(
+        return Err(AppError::refused(
             StatusCode::NOT_FOUND,
             "not-found",
             format!("no inbox has topic {}", ack.ack.topic),

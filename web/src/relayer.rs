@@ -43,16 +43,12 @@ pub struct Relayed {
     /// The vault.
     pub vault_id: u64,
     /// Its owner, who signed.
-    #[serde(serialize_with = "checksummed")]
+    #[serde(serialize_with = "crate::db::read::checksummed")]
     pub owner: Address,
     /// The transaction.
     pub transaction: B256,
     /// The block it was mined in.
     pub block: u64,
-}
-
-fn checksummed<S: serde::Serializer>(address: &Address, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&address.to_checksum(None))
 }
 
 /// The relayer: the website's funded account and each owner's recent submissions.
@@ -120,7 +116,7 @@ impl Relayer {
         let kind = request.typed_data.primary_type.clone();
         let message = self.decode(&request.typed_data)?;
         if message.deadline <= U256::from(now) {
-            return Err(refused(
+            return Err(AppError::refused(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "deadline",
                 format!("the {kind} message's deadline has passed: sign it again"),
@@ -149,7 +145,7 @@ impl Relayer {
     fn decode(&self, data: &TypedData) -> Result<Message, AppError> {
         let domain = registry_domain(self.deployment.chain_id, self.deployment.registry);
         if data.domain != domain {
-            return Err(refused(
+            return Err(AppError::refused(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "domain",
                 format!(
@@ -160,7 +156,7 @@ impl Relayer {
         }
         let message = data.message.clone();
         let bad = |e: serde_json::Error| {
-            refused(
+            AppError::refused(
                 StatusCode::BAD_REQUEST,
                 "message",
                 format!("not a {} message: {e}", data.primary_type),
@@ -221,7 +217,7 @@ impl Relayer {
                 }
             }
             other => {
-                return Err(refused(
+                return Err(AppError::refused(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "kind",
                     format!(
@@ -256,7 +252,7 @@ impl Relayer {
         if !code.is_empty() {
             return Ok(());
         }
-        Err(refused(
+        Err(AppError::refused(
             StatusCode::FORBIDDEN,
             "signature",
             format!(
@@ -273,7 +269,7 @@ impl Relayer {
     /// Counts one submission against `owner`'s hourly allowance, or refuses when it is spent.
     fn spend_allowance(&self, owner: Address, now: u64) -> Result<(), AppError> {
         self.allowance.spend(owner, now).map_err(|wait| {
-            refused(
+            AppError::refused(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate",
                 format!(
@@ -326,18 +322,10 @@ impl Relayer {
     }
 }
 
-fn refused(status: StatusCode, check: &'static str, error: String) -> AppError {
-    AppError {
-        status,
-        error,
-        check,
-    }
-}
-
 /// The registry's own refusal, in words, when `error` is one.
 fn registry_refusal(error: &alloy::contract::Error) -> Option<AppError> {
     let decoded = error.as_decoded_interface_error::<VaultRegistryErrors>()?;
-    Some(refused(
+    Some(AppError::refused(
         StatusCode::CONFLICT,
         "registry",
         format!(
@@ -349,7 +337,7 @@ fn registry_refusal(error: &alloy::contract::Error) -> Option<AppError> {
 
 fn chain_unreachable(error: &impl std::fmt::Display) -> AppError {
     tracing::warn!(%error, "the relayer's chain call failed");
-    refused(
+    AppError::refused(
         StatusCode::SERVICE_UNAVAILABLE,
         "chain",
         "the relayer cannot reach the chain now: try again in a minute".into(),

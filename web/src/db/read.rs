@@ -6,7 +6,7 @@ use dnavault_protocol::{descriptor::Descriptor, purpose::Purpose};
 use serde::Serialize;
 use sqlx::{Row, any::AnyRow};
 
-use super::Database;
+use super::{Database, signed};
 use crate::Result;
 
 /// Which rows of a list: at most `limit` from `offset`.
@@ -591,7 +591,10 @@ fn status_name(status: &str) -> &'static str {
 }
 
 /// An address as people compare it: EIP-55 checksummed.
-fn checksummed<S: serde::Serializer>(address: &Address, serializer: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn checksummed<S: serde::Serializer>(
+    address: &Address,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&address.to_checksum(None))
 }
 
@@ -616,8 +619,4 @@ fn optional<T: std::str::FromStr>(text: Option<String>) -> Result<Option<T>> {
 
 fn unsigned(value: i64) -> u64 {
     u64::try_from(value).unwrap_or_default()
-}
-
-fn signed(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
 }

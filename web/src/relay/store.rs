@@ -4,7 +4,10 @@ use alloy::primitives::{Address, B256};
 use dnavault_relay::{Envelope, SignedRegistration};
 use sqlx::Row;
 
-use crate::{Database, Result, WebError, db::hex0x};
+use crate::{
+    Database, Result, WebError,
+    db::{hex0x, signed},
+};
 
 /// Stores (or renews) `registration` under its topic.
 pub(super) async fn register(db: &Database, registration: &SignedRegistration) -> Result<()> {
@@ -113,8 +116,4 @@ pub(super) async fn forget(db: &Database, topic: B256, nonce: B256) -> Result<bo
 fn parse<T: serde::de::DeserializeOwned>(json: &str) -> Result<T> {
     serde_json::from_str(json)
         .map_err(|e| WebError::Database(format!("a stored relay record: {e}")))
-}
-
-fn signed(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
 }
