@@ -20,6 +20,8 @@ pub(crate) async fn boot_through(
     poll: Duration,
 ) {
     let mut seen = Seen::default();
+    // Messages that did not open stay in the relay until they expire: each is reported once.
+    let mut dropped = std::collections::HashSet::new();
     let mut asked: Option<(SignedRegistration, u64)> = None;
     while service.boot_request().await.is_some() {
         let now = dnavault_protocol::clock::unix_now().unwrap_or(0);
@@ -36,7 +38,7 @@ pub(crate) async fn boot_through(
             }
         }
         if let Some((inbox, _)) = &asked {
-            match take_answer(&service, &relay, inbox, &mut seen, now).await {
+            match take_answer(&service, &relay, inbox, &mut seen, &mut dropped, now).await {
                 Ok(true) => return,
                 Ok(false) => {}
                 Err(error) => tracing::warn!(%error, "cannot read the vault's inbox"),
@@ -87,9 +89,13 @@ async fn take_answer(
     relay: &RelayClient,
     inbox: &SignedRegistration,
     seen: &mut Seen,
+    dropped: &mut std::collections::HashSet<alloy::primitives::B256>,
     now: u64,
 ) -> Result<bool, RelayError> {
     for envelope in relay.waiting(inbox.topic()).await? {
+        if dropped.contains(&envelope.message.nonce) {
+            continue;
+        }
         let opened = service
             .with_sealed(|sealed| sealed.open_relayed(&envelope, inbox, seen, now))
             .await;
@@ -100,6 +106,7 @@ async fn take_answer(
             Ok(opened) => opened,
             Err(error) => {
                 tracing::warn!(%error, "dropped a relay message that does not open");
+                dropped.insert(envelope.message.nonce);
                 continue;
             }
         };
