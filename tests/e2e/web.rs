@@ -2,7 +2,7 @@
 //! vault's attestation from the URI its owner published and checks it itself.
 
 use alloy::primitives::U256;
-use dnavault_tests::{MEASUREMENT, boot_with, chain_with_vault, web::WebProcess};
+use dnavault_tests::{MEASUREMENT, WalletCli, boot_with, chain_with_vault, web::WebProcess};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_verifier_view_checks_a_real_vault_and_fails_when_its_code_is_revoked() {
@@ -85,4 +85,82 @@ async fn the_verifier_view_checks_a_real_vault_and_fails_when_its_code_is_revoke
     );
 
     drop(vault);
+}
+
+/// A researcher whose wallet signs the request without sending it files it through the website, which
+/// broadcasts it once: the index then shows it pending, and the same transaction again is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_the_wallet_signed_only_is_filed_through_the_website() {
+    let (chain, _seed, _owner) = chain_with_vault().await;
+    let dir = tempfile::tempdir().unwrap();
+    let web = WebProcess::start(&chain, dir.path(), &[]);
+    let wallet = WalletCli::restored();
+    let protocol = dir.path().join("protocol.txt");
+    std::fs::write(&protocol, "We study BRCA1/BRCA2 allele frequencies.\n").unwrap();
+    let descriptor = dir.path().join("request.json");
+    let panel = dnavault_protocol::descriptor::PANELS[0].1;
+    let counts = dnavault_protocol::descriptor::Descriptor::AlleleCounts {
+        panel: serde_json::from_str(panel).unwrap(),
+    };
+    std::fs::write(&descriptor, serde_json::to_string(&counts).unwrap()).unwrap();
+    let (rpc, registry) = (
+        chain.endpoint_url().to_string(),
+        chain.registry_address().to_string(),
+    );
+    let run = tokio::task::block_in_place(|| {
+        wallet.run(&[
+            "--json",
+            "--yes",
+            "request-access",
+            "--vault",
+            "1",
+            "--descriptor",
+            descriptor.to_str().unwrap(),
+            "--purpose",
+            "HMB",
+            "--expiry",
+            "90d",
+            "--protocol-file",
+            protocol.to_str().unwrap(),
+            "--protocol-uri",
+            "https://lab.example/protocol",
+            "--index",
+            "2",
+            "--rpc-url",
+            &rpc,
+            "--registry",
+            &registry,
+            "--sign-only",
+        ])
+    });
+    assert!(run.ok, "{}", run.stderr);
+    let signed: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let researcher = chain.signer(2).address();
+    assert_eq!(signed["from"].as_str().unwrap().parse(), Ok(researcher));
+    assert!(
+        chain
+            .registry()
+            .accessRequest(U256::from(1))
+            .call()
+            .await
+            .is_err(),
+        "signing alone files nothing"
+    );
+
+    let body = serde_json::json!({ "transaction": signed["transaction"] });
+    let (status, filed) = web.post("/api/requests", &body).await;
+    assert_eq!(status, 201, "{filed}");
+    assert_eq!(filed["transaction"], signed["hash"]);
+    web.indexed_with(&chain).await;
+    let (status, request) = web.get("/api/requests/1").await;
+    assert_eq!(status, 200, "{request}");
+    assert_eq!(request["status"], "pending", "{request}");
+    assert_eq!(request["researcher"], researcher.to_checksum(None));
+
+    let (status, refusal) = web.post("/api/requests", &body).await;
+    assert_eq!(
+        (status, refusal["check"].as_str()),
+        (409, Some("nonce")),
+        "{refusal}"
+    );
 }

@@ -64,6 +64,21 @@ impl WebProcess {
         (status, json)
     }
 
+    /// `POST path` with a JSON `body`: the status and the JSON answer.
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let response = reqwest::Client::new()
+            .post(format!("{}{path}", self.url))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let answer = response.bytes().await.unwrap();
+        let json = serde_json::from_slice(&answer)
+            .unwrap_or_else(|e| panic!("POST {path}: not JSON ({e}): {answer:?}"));
+        (status, json)
+    }
+
     /// Waits until the index has read `block`; fails after 20 s.
     pub async fn indexed_past(&self, block: u64) {
         for _ in 0..200 {

@@ -2,7 +2,7 @@
 
 use alloy::{
     network::EthereumWallet,
-    primitives::{Address, B256, FixedBytes, U256},
+    primitives::{Address, B256, Bytes, FixedBytes, U256},
     providers::{DynProvider, Provider, ProviderBuilder},
     signers::local::PrivateKeySigner,
 };
@@ -17,6 +17,21 @@ use crate::{Result, WalletError, explain::Deployment, typed::SignedTypedData};
 pub struct Connection {
     registry: VaultRegistry::VaultRegistryInstance<DynProvider>,
     deployment: Deployment,
+    sender: EthereumWallet,
+}
+
+/// A transaction signed and not sent (`--sign-only`): whoever holds it can broadcast it, once.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedTransaction {
+    /// The EIP-2718 encoding, as `eth_sendRawTransaction` takes it.
+    pub transaction: Bytes,
+    /// Its hash.
+    pub hash: B256,
+    /// The account that signed it and pays for it.
+    pub from: Address,
+    /// Its nonce: it is void once the account sends another transaction with this nonce.
+    pub nonce: u64,
 }
 
 /// A researcher's access request as the chain holds it, with what its event published.
@@ -32,6 +47,23 @@ pub struct FiledRequest {
     pub protocol_uri: String,
     /// The analysis descriptor (JSON) the request published, as it was published.
     pub descriptor: String,
+}
+
+/// A researcher's access request before it is filed.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    /// The vault asked.
+    pub vault: U256,
+    /// The analysis asked for; its hash is the request's scope.
+    pub descriptor: Descriptor,
+    /// The DUO purpose, packed.
+    pub purpose: FixedBytes<16>,
+    /// Until when access is asked for (Unix seconds).
+    pub requested_expiry: u64,
+    /// keccak256 of the research protocol document.
+    pub protocol_hash: B256,
+    /// Where the protocol is published.
+    pub protocol_uri: String,
 }
 
 /// What a submitted transaction did.
@@ -56,8 +88,9 @@ impl Connection {
         let url = rpc_url
             .parse()
             .map_err(|e| WalletError::input("--rpc-url", format!("{e}")))?;
+        let sender = EthereumWallet::from(sender);
         let provider = ProviderBuilder::new()
-            .wallet(EthereumWallet::from(sender))
+            .wallet(sender.clone())
             .connect_http(url)
             .erased();
         let chain_id = provider.get_chain_id().await.map_err(chain_error)?;
@@ -70,6 +103,7 @@ impl Connection {
         Ok(Self {
             registry: VaultRegistry::new(registry, provider),
             deployment: Deployment { chain_id, registry },
+            sender,
         })
     }
 
@@ -246,28 +280,71 @@ impl Connection {
 
     /// Files a researcher's access request, publishing `descriptor` (whose hash is its scope); returns the
     /// transaction and the request id.
-    pub async fn request_access(
-        &self,
-        vault: U256,
-        descriptor: &Descriptor,
-        purpose: FixedBytes<16>,
-        requested_expiry: u64,
-        protocol_hash: B256,
-        protocol_uri: String,
-    ) -> Result<(Submitted, U256)> {
-        let published = serde_json::to_string(descriptor)
-            .map_err(|e| WalletError::input("--descriptor", e.to_string()))?;
-        let call = self.registry.requestAccess(
-            vault,
-            descriptor.scope(),
-            purpose,
-            requested_expiry,
-            protocol_hash,
-            protocol_uri,
-            published,
-        );
+    pub async fn request_access(&self, request: &NewRequest) -> Result<(Submitted, U256)> {
+        let call = self.request_access_call(request)?;
         let request_id = call.call().await.map_err(contract_error)?;
         Ok((self.send(call).await?, request_id))
+    }
+
+    /// Signs the transaction that files `request`, after a dry run, without sending it: nonce, gas and fees
+    /// are read from the chain now.
+    pub async fn sign_request_access(&self, request: &NewRequest) -> Result<SignedTransaction> {
+        use alloy::{
+            eips::eip2718::Encodable2718,
+            network::{NetworkTransactionBuilder, NetworkWallet, TransactionBuilder},
+        };
+        let call = self.request_access_call(request)?;
+        call.call().await.map_err(contract_error)?;
+        let from = NetworkWallet::<alloy::network::Ethereum>::default_signer_address(&self.sender);
+        let provider = self.registry.provider();
+        let nonce = provider
+            .get_transaction_count(from)
+            .pending()
+            .await
+            .map_err(chain_error)?;
+        let mut tx = call.into_transaction_request().with_from(from);
+        let gas = provider
+            .estimate_gas(tx.clone())
+            .await
+            .map_err(chain_error)?;
+        let fees = provider
+            .estimate_eip1559_fees()
+            .await
+            .map_err(chain_error)?;
+        tx = tx
+            .with_nonce(nonce)
+            .with_chain_id(self.deployment.chain_id)
+            .with_gas_limit(gas.saturating_add(gas / 5))
+            .with_max_fee_per_gas(fees.max_fee_per_gas)
+            .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
+        let envelope = tx
+            .build(&self.sender)
+            .await
+            .map_err(|e| WalletError::Chain(format!("could not sign the transaction: {e}")))?;
+        Ok(SignedTransaction {
+            transaction: envelope.encoded_2718().into(),
+            hash: *envelope.tx_hash(),
+            from,
+            nonce,
+        })
+    }
+
+    fn request_access_call(
+        &self,
+        request: &NewRequest,
+    ) -> Result<alloy::contract::SolCallBuilder<&DynProvider, VaultRegistry::requestAccessCall>>
+    {
+        let published = serde_json::to_string(&request.descriptor)
+            .map_err(|e| WalletError::input("--descriptor", e.to_string()))?;
+        Ok(self.registry.requestAccess(
+            request.vault,
+            request.descriptor.scope(),
+            request.purpose,
+            request.requested_expiry,
+            request.protocol_hash,
+            request.protocol_uri.clone(),
+            published,
+        ))
     }
 
     async fn send<C>(

@@ -214,6 +214,7 @@ fn state(chain: &TestChain, db: Database) -> AppState {
         },
         verifier: std::sync::Arc::new(dnavault_attest::Verifier::production(policy)),
         public_url: "http://127.0.0.1/".parse().expect("URL"),
+        chain: chain.provider().clone(),
         relayer: None,
         relay_limits: Default::default(),
     }

@@ -46,6 +46,11 @@ pub fn routes() -> Vec<Route> {
             get(verification_json),
         ),
         route(Method::GET, "/api/requests", get(requests)),
+        route(
+            Method::POST,
+            "/api/requests",
+            post(file_request).layer(axum::extract::DefaultBodyLimit::max(FILING_BODY_LIMIT)),
+        ),
         route(Method::GET, "/api/requests/{id}", get(request)),
         route(
             Method::POST,
@@ -153,6 +158,28 @@ async fn relay(
         check: "body",
     })?;
     Ok(Json(relayer.relay(request, state.now()).await?))
+}
+
+/// The largest signed access request the website reads (its descriptor is in the calldata).
+pub(crate) const FILING_BODY_LIMIT: usize = 256 * 1024;
+
+/// `POST /api/requests`: a researcher's signed `requestAccess` transaction, checked and broadcast.
+async fn file_request(
+    State(state): State<AppState>,
+    body: Result<Json<crate::filing::SignedRequest>, JsonRejection>,
+) -> Result<impl IntoResponse, AppError> {
+    let Json(signed) = body.map_err(|rejection| AppError {
+        status: rejection.status(),
+        error: format!(
+            "the body must be {{\"transaction\": \"0x...\"}} as dnavault-wallet request-access \
+             --sign-only prints it (JSON, at most {} KiB): {}",
+            FILING_BODY_LIMIT / 1024,
+            rejection.body_text()
+        ),
+        check: "body",
+    })?;
+    let filed = crate::filing::file(&state.chain, state.deployment, &signed.transaction).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(filed)))
 }
 
 /// The filters of `GET /api/requests`.

@@ -12,6 +12,7 @@ mod app_error;
 pub mod auth;
 pub mod db;
 mod error;
+pub mod filing;
 pub mod index;
 mod pages;
 pub mod relay;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub verifier: std::sync::Arc<dnavault_attest::Verifier>,
     /// Where people reach the website (`https://dnavault.example/`): sign-in messages name it.
     pub public_url: url::Url,
+    /// The chain, for broadcasting researchers' signed access requests.
+    pub chain: alloy::providers::DynProvider,
     /// The relayer, when the website runs one.
     pub relayer: Option<std::sync::Arc<relayer::Relayer>>,
     /// The relay's per-sender rates.
@@ -152,7 +155,7 @@ pub async fn launch(
         chain_id,
         registry: launch.registry,
     };
-    let indexer = Indexer::new(provider, launch.registry, db.clone(), launch.index);
+    let indexer = Indexer::new(provider.clone(), launch.registry, db.clone(), launch.index);
     let relayer = launch.relayer.map(|(account, per_hour)| {
         std::sync::Arc::new(relayer::Relayer::new(
             launch.rpc.clone(),
@@ -168,6 +171,7 @@ pub async fn launch(
         deployment,
         verifier: std::sync::Arc::new(launch.verifier),
         public_url: launch.public_url,
+        chain: provider,
         relayer,
         relay_limits: Default::default(),
     };

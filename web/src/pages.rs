@@ -29,6 +29,12 @@ pub(crate) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/vaults/{id}/verify", get(verify)),
         ("/requests", get(requests)),
         ("/requests/new", get(new_request_page).post(new_request)),
+        (
+            "/requests/file",
+            post(file_request).layer(axum::extract::DefaultBodyLimit::max(
+                crate::api::FILING_BODY_LIMIT,
+            )),
+        ),
         ("/requests/{id}", get(request)),
         ("/signin", get(signin_page).post(signin)),
         ("/signout", post(signout)),
@@ -202,6 +208,23 @@ async fn new_request(
                 .into_response()
         }
     })
+}
+
+/// The filing form: the transaction `request-access --sign-only` printed (its hex, or its `--json`).
+#[derive(Debug, serde::Deserialize)]
+struct FileForm {
+    signed: String,
+}
+
+/// `POST /requests/file`: the pasted signed request, checked and broadcast; the page says what was filed.
+async fn file_request(
+    State(state): State<AppState>,
+    form: Result<axum::Form<FileForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Markup, PageError> {
+    let axum::Form(form) = form.map_err(|e| AppError::bad_request("form", e.body_text()))?;
+    let raw = crate::filing::pasted(&form.signed)?;
+    let filed = crate::filing::file(&state.chain, state.deployment, &raw).await?;
+    Ok(new_request::filed(&filed))
 }
 
 async fn relay_page(State(state): State<AppState>) -> Markup {

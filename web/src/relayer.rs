@@ -323,7 +323,7 @@ impl Relayer {
 }
 
 /// The registry's own refusal, in words, when `error` is one.
-fn registry_refusal(error: &alloy::contract::Error) -> Option<AppError> {
+pub(crate) fn registry_refusal(error: &alloy::contract::Error) -> Option<AppError> {
     let decoded = error.as_decoded_interface_error::<VaultRegistryErrors>()?;
     Some(AppError::refused(
         StatusCode::CONFLICT,
@@ -335,7 +335,7 @@ fn registry_refusal(error: &alloy::contract::Error) -> Option<AppError> {
     ))
 }
 
-fn chain_unreachable(error: &impl std::fmt::Display) -> AppError {
+pub(crate) fn chain_unreachable(error: &impl std::fmt::Display) -> AppError {
     tracing::warn!(%error, "the relayer's chain call failed");
     AppError::refused(
         StatusCode::SERVICE_UNAVAILABLE,

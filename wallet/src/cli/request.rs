@@ -7,7 +7,7 @@ use clap::Args;
 use dnavault_wallet::{
     explain::{self, Explanation, RequestTerms},
     inputs::{self, Analysis},
-    registry::Connection,
+    registry::{Connection, NewRequest},
 };
 use eyre::{WrapErr, bail};
 use serde_json::json;
@@ -45,6 +45,10 @@ pub(crate) struct RequestArgs {
     /// The Ethereum account index that files the request.
     #[arg(long, default_value_t = 0)]
     index: u32,
+    /// Sign the transaction and print it instead of sending it (paste it into the website's request page,
+    /// which checks and broadcasts it). The account still pays its gas.
+    #[arg(long)]
+    sign_only: bool,
 }
 
 pub(crate) async fn request_access(session: &Session, args: RequestArgs) -> eyre::Result<()> {
@@ -94,17 +98,31 @@ pub(crate) async fn request_access(session: &Session, args: RequestArgs) -> eyre
         ],
     }
     .analysis(&analysis);
+    let request = NewRequest {
+        vault: args.vault,
+        descriptor,
+        purpose: purpose.to_bytes16(),
+        requested_expiry: expiry,
+        protocol_hash,
+        protocol_uri: args.protocol_uri,
+    };
+    if args.sign_only {
+        session.confirm(
+            &explanation,
+            "Sign the request (it is filed when the transaction is broadcast)?",
+        )?;
+        let signed = connection.sign_request_access(&request).await?;
+        return session.emit(
+            &serde_json::to_value(&signed)?,
+            &format!(
+                "Signed, not sent: transaction {} (nonce {} of {}).\nPaste this into the website's request \
+                 page to file it:\n{}",
+                signed.hash, signed.nonce, signed.from, signed.transaction
+            ),
+        );
+    }
     session.confirm(&explanation, "File the request?")?;
-    let (submitted, request_id) = connection
-        .request_access(
-            args.vault,
-            &descriptor,
-            purpose.to_bytes16(),
-            expiry,
-            protocol_hash,
-            args.protocol_uri,
-        )
-        .await?;
+    let (submitted, request_id) = connection.request_access(&request).await?;
     session.emit(
         &json!({ "requestId": request_id, "transaction": submitted.transaction, "block": submitted.block }),
         &format!("Access request {request_id} filed in transaction {}", submitted.transaction),

@@ -53,6 +53,26 @@ pub(crate) fn form(vault: Option<u64>, error: Option<&str>) -> Markup {
     )
 }
 
+/// The request a pasted signed transaction filed.
+pub(crate) fn filed(filed: &crate::filing::Filed) -> Markup {
+    page(
+        "Request filed",
+        html! {
+            h1 { "Access request " (filed.request_id) " is filed" }
+            section.card {
+                dl.facts {
+                    dt { "Vault" } dd { a href={ "/vaults/" (filed.vault_id) } { (filed.vault_id) } }
+                    dt { "Researcher" } dd.mono { (filed.researcher.to_checksum(None)) }
+                    dt { "Transaction" } dd.mono { (filed.transaction) }
+                    dt { "Block" } dd { (filed.block) }
+                }
+            }
+            p { "The vault's owner is asked in their wallet. The request's page shows its status once the index has read that block: "
+                a href={ "/requests/" (filed.request_id) } { "request " (filed.request_id) } "." }
+        },
+    )
+}
+
 /// The request in words, and how to file it: the wallet command, or a browser wallet.
 pub(crate) fn review(built: &Built, registry: Address) -> Markup {
     let words = built.descriptor.words();
@@ -82,7 +102,14 @@ pub(crate) fn review(built: &Built, registry: Address) -> Markup {
                 (built.purpose_code()) " --expiry " (built.days) "d --protocol-file PROTOCOL --protocol-uri "
                 (built.protocol_uri) " --index N"
             }
-            h2 { "Or with your browser wallet" }
+            h2 { "Or sign it with dnavault-wallet and file it here" }
+            p { "Add " code { "--sign-only" } " to the command: the wallet signs the transaction without sending it. Paste what it prints; this website checks it files exactly this kind of request to this registry, then broadcasts it. Your account pays its gas." }
+            form method="post" action="/requests/file" {
+                label for="signed" { "The signed transaction (0x…)" }
+                textarea #signed name="signed" rows="4" cols="60" required {}
+                div { button type="submit" { "File the signed request" } }
+            }
+                        h2 { "Or with your browser wallet" }
             p #wallet-status.muted role="status" {}
             button #file-with-wallet type="button" data-to=(registry.to_checksum(None)) data-data=(data) {
                 "File with my browser wallet"

@@ -26,6 +26,22 @@ async fn get(app: &Router, path: &str) -> (u16, Value) {
     (status, json)
 }
 
+/// `POST route` with a JSON `body` against `app`, checked against the description: its status and answer.
+pub(crate) async fn post_documented(app: &Router, route: &str, body: String) -> (u16, Value) {
+    let request = Request::post(route)
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let body = serde_json::from_slice(&body).unwrap();
+    assert_documented("post", route, status, &body);
+    (status, body)
+}
+
 /// Asserts `body` is what the OpenAPI description says `method route` answers with `status`.
 pub(crate) fn assert_documented(method: &str, route: &str, status: u16, body: &Value) {
     let doc: Value = serde_json::from_str(OPENAPI).unwrap();

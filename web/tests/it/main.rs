@@ -3,6 +3,7 @@
 
 mod api;
 mod auth;
+mod filing;
 mod index;
 mod pages;
 mod relay;
@@ -238,6 +239,7 @@ fn app_relaying(
         deployment: deployment(chain),
         verifier: std::sync::Arc::new(dnavault_attest::Verifier::production(policy)),
         public_url: WEBSITE.parse().unwrap(),
+        chain: chain.provider().clone(),
         relayer,
         relay_limits: Default::default(),
     };

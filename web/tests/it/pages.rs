@@ -155,7 +155,7 @@ async fn the_verifier_view_says_not_verified_when_the_vault_cannot_be_reached() 
 }
 
 /// `POST path` with a form body: its status and page.
-async fn post_form(app: &Router, path: &str, form: &str) -> (u16, String) {
+pub(crate) async fn post_form(app: &Router, path: &str, form: &str) -> (u16, String) {
     let request = Request::post(path)
         .header("content-type", "application/x-www-form-urlencoded")
         .body(Body::from(form.to_owned()))

@@ -117,6 +117,7 @@ impl Relay {
             },
             verifier: Arc::new(verifier),
             public_url: crate::WEBSITE.parse().unwrap(),
+            chain: chain.provider().clone(),
             relayer: None,
             relay_limits: Default::default(),
         };

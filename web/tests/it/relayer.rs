@@ -8,31 +8,15 @@ use alloy::{
     signers::{SignerSync, local::PrivateKeySigner},
     sol_types::{Eip712Domain, SolStruct},
 };
-use axum::{
-    Router,
-    body::Body,
-    http::{Request, header},
-};
+use axum::Router;
 use dnavault_protocol::{Grant, Revoke, eip712::registry_domain, purpose::Purpose};
 use dnavault_testkit::TestChain;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 use crate::{app_over, app_with_relayer, sent, sqlite};
 
 async fn post(app: &Router, body: String) -> (u16, Value) {
-    let request = Request::post("/api/relay")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body))
-        .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status().as_u16();
-    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    let body = serde_json::from_slice(&body).unwrap();
-    crate::api::assert_documented("post", "/api/relay", status, &body);
-    (status, body)
+    crate::api::post_documented(app, "/api/relay", body).await
 }
 
 /// `message` signed by `signer` under `domain`, as dnavault-wallet prints it.
