@@ -197,3 +197,153 @@ async fn a_query_is_approved_through_the_relay_by_the_owners_wallet() {
     );
     drop(vault);
 }
+
+/// Waits for the first message in the owner's inbox; its words and nonce.
+async fn first_waiting(inbox: impl Fn(&str, &[&str]) -> dnavault_tests::Run) -> (String, String) {
+    for _ in 0..150 {
+        let listed = inbox("list", &[]);
+        assert!(listed.ok, "{}", listed.stderr);
+        let waiting: Value = serde_json::from_str(&listed.stdout).unwrap();
+        if let Some(message) = waiting["messages"].as_array().unwrap().first() {
+            return (
+                message["words"].as_str().unwrap().to_owned(),
+                message["nonce"].as_str().unwrap().to_owned(),
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("nothing reached the owner's inbox");
+}
+
+/// `dnavault-vault propose-update` for `measurement`, started (it waits for the owner).
+fn propose(vault: &dnavault_tests::VaultProcess, measurement: &str) -> std::process::Child {
+    std::process::Command::new(dnavault_tests::binary("dnavault-vault"))
+        .arg("propose-update")
+        .arg("--data-dir")
+        .arg(&vault.data_dir)
+        .args(["--measurement", measurement, "--wait", "60"])
+        .args(["--note", "v2: faster allele counts"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// A running vault whose key is bound asks its owner to approve new code: the wallet shows the request in
+/// words (the note as the operator's), the approval is submitted by the website's relayer (the owner pays
+/// nothing) and the vault sees it on-chain; a second request the owner declines ends declined, approving
+/// nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn new_code_is_approved_and_declined_through_the_relay() {
+    let (chain, _seed, _owner) = chain_with_vault().await;
+    let dir = tempfile::tempdir().unwrap();
+    let relay = format!("http://127.0.0.1:{}", web::free_port());
+    let (vault, wallet) = tokio::task::block_in_place(|| {
+        dnavault_tests::boot_with(
+            &chain,
+            dir.path(),
+            &["--relay", &relay],
+            &["boot", "--bind-key"],
+        )
+    });
+    let key_file = dir.path().join("relayer.key");
+    std::fs::write(&key_file, alloy::hex::encode(chain.signer(3).to_bytes())).unwrap();
+    let listen = relay.trim_start_matches("http://");
+    let key_file = key_file.display().to_string();
+    let website = web::WebProcess::start_at(
+        &chain,
+        dir.path(),
+        listen,
+        &["--relayer-key-file", &key_file],
+    );
+    website.indexed_with(&chain).await;
+    let inbox = |command: &str, extra: &[&str]| inbox(&wallet, &chain, &relay, command, extra);
+    assert!(inbox("pair", &[]).ok);
+    let owner = chain.signer(1).address();
+    let owner_nonce = sent_by(&chain, owner).await;
+
+    // The code it runs is approved already: there is nothing to ask.
+    let asked = tokio::task::block_in_place(|| {
+        propose(&vault, dnavault_tests::MEASUREMENT)
+            .wait_with_output()
+            .unwrap()
+    });
+    let said = String::from_utf8_lossy(&asked.stderr);
+    assert!(
+        !asked.status.success() && said.contains("approved for vault 1 already"),
+        "{said}"
+    );
+
+    let new_code = "12".repeat(48);
+    let asking = propose(&vault, &new_code);
+    let (words, nonce) = first_waiting(&inbox).await;
+    assert!(
+        words.contains("vault 1 asks you to approve new code")
+            && words.contains("in its operator's words"),
+        "{words}"
+    );
+    let answered = inbox("answer", &["--message", &nonce]);
+    assert!(answered.ok, "{}{}", answered.stdout, answered.stderr);
+    assert!(
+        answered
+            .stderr
+            .contains("the vault operator's words, checked by no one"),
+        "the wallet warned that the note is unchecked: {}",
+        answered.stderr
+    );
+    let output = tokio::task::block_in_place(|| asking.wait_with_output().unwrap());
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && said.contains("approved"),
+        "{said}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let approved = chain
+        .registry()
+        .isMeasurementApproved(
+            alloy::primitives::U256::from(1),
+            alloy::hex::decode(&new_code).unwrap().into(),
+        )
+        .call()
+        .await
+        .unwrap();
+    assert!(approved);
+    assert_eq!(
+        sent_by(&chain, owner).await,
+        owner_nonce,
+        "the website's relayer paid, not the owner"
+    );
+
+    let other_code = "cd".repeat(48);
+    let asking = propose(&vault, &other_code);
+    let (_, nonce) = first_waiting(&inbox).await;
+    let declined = inbox("answer", &["--message", &nonce, "--decline"]);
+    assert!(declined.ok, "{}", declined.stderr);
+    let output = tokio::task::block_in_place(|| asking.wait_with_output().unwrap());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && said.contains("declined"),
+        "{said}"
+    );
+    let approved = chain
+        .registry()
+        .isMeasurementApproved(
+            alloy::primitives::U256::from(1),
+            alloy::hex::decode(&other_code).unwrap().into(),
+        )
+        .call()
+        .await
+        .unwrap();
+    assert!(!approved);
+    drop(vault);
+}
+
+/// How many transactions `account` has sent.
+async fn sent_by(chain: &dnavault_testkit::TestChain, account: alloy::primitives::Address) -> u64 {
+    use alloy::providers::Provider;
+    chain
+        .provider()
+        .get_transaction_count(account)
+        .await
+        .unwrap()
+}

@@ -16,7 +16,7 @@ use dnavault_protocol::{
 };
 use dnavault_ratls::ServerIdentity;
 use dnavault_relay::{
-    Envelope as RelayEnvelope, Kind, Payload, RelayError, Seen, SignedAck, SignedRegistration,
+    Envelope as RelayEnvelope, Payload, RelayError, Seen, SignedAck, SignedRegistration,
 };
 use sha2::{Digest, Sha256};
 
@@ -156,6 +156,8 @@ pub struct SealedVault {
 pub struct UnsealedVault {
     identity: VaultIdentity,
     signer: PrivateKeySigner,
+    /// The attested HPKE key, kept for the relay (the sealed vault's, once the service moves it here).
+    relay_key: Option<RecipientKey>,
     data_key: DataKey,
     measurement: [u8; 48],
     test_only: bool,
@@ -238,15 +240,9 @@ impl SealedVault {
         &self.request
     }
 
-    /// The registry's signing domain, which relay messages are signed under.
-    fn domain(&self) -> alloy::sol_types::Eip712Domain {
-        dnavault_protocol::eip712::registry_domain(self.identity.chain_id, self.identity.registry)
-    }
-
-    /// The vault's relay inbox: its attested HPKE key under its attested signing key, so the owner's
-    /// answer is sealed to the key the report binds.
-    pub fn relay_inbox(&self, now: u64) -> Result<SignedRegistration, RelayError> {
-        SignedRegistration::sign(&self.signer, &self.domain(), &self.hpke.public_key(), now)
+    /// The vault's keys for the relay while sealed.
+    pub(crate) fn relay_keys(&self) -> RelayKeys<'_> {
+        RelayKeys::new(self.identity, &self.signer, &self.hpke)
     }
 
     /// The boot request, sealed to the owner's inbox and signed by the vault's key, for `vault_url`.
@@ -260,29 +256,13 @@ impl SealedVault {
             vault_url: vault_url.to_owned(),
             request: self.request.clone(),
         };
-        RelayEnvelope::seal(
-            &self.signer,
-            &self.domain(),
-            owner_inbox,
-            Kind::BootRequest,
-            &payload.to_bytes(),
-            now,
-            RELAYED_BOOT_REQUEST_SECS,
-        )
+        self.relay_keys()
+            .seal(owner_inbox, &payload, now, RELAYED_BOOT_REQUEST_SECS)
     }
 
-    /// A message from the vault's inbox, opened with its HPKE key after every check, and the signed
-    /// acknowledgement that removes it from the relay.
-    pub fn open_relayed(
-        &self,
-        envelope: &RelayEnvelope,
-        inbox: &SignedRegistration,
-        seen: &mut Seen,
-        now: u64,
-    ) -> Result<(Payload, SignedAck), RelayError> {
-        let opened = envelope.open(&self.domain(), inbox, &self.hpke, seen, now)?;
-        let ack = SignedAck::sign(&self.signer, &self.domain(), inbox.topic(), opened.nonce)?;
-        Ok((Payload::from_bytes(opened.kind, &opened.payload)?, ack))
+    /// Gives up the sealed vault's HPKE key to the vault it unsealed into, for the relay.
+    pub(crate) fn into_relay_key(self) -> RecipientKey {
+        self.hpke
     }
 
     /// Checks the owner's answer and unwraps the data key. Any failed check leaves the vault sealed.
@@ -361,6 +341,7 @@ impl SealedVault {
         Ok(UnsealedVault {
             identity: id,
             signer: self.signer.clone(),
+            relay_key: None,
             data_key,
             measurement: self.measurement,
             test_only: self.test_only,
@@ -399,6 +380,19 @@ impl UnsealedVault {
         self.signer.sign_hash_sync(hash)
     }
 
+    /// Keeps `key`, the HPKE key the boot evidence binds, for relay messages to this vault.
+    pub(crate) fn with_relay_key(mut self, key: RecipientKey) -> Self {
+        self.relay_key = Some(key);
+        self
+    }
+
+    /// The vault's keys for the relay, once it holds its HPKE key.
+    pub(crate) fn relay_keys(&self) -> Option<RelayKeys<'_>> {
+        self.relay_key
+            .as_ref()
+            .map(|hpke| RelayKeys::new(self.identity, &self.signer, hpke))
+    }
+
     /// The attested vault key, for the task that anchors receipts from it.
     pub(crate) fn signer(&self) -> PrivateKeySigner {
         self.signer.clone()
@@ -416,5 +410,62 @@ impl std::fmt::Debug for UnsealedVault {
             .field("identity", &self.identity)
             .field("test_only", &self.test_only)
             .finish_non_exhaustive()
+    }
+}
+
+/// A vault's attested keys as the relay knows them: the signing key its messages are signed by and the
+/// HPKE key its inbox is registered under (both bound by its boot evidence).
+pub(crate) struct RelayKeys<'a> {
+    signer: &'a PrivateKeySigner,
+    hpke: &'a RecipientKey,
+    domain: alloy::sol_types::Eip712Domain,
+}
+
+impl<'a> RelayKeys<'a> {
+    fn new(identity: VaultIdentity, signer: &'a PrivateKeySigner, hpke: &'a RecipientKey) -> Self {
+        Self {
+            signer,
+            hpke,
+            domain: registry_domain(identity.chain_id, identity.registry),
+        }
+    }
+
+    /// The vault's relay inbox: its attested HPKE key under its attested signing key, so answers are
+    /// sealed to the key the report binds.
+    pub(crate) fn inbox(&self, now: u64) -> Result<SignedRegistration, RelayError> {
+        SignedRegistration::sign(self.signer, &self.domain, &self.hpke.public_key(), now)
+    }
+
+    /// `payload`, sealed to `to` and signed by the vault's key, living `ttl` seconds.
+    pub(crate) fn seal(
+        &self,
+        to: &SignedRegistration,
+        payload: &Payload,
+        now: u64,
+        ttl: u64,
+    ) -> Result<RelayEnvelope, RelayError> {
+        RelayEnvelope::seal(
+            self.signer,
+            &self.domain,
+            to,
+            payload.kind(),
+            &payload.to_bytes(),
+            now,
+            ttl,
+        )
+    }
+
+    /// A message from the vault's inbox, opened after every check, and the signed acknowledgement that
+    /// removes it from the relay.
+    pub(crate) fn open(
+        &self,
+        envelope: &RelayEnvelope,
+        inbox: &SignedRegistration,
+        seen: &mut Seen,
+        now: u64,
+    ) -> Result<(Payload, SignedAck), RelayError> {
+        let opened = envelope.open(&self.domain, inbox, self.hpke, seen, now)?;
+        let ack = SignedAck::sign(self.signer, &self.domain, inbox.topic(), opened.nonce)?;
+        Ok((Payload::from_bytes(opened.kind, &opened.payload)?, ack))
     }
 }

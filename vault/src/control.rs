@@ -35,7 +35,12 @@ pub fn listen(path: &Path, service: VaultService) -> std::io::Result<()> {
                         }
                         "status" => serde_json::to_string(&service.status())
                             .unwrap_or_else(|e| format!("error: {e}")),
-                        other => format!("error: unknown command `{other}` (seal, status)"),
+                        other => match other.strip_prefix("propose-update ") {
+                            Some(proposal) => propose_update(&service, proposal, &mut write).await,
+                            None => format!(
+                                "error: unknown command `{other}` (seal, status, propose-update)"
+                            ),
+                        },
                     };
                     if write
                         .write_all(format!("{answer}\n").as_bytes())
@@ -51,6 +56,64 @@ pub fn listen(path: &Path, service: VaultService) -> std::io::Result<()> {
     Ok(())
 }
 
+/// A code update to ask the owner for (`propose-update {JSON}` on the socket).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Proposal {
+    /// The new launch measurement, in hex.
+    pub measurement: String,
+    /// What the update is, in the operator's words.
+    pub note: String,
+    /// How long to wait for the owner, in seconds.
+    pub wait_secs: u64,
+}
+
+/// Asks the owner for the code update `proposal` describes: writes `asked NONCE` once the request is
+/// posted; the answer line is the outcome.
+async fn propose_update(
+    service: &VaultService,
+    proposal: &str,
+    write: &mut tokio::net::unix::OwnedWriteHalf,
+) -> String {
+    let proposal: Proposal = match serde_json::from_str(proposal) {
+        Ok(proposal) => proposal,
+        Err(e) => return format!("error: not a code update proposal: {e}"),
+    };
+    let Ok(measurement) = hex::decode(proposal.measurement.trim_start_matches("0x")) else {
+        return "error: the measurement is not hex".into();
+    };
+    let (posted, mut nonce) = tokio::sync::oneshot::channel();
+    let proposing = crate::code_update::propose(
+        service,
+        &measurement,
+        &proposal.note,
+        std::time::Duration::from_secs(proposal.wait_secs),
+        move |nonce| {
+            let _ = posted.send(nonce);
+        },
+    );
+    tokio::pin!(proposing);
+    // The nonce is written as soon as it is known, while the vault waits for the owner.
+    let mut waiting_for_nonce = true;
+    let outcome = loop {
+        tokio::select! {
+            outcome = &mut proposing => break outcome,
+            asked = &mut nonce, if waiting_for_nonce => {
+                waiting_for_nonce = false;
+                if let Ok(asked) = asked {
+                    let _ = write.write_all(format!("asked {asked}\n").as_bytes()).await;
+                }
+            }
+        }
+    };
+    match outcome {
+        Ok(crate::code_update::Outcome::Approved) => "approved".into(),
+        Ok(crate::code_update::Outcome::Declined) => "declined".into(),
+        Ok(crate::code_update::Outcome::NoAnswer) => "no answer".into(),
+        Err(error) => format!("error: {error}"),
+    }
+}
+
 /// Sends `command` to the vault listening on `path` and returns its one-line answer.
 pub async fn send(path: &Path, command: &str) -> std::io::Result<String> {
     let stream = UnixStream::connect(path).await?;
@@ -59,4 +122,33 @@ pub async fn send(path: &Path, command: &str) -> std::io::Result<String> {
     let mut answer = String::new();
     BufReader::new(read).read_line(&mut answer).await?;
     Ok(answer.trim_end().to_owned())
+}
+
+/// Sends a `propose-update` for `proposal` to the vault listening on `path`: `asked` is told the request's
+/// nonce when the vault has posted it; returns the outcome line (`approved`, `declined`, `no answer`, or
+/// `error: ...`).
+pub async fn propose_update_via(
+    path: &Path,
+    proposal: &Proposal,
+    asked: impl FnOnce(&str),
+) -> std::io::Result<String> {
+    let stream = UnixStream::connect(path).await?;
+    let (read, mut write) = stream.into_split();
+    let line = serde_json::to_string(proposal).map_err(std::io::Error::other)?;
+    write
+        .write_all(format!("propose-update {line}\n").as_bytes())
+        .await?;
+    let mut lines = BufReader::new(read).lines();
+    let mut asked = Some(asked);
+    while let Some(line) = lines.next_line().await? {
+        match line.strip_prefix("asked ") {
+            Some(nonce) => {
+                if let Some(asked) = asked.take() {
+                    asked(nonce);
+                }
+            }
+            None => return Ok(line),
+        }
+    }
+    Err(std::io::Error::other("the vault closed the control socket"))
 }

@@ -136,6 +136,7 @@ pub async fn launch(
                 dnavault_protocol::eip712::registry_domain(identity.chain_id, identity.registry);
             let client = dnavault_relay::RelayClient::new(url, domain)
                 .map_err(|e| LaunchError::Relay(e.to_string()))?;
+            service.set_relay(client.clone());
             let poll = Duration::from_millis(settings.consent_poll_ms.max(250) * 4);
             Some(tokio::spawn(crate::relay::boot_through(
                 service.clone(),

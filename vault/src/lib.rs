@@ -9,6 +9,7 @@ pub mod anchor;
 pub mod api;
 pub mod audit;
 pub mod boot;
+pub mod code_update;
 pub mod control;
 mod error;
 mod ingest;

@@ -26,6 +26,9 @@ enum Command {
     Seal(serve::ControlArgs),
     /// A running vault's status.
     Status(serve::ControlArgs),
+    /// Ask the owner, through the relay, to approve new code for this vault; waits for the registry to
+    /// show it approved, or for the owner's no.
+    ProposeUpdate(serve::ProposeArgs),
     /// The launch measurement a guest will have, to approve before it boots.
     Measure(measure::MeasureArgs),
     /// SEV-SNP attestation.
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => runtime(serve::serve(*args)),
         Command::Seal(args) => runtime(serve::seal(args)),
         Command::Status(args) => runtime(serve::status(args)),
+        Command::ProposeUpdate(args) => runtime(serve::propose_update(args)),
     };
     match result {
         Ok(code) => code,

@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use alloy::primitives::U256;
 use dnavault_relay::{Payload, RelayClient, RelayError, Seen, SignedRegistration};
 
 use crate::VaultService;
@@ -55,21 +54,15 @@ async fn ask(
     vault_url: &str,
     now: u64,
 ) -> Result<SignedRegistration, RelayError> {
-    let vault = U256::from(service.identity().vault_id);
-    let owner = service
-        .registry()
-        .ownerOf(vault)
-        .call()
-        .await
-        .map_err(|e| RelayError::Http {
-            url: "the chain".into(),
-            reason: e.to_string(),
-        })?;
+    let owner = service.owner_now().await.map_err(|e| RelayError::Http {
+        url: "the chain".into(),
+        reason: e.to_string(),
+    })?;
     let owner_inbox = relay.inbox_of(owner).await?;
     let made = service
         .with_sealed(|sealed| {
             Ok::<_, RelayError>((
-                sealed.relay_inbox(now)?,
+                sealed.relay_keys().inbox(now)?,
                 sealed.relay_boot_request(&owner_inbox, vault_url, now)?,
             ))
         })
@@ -97,7 +90,7 @@ async fn take_answer(
             continue;
         }
         let opened = service
-            .with_sealed(|sealed| sealed.open_relayed(&envelope, inbox, seen, now))
+            .with_sealed(|sealed| sealed.relay_keys().open(&envelope, inbox, seen, now))
             .await;
         let Some(opened) = opened else {
             return Ok(true);

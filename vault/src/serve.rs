@@ -113,6 +113,21 @@ pub(crate) struct ControlArgs {
     data_dir: PathBuf,
 }
 
+#[derive(Debug, Args)]
+pub(crate) struct ProposeArgs {
+    #[command(flatten)]
+    control: ControlArgs,
+    /// The new code's launch measurement (96 hex digits, as `dnavault-vault measure` prints it).
+    #[arg(long)]
+    measurement: String,
+    /// What the update is, in your words (the owner is told they are the operator's).
+    #[arg(long)]
+    note: String,
+    /// How long to wait for the owner, in seconds.
+    #[arg(long, default_value_t = 3600)]
+    wait: u64,
+}
+
 pub(crate) async fn serve(args: ServeArgs) -> eyre::Result<()> {
     let settings = Settings::load(args.config.as_deref(), &args)?;
     let listener = tokio::net::TcpListener::bind(settings.listen)
@@ -153,6 +168,30 @@ pub(crate) async fn seal(args: ControlArgs) -> eyre::Result<()> {
 
 pub(crate) async fn status(args: ControlArgs) -> eyre::Result<()> {
     println!("{}", send(&args.data_dir, "status").await?);
+    Ok(())
+}
+
+pub(crate) async fn propose_update(args: ProposeArgs) -> eyre::Result<()> {
+    let socket = args.control.data_dir.join(control::SOCKET);
+    let proposal = control::Proposal {
+        measurement: args.measurement,
+        note: args.note,
+        wait_secs: args.wait,
+    };
+    let outcome = control::propose_update_via(&socket, &proposal, |nonce| {
+        eprintln!(
+            "asked the owner (relay message {nonce}); waiting up to {} s for their answer",
+            args.wait
+        );
+    })
+    .await
+    .wrap_err_with(|| format!("no vault is running at {}", args.control.data_dir.display()))?;
+    match outcome.as_str() {
+        "approved" => println!("approved: the registry lists the new code for this vault"),
+        "declined" => bail!("the owner declined the new code"),
+        "no answer" => bail!("the owner did not answer within {} s", args.wait),
+        other => bail!("the vault answered: {other}"),
+    }
     Ok(())
 }
 

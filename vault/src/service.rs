@@ -52,6 +52,8 @@ struct Inner {
     stopped: watch::Sender<bool>,
     /// The vault's owner when this boot was approved: another owner later means another boot.
     boot_owner: std::sync::Mutex<Option<alloy::primitives::Address>>,
+    /// The relay the vault reaches its owner through, if it has one.
+    relay: std::sync::OnceLock<dnavault_relay::RelayClient>,
 }
 
 impl VaultService {
@@ -93,6 +95,7 @@ impl VaultService {
                 issued: watch::channel(0).0,
                 stopped: watch::channel(false).0,
                 boot_owner: std::sync::Mutex::new(None),
+                relay: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -105,6 +108,12 @@ impl VaultService {
     /// The registry, as this vault reads it.
     pub fn registry(&self) -> &VaultRegistryInstance<DynProvider> {
         &self.inner.registry
+    }
+
+    /// The vault's owner, as the registry says now.
+    pub async fn owner_now(&self) -> Result<alloy::primitives::Address, alloy::contract::Error> {
+        let vault = alloy::primitives::U256::from(self.inner.identity.vault_id);
+        self.inner.registry.ownerOf(vault).call().await
     }
 
     /// The object store.
@@ -219,7 +228,17 @@ impl VaultService {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(owner);
         tracing::info!("boot approved by the owner; unsealed");
-        *phase = Phase::Unsealed(Box::new(unsealed));
+        match std::mem::replace(&mut *phase, Phase::Wiped) {
+            Phase::Sealed(sealed) => {
+                let unsealed = unsealed.with_relay_key(sealed.into_relay_key());
+                *phase = Phase::Unsealed(Box::new(unsealed));
+            }
+            _ => {
+                return Err(ApiError::conflict(
+                    "the vault was sealed for good meanwhile",
+                ));
+            }
+        }
         self.set_state(VaultState::Unsealed);
         Ok(())
     }
@@ -275,6 +294,16 @@ impl VaultService {
             Phase::Unsealed(vault) => Ok(f(vault)),
             _ => Err(ApiError::sealed()),
         }
+    }
+
+    /// Reaches the owner through `relay` from now on (set once, at launch).
+    pub fn set_relay(&self, relay: dnavault_relay::RelayClient) {
+        let _ = self.inner.relay.set(relay);
+    }
+
+    /// The relay the vault reaches its owner through, if it has one.
+    pub fn relay(&self) -> Option<dnavault_relay::RelayClient> {
+        self.inner.relay.get().cloned()
     }
 
     /// The vault's owner when this boot was approved (`None` while sealed).

@@ -278,6 +278,25 @@ pub fn approve_measurement(m: &ApproveMeasurement, deployment: Deployment) -> Ex
     e
 }
 
+/// Approving new code a running vault asked for through the relay: the approval, with who asked, the
+/// operator's note (their words, unchecked) and whether the code is approved already.
+pub fn code_update(
+    m: &ApproveMeasurement,
+    deployment: Deployment,
+    asked_by: Address,
+    note: &str,
+) -> Explanation {
+    let mut e = approve_measurement(m, deployment)
+        .fact("Asked by", format!("the vault's bound key {asked_by}"))
+        .fact("Operator's note", format!("{note:?}"));
+    e.warnings.push(
+        "the note is the vault operator's words, checked by no one: approve only a measurement you \
+         reproduced (dnavault-vault measure) or that the release you trust publishes"
+            .into(),
+    );
+    e
+}
+
 /// Withdrawing an approved launch measurement.
 pub fn revoke_measurement(m: &RevokeMeasurement, deployment: Deployment) -> Explanation {
     Explanation::new(format!(

@@ -130,6 +130,15 @@ impl Connection {
             .map_err(contract_error)
     }
 
+    /// Whether `account` is `vault`'s bound vault key now.
+    pub async fn is_active_vault_key(&self, vault: U256, account: Address) -> Result<bool> {
+        self.registry
+            .isActiveVaultKey(vault, account)
+            .call()
+            .await
+            .map_err(contract_error)
+    }
+
     /// Voids every unused message signed for `vault` with a nonce below `below`: the owner's transaction.
     pub async fn cancel_nonces(&self, vault: U256, below: U256) -> Result<Submitted> {
         self.send(self.registry.cancelNonces(vault, below)).await

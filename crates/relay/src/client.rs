@@ -90,6 +90,12 @@ impl RelayClient {
         Ok(())
     }
 
+    /// Hands an owner's signed registry message (`{"typedData", "signature"}`) to the website's relayer
+    /// (`POST /api/relay`), which submits it from its own account; what it submitted.
+    pub async fn relay_signed(&self, signed: &serde_json::Value) -> Result<serde_json::Value> {
+        self.post("/api/relay", signed).await
+    }
+
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         let url = format!("{}{path}", self.base);
         let response = self

@@ -6,12 +6,14 @@
 use alloy::{primitives::B256, signers::local::PrivateKeySigner};
 use clap::{Args, Subcommand};
 use dnavault_keys::Seed;
-use dnavault_relay::{Envelope, Kind, Payload, RelayClient, Seen, SignedAck, SignedRegistration};
+use dnavault_relay::{Envelope, Payload, RelayClient, Seen, SignedAck, SignedRegistration};
 use dnavault_wallet::{boot, registry::Connection};
 use eyre::{WrapErr, bail};
 use serde_json::json;
 
 use super::{Session, owner::OwnerArgs};
+
+mod code_update;
 
 /// How long an answer waits in the vault's inbox, in seconds.
 const ANSWER_SECS: u64 = 600;
@@ -22,8 +24,8 @@ pub(crate) enum InboxCommand {
     Pair(InboxArgs),
     /// What waits in your inbox, each in words.
     List(InboxArgs),
-    /// Answer a boot request (the vault is checked as `boot` checks it) or a query approval request (shown
-    /// against its grant, as `approve-query` shows it) from your inbox.
+    /// Answer a boot request (the vault is checked as `boot` checks it), a query approval request (shown
+    /// against its grant, as `approve-query` shows it) or a code update request from your inbox.
     Answer(AnswerArgs),
 }
 
@@ -41,6 +43,12 @@ pub(crate) struct AnswerArgs {
     /// The message to answer (its nonce, as `inbox list` shows it).
     #[arg(long, value_name = "NONCE")]
     message: B256,
+    /// Answer no (a query approval or code update request): the sender is told, nothing is signed.
+    #[arg(long)]
+    decline: bool,
+    /// Submit an approval of new code as your own transaction (else the relay's website submits it).
+    #[arg(long)]
+    send: bool,
     #[command(flatten)]
     inbox: InboxArgs,
 }
@@ -190,11 +198,49 @@ async fn answer(session: &Session, args: &AnswerArgs) -> eyre::Result<()> {
     let payload =
         opened.map_err(|why| eyre::eyre!("message {} is refused: {why}", args.message))?;
     match payload {
+        Payload::BootRequest { .. } if args.decline => {
+            let ack = SignedAck::sign(
+                &inbox.owner,
+                inbox.relay.domain(),
+                inbox.registration.topic(),
+                args.message,
+            )?;
+            inbox.relay.ack(&ack).await?;
+            session.emit(
+                &json!({ "answered": args.message, "approved": false }),
+                "Declined: the request is removed; the vault stays sealed (it asks again in an hour).",
+            )
+        }
         Payload::BootRequest { request, .. } => {
             answer_boot(session, args, &inbox, &envelope, request).await
         }
+        Payload::QueryApprovalRequest { submission } if args.decline => {
+            let answer = Payload::QueryApprovalAnswer {
+                request: args.message,
+                approval: None,
+                signature: None,
+            };
+            let researcher = submission.signed.request.researcher;
+            reply(&inbox, researcher, &answer, args.message).await?;
+            session.emit(
+                &json!({ "answered": args.message, "approved": false }),
+                &format!("Declined: researcher {researcher} was told no; the query does not run."),
+            )
+        }
         Payload::QueryApprovalRequest { submission } => {
             answer_query(session, args, &inbox, &envelope, submission).await
+        }
+        Payload::CodeUpdateRequest {
+            vault_id,
+            measurement,
+            note,
+        } => {
+            let update = code_update::CodeUpdate {
+                vault: vault_id,
+                measurement,
+                note,
+            };
+            code_update::answer(session, args, &inbox, &envelope, update).await
         }
         other => bail!(
             "message {} is a {:?}, which a wallet does not answer",
@@ -208,10 +254,10 @@ async fn answer(session: &Session, args: &AnswerArgs) -> eyre::Result<()> {
 async fn reply(
     inbox: &Inbox,
     to: alloy::primitives::Address,
-    kind: Kind,
     reply: &Payload,
     request: B256,
 ) -> eyre::Result<()> {
+    let kind = reply.kind();
     let recipient = inbox.relay.inbox_of(to).await?;
     let now = dnavault_protocol::clock::unix_now()?;
     let domain = inbox.relay.domain();
@@ -269,14 +315,7 @@ async fn answer_query(
         signature: Some(signature.as_bytes().to_vec().into()),
     };
     let researcher = request.researcher;
-    reply(
-        inbox,
-        researcher,
-        Kind::QueryApprovalAnswer,
-        &answer,
-        args.message,
-    )
-    .await?;
+    reply(inbox, researcher, &answer, args.message).await?;
     session.emit(
         &json!({ "answered": args.message, "approved": to.request_hash }),
         &format!(
@@ -315,14 +354,7 @@ async fn answer_boot(
         request: args.message,
         response,
     };
-    reply(
-        inbox,
-        request.vault_key,
-        Kind::BootAnswer,
-        &answer,
-        args.message,
-    )
-    .await?;
+    reply(inbox, request.vault_key, &answer, args.message).await?;
     session.emit(
         &json!({ "answered": args.message, "vault": checked.vault_id }),
         &format!(

@@ -1,0 +1,214 @@
+//! Asking the owner to approve new code through the relay: the running vault (its key bound on-chain, which
+//! gives it standing at the relay) posts a code update request, signed by its attested key and sealed to the
+//! owner's inbox, then waits for the registry to show the measurement approved or for the owner's signed
+//! "no".
+//!
+//! What decides is the chain: an answer saying "approved" only means the owner's approval is on its way, and
+//! the new code boots only where the registry lists its measurement (the wallet and the vault check at boot).
+//! The request carries the operator's note as the operator's words; the owner's wallet says so.
+
+use std::time::Duration;
+
+use alloy::primitives::{B256, Bytes, U256};
+use dnavault_relay::{Payload, RelayClient, RelayError, Seen};
+
+use crate::VaultService;
+
+/// The longest note an operator may attach to a code update request.
+pub const MAX_NOTE_CHARS: usize = 500;
+
+/// How often the vault looks at the chain and its inbox while it waits.
+const POLL: Duration = Duration::from_millis(500);
+
+/// What came of a code update request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The registry lists the measurement as approved for this vault.
+    Approved,
+    /// The owner's wallet answered no.
+    Declined,
+    /// Neither within the wait.
+    NoAnswer,
+}
+
+/// Why a code update request could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum CodeUpdateError {
+    /// The request is malformed.
+    #[error("{0}")]
+    Input(String),
+    /// The vault has no relay configured, or is sealed.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The relay refused or could not be reached.
+    #[error("the relay: {0}")]
+    Relay(#[from] RelayError),
+    /// The chain could not be read.
+    #[error("the chain: {0}")]
+    Chain(String),
+}
+
+/// Asks the owner to approve `measurement` (the operator's `note` beside it) and waits up to `wait`;
+/// `asked` is told the request's nonce once it is posted.
+pub async fn propose(
+    service: &VaultService,
+    measurement: &[u8],
+    note: &str,
+    wait: Duration,
+    asked: impl FnOnce(B256),
+) -> Result<Outcome, CodeUpdateError> {
+    let measurement = checked_measurement(measurement)?;
+    check_note(note)?;
+    let relay = service.relay().ok_or_else(|| {
+        CodeUpdateError::Unavailable(
+            "this vault has no relay to reach its owner through: start it with --relay URL".into(),
+        )
+    })?;
+    let vault = U256::from(service.identity().vault_id);
+    let owner = service
+        .owner_now()
+        .await
+        .map_err(|e| CodeUpdateError::Chain(e.to_string()))?;
+    if approved_on_chain(service, vault, &measurement).await? {
+        return Err(CodeUpdateError::Input(format!(
+            "that code is approved for vault {vault} already: there is nothing to ask"
+        )));
+    }
+    let owner_inbox = relay.inbox_of(owner).await?;
+    let now = dnavault_protocol::clock::unix_now().unwrap_or(0);
+    let payload = Payload::CodeUpdateRequest {
+        vault_id: vault,
+        measurement: measurement.clone(),
+        note: note.to_owned(),
+    };
+    let ttl = wait
+        .as_secs()
+        .clamp(dnavault_relay::MIN_TTL_SECS, dnavault_relay::MAX_TTL_SECS);
+    let (inbox, envelope) = service
+        .with_unsealed(|unsealed| {
+            let keys = unsealed.relay_keys().ok_or_else(|| {
+                CodeUpdateError::Unavailable("the vault holds no relay key".into())
+            })?;
+            Ok::<_, CodeUpdateError>((
+                keys.inbox(now)?,
+                keys.seal(&owner_inbox, &payload, now, ttl)?,
+            ))
+        })
+        .await
+        .map_err(|_| CodeUpdateError::Unavailable("the vault is sealed: boot it first".into()))??;
+    relay.register(&inbox).await?;
+    relay.send(&envelope, None).await?;
+    let nonce = envelope.message.nonce;
+    asked(nonce);
+    tracing::info!(%nonce, measurement = %measurement, "code update request posted to the owner's inbox");
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut seen = Seen::default();
+    loop {
+        if approved_on_chain(service, vault, &measurement).await? {
+            return Ok(Outcome::Approved);
+        }
+        if declined(service, &relay, &inbox, nonce, owner, &mut seen).await {
+            return Ok(Outcome::Declined);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(Outcome::NoAnswer);
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+fn checked_measurement(measurement: &[u8]) -> Result<Bytes, CodeUpdateError> {
+    if measurement.len() != 48 {
+        return Err(CodeUpdateError::Input(format!(
+            "a launch measurement is 48 bytes (96 hex digits), not {}",
+            measurement.len()
+        )));
+    }
+    Ok(Bytes::copy_from_slice(measurement))
+}
+
+fn check_note(note: &str) -> Result<(), CodeUpdateError> {
+    if note.trim().is_empty() || note.chars().count() > MAX_NOTE_CHARS {
+        return Err(CodeUpdateError::Input(format!(
+            "say what the update is in 1 to {MAX_NOTE_CHARS} characters"
+        )));
+    }
+    if note.chars().any(char::is_control) {
+        return Err(CodeUpdateError::Input(
+            "the note may not hold control characters".into(),
+        ));
+    }
+    Ok(())
+}
+
+async fn approved_on_chain(
+    service: &VaultService,
+    vault: U256,
+    measurement: &Bytes,
+) -> Result<bool, CodeUpdateError> {
+    service
+        .registry()
+        .isMeasurementApproved(vault, measurement.clone())
+        .call()
+        .await
+        .map_err(|e| CodeUpdateError::Chain(e.to_string()))
+}
+
+/// True once the owner's signed answer to request `nonce` says no. Other messages are left alone; one that
+/// does not open is reported and skipped.
+async fn declined(
+    service: &VaultService,
+    relay: &RelayClient,
+    inbox: &dnavault_relay::SignedRegistration,
+    nonce: B256,
+    owner: alloy::primitives::Address,
+    seen: &mut Seen,
+) -> bool {
+    let Ok(waiting) = relay.waiting(inbox.topic()).await else {
+        return false;
+    };
+    let now = dnavault_protocol::clock::unix_now().unwrap_or(0);
+    for envelope in waiting {
+        if envelope.message.sender != owner {
+            continue;
+        }
+        let opened = service
+            .with_unsealed(|unsealed| {
+                unsealed
+                    .relay_keys()
+                    .map(|keys| keys.open(&envelope, inbox, seen, now))
+            })
+            .await;
+        let Ok(Some(Ok((payload, ack)))) = opened else {
+            continue;
+        };
+        if let Payload::CodeUpdateAnswer { request, approved } = payload
+            && request == nonce
+        {
+            let _ = relay.ack(&ack).await;
+            if !approved {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_names_one_measurement_and_says_what_it_is_in_plain_text() {
+        assert!(checked_measurement(&[7; 48]).is_ok());
+        for wrong in [&[7u8; 47][..], &[7; 49], &[]] {
+            let error = checked_measurement(wrong).unwrap_err().to_string();
+            assert!(error.contains("48 bytes"), "{error}");
+        }
+        assert!(check_note("v2: faster allele counts").is_ok());
+        let long = "x".repeat(MAX_NOTE_CHARS + 1);
+        for bad in ["", "   ", long.as_str(), "approve\u{1b}[2J this"] {
+            assert!(check_note(bad).is_err(), "{bad:?} was taken");
+        }
+    }
+}
