@@ -8,6 +8,7 @@ mod browser;
 mod chain_view;
 mod descriptors;
 mod grants;
+mod hostile_relay;
 mod ingest;
 mod query;
 mod record;

@@ -11,7 +11,7 @@ use dnavault_tests::{WalletCli, chain_with_vault, start_vault_with, web};
 use serde_json::Value;
 
 /// `dnavault-wallet --json --yes inbox COMMAND --relay RELAY EXTRA...` as account 1 on `chain`.
-fn inbox(
+pub(crate) fn inbox(
     wallet: &WalletCli,
     chain: &dnavault_testkit::TestChain,
     relay: &str,
@@ -199,7 +199,9 @@ async fn a_query_is_approved_through_the_relay_by_the_owners_wallet() {
 }
 
 /// Waits for the first message in the owner's inbox; its words and nonce.
-async fn first_waiting(inbox: impl Fn(&str, &[&str]) -> dnavault_tests::Run) -> (String, String) {
+pub(crate) async fn first_waiting(
+    inbox: impl Fn(&str, &[&str]) -> dnavault_tests::Run,
+) -> (String, String) {
     for _ in 0..150 {
         let listed = inbox("list", &[]);
         assert!(listed.ok, "{}", listed.stderr);

@@ -19,7 +19,8 @@ pub(crate) async fn boot_through(
     poll: Duration,
 ) {
     let mut seen = Seen::default();
-    // Messages that did not open stay in the relay until they expire: each is reported once.
+    // Messages that did not open stay in the relay until they expire: each copy is reported once, and an
+    // intact copy of a message a hostile relay altered still opens.
     let mut dropped = std::collections::HashSet::new();
     let mut asked: Option<(SignedRegistration, u64)> = None;
     while service.boot_request().await.is_some() {
@@ -86,7 +87,8 @@ async fn take_answer(
     now: u64,
 ) -> Result<bool, RelayError> {
     for envelope in relay.waiting(inbox.topic()).await? {
-        if dropped.contains(&envelope.message.nonce) {
+        let copy = delivered_copy(&envelope);
+        if dropped.contains(&copy) {
             continue;
         }
         let opened = service
@@ -99,7 +101,7 @@ async fn take_answer(
             Ok(opened) => opened,
             Err(error) => {
                 tracing::warn!(%error, "dropped a relay message that does not open");
-                dropped.insert(envelope.message.nonce);
+                dropped.insert(copy);
                 continue;
             }
         };
@@ -119,4 +121,9 @@ async fn take_answer(
         }
     }
     Ok(false)
+}
+
+/// What identifies one delivered copy of a message: its header, ciphertext and signature together.
+fn delivered_copy(envelope: &dnavault_relay::Envelope) -> alloy::primitives::B256 {
+    alloy::primitives::keccak256(serde_json::to_vec(envelope).unwrap_or_default())
 }
