@@ -22,7 +22,7 @@ pub struct WebProcess {
 
 impl WebProcess {
     /// Starts `dnavault-web serve` over `chain` at the head (no confirmation depth), its database in `dir`,
-    /// with `extra` arguments.
+    /// fetching evidence from loopback vaults, with `extra` arguments.
     pub fn start(chain: &TestChain, dir: &Path, extra: &[&str]) -> Self {
         Self::start_at(chain, dir, "127.0.0.1:0", extra)
     }
@@ -36,6 +36,8 @@ impl WebProcess {
             .args(["--rpc", chain.endpoint_url().as_str()])
             .args(["--registry", &chain.registry_address().to_string()])
             .args(["--from-block", &chain.deploy_block().to_string()])
+            // The test vaults serve on loopback.
+            .arg("--allow-private-vault-hosts")
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

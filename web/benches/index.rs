@@ -213,6 +213,7 @@ fn state(chain: &TestChain, db: Database) -> AppState {
             registry: chain.registry_address(),
         },
         verifier: std::sync::Arc::new(dnavault_attest::Verifier::production(policy)),
+        outbound: Default::default(),
         public_url: "http://127.0.0.1/".parse().expect("URL"),
         chain: chain.provider().clone(),
         relayer: None,

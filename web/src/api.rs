@@ -129,7 +129,7 @@ pub(crate) async fn verification(state: &AppState, id: &str) -> Result<Verificat
     let id = parse_id("vault", id)?;
     let vault = state.db.vault(id, state.now()).await?;
     let vault = vault.ok_or_else(|| AppError::not_found("vault", id))?;
-    Ok(crate::verify::verify(&vault, state.deployment, &state.verifier).await)
+    Ok(crate::verify::verify(&vault, state.deployment, &state.verifier, &state.outbound).await)
 }
 
 /// The largest signed message the relayer reads.

@@ -39,6 +39,8 @@ pub struct AppState {
     pub deployment: verify::Deployment,
     /// How the verifier view checks a vault's attestation.
     pub verifier: std::sync::Arc<dnavault_attest::Verifier>,
+    /// Where the verifier view may fetch evidence from, and what it fetched lately.
+    pub outbound: std::sync::Arc<verify::Outbound>,
     /// Where people reach the website (`https://dnavault.example/`): sign-in messages name it.
     pub public_url: url::Url,
     /// The chain, for broadcasting researchers' signed access requests.
@@ -132,6 +134,8 @@ pub struct Launch {
     pub request_timeout: Duration,
     /// How the verifier view checks attestations.
     pub verifier: dnavault_attest::Verifier,
+    /// Whether the verifier view fetches evidence from private and local addresses (a local stack).
+    pub allow_private_vault_hosts: bool,
     /// Where people reach the website.
     pub public_url: url::Url,
     /// The relayer's funded account and how many messages it takes per owner an hour, if it runs one.
@@ -170,6 +174,7 @@ pub async fn launch(
         db,
         deployment,
         verifier: std::sync::Arc::new(launch.verifier),
+        outbound: std::sync::Arc::new(verify::Outbound::new(launch.allow_private_vault_hosts)),
         public_url: launch.public_url,
         chain: provider,
         relayer,

@@ -54,6 +54,10 @@ struct ServeArgs {
     /// (development only; the verifier view flags every such vault).
     #[arg(long, value_name = "PEM")]
     accept_test_platform: Option<std::path::PathBuf>,
+    /// Let the verifier view fetch evidence from private and local addresses (a local stack; else a vault
+    /// URI could point the website at its own network).
+    #[arg(long)]
+    allow_private_vault_hosts: bool,
     /// Raise the minimum TCB the verifier view accepts for a product line (repeat per product):
     /// PRODUCT=BOOTLOADER.TEE.SNP.MICROCODE[.FMC], e.g. genoa=10.0.23.84.
     #[arg(long = "min-tcb", value_name = "SPEC")]
@@ -146,6 +150,7 @@ async fn serve(args: ServeArgs) -> eyre::Result<()> {
         poll: Duration::from_millis(args.poll_ms),
         request_timeout: Duration::from_secs(20),
         verifier,
+        allow_private_vault_hosts: args.allow_private_vault_hosts,
         public_url,
         relayer,
     };

@@ -12,6 +12,10 @@ use serde::Serialize;
 
 use crate::db::read::VaultDetail;
 
+mod outbound;
+
+pub use outbound::Outbound;
+
 /// The deployment a website indexes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Deployment {
@@ -67,8 +71,32 @@ pub async fn verify(
     vault: &VaultDetail,
     deployment: Deployment,
     verifier: &Verifier,
+    outbound: &Outbound,
 ) -> Verification {
     let url = vault.summary.uri.clone();
+    let entry = keccak256(serde_json::to_vec(vault).unwrap_or_default());
+    if let Some(view) = outbound.kept(entry) {
+        return view;
+    }
+    if let Some(refusal) = outbound.refusal(&url).await {
+        let checks = vec![fail("Evidence", format!("was not fetched: {refusal}"))];
+        return finish(vault.summary.id, url, checks);
+    }
+    let view = {
+        let _permit = outbound.permit().await;
+        fetch_and_check(vault, deployment, verifier, url).await
+    };
+    outbound.keep(entry, &view);
+    view
+}
+
+/// Fetches the evidence from `url` and checks it.
+async fn fetch_and_check(
+    vault: &VaultDetail,
+    deployment: Deployment,
+    verifier: &Verifier,
+    url: String,
+) -> Verification {
     let mut checks = Vec::new();
     let fetched = tokio::time::timeout(
         FETCH_LIMIT,

@@ -238,7 +238,8 @@ fn a_grant_says_what_it_allows_and_no_scope_is_signed_blind() {
     assert!(signed.ok, "{}", signed.stderr);
     for words in [
         "read the person's genotypes inside this panel",
-        "BRCA1 and BRCA2 (GRCh37) (GRCh37)",
+        "BRCA1 and BRCA2 (GRCh37)\n",
+        "Assembly               GRCh37",
         "BRCA1 17:41196312-41277500",
         "BRCA2 13:32889611-32973805",
         "general research use (GRU, DUO:0000042)",

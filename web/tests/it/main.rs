@@ -238,6 +238,7 @@ fn app_relaying(
         db,
         deployment: deployment(chain),
         verifier: std::sync::Arc::new(dnavault_attest::Verifier::production(policy)),
+        outbound: Default::default(),
         public_url: WEBSITE.parse().unwrap(),
         chain: chain.provider().clone(),
         relayer,

@@ -139,19 +139,27 @@ async fn what_the_chain_supplies_cannot_inject_markup_or_script() {
 }
 
 #[tokio::test]
-async fn the_verifier_view_says_not_verified_when_the_vault_cannot_be_reached() {
+async fn the_verifier_view_fetches_nothing_from_the_websites_own_network() {
     let chain = TestChain::start().await.unwrap();
     let owner = chain.registry_as(&chain.signer(1));
-    // Nothing listens on port 9 of loopback.
+    // A vault URI pointing at the website's own machine, and at a cloud metadata service.
     sent(owner.registerVault("https://127.0.0.1:9/".into())).await;
+    sent(owner.registerVault("https://169.254.169.254/latest/".into())).await;
     let dir = tempfile::tempdir().unwrap();
     let db = sqlite(&dir).await;
     indexer(&chain, &db, 0, 100).sync().await.unwrap();
     let app = app_over(&chain, db);
-    let (status, _, body) = page(&app, "/vaults/1/verify").await;
-    assert_eq!(status, 200);
-    assert!(body.contains("NOT verified"), "{body}");
-    assert!(body.contains("could not be fetched"), "{body}");
+    for (vault, address) in [(1, "127.0.0.1"), (2, "169.254.169.254")] {
+        let (status, _, body) = page(&app, &format!("/vaults/{vault}/verify")).await;
+        assert_eq!(status, 200);
+        assert!(body.contains("NOT verified"), "{body}");
+        assert!(
+            body.contains(&format!(
+                "resolves to {address}, a private or local address"
+            )),
+            "{body}"
+        );
+    }
 }
 
 /// `POST path` with a form body: its status and page.

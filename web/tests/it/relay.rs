@@ -116,6 +116,7 @@ impl Relay {
                 registry: chain.registry_address(),
             },
             verifier: Arc::new(verifier),
+            outbound: Default::default(),
             public_url: crate::WEBSITE.parse().unwrap(),
             chain: chain.provider().clone(),
             relayer: None,

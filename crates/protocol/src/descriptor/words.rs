@@ -83,7 +83,9 @@ impl Descriptor {
 }
 
 fn panel_facts(panel: &Panel, facts: &mut Vec<(&'static str, String)>) {
-    facts.push(("Panel", format!("{} ({})", panel.name, panel.assembly)));
+    // The assembly is a fact of its own: a panel's name is its author's words and may name another.
+    facts.push(("Panel", panel.name.clone()));
+    facts.push(("Assembly", panel.assembly.clone()));
     if !panel.regions.is_empty() {
         let shown: Vec<String> = panel
             .regions
