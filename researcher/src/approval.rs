@@ -45,7 +45,10 @@ pub async fn through_relay(
     let started = Instant::now();
     let mut seen = Seen::default();
     while started.elapsed() < wait {
-        for envelope in client.waiting(inbox.topic()).await.map_err(relay_error)? {
+        let read = researcher
+            .relay_read(&domain, inbox.topic(), now()?)
+            .map_err(relay_error)?;
+        for envelope in client.waiting(&read).await.map_err(relay_error)? {
             let opened = researcher.open_relayed(&domain, &inbox, &envelope, &mut seen, now()?);
             let Ok((sender, payload, ack)) = opened else {
                 continue;

@@ -60,6 +60,16 @@ impl Researcher {
         SignedRegistration::sign(&self.signer, domain, &self.hpke.public_key(), now)
     }
 
+    /// The researcher's signed request to list its inbox `topic` at `now`.
+    pub fn relay_read(
+        &self,
+        domain: &Eip712Domain,
+        topic: alloy::primitives::B256,
+        now: u64,
+    ) -> Result<dnavault_relay::SignedRead, RelayError> {
+        dnavault_relay::SignedRead::sign(&self.signer, domain, topic, now)
+    }
+
     /// `prepared`, sealed to the owner's inbox as a request for the owner's approval, for `lifetime` s.
     pub fn ask_approval(
         &self,

@@ -100,12 +100,11 @@ async fn forward(
     let status = axum::http::StatusCode::from_u16(upstream.status().as_u16()).unwrap();
     let mut answer = upstream.bytes().await.unwrap().to_vec();
     if method == Method::GET && uri.path() == "/relay/v1/messages" && status.is_success() {
-        let topic: B256 = uri
-            .query()
-            .unwrap()
-            .trim_start_matches("topic=")
-            .parse()
-            .unwrap();
+        let query = uri.query().unwrap();
+        let topic = query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("topic="));
+        let topic: B256 = topic.unwrap().parse().unwrap();
         let mut listing: Value = serde_json::from_slice(&answer).unwrap();
         let messages: Vec<Envelope> = serde_json::from_value(listing["messages"].take()).unwrap();
         let played = hostile.with(|m| m.play(topic, messages));

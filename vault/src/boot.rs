@@ -436,6 +436,15 @@ impl<'a> RelayKeys<'a> {
         SignedRegistration::sign(self.signer, &self.domain, &self.hpke.public_key(), now)
     }
 
+    /// The vault's signed request to list its inbox `topic` at `now`.
+    pub(crate) fn read(
+        &self,
+        topic: B256,
+        now: u64,
+    ) -> Result<dnavault_relay::SignedRead, RelayError> {
+        dnavault_relay::SignedRead::sign(self.signer, &self.domain, topic, now)
+    }
+
     /// `payload`, sealed to `to` and signed by the vault's key, living `ttl` seconds.
     pub(crate) fn seal(
         &self,

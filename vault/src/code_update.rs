@@ -164,10 +164,20 @@ async fn declined(
     owner: alloy::primitives::Address,
     seen: &mut Seen,
 ) -> bool {
-    let Ok(waiting) = relay.waiting(inbox.topic()).await else {
+    let now = dnavault_protocol::clock::unix_now().unwrap_or(0);
+    let read = service
+        .with_unsealed(|unsealed| {
+            unsealed
+                .relay_keys()
+                .map(|keys| keys.read(inbox.topic(), now))
+        })
+        .await;
+    let Ok(Some(Ok(read))) = read else {
         return false;
     };
-    let now = dnavault_protocol::clock::unix_now().unwrap_or(0);
+    let Ok(waiting) = relay.waiting(&read).await else {
+        return false;
+    };
     for envelope in waiting {
         if envelope.message.sender != owner {
             continue;

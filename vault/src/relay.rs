@@ -86,7 +86,13 @@ async fn take_answer(
     dropped: &mut std::collections::HashSet<alloy::primitives::B256>,
     now: u64,
 ) -> Result<bool, RelayError> {
-    for envelope in relay.waiting(inbox.topic()).await? {
+    let read = service
+        .with_sealed(|sealed| sealed.relay_keys().read(inbox.topic(), now))
+        .await;
+    let Some(read) = read else {
+        return Ok(true);
+    };
+    for envelope in relay.waiting(&read?).await? {
         let copy = delivered_copy(&envelope);
         if dropped.contains(&copy) {
             continue;

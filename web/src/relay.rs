@@ -17,7 +17,7 @@ use axum::{
     routing::{get, post},
 };
 use dnavault_protocol::boot::BootRequest;
-use dnavault_relay::{Envelope, SignedAck, SignedRegistration};
+use dnavault_relay::{Envelope, SignedAck, SignedRead, SignedRegistration};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -204,25 +204,57 @@ async fn post_message(
     Ok((StatusCode::CREATED, Json(filed)))
 }
 
-/// Which inbox to read.
+/// Which inbox to read, and its account's signed request to.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Topic {
+struct Read {
     topic: String,
+    at: u64,
+    signature: String,
 }
 
-/// `GET /relay/v1/messages?topic=`: what waits in an inbox, oldest first (sealed: only its key opens it).
+/// `GET /relay/v1/messages?topic=&at=&signature=`: what waits in an inbox, oldest first (sealed: only its
+/// key opens it), listed only to its account, whose signature over (topic, at) must be fresh.
 async fn messages(
     State(state): State<AppState>,
-    query: Result<Query<Topic>, QueryRejection>,
+    query: Result<Query<Read>, QueryRejection>,
 ) -> Result<impl IntoResponse, AppError> {
-    let Query(query) = query.map_err(AppError::query)?;
+    let Query(query) = query.map_err(|rejection| {
+        AppError::bad_request(
+            "query",
+            format!(
+                "listing an inbox takes topic, at and its account's signature over both \
+                 (dnavault-relay SignedRead): {}",
+                rejection.body_text()
+            ),
+        )
+    })?;
     let topic: B256 = query.topic.parse().map_err(|_| {
         AppError::bad_request(
             "topic",
             format!("a topic is 32 bytes of hex, not {:?}", query.topic),
         )
     })?;
+    let signature = query
+        .signature
+        .parse()
+        .map_err(|_| AppError::bad_request("signature", "the signature is not hex".into()))?;
+    let read = SignedRead {
+        read: dnavault_relay::RelayRead {
+            topic,
+            at: query.at,
+        },
+        signature,
+    };
+    let Some(inbox) = store::inbox(&state.db, topic).await? else {
+        return Err(AppError::refused(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!("no inbox has topic {topic}"),
+        ));
+    };
+    read.verify(&state.domain(), &inbox, state.now())
+        .map_err(|e| AppError::refused(StatusCode::FORBIDDEN, "signature", e.to_string()))?;
     let waiting = store::messages(&state.db, topic, state.now()).await?;
     Ok(Json(json!({ "messages": waiting })))
 }

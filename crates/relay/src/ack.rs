@@ -1,5 +1,6 @@
-//! Acknowledgements: an inbox's account tells the relay it took a message, under its EIP-712 signature, so
-//! nobody else can make the relay drop a message before its recipient has it.
+//! What only an inbox's account may ask of the relay, under its EIP-712 signature: to list what waits in the
+//! inbox ([`SignedRead`], so nobody else learns who gets messages when) and to forget a message it took
+//! ([`SignedAck`], so nobody else can make the relay drop a message before its recipient has it).
 
 use alloy::{
     primitives::{B256, Bytes},
@@ -17,6 +18,13 @@ sol! {
     struct RelayAck {
         bytes32 topic;
         bytes32 nonce;
+    }
+
+    /// The recipient asks, at `at` (Unix seconds), what waits in inbox `topic`.
+    #[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
+    struct RelayRead {
+        bytes32 topic;
+        uint64 at;
     }
 }
 
@@ -57,6 +65,64 @@ impl SignedAck {
         }
         let recovered =
             crate::message::recover(&self.signature, &self.ack.eip712_signing_hash(domain));
+        if recovered != Some(inbox.registration.account) {
+            return Err(RelayError::Signature {
+                claimed: inbox.registration.account,
+                recovered,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A request to list an inbox, and its signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedRead {
+    /// What is asked.
+    pub read: RelayRead,
+    /// The inbox account's signature over its EIP-712 hash.
+    pub signature: Bytes,
+}
+
+impl SignedRead {
+    /// `signer`'s request, at `now`, to list inbox `topic`.
+    pub fn sign(
+        signer: &impl SignerSync,
+        domain: &Eip712Domain,
+        topic: B256,
+        now: u64,
+    ) -> Result<Self> {
+        let read = RelayRead { topic, at: now };
+        let signature = signer
+            .sign_hash_sync(&read.eip712_signing_hash(domain))
+            .map_err(|e| RelayError::Sealing(e.to_string()))?;
+        Ok(Self {
+            read,
+            signature: Bytes::from(signature.as_bytes().to_vec()),
+        })
+    }
+
+    /// Checks that `inbox`'s account signed it, for that inbox, within CLOCK_SKEW_SECS of `now`.
+    pub fn verify(
+        &self,
+        domain: &Eip712Domain,
+        inbox: &SignedRegistration,
+        now: u64,
+    ) -> Result<()> {
+        if self.read.topic != inbox.topic() {
+            return Err(RelayError::WrongInbox {
+                found: self.read.topic,
+                expected: inbox.topic(),
+            });
+        }
+        if self.read.at.abs_diff(now) > crate::CLOCK_SKEW_SECS {
+            return Err(RelayError::Expired {
+                expires: self.read.at + crate::CLOCK_SKEW_SECS,
+                now,
+            });
+        }
+        let recovered =
+            crate::message::recover(&self.signature, &self.read.eip712_signing_hash(domain));
         if recovered != Some(inbox.registration.account) {
             return Err(RelayError::Signature {
                 claimed: inbox.registration.account,

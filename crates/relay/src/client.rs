@@ -10,7 +10,7 @@ use alloy::{
 use dnavault_protocol::{Refusal, boot::BootRequest};
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::{Envelope, RelayError, Result, SignedAck, SignedRegistration};
+use crate::{Envelope, RelayError, Result, SignedAck, SignedRead, SignedRegistration};
 
 /// The largest answer read from the relay.
 const MAX_ANSWER: usize = 8 << 20;
@@ -72,14 +72,17 @@ impl RelayClient {
         Ok(())
     }
 
-    /// What waits in inbox `topic`, oldest first, unopened.
-    pub async fn waiting(&self, topic: B256) -> Result<Vec<Envelope>> {
+    /// What waits in the inbox `read` asks for (signed by its account), oldest first, unopened.
+    pub async fn waiting(&self, read: &SignedRead) -> Result<Vec<Envelope>> {
         #[derive(serde::Deserialize)]
         struct Waiting {
             messages: Vec<Envelope>,
         }
         let waiting: Waiting = self
-            .get(&format!("/relay/v1/messages?topic={topic}"))
+            .get(&format!(
+                "/relay/v1/messages?topic={}&at={}&signature={}",
+                read.read.topic, read.read.at, read.signature
+            ))
             .await?;
         Ok(waiting.messages)
     }

@@ -8,7 +8,8 @@
 //!   and its header signed by the sender: the relay sees the topic, the sender, sizes and times, never the
 //!   payload; a tampered header or payload, another recipient's key, an expired or replayed message
 //!   ([`Seen`]) is refused by [`Envelope::open`];
-//! - the recipient acknowledges what it took ([`SignedAck`]), under its account's signature.
+//! - only the recipient lists its inbox ([`SignedRead`]) and acknowledges what it took ([`SignedAck`]), under
+//!   its account's signature.
 //!
 //! ```
 //! use alloy::signers::local::PrivateKeySigner;
@@ -32,7 +33,7 @@ mod inbox;
 mod message;
 mod payload;
 
-pub use ack::{RelayAck, SignedAck};
+pub use ack::{RelayAck, RelayRead, SignedAck, SignedRead};
 pub use client::RelayClient;
 pub use error::{RelayError, Result};
 pub use inbox::{InboxRegistration, SignedRegistration, topic};

@@ -90,7 +90,9 @@ impl Inbox {
     async fn messages(&self) -> eyre::Result<Vec<(Envelope, Result<Payload, String>)>> {
         let now = dnavault_protocol::clock::unix_now()?;
         let mut seen = Seen::default();
-        let waiting = self.relay.waiting(self.registration.topic()).await?;
+        let topic = self.registration.topic();
+        let read = dnavault_relay::SignedRead::sign(&self.owner, self.relay.domain(), topic, now)?;
+        let waiting = self.relay.waiting(&read).await?;
         Ok(waiting
             .into_iter()
             .map(|envelope| {

@@ -18,7 +18,7 @@ use axum::{
 use dnavault_attest::simulated::{GuestConfig, SimulatedPlatform};
 use dnavault_envelope::RecipientKey;
 use dnavault_protocol::{boot::BootRequest, eip712::registry_domain};
-use dnavault_relay::{Envelope, Kind, Seen, SignedAck, SignedRegistration};
+use dnavault_relay::{Envelope, Kind, Seen, SignedAck, SignedRead, SignedRegistration};
 use dnavault_testkit::TestChain;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -134,16 +134,27 @@ impl Relay {
         self.post("/relay/v1/messages", body).await
     }
 
+    /// What waits in inbox `topic`, listed as its owner asks.
     async fn waiting(&self, app: &Router, topic: B256) -> Vec<Envelope> {
-        let (status, body) = call(
-            app,
-            "GET",
-            &format!("/relay/v1/messages?topic={topic}"),
-            None,
-        )
-        .await;
+        let (status, body) = self.list(app, &self.owner, topic, now()).await;
         assert_eq!(status, 200, "{body}");
         serde_json::from_value(body["messages"].clone()).unwrap()
+    }
+
+    /// `GET /relay/v1/messages` for `topic`, signed by `signer` at `at`.
+    async fn list(
+        &self,
+        app: &Router,
+        signer: &PrivateKeySigner,
+        topic: B256,
+        at: u64,
+    ) -> (u16, Value) {
+        let read = SignedRead::sign(signer, &domain(&self.chain), topic, at).unwrap();
+        let path = format!(
+            "/relay/v1/messages?topic={topic}&at={at}&signature={}",
+            read.signature
+        );
+        call(app, "GET", &path, None).await
     }
 
     fn seal(&self, sender: &PrivateKeySigner, kind: Kind, payload: &[u8]) -> Envelope {
@@ -472,4 +483,46 @@ async fn tampered_expired_unsigned_and_flooding_messages_are_refused() {
     assert_eq!(status, 413);
     let (status, _) = relay.post("/relay/v1/messages", "{}".into()).await;
     assert_eq!(status, 422);
+}
+
+#[tokio::test]
+async fn only_an_inboxs_account_lists_it_and_only_now() {
+    let relay = Relay::new().await;
+    let researcher = relay.chain.signer(2);
+    let (status, body) = relay
+        .send(
+            &relay.seal(&researcher, Kind::QueryApprovalRequest, b"x"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let topic = relay.inbox.topic();
+    assert_eq!(relay.waiting(&relay.app, topic).await.len(), 1);
+    let cases = [
+        ("another account", &researcher, now(), 403),
+        ("a stale request", &relay.owner, now() - 3600, 403),
+        ("a request from the future", &relay.owner, now() + 3600, 403),
+    ];
+    for (what, signer, at, status) in cases {
+        let (got, body) = relay.list(&relay.app, signer, topic, at).await;
+        assert_eq!(got, status, "{what}: {body}");
+        assert_eq!(body["check"], "signature", "{what}: {body}");
+        assert!(body.get("messages").is_none(), "{what}: {body}");
+    }
+    let (status, body) = call(
+        &relay.app,
+        "GET",
+        &format!("/relay/v1/messages?topic={topic}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["check"].as_str()),
+        (400, Some("query")),
+        "{body}"
+    );
+    let (status, _) = relay
+        .list(&relay.app, &relay.owner, B256::repeat_byte(3), now())
+        .await;
+    assert_eq!(status, 404, "an inbox nobody registered");
 }
