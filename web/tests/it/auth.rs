@@ -102,19 +102,45 @@ async fn signed(signer: &PrivateKeySigner, message: &str) -> String {
         .to_string()
 }
 
-async fn website() -> (TestChain, tempfile::TempDir, Router) {
-    let chain = TestChain::start().await.unwrap();
-    a_busy_registry(&chain).await;
+/// Keeps a test's database alive: its SQLite directory, or its PostgreSQL server.
+enum Keep {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres(#[allow(dead_code)] dnavault_testkit::TestPostgres),
+}
+
+async fn website() -> (TestChain, Keep, Router) {
     let dir = tempfile::tempdir().unwrap();
     let db = sqlite(&dir).await;
+    over(db, Keep::Sqlite(dir)).await
+}
+
+async fn website_on_postgresql() -> (TestChain, Keep, Router) {
+    let server = dnavault_testkit::TestPostgres::start().unwrap();
+    let db = dnavault_web::Database::open(&server.database("sessions").unwrap())
+        .await
+        .unwrap();
+    over(db, Keep::Postgres(server)).await
+}
+
+async fn over(db: dnavault_web::Database, keep: Keep) -> (TestChain, Keep, Router) {
+    let chain = TestChain::start().await.unwrap();
+    a_busy_registry(&chain).await;
     indexer(&chain, &db, 0, 100).sync().await.unwrap();
     let app = app_over(&chain, db);
-    (chain, dir, app)
+    (chain, keep, app)
 }
 
 #[tokio::test]
 async fn an_owner_signs_in_once_and_sees_their_vaults_and_what_waits() {
-    let (chain, _dir, app) = website().await;
+    signs_in_once(website().await).await;
+}
+
+#[tokio::test]
+async fn sessions_hold_the_same_on_postgresql() {
+    signs_in_once(website_on_postgresql().await).await;
+}
+
+async fn signs_in_once((chain, _keep, app): (TestChain, Keep, Router)) {
     let owner = chain.signer(1);
     // Without a session, the dashboard sends people to sign in.
     let away = get(&app, "/dashboard", None).await;

@@ -50,7 +50,10 @@ async fn call(app: &Router, method: &str, path: &str, body: Option<String>) -> (
 /// account 5 bound) has a pending request from account 2; and a simulated platform its verifier trusts.
 struct Relay {
     chain: TestChain,
-    dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
+    /// Its database (SQLite in `_dir`, or a PostgreSQL server's).
+    database: String,
+    _postgres: Option<dnavault_testkit::TestPostgres>,
     app: Router,
     platform: SimulatedPlatform,
     owner: PrivateKeySigner,
@@ -64,11 +67,27 @@ fn now() -> u64 {
 
 impl Relay {
     async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let database = sqlite_url(&dir);
+        Self::on(dir, database, None).await
+    }
+
+    /// The same story on a PostgreSQL server of its own.
+    async fn on_postgresql() -> Self {
+        let server = dnavault_testkit::TestPostgres::start().unwrap();
+        let database = server.database("relay").unwrap();
+        Self::on(tempfile::tempdir().unwrap(), database, Some(server)).await
+    }
+
+    async fn on(
+        dir: tempfile::TempDir,
+        database: String,
+        postgres: Option<dnavault_testkit::TestPostgres>,
+    ) -> Self {
         let chain = TestChain::start().await.unwrap();
         a_busy_registry(&chain).await;
-        let dir = tempfile::tempdir().unwrap();
         let platform = SimulatedPlatform::new().unwrap();
-        let app = Self::app(&chain, &dir, &platform).await;
+        let app = Self::app(&chain, &database, &platform).await;
         let owner = chain.signer(1);
         let owner_key = RecipientKey::generate();
         let inbox =
@@ -76,7 +95,9 @@ impl Relay {
                 .unwrap();
         let relay = Self {
             chain,
-            dir,
+            _dir: dir,
+            database,
+            _postgres: postgres,
             app,
             platform,
             owner,
@@ -93,15 +114,9 @@ impl Relay {
         relay
     }
 
-    /// The website over the index in `dir`, its verifier trusting `platform`.
-    async fn app(
-        chain: &TestChain,
-        dir: &tempfile::TempDir,
-        platform: &SimulatedPlatform,
-    ) -> Router {
-        let db = dnavault_web::Database::open(&sqlite_url(dir))
-            .await
-            .unwrap();
+    /// The website over the index in `database`, its verifier trusting `platform`.
+    async fn app(chain: &TestChain, database: &str, platform: &SimulatedPlatform) -> Router {
+        let db = dnavault_web::Database::open(database).await.unwrap();
         indexer(chain, &db, 0, 100).sync().await.unwrap();
         let policy = dnavault_attest::Policy {
             accept_test_roots: true,
@@ -178,7 +193,15 @@ fn domain(chain: &TestChain) -> alloy::sol_types::Eip712Domain {
 #[tokio::test]
 async fn a_researchers_request_reaches_the_owner_sealed_once_until_acknowledged_and_across_a_restart()
  {
-    let relay = Relay::new().await;
+    delivered_once_and_kept(Relay::new().await).await;
+}
+
+#[tokio::test]
+async fn the_relay_keeps_and_delivers_the_same_on_postgresql() {
+    delivered_once_and_kept(Relay::on_postgresql().await).await;
+}
+
+async fn delivered_once_and_kept(relay: Relay) {
     let domain = domain(&relay.chain);
     // Anyone can fetch the owner's inbox, and check it is the owner's.
     let owner = relay.owner.address();
@@ -224,7 +247,7 @@ async fn a_researchers_request_reaches_the_owner_sealed_once_until_acknowledged_
     ));
 
     // The website restarts: the message is still there.
-    let restarted = Relay::app(&relay.chain, &relay.dir, &relay.platform).await;
+    let restarted = Relay::app(&relay.chain, &relay.database, &relay.platform).await;
     assert_eq!(
         relay.waiting(&restarted, relay.inbox.topic()).await.len(),
         1
