@@ -91,11 +91,19 @@ pub async fn file(
             ),
         ));
     }
+    funded(chain, &checked).await?;
     dry_run(chain, deployment, &checked).await?;
     let receipt = chain
         .send_raw_transaction(raw)
         .await
-        .map_err(|e| crate::relayer::chain_unreachable(&e))?
+        .map_err(|e| match e.as_error_resp() {
+            Some(refusal) => AppError::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "broadcast",
+                format!("the chain refused the transaction: {}", refusal.message),
+            ),
+            None => crate::relayer::chain_unreachable(&e),
+        })?
         .with_timeout(Some(MINED_WITHIN))
         .get_receipt()
         .await
@@ -126,6 +134,8 @@ pub async fn file(
 struct Checked {
     researcher: Address,
     nonce: u64,
+    /// The most it can cost: gas limit times the highest fee per gas.
+    max_cost: U256,
     vault: U256,
     call: VaultRegistry::requestAccessCall,
 }
@@ -185,12 +195,35 @@ fn check(deployment: Deployment, raw: &[u8]) -> Result<Checked, AppError> {
             "the transaction's signature does not recover to an account".into(),
         )
     })?;
+    let max_cost =
+        U256::from(envelope.gas_limit()).saturating_mul(U256::from(envelope.max_fee_per_gas()));
     Ok(Checked {
         researcher,
         nonce: envelope.nonce(),
+        max_cost,
         vault: call.vaultId,
         call,
     })
+}
+
+/// The researcher must hold the ether the transaction may cost: the website does not pay for it.
+async fn funded(chain: &DynProvider, checked: &Checked) -> Result<(), AppError> {
+    let balance = chain
+        .get_balance(checked.researcher)
+        .await
+        .map_err(|e| crate::relayer::chain_unreachable(&e))?;
+    if balance < checked.max_cost {
+        return Err(AppError::refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "funds",
+            format!(
+                "{} holds {balance} wei, and the transaction may cost up to {} wei of gas: the \
+                 researcher pays for filing a request; fund the account and sign it again",
+                checked.researcher, checked.max_cost
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Runs the call as its signer would, so a refusal comes back in the registry's words before anything is

@@ -4,7 +4,7 @@
 
 use alloy::{
     eips::eip2718::Encodable2718,
-    network::{EthereumWallet, TransactionBuilder},
+    network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder},
     primitives::{Address, Bytes, U256, keccak256},
     providers::{Provider, ProviderBuilder, SendableTx},
     rpc::types::TransactionRequest,
@@ -183,6 +183,27 @@ async fn transactions_that_are_not_this_registrys_request_are_never_broadcast() 
             "{what}: {refusal}"
         );
     }
+    // An account with no ether: the website does not pay for it.
+    let poor = PrivateKeySigner::random();
+    let tx = to_registry(&chain, good.clone())
+        .with_from(poor.address())
+        .with_nonce(0)
+        .with_chain_id(chain.chain_id())
+        .with_gas_limit(500_000)
+        .with_max_fee_per_gas(2_000_000_000)
+        .with_max_priority_fee_per_gas(1);
+    let raw: Bytes = tx
+        .build(&EthereumWallet::from(poor))
+        .await
+        .unwrap()
+        .encoded_2718()
+        .into();
+    let (got, refusal) = post(&app, json!({ "transaction": raw }).to_string()).await;
+    assert_eq!(
+        (got, refusal["check"].as_str()),
+        (422, Some("funds")),
+        "{refusal}"
+    );
     for (what, body, status, check) in [
         (
             "not a transaction",
