@@ -21,6 +21,14 @@ pub enum GenomeError {
         /// The reason.
         reason: String,
     },
+    /// A VCF's text holds a NUL byte.
+    #[error("{path}: line {line} holds a NUL byte: a VCF is text and holds none")]
+    NotText {
+        /// The file.
+        path: PathBuf,
+        /// The line, from 1.
+        line: u64,
+    },
     /// A record is malformed.
     #[error("{path}: record {record} (line {line}): {reason}")]
     Record {

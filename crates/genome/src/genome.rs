@@ -29,6 +29,8 @@ pub struct Genome {
     records: u64,
     /// Reused for every record read.
     record: noodles_util::variant::Record,
+    /// Where the text reader reports a NUL byte.
+    nul: NulSeen,
 }
 
 impl Genome {
@@ -72,11 +74,19 @@ impl Genome {
             path: path.to_owned(),
             source,
         };
-        let mut reader = open_reader(input).map_err(io)?;
-        let header = reader.read_header().map_err(|e| GenomeError::Header {
-            path: path.to_owned(),
-            reason: e.to_string(),
-        })?;
+        let (mut reader, nul) = open_reader(input).map_err(io)?;
+        let header = contained(|| reader.read_header().map_err(|e| chain(&e))).map_err(
+            |reason| match nul.line() {
+                Some(line) => GenomeError::NotText {
+                    path: path.to_owned(),
+                    line,
+                },
+                None => GenomeError::Header {
+                    path: path.to_owned(),
+                    reason,
+                },
+            },
+        )?;
         let sample = sample(&header)?;
         // `##` lines and the `#CHROM` line, for line numbers in errors.
         let header_lines = header_line_count(&header);
@@ -88,6 +98,7 @@ impl Genome {
             header_lines,
             records: 0,
             record: noodles_util::variant::Record::default(),
+            nul,
         })
     }
 
@@ -121,7 +132,7 @@ impl Genome {
         let mut record = std::mem::take(&mut self.record);
         let found = self.read_wanted(&mut want, &mut record);
         let result = match found {
-            Ok(true) => fill_variant(&record, &self.header, self.sample, out)
+            Ok(true) => contained(|| fill_variant(&record, &self.header, self.sample, out))
                 .map(|()| true)
                 .map_err(|reason| self.refuse(reason)),
             other => other,
@@ -153,7 +164,7 @@ impl Genome {
                 let mut variants = received.into_iter().flatten().map(|read| {
                     let (number, record) = read?;
                     let mut variant = Variant::default();
-                    let filled = fill_variant(&record, &header, sample, &mut variant);
+                    let filled = contained(|| fill_variant(&record, &header, sample, &mut variant));
                     done.push(record);
                     if done.len() == BATCH {
                         let _ =
@@ -209,28 +220,33 @@ impl Genome {
         record: &mut noodles_util::variant::Record,
     ) -> Result<bool, GenomeError> {
         loop {
-            let read = self.reader.read_record(record);
+            let (reader, header) = (&mut self.reader, &self.header);
+            let read = contained(|| {
+                if reader.read_record(record).map_err(|e| chain(&e))? == 0 {
+                    return Ok(None);
+                }
+                let chrom = record
+                    .reference_sequence_name(header)
+                    .map_err(|e| format!("CHROM: {e}"))?;
+                Ok(Some(want(chrom, position(record)?)))
+            });
             self.records += 1;
             match read {
-                Ok(0) => return Ok(false),
-                Ok(_) => {}
-                Err(e) => return Err(self.refuse(chain(&e))),
-            }
-            let chrom = record
-                .reference_sequence_name(&self.header)
-                .map_err(|e| format!("CHROM: {e}"));
-            let pos = position(record);
-            let (chrom, pos) = match (chrom, pos) {
-                (Ok(chrom), Ok(pos)) => (chrom, pos),
-                (Err(reason), _) | (_, Err(reason)) => return Err(self.refuse(reason)),
-            };
-            if want(chrom, pos) {
-                return Ok(true);
+                Ok(None) => return Ok(false),
+                Ok(Some(true)) => return Ok(true),
+                Ok(Some(false)) => {}
+                Err(reason) => return Err(self.refuse(reason)),
             }
         }
     }
 
     fn refuse(&self, reason: String) -> GenomeError {
+        if let Some(line) = self.nul.line() {
+            return GenomeError::NotText {
+                path: self.path.clone(),
+                line,
+            };
+        }
         GenomeError::Record {
             path: self.path.clone(),
             record: self.records,
@@ -380,7 +396,7 @@ fn genotype(
 /// A reader for VCF (plain, bgzipped or plain-gzipped) or BCF. BGZF (bgzipped VCF, BCF) is decompressed by
 /// noodles on a thread of its own, ahead of the parser ([`Inflated`]); a gzip stream without BGZF blocks (plain `gzip`) is
 /// decompressed with flate2, as htslib does; noodles then detects VCF or BCF.
-fn open_reader(input: Box<dyn Read + Send>) -> std::io::Result<Reader<Box<dyn Read>>> {
+fn open_reader(input: Box<dyn Read + Send>) -> std::io::Result<(Reader<Box<dyn Read>>, NulSeen)> {
     let mut input = std::io::BufReader::with_capacity(1 << 16, input);
     let head = input.fill_buf()?;
     let gzip = head.len() >= 10 && head[..3] == [0x1f, 0x8b, 8];
@@ -392,9 +408,115 @@ fn open_reader(input: Box<dyn Read + Send>) -> std::io::Result<Reader<Box<dyn Re
     } else {
         Box::new(input)
     };
-    Builder::default()
+    // Small, so that the parser's own reads (8 KiB) bypass it: no copy more per byte.
+    let mut decompressed = std::io::BufReader::with_capacity(4096, decompressed);
+    let binary = decompressed.fill_buf()?.starts_with(b"BCF");
+    let nul = NulSeen::default();
+    let input: Box<dyn Read> = match binary {
+        true => Box::new(decompressed),
+        false => Box::new(TextOnly::new(decompressed, nul.clone())),
+    };
+    let reader = Builder::default()
         .set_compression_method(None)
-        .build_from_reader(decompressed)
+        .build_from_reader(input)?;
+    Ok((reader, nul))
+}
+
+/// The line a text reader found a NUL byte on (0: none yet), shared with whoever reads the errors: the
+/// parser may report the failed read without its cause.
+#[derive(Clone, Default)]
+struct NulSeen(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl NulSeen {
+    fn line(&self) -> Option<u64> {
+        Some(self.0.load(std::sync::atomic::Ordering::Relaxed)).filter(|line| *line > 0)
+    }
+
+    fn saw(&self, line: u64) {
+        self.0.store(line, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A VCF's text as the parser reads it: refused at its first NUL byte (no VCF holds one, and a field with
+/// one inside is read differently by each tool: C strings end there), and with an empty Description given
+/// to an INFO or FORMAT header line that has none (bcftools reads such files; noodles refuses them).
+struct TextOnly<R> {
+    inner: R,
+    /// Lines given to the parser so far.
+    lines: u64,
+    nul: NulSeen,
+    /// Header lines, as given to the parser, not yet read.
+    header: Vec<u8>,
+    read_from_header: usize,
+    in_header: bool,
+}
+
+impl<R: BufRead> TextOnly<R> {
+    fn new(inner: R, nul: NulSeen) -> Self {
+        Self {
+            inner,
+            lines: 0,
+            nul,
+            header: Vec::new(),
+            read_from_header: 0,
+            in_header: true,
+        }
+    }
+
+    /// The next header line into `self.header`, described if it needs to be; false at the end.
+    fn next_header_line(&mut self) -> std::io::Result<bool> {
+        self.header.clear();
+        self.read_from_header = 0;
+        if self.inner.read_until(b'\n', &mut self.header)? == 0 {
+            return Ok(false);
+        }
+        if !self.header.starts_with(b"##") {
+            self.in_header = false;
+        } else if described_field_definition(&self.header) {
+            let end = self.header.iter().rposition(|b| *b == b'>').unwrap_or(0);
+            self.header
+                .splice(end..end, b",Description=\"\"".iter().copied());
+        }
+        Ok(true)
+    }
+}
+
+/// Whether `line` is an INFO or FORMAT definition lacking a Description, that is: one to describe.
+fn described_field_definition(line: &[u8]) -> bool {
+    let definition = line.starts_with(b"##INFO=<") || line.starts_with(b"##FORMAT=<");
+    definition
+        && memchr::memmem::find(line, b"Description=").is_none()
+        && line.iter().rposition(|b| *b == b'>').is_some()
+}
+
+impl<R: BufRead> Read for TextOnly<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = if self.read_from_header < self.header.len() {
+            let left = &self.header[self.read_from_header..];
+            let n = out.len().min(left.len());
+            out[..n].copy_from_slice(&left[..n]);
+            self.read_from_header += n;
+            n
+        } else if self.in_header {
+            if !self.next_header_line()? {
+                return Ok(0);
+            }
+            return self.read(out);
+        } else {
+            self.inner.read(out)?
+        };
+        let read = &out[..n];
+        if let Some(at) = memchr::memchr(0, read) {
+            let line = self.lines + memchr::memchr_iter(b'\n', &read[..at]).count() as u64 + 1;
+            self.nul.saw(line);
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("line {line} holds a NUL byte"),
+            ));
+        }
+        self.lines += memchr::memchr_iter(b'\n', read).count() as u64;
+        Ok(n)
+    }
 }
 
 /// Decompressed bytes produced on a background thread, a few blocks ahead of the reader: parsing and
@@ -486,6 +608,23 @@ fn header_line_count(header: &vcf::Header) -> u64 {
     text.as_slice().lines().count() as u64
 }
 
+/// `parse`'s result, with a panic inside the parser (noodles leaves `todo!()`s for inputs it does not
+/// handle, such as a BCF genotype wider than 8 bits) turned into a refusal: the file is refused, the
+/// process goes on.
+fn contained<T>(parse: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        Err(format!(
+            "the VCF/BCF reader (noodles) cannot read this ({what}); bcftools may convert it to a \
+             form it reads: `bcftools view -Oz`"
+        ))
+    })
+}
+
 /// An error and its sources: noodles nests the field that failed under a generic message.
 fn chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
@@ -494,8 +633,12 @@ fn chain(error: &dyn std::error::Error) -> String {
     }
     let mut source = error.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let cause_text = cause.to_string();
+        // An io::Error made from a message is its own source: said once.
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
         source = cause.source();
     }
     text

@@ -83,3 +83,40 @@ fn a_multi_sample_file_needs_a_sample_and_bad_input_says_where() {
         "{stderr}"
     );
 }
+
+/// The files a user found that crashed or fooled the reader (testdata/vcf/regressions): each is refused
+/// with its reason or read, and the process never aborts.
+#[test]
+fn files_that_crashed_or_fooled_the_reader_are_refused_or_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let regions = dir.path().join("regions.tsv");
+    std::fs::write(&regions, "22\t16050000\t16060000\n").unwrap();
+    let run = |file: &str| {
+        lookup(&[
+            "--input",
+            &testdata(&format!("vcf/regressions/{file}")),
+            "--regions-file",
+            regions.to_str().unwrap(),
+        ])
+    };
+    // A genotype wider than 8 bits (allele 65): noodles-bcf has no decoder for it and panicked.
+    let (ok, _, stderr) = run("wide-gt.bcf");
+    assert!(
+        !ok && stderr.contains("wide-gt.bcf: record 1 (line 8)")
+            && stderr.contains("cannot read this")
+            && stderr.contains("bcftools view -Oz"),
+        "{stderr}"
+    );
+    // The same calls as text are read, allele 65 and all.
+    let (ok, stdout, stderr) = run("wide-gt.vcf");
+    assert!(ok && stdout.contains("0/65"), "{stdout}{stderr}");
+    // A NUL inside a field: bcftools reads the genotype as missing; the vault refuses the file.
+    let (ok, _, stderr) = run("nul-in-field.vcf");
+    assert!(
+        !ok && stderr.contains("line 5 holds a NUL byte"),
+        "{stderr}"
+    );
+    // An INFO definition without a Description, which bcftools reads: read.
+    let (ok, stdout, stderr) = run("no-description.vcf");
+    assert!(ok && stdout.contains("0/1"), "{stdout}{stderr}");
+}
