@@ -44,6 +44,19 @@ ensure_debian_packages() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# schemathesis (PyPI), pinned in script/schemathesis/requirements.txt, in a virtualenv under target/: the
+# end-to-end tests run it against the vault's and the website's OpenAPI descriptions (DNAVAULT_SCHEMATHESIS).
+ensure_schemathesis() {
+  local venv="$DNAVAULT_ROOT/target/python/schemathesis" requirements="$DNAVAULT_ROOT/script/schemathesis/requirements.txt"
+  if [ ! -x "$venv/bin/schemathesis" ] || [ "$requirements" -nt "$venv/.installed" ]; then
+    say "installing schemathesis from PyPI into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+    touch "$venv/.installed"
+  fi
+  export DNAVAULT_SCHEMATHESIS="$venv/bin/schemathesis"
+}
+
 # Ledger's ERC-7730 clear-signing tool (PyPI), pinned in script/erc7730/requirements.txt, in a virtualenv
 # under target/. It declares Python 3.12; script/erc7730/run.py says why 3.11 runs it.
 ensure_erc7730() {

@@ -15,6 +15,7 @@ mod record;
 mod relay;
 mod reorg;
 mod schemas;
+mod schemathesis;
 mod serve;
 mod terms;
 mod web;

@@ -142,7 +142,7 @@ async fn relay(
 ) -> Result<impl IntoResponse, AppError> {
     let Some(relayer) = state.relayer.clone() else {
         return Err(AppError {
-            status: axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            status: axum::http::StatusCode::NOT_FOUND,
             error: "this website runs no relayer: submit the message yourself (dnavault-wallet ... --send)"
                 .into(),
             check: "no-relayer",

@@ -251,7 +251,7 @@ async fn relay_form(
     let axum::Form(form) = form.map_err(|e| AppError::bad_request("form", e.body_text()))?;
     let Some(relayer) = state.relayer.clone() else {
         return Err(AppError {
-            status: axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            status: axum::http::StatusCode::NOT_FOUND,
             error: "this website runs no relayer: submit the message yourself with --send".into(),
             check: "no-relayer",
         }

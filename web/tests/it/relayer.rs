@@ -216,6 +216,6 @@ async fn messages_that_would_waste_the_relayers_ether_are_refused_first() {
     let (status, refusal) = post(&plain, signed(&third, &setup.domain, &setup.owner)).await;
     assert_eq!(
         (status, refusal["check"].as_str()),
-        (503, Some("no-relayer"))
+        (404, Some("no-relayer"))
     );
 }
