@@ -1,6 +1,7 @@
 //! The running vault's chain view on Anvil: a head that stops moving refuses every query however often the
 //! node answers, and a new block lifts it; an endpoint that hides revocations and says yes to every call is
-//! outvoted by the quorum the owner approved.
+//! outvoted by the quorum the owner approved; an endpoint the quorum needs that stops answering refuses every
+//! query until it is back, and the vault resumes by itself.
 
 use std::time::Duration;
 
@@ -67,4 +68,31 @@ async fn a_lying_endpoint_is_outvoted_by_the_quorum() {
     let (status, message) = refusal(one.ask().await.unwrap_err());
     assert_eq!(status, 403, "{message}");
     assert!(message.contains("was revoked"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queries_are_refused_while_the_chain_is_gone_and_run_again_when_it_is_back() {
+    let (chain, _seed, owner) = chain_with_vault().await;
+    let node = RpcProxy::start(chain.endpoint_url(), None).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // The harness's endpoint and this one must agree: this one going silent leaves no chain to read.
+    let quorum = ["--rpc-url", node.url(), "--rpc-quorum", "2"];
+    let flags = [FAST, &quorum].concat();
+    let (vault, _wallet) = vault_with_genome_serving(&chain, dir.path(), &flags).await;
+    let one = OneQuery::granted(&chain, &owner, &vault).await;
+    one.ask().await.unwrap();
+
+    node.set_down(true);
+    // FAST allows the consent view to be 2 s old.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let (status, message) = refusal(one.ask().await.unwrap_err());
+    assert_eq!(status, 503, "{message}");
+
+    assert!(message.contains("consent cannot be checked"), "{message}");
+
+    // Back: the vault reads on by itself (a new block, to see it has).
+    node.set_down(false);
+    chain.mine().await.unwrap();
+    vault.synced_with(&chain).await;
+    one.ask().await.unwrap();
 }

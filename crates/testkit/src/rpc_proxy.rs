@@ -59,12 +59,15 @@ fn without_revocations(logs: Value) -> Vec<Value> {
 pub struct RpcProxy {
     url: String,
     serving: tokio::task::JoinHandle<()>,
+    down: Arc<std::sync::atomic::AtomicBool>,
 }
 
 #[derive(Clone)]
 struct Upstream {
     provider: DynProvider,
     tamper: Option<Tamper>,
+    /// While set, every request fails as a stopped node's would (502, no answer).
+    down: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl RpcProxy {
@@ -72,19 +75,37 @@ impl RpcProxy {
     pub async fn start(upstream: Url, tamper: Option<Tamper>) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}/", listener.local_addr()?);
-        let router = Self::router(upstream, tamper);
+        let down = Arc::default();
+        let router = Self::routes(upstream, tamper, Arc::clone(&down));
         let serving = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
-        Ok(Self { url, serving })
+        Ok(Self { url, serving, down })
     }
 
     /// The proxy's routes, to serve elsewhere (behind TLS).
     pub fn router(upstream: Url, tamper: Option<Tamper>) -> Router {
+        Self::routes(upstream, tamper, Arc::default())
+    }
+
+    fn routes(
+        upstream: Url,
+        tamper: Option<Tamper>,
+        down: Arc<std::sync::atomic::AtomicBool>,
+    ) -> Router {
         let provider = ProviderBuilder::new().connect_http(upstream).erased();
         Router::new()
             .route("/", post(forward))
-            .with_state(Upstream { provider, tamper })
+            .with_state(Upstream {
+                provider,
+                tamper,
+                down,
+            })
+    }
+
+    /// Stops answering, as a stopped node does (`true`), or answers again (`false`).
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Its URL.
@@ -99,7 +120,13 @@ impl Drop for RpcProxy {
     }
 }
 
-async fn forward(State(upstream): State<Upstream>, Json(request): Json<Value>) -> Json<Value> {
+async fn forward(
+    State(upstream): State<Upstream>,
+    Json(request): Json<Value>,
+) -> Result<Json<Value>, axum::http::StatusCode> {
+    if upstream.down.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(axum::http::StatusCode::BAD_GATEWAY);
+    }
     let id = request.get("id").cloned().unwrap_or(Value::Null);
     let method = request["method"].as_str().unwrap_or_default().to_owned();
     let params = request.get("params").cloned().unwrap_or(json!([]));
@@ -108,7 +135,7 @@ async fn forward(State(upstream): State<Upstream>, Json(request): Json<Value>) -
         .provider
         .raw_request_dyn(Cow::Owned(method.clone()), &raw)
         .await;
-    Json(match answer {
+    Ok(Json(match answer {
         Ok(result) => {
             let result: Value = serde_json::from_str(result.get()).unwrap_or(Value::Null);
             let result = match &upstream.tamper {
@@ -123,5 +150,5 @@ async fn forward(State(upstream): State<Upstream>, Json(request): Json<Value>) -
             "id": id,
             "error": { "code": -32603, "message": other.to_string() },
         }),
-    })
+    }))
 }

@@ -264,3 +264,52 @@ async fn reorganisations(db: &Database) {
     assert_complete(&chain, db).await;
     assert_agrees_with_registry(&chain, db).await;
 }
+
+#[tokio::test]
+async fn the_index_waits_out_a_chain_that_is_gone_and_resumes_by_itself() {
+    let chain = TestChain::start().await.unwrap();
+    let node = dnavault_testkit::RpcProxy::start(chain.endpoint_url(), None)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite(&dir).await;
+    use alloy::providers::Provider;
+    let provider = alloy::providers::ProviderBuilder::new()
+        .connect_http(node.url().parse().unwrap())
+        .erased();
+    let settings = dnavault_web::IndexSettings {
+        from_block: chain.deploy_block(),
+        confirmations: 0,
+        batch_blocks: 100,
+    };
+    let running =
+        dnavault_web::Indexer::new(provider, chain.registry_address(), db.clone(), settings);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let indexing = tokio::spawn(running.run(std::time::Duration::from_millis(50), async {
+        let _ = stopped.await;
+    }));
+    node.set_down(true);
+    chain
+        .register_vault(&chain.signer(1), "while the node is gone")
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        db.index_state().await.unwrap().vaults,
+        0,
+        "nothing read while gone"
+    );
+    node.set_down(false);
+    let mut vaults = 0;
+    for _ in 0..100 {
+        vaults = db.index_state().await.unwrap().vaults;
+        if vaults == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(vaults, 1, "the index read on once the node was back");
+    let _ = stop.send(());
+    indexing.await.unwrap();
+    assert_complete(&chain, &db).await;
+}
