@@ -1,7 +1,7 @@
 //! The running vault's chain view on Anvil: a head that stops moving refuses every query however often the
 //! node answers, and a new block lifts it; an endpoint that hides revocations and says yes to every call is
 //! outvoted by the quorum the owner approved; an endpoint the quorum needs that stops answering refuses every
-//! query until it is back, and the vault resumes by itself.
+//! query until it is back, and the vault resumes by itself; so does a vault whose database stops.
 
 use std::time::Duration;
 
@@ -95,4 +95,34 @@ async fn queries_are_refused_while_the_chain_is_gone_and_run_again_when_it_is_ba
     chain.mine().await.unwrap();
     vault.synced_with(&chain).await;
     one.ask().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queries_are_refused_while_the_database_is_gone_and_run_again_when_it_is_back() {
+    let (chain, _seed, owner) = chain_with_vault().await;
+    let postgres = dnavault_testkit::TestPostgres::start().unwrap();
+    let database = postgres.database("vault").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let flags = [FAST, &["--database-url", &database]].concat();
+    let (vault, _wallet) = vault_with_genome_serving(&chain, dir.path(), &flags).await;
+    let one = OneQuery::granted(&chain, &owner, &vault).await;
+    one.ask().await.unwrap();
+
+    // Without its database the vault cannot record a query: none runs.
+    postgres.stop().unwrap();
+    let error = one.ask().await.unwrap_err();
+    let (status, message) = refusal(error);
+    assert_eq!(status, 503, "{message}");
+    assert!(message.contains("database cannot be reached"), "{message}");
+
+    postgres.restart().unwrap();
+    let mut answered = one.ask().await;
+    for _ in 0..50 {
+        if answered.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        answered = one.ask().await;
+    }
+    answered.unwrap();
 }

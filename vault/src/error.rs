@@ -59,6 +59,25 @@ impl ApiError {
         }
     }
 
+    /// A store failure: its database out of reach is the client's to retry (503), anything else is
+    /// internal.
+    pub fn store(error: dnavault_store::StoreError) -> Self {
+        match error {
+            dnavault_store::StoreError::Unavailable(reason) => {
+                tracing::warn!(%reason, "the store's database is unreachable");
+                Self {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    error:
+                        "the vault's database cannot be reached now; nothing was done: try again \
+                            shortly"
+                            .into(),
+                    check: "store-unavailable",
+                }
+            }
+            other => Self::internal(other),
+        }
+    }
+
     /// The vault is sealed: nothing that needs the data key runs.
     pub fn sealed() -> Self {
         Self {

@@ -208,7 +208,7 @@ async fn authorise(
         .store()
         .nonce_used(&nonce)
         .await
-        .map_err(ApiError::internal)?
+        .map_err(ApiError::store)?
     {
         return Err(replayed(&nonce));
     }
@@ -251,7 +251,7 @@ async fn within_grant(
             .store()
             .queries_counted(grant)
             .await
-            .map_err(ApiError::internal)?;
+            .map_err(ApiError::store)?;
         if used >= u64::from(*limit) {
             let spent = StoreError::BudgetSpent { limit: *limit };
             return Err(refusal.audited("budget", &spent.to_string()).await);
@@ -384,6 +384,6 @@ async fn record(
         .map_err(|e| match e {
             StoreError::Replayed { nonce } => replayed(&nonce),
             spent @ StoreError::BudgetSpent { .. } => refused("budget", spent.to_string()),
-            other => ApiError::internal(other),
+            other => ApiError::store(other),
         })
 }

@@ -118,6 +118,10 @@ pub enum StoreError {
     /// The metadata database failed.
     #[error("metadata database: {0}")]
     Database(String),
+    /// The metadata database cannot be reached now (down, restarting, out of connections): nothing was
+    /// written; the same call may succeed later.
+    #[error("metadata database unreachable: {0}")]
+    Unavailable(String),
     /// Input that should be BGZF is not.
     #[error("not BGZF at byte {offset}: {reason}")]
     NotBgzf {

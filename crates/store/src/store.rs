@@ -615,7 +615,14 @@ fn to_i64(value: u64) -> i64 {
 }
 
 pub(crate) fn database(error: sqlx::Error) -> StoreError {
-    StoreError::Database(error.to_string())
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error.to_string()),
+        other => StoreError::Database(other.to_string()),
+    }
 }
 
 fn sync_dir(dir: &Path) -> Result<(), StoreError> {

@@ -53,9 +53,27 @@ impl TestPostgres {
                 "--no-sync",
             ],
         )?;
-        let options = format!("-k {} -h '' -F", server.socket_dir().display());
-        let log = server.socket_dir().join("server.log");
-        server.run(
+        server.start_server()?;
+        Ok(server)
+    }
+
+    /// Stops the server (fast shutdown: connections are cut), as an outage would; [`Self::restart`]
+    /// brings it back with its data.
+    pub fn stop(&self) -> Result<()> {
+        let data = self.data_dir();
+        self.run("pg_ctl", &["-D", path(&data), "-m", "fast", "-w", "stop"])
+    }
+
+    /// Starts the stopped server again, at the same socket, with its data.
+    pub fn restart(&self) -> Result<()> {
+        self.start_server()
+    }
+
+    fn start_server(&self) -> Result<()> {
+        let data = self.data_dir();
+        let options = format!("-k {} -h '' -F", self.socket_dir().display());
+        let log = self.socket_dir().join("server.log");
+        self.run(
             "pg_ctl",
             &[
                 "-D",
@@ -67,8 +85,7 @@ impl TestPostgres {
                 "-w",
                 "start",
             ],
-        )?;
-        Ok(server)
+        )
     }
 
     /// Creates a database and returns its URL.
