@@ -74,7 +74,17 @@ impl AppError {
 
 impl From<WebError> for AppError {
     fn from(error: WebError) -> Self {
-        Self::internal(error)
+        match error {
+            WebError::DatabaseUnavailable(reason) => {
+                tracing::warn!(%reason, "the database is unreachable");
+                Self {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    error: "the website's database cannot be reached now: try again shortly".into(),
+                    check: "database-unavailable",
+                }
+            }
+            other => Self::internal(other),
+        }
     }
 }
 

@@ -6,6 +6,9 @@ pub enum WebError {
     /// The database refused or failed.
     #[error("database: {0}")]
     Database(String),
+    /// The database cannot be reached now (down, restarting, out of connections).
+    #[error("database unreachable: {0}")]
+    DatabaseUnavailable(String),
     /// The chain's JSON-RPC endpoint failed or answered something unusable.
     #[error("chain: {0}")]
     Chain(String),
@@ -29,7 +32,14 @@ pub type Result<T, E = WebError> = std::result::Result<T, E>;
 
 impl From<sqlx::Error> for WebError {
     fn from(error: sqlx::Error) -> Self {
-        Self::Database(error.to_string())
+        match error {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => Self::DatabaseUnavailable(error.to_string()),
+            other => Self::Database(other.to_string()),
+        }
     }
 }
 

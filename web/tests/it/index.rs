@@ -313,3 +313,56 @@ async fn the_index_waits_out_a_chain_that_is_gone_and_resumes_by_itself() {
     indexing.await.unwrap();
     assert_complete(&chain, &db).await;
 }
+
+#[tokio::test]
+async fn without_its_database_the_website_says_so_and_resumes_when_it_is_back() {
+    let chain = TestChain::start().await.unwrap();
+    chain.register_vault(&chain.signer(1), "one").await.unwrap();
+    let server = TestPostgres::start().unwrap();
+    let db = Database::open(&server.database("outage").unwrap())
+        .await
+        .unwrap();
+    indexer(&chain, &db, 0, 100).sync().await.unwrap();
+    let app = crate::app_over(&chain, db.clone());
+    let health = |app: axum::Router| async move {
+        use tower::ServiceExt;
+        let request = axum::http::Request::get("/healthz")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        crate::api::assert_documented("get", "/healthz", status, &body);
+        (status, body)
+    };
+    assert_eq!(health(app.clone()).await.0, 200);
+
+    server.stop().unwrap();
+    chain.register_vault(&chain.signer(1), "two").await.unwrap();
+    let (status, body) = health(app.clone()).await;
+    assert_eq!(
+        (status, body["check"].as_str()),
+        (503, Some("database-unavailable")),
+        "{body}"
+    );
+    assert!(
+        indexer(&chain, &db, 0, 100).sync().await.is_err(),
+        "nothing indexed while it is gone"
+    );
+
+    server.restart().unwrap();
+    let mut synced = indexer(&chain, &db, 0, 100).sync().await;
+    for _ in 0..50 {
+        if synced.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        synced = indexer(&chain, &db, 0, 100).sync().await;
+    }
+    synced.unwrap();
+    assert_eq!(health(app).await.0, 200);
+    assert_complete(&chain, &db).await;
+}
