@@ -56,8 +56,16 @@ async fn must_seal(
     };
     let registry = service.registry();
     let vault = U256::from(service.identity().vault_id);
+    // Every read at one block: else a change mined between two reads is seen by the second only, and the
+    // reason given is not the one that happened.
+    let at = alloy::eips::BlockId::number(
+        alloy::providers::Provider::get_block_number(registry.provider())
+            .await
+            .map_err(alloy::contract::Error::from)?,
+    );
     if !registry
         .isMeasurementApproved(vault, measurement.into())
+        .block(at)
         .call()
         .await?
     {
@@ -65,12 +73,16 @@ async fn must_seal(
             "the launch measurement it booted with was revoked on-chain",
         ));
     }
-    if registry.ownerOf(vault).call().await? != boot_owner {
+    if registry.ownerOf(vault).block(at).call().await? != boot_owner {
         return Ok(Some(
             "the vault changed owner since this boot was approved: the new owner approves a new boot",
         ));
     }
-    let active = registry.isActiveVaultKey(vault, key).call().await?;
+    let active = registry
+        .isActiveVaultKey(vault, key)
+        .block(at)
+        .call()
+        .await?;
     if active {
         *bound = true;
     } else if *bound {

@@ -32,13 +32,21 @@ pub type Result<T, E = WebError> = std::result::Result<T, E>;
 
 impl From<sqlx::Error> for WebError {
     fn from(error: sqlx::Error) -> Self {
-        match error {
+        // Out of reach (no connection; the server shutting down or starting: SQLSTATE 08, 57P), or refused.
+        let unreachable = match &error {
             sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
-            | sqlx::Error::WorkerCrashed => Self::DatabaseUnavailable(error.to_string()),
-            other => Self::Database(other.to_string()),
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(error) => error
+                .code()
+                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+            _ => false,
+        };
+        match unreachable {
+            true => Self::DatabaseUnavailable(error.to_string()),
+            false => Self::Database(error.to_string()),
         }
     }
 }

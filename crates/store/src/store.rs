@@ -615,13 +615,25 @@ fn to_i64(value: u64) -> i64 {
 }
 
 pub(crate) fn database(error: sqlx::Error) -> StoreError {
+    match unreachable(&error) {
+        true => StoreError::Unavailable(error.to_string()),
+        false => StoreError::Database(error.to_string()),
+    }
+}
+
+/// Whether `error` says the database cannot be reached now rather than that it refused: no connection, or
+/// the server shutting down or starting (SQLSTATE classes 08 and 57P).
+fn unreachable(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error.to_string()),
-        other => StoreError::Database(other.to_string()),
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(error) => error
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
     }
 }
 
