@@ -81,9 +81,7 @@ pub async fn propose(
         measurement: measurement.clone(),
         note: note.to_owned(),
     };
-    let ttl = wait
-        .as_secs()
-        .clamp(dnavault_relay::MIN_TTL_SECS, dnavault_relay::MAX_TTL_SECS);
+    let (wait, ttl) = wait_and_lifetime(wait);
     let (inbox, envelope) = service
         .with_unsealed(|unsealed| {
             let keys = unsealed.relay_keys().ok_or_else(|| {
@@ -115,6 +113,15 @@ pub async fn propose(
         }
         tokio::time::sleep(POLL).await;
     }
+}
+
+/// How long to wait, and how long the request lives in the relay: no longer than the relay keeps a
+/// message (waiting past that is waiting for an answer that cannot come), no shorter than it takes one.
+fn wait_and_lifetime(wait: Duration) -> (Duration, u64) {
+    let ttl = wait
+        .as_secs()
+        .clamp(dnavault_relay::MIN_TTL_SECS, dnavault_relay::MAX_TTL_SECS);
+    (wait.min(Duration::from_secs(ttl)), ttl)
 }
 
 fn checked_measurement(measurement: &[u8]) -> Result<Bytes, CodeUpdateError> {
@@ -216,6 +223,16 @@ mod tests {
             assert!(error.contains("48 bytes"), "{error}");
         }
         assert!(check_note("v2: faster allele counts").is_ok());
+        // Any wait the control socket is given is one the vault can count to.
+        let week = dnavault_relay::MAX_TTL_SECS;
+        assert_eq!(
+            wait_and_lifetime(Duration::from_secs(u64::MAX)),
+            (Duration::from_secs(week), week)
+        );
+        assert_eq!(
+            wait_and_lifetime(Duration::from_secs(5)),
+            (Duration::from_secs(5), dnavault_relay::MIN_TTL_SECS)
+        );
         let long = "x".repeat(MAX_NOTE_CHARS + 1);
         for bad in ["", "   ", long.as_str(), "approve\u{1b}[2J this"] {
             assert!(check_note(bad).is_err(), "{bad:?} was taken");
