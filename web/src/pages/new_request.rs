@@ -67,7 +67,7 @@ pub(crate) fn filed(filed: &crate::filing::Filed) -> Markup {
                     dt { "Block" } dd { (filed.block) }
                 }
             }
-            p { "The vault's owner is asked in their wallet. The request's page shows its status once the index has read that block: "
+            p { "The vault's owner sees it on their dashboard and answers it from their wallet. Its page shows its status once the index has read that block: "
                 a href={ "/requests/" (filed.request_id) } { "request " (filed.request_id) } "." }
         },
     )
