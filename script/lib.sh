@@ -69,3 +69,54 @@ ensure_erc7730() {
     touch "$venv/.installed"
   fi
 }
+
+# The wasm toolchain the phone authenticator's core is built with (../shared/notes/wasm-and-phone.md):
+# Debian's rustc-web with its matching standard-library source (rust-web-src), unpacked under target/
+# (never installed over rustup's), run by rustup's cargo with -Zbuild-std; clang for ring's C code; and
+# wasm-bindgen-cli from crates.io at the wasm-bindgen crate's exact version in Cargo.lock. Cold: about
+# 1 min of downloads and 9 min to build wasm-bindgen-cli. Exports what `cargo` needs to target wasm32.
+ensure_wasm_toolchain() {
+  local dir="$DNAVAULT_ROOT/target/wasm-toolchain" sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  if [ ! -x "$dir/root/usr/bin/rustc" ]; then
+    say "unpacking Debian's rustc-web and rust-web-src into $dir/root"
+    rm -rf "$dir/debs" "$dir/root" && mkdir -p "$dir/debs" "$dir/root"
+    "${sudo[@]}" apt-get update -qq
+    # The security suite serves the newest pair; compiler and source always come together.
+    (cd "$dir/debs" && apt-get download -qq rustc-web libstd-rust-web-1.96 libstd-rust-web-dev rust-web-src \
+      rust-web-llvm libllvm22 lld-22 2>/dev/null ||
+      apt-get download -qq rustc-web libstd-rust-web-dev rust-web-src rust-web-llvm)
+    for deb in "$dir"/debs/*.deb; do dpkg -x "$deb" "$dir/root"; done
+  fi
+  command -v clang-16 >/dev/null && command -v llvm-ar-16 >/dev/null || {
+    say "installing clang-16 and llvm-16 (ring's C code for wasm)"
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends clang-16 llvm-16
+  }
+  local bindgen_version
+  bindgen_version="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' \
+    "$DNAVAULT_ROOT/Cargo.lock")"
+  [ -n "$bindgen_version" ] || die "Cargo.lock names no wasm-bindgen version"
+  if [ "$("$dir/cargo/bin/wasm-bindgen" --version 2>/dev/null)" != "wasm-bindgen $bindgen_version" ]; then
+    say "building wasm-bindgen-cli $bindgen_version from crates.io (about 9 min cold)"
+    # Not --locked: its lock file names a webpki-roots release crates.io no longer serves.
+    cargo install --quiet --root "$dir/cargo" wasm-bindgen-cli --version "=$bindgen_version" ||
+      die "wasm-bindgen-cli $bindgen_version did not build"
+  fi
+  export PATH="$dir/cargo/bin:$PATH"
+  export DNAVAULT_WASM_RUSTC="$dir/root/usr/bin/rustc" DNAVAULT_WASM_LIBS="$dir/root/usr/lib/x86_64-linux-gnu"
+}
+
+# cargo aimed at wasm32 with the toolchain ensure_wasm_toolchain unpacked (its own target dir, so native
+# builds keep their cache): `wasm_cargo build -p CRATE --release`.
+wasm_cargo() {
+  local verb="$1"; shift
+  LD_LIBRARY_PATH="$DNAVAULT_WASM_LIBS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+    RUSTC="$DNAVAULT_WASM_RUSTC" RUSTDOC="${DNAVAULT_WASM_RUSTC%rustc}rustdoc" RUSTC_BOOTSTRAP=1 \
+    RUSTFLAGS='--cfg getrandom_backend="wasm_js"' \
+    CC_wasm32_unknown_unknown=clang-16 AR_wasm32_unknown_unknown=llvm-ar-16 \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="${DNAVAULT_WASM_RUSTC%rustc}rust-lld" \
+    cargo "$verb" --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort \
+    --target-dir "$DNAVAULT_ROOT/target/wasm" "$@"
+}

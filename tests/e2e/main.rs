@@ -2,6 +2,7 @@
 //! wallet, queried by researchers over attested TLS, refusing everything without live consent, and its
 //! API held to its OpenAPI description and the GA4GH Beacon v2 schemas.
 
+mod app;
 mod audit;
 mod bodies;
 mod browser;

@@ -36,6 +36,9 @@ pub enum WalletError {
     /// The typed data document is not valid EIP-712.
     #[error("typed data: {0}")]
     TypedData(String),
+    /// The document is not one the wallet signs as it stands.
+    #[error(transparent)]
+    Unsignable(#[from] crate::typed::Unsignable),
     /// The vault's attestation did not verify.
     #[error("attestation: {0}")]
     Attestation(#[from] dnavault_attest::AttestError),
@@ -52,6 +55,7 @@ pub enum WalletError {
     #[error("the vault's audit log does not verify: {0}")]
     Audit(#[from] crate::audit::AuditCheckError),
     /// The vault could not be reached, or refused.
+    #[cfg(feature = "cli")]
     #[error(transparent)]
     Vault(#[from] dnavault_ratls::RatlsError),
 }

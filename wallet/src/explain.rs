@@ -15,7 +15,7 @@ use dnavault_protocol::{
 use crate::inputs::{Analysis, format_time};
 
 /// A titled list of facts, and any warnings that deserve a second look.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Explanation {
     /// One line saying what signing does.
     pub title: String,

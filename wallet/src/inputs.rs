@@ -25,11 +25,20 @@ impl Analysis {
             reason,
         };
         let text = std::fs::read_to_string(path).map_err(|e| file(e.to_string()))?;
-        let descriptor: Descriptor = serde_json::from_str(&text)
-            .map_err(|e| file(format!("not an analysis descriptor: {e}")))?;
+        Self::from_json(&text).map_err(|e| match e {
+            WalletError::Input { reason, .. } => file(reason),
+            other => other,
+        })
+    }
+
+    /// The analysis a descriptor's JSON describes (checked as [`Self::from_file`] checks a file).
+    pub fn from_json(text: &str) -> Result<Self> {
+        let refuse = |reason: String| WalletError::input("the analysis descriptor", reason);
+        let descriptor: Descriptor = serde_json::from_str(text)
+            .map_err(|e| refuse(format!("not an analysis descriptor: {e}")))?;
         descriptor
             .check()
-            .map_err(|e| file(format!("not a valid analysis descriptor: {e}")))?;
+            .map_err(|e| refuse(format!("not a valid analysis descriptor: {e}")))?;
         Ok(Self {
             scope: descriptor.scope(),
             descriptor: Some(descriptor),

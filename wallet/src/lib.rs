@@ -6,14 +6,19 @@
 
 pub mod approval;
 pub mod audit;
+#[cfg(feature = "cli")]
 pub mod boot;
 mod error;
 pub mod explain;
+#[cfg(feature = "cli")]
 pub mod home;
+pub mod identity;
 pub mod inputs;
 pub mod registry;
 pub mod typed;
+#[cfg(feature = "cli")]
 pub mod vault;
 
 pub use error::{Result, WalletError};
+#[cfg(feature = "cli")]
 pub use home::{Config, WalletHome};

@@ -8,6 +8,7 @@
 
 mod allowance;
 pub mod api;
+pub mod app_bundle;
 mod app_error;
 pub mod auth;
 pub mod db;
@@ -140,6 +141,8 @@ pub struct Launch {
     pub public_url: url::Url,
     /// The relayer's funded account and how many messages it takes per owner an hour, if it runs one.
     pub relayer: Option<(alloy::signers::local::PrivateKeySigner, usize)>,
+    /// The phone authenticator's bundle, served at `/app/`, if given.
+    pub app_dir: Option<std::path::PathBuf>,
 }
 
 /// Opens the database, starts the index and serves the website on `listener` until `shutdown` resolves;
@@ -180,7 +183,10 @@ pub async fn launch(
         relayer,
         relay_limits: Default::default(),
     };
-    let app = app(state, launch.request_timeout);
+    let mut app = app(state, launch.request_timeout);
+    if let Some(dir) = &launch.app_dir {
+        app = app.nest_service(app_bundle::PATH, app_bundle::service(dir));
+    }
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;

@@ -71,6 +71,9 @@ struct ServeArgs {
     /// How many messages the relayer submits per owner an hour.
     #[arg(long, default_value_t = 20)]
     relay_per_owner_hour: usize,
+    /// Serve the phone authenticator's bundle (script/build-app's output) at /app/.
+    #[arg(long, value_name = "DIR", env = "DNAVAULT_WEB_APP_DIR")]
+    app_dir: Option<std::path::PathBuf>,
 }
 
 impl ServeArgs {
@@ -134,6 +137,16 @@ fn main() -> ExitCode {
 async fn serve(args: ServeArgs) -> eyre::Result<()> {
     let verifier = args.verifier()?;
     let relayer = args.relayer()?;
+    if let Some(dir) = args
+        .app_dir
+        .as_deref()
+        .filter(|d| !d.join("index.html").is_file())
+    {
+        eyre::bail!(
+            "--app-dir {}: no index.html there; build the app with script/build-app",
+            dir.display()
+        );
+    }
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let local = url::Url::parse(&format!("http://{}/", listener.local_addr()?))?;
     println!("serving {local}");
@@ -153,6 +166,7 @@ async fn serve(args: ServeArgs) -> eyre::Result<()> {
         allow_private_vault_hosts: args.allow_private_vault_hosts,
         public_url,
         relayer,
+        app_dir: args.app_dir.clone(),
     };
     dnavault_web::launch(listener, launch, terminated()).await?;
     Ok(())

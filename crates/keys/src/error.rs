@@ -40,6 +40,15 @@ pub enum KeyError {
         /// The keystore file.
         path: PathBuf,
     },
+    /// Neither the passphrase nor the passkey given opens the sealed keystore.
+    #[error("that passphrase or passkey does not unlock this keystore")]
+    NotUnlocked,
+    /// The sealed keystore opened but is not one this version understands, or is not a keystore.
+    #[error("the keystore is corrupt or of an unknown version: {reason}")]
+    SealedCorrupt {
+        /// What was wrong.
+        reason: String,
+    },
     /// The keystore passphrase is empty.
     #[error(
         "the keystore passphrase is empty: choose one (it protects the recovery phrase on this device)"

@@ -1,22 +1,31 @@
 //! The keystore: the recovery phrase (and the optional BIP39 passphrase) encrypted under the owner's keystore
-//! passphrase with age's scrypt recipient, in a file only the owner can read (0600), written atomically.
-//!
-//! Inside the age envelope: `dnavault-keystore-v1\n`, one byte of entropy length, the phrase's entropy, two
-//! bytes (big-endian) of BIP39 passphrase length, the BIP39 passphrase (UTF-8).
+//! passphrase with age's scrypt recipient (the CLI's file, and the app's fallback) or under a key from a
+//! passkey's PRF output with AES-256-GCM (the app's usual lock); see [`sealed`] for both formats. On disk it
+//! is a file only the owner can read (0600), written atomically.
 
+mod sealed;
+
+#[cfg(unix)]
 use std::{
-    fs::{self, File, OpenOptions},
-    io::{Read, Write},
+    fs::OpenOptions,
+    io::Write,
     os::unix::fs::{OpenOptionsExt, PermissionsExt},
-    path::{Path, PathBuf},
+    path::PathBuf,
+};
+use std::{
+    fs::{self, File},
+    io::Read,
+    path::Path,
 };
 
-use age::secrecy::SecretString;
 use zeroize::Zeroizing;
 
-use crate::{KeyError, Result, Seed, SeedPhrase};
+pub use sealed::{
+    PASSKEY_KEY_LEN, open_with_passkey, open_with_passphrase, seal_with_passkey,
+    seal_with_passphrase,
+};
 
-const MAGIC: &[u8] = b"dnavault-keystore-v1\n";
+use crate::{KeyError, Result, Seed, SeedPhrase};
 
 /// How hard the passphrase KDF works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -36,9 +45,22 @@ pub struct Unlocked {
 }
 
 impl Unlocked {
+    /// The phrase and BIP39 passphrase, to be sealed.
+    pub fn new(phrase: SeedPhrase, bip39_passphrase: &str) -> Self {
+        Self {
+            phrase,
+            bip39_passphrase: Zeroizing::new(bip39_passphrase.to_owned()),
+        }
+    }
+
     /// The seed the phrase and BIP39 passphrase give.
     pub fn seed(&self) -> Seed {
         self.phrase.to_seed(&self.bip39_passphrase)
+    }
+
+    /// The BIP39 passphrase ("" when there is none).
+    pub fn bip39_passphrase(&self) -> &str {
+        &self.bip39_passphrase
     }
 }
 
@@ -49,6 +71,7 @@ impl std::fmt::Debug for Unlocked {
 }
 
 /// Writes a new keystore at `path`; refuses to overwrite one. The parent directory is created 0700.
+#[cfg(unix)]
 pub fn create(
     path: &Path,
     phrase: &SeedPhrase,
@@ -64,13 +87,7 @@ pub fn create(
             path: path.to_owned(),
         });
     }
-    let plaintext = encode(phrase, bip39_passphrase);
-    let mut recipient = age::scrypt::Recipient::new(SecretString::from(passphrase.to_owned()));
-    if let KdfStrength::LogN(log_n) = strength {
-        recipient.set_work_factor(log_n);
-    }
-    let ciphertext = age::encrypt(&recipient, &plaintext)
-        .map_err(|e| io_error(path, std::io::Error::other(e)))?;
+    let ciphertext = seal_with_passphrase(phrase, bip39_passphrase, passphrase, strength)?;
     write_atomically(path, &ciphertext)
 }
 
@@ -85,56 +102,21 @@ pub fn unlock(path: &Path, passphrase: &str) -> Result<Unlocked> {
         }
         Err(e) => return Err(io_error(path, e)),
     };
-    let identity = age::scrypt::Identity::new(SecretString::from(passphrase.to_owned()));
-    let plaintext = Zeroizing::new(age::decrypt(&identity, &ciphertext).map_err(|e| match e {
-        age::DecryptError::DecryptionFailed
-        | age::DecryptError::NoMatchingKeys
-        | age::DecryptError::KeyDecryptionFailed => KeyError::WrongPassphrase {
+    open_with_passphrase(&ciphertext, passphrase).map_err(|e| match e {
+        KeyError::NotUnlocked => KeyError::WrongPassphrase {
             path: path.to_owned(),
         },
-        other => KeyError::KeystoreCorrupt {
+        KeyError::SealedCorrupt { reason } => KeyError::KeystoreCorrupt {
             path: path.to_owned(),
-            reason: other.to_string(),
+            reason,
         },
-    })?);
-    decode(&plaintext).ok_or_else(|| KeyError::KeystoreCorrupt {
-        path: path.to_owned(),
-        reason: "the decrypted contents are not a DNA Vault keystore".into(),
-    })
-}
-
-fn encode(phrase: &SeedPhrase, bip39_passphrase: &str) -> Zeroizing<Vec<u8>> {
-    let entropy = phrase.entropy();
-    let extra = bip39_passphrase.as_bytes();
-    let mut out = Zeroizing::new(Vec::with_capacity(
-        MAGIC.len() + 3 + entropy.len() + extra.len(),
-    ));
-    out.extend_from_slice(MAGIC);
-    out.push(u8::try_from(entropy.len()).expect("BIP39 entropy is at most 32 bytes"));
-    out.extend_from_slice(&entropy);
-    out.extend_from_slice(&u16::try_from(extra.len()).unwrap_or(u16::MAX).to_be_bytes());
-    out.extend_from_slice(&extra[..extra.len().min(usize::from(u16::MAX))]);
-    out
-}
-
-fn decode(bytes: &[u8]) -> Option<Unlocked> {
-    let rest = bytes.strip_prefix(MAGIC)?;
-    let (&entropy_len, rest) = rest.split_first()?;
-    let (entropy, rest) = rest.split_at_checked(usize::from(entropy_len))?;
-    let (len, rest) = rest.split_at_checked(2)?;
-    let extra_len = usize::from(u16::from_be_bytes([len[0], len[1]]));
-    if rest.len() != extra_len {
-        return None;
-    }
-    let bip39_passphrase = Zeroizing::new(String::from_utf8(rest.to_vec()).ok()?);
-    Some(Unlocked {
-        phrase: SeedPhrase::from_entropy(entropy).ok()?,
-        bip39_passphrase,
+        other => other,
     })
 }
 
 /// Writes `bytes` to a 0600 temporary file beside `path`, syncs it, renames it over `path` and syncs the
 /// directory: a crash leaves either no keystore or a whole one.
+#[cfg(unix)]
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path
         .parent()
@@ -163,6 +145,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| io_error(dir, e))
 }
 
+#[cfg(unix)]
 fn temp_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".tmp");

@@ -6,12 +6,13 @@ use std::{
     path::PathBuf,
 };
 
-use alloy::primitives::Address;
 use clap::{Args, Subcommand};
 use dnavault_keys::{SeedPhrase, keystore::read_secret_file, pgp};
 use eyre::{WrapErr, bail};
 use serde_json::json;
 use zeroize::Zeroizing;
+
+use dnavault_wallet::identity::Identity;
 
 use super::Session;
 
@@ -207,33 +208,16 @@ fn ensure_no_wallet(session: &Session) -> eyre::Result<()> {
 }
 
 pub(crate) fn show(session: &Session, args: &ShowArgs) -> eyre::Result<()> {
-    let seed = session.unlock()?.seed();
-    let address = seed.ethereum_address(args.index)?;
-    let owner = seed.ethereum_address(0)?;
-    let pgp = seed.pgp_key(&pgp_user_id(&owner))?;
-    let tls = seed.tls_identity()?;
-    let hpke: String = seed
-        .hpke_key()?
-        .public_key()
-        .to_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let identity = Identity::of(&session.unlock()?.seed(), args.index)?;
     session.emit(
-        &json!({
-            "index": args.index,
-            "address": address.to_checksum(None),
-            "pgpFingerprint": pgp.fingerprint(),
-            "tlsCertificateSha256": tls.sha256_hex(),
-            "hpkePublicKey": hpke,
-        }),
+        &serde_json::to_value(&identity)?,
         &format!(
             "Address (account {}):    {}\nOpenPGP fingerprint:     {}\nTLS certificate SHA-256: {}\nHPKE public key:         {}",
-            args.index,
-            address.to_checksum(None),
-            pgp.fingerprint(),
-            tls.sha256_hex(),
-            hpke
+            identity.index,
+            identity.address.to_checksum(None),
+            identity.pgp_fingerprint,
+            identity.tls_certificate_sha256,
+            identity.hpke_public_key
         ),
     )
 }
@@ -304,7 +288,7 @@ pub(crate) fn tls_cert(session: &Session, args: &TlsCertArgs) -> eyre::Result<()
 
 pub(crate) fn pgp(session: &Session, command: PgpCommand) -> eyre::Result<()> {
     let seed = session.unlock()?.seed();
-    let key = seed.pgp_key(&pgp_user_id(&seed.ethereum_address(0)?))?;
+    let key = dnavault_wallet::identity::pgp_key(&seed)?;
     match command {
         PgpCommand::Export => {
             let armored = key.public_key_armored()?;
@@ -371,12 +355,4 @@ fn describe_input(io: &PgpIo) -> String {
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "standard input".into())
-}
-
-/// The OpenPGP user id: the owner's address, which is the identity everything else in DNA Vault uses.
-fn pgp_user_id(owner: &Address) -> String {
-    format!(
-        "DNA Vault owner <{}@dnavault.invalid>",
-        owner.to_checksum(None)
-    )
 }

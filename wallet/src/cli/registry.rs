@@ -326,7 +326,7 @@ impl Signing {
     ) -> eyre::Result<SignedTypedData> {
         session.confirm(explanation, "Sign?")?;
         let domain = registry_domain(self.deployment.chain_id, self.deployment.registry);
-        let signed = typed::sign(&self.signer, typed::document(message, &domain)).await?;
+        let signed = typed::sign(&self.signer, typed::document(message, &domain))?;
         debug_assert_eq!(signed.digest, message.eip712_signing_hash(&domain));
         Ok(signed)
     }

@@ -3,7 +3,11 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use dnavault_wallet::{explain, inputs::Analysis, typed};
+use dnavault_wallet::{
+    WalletError, explain,
+    inputs::Analysis,
+    typed::{self, Unsignable},
+};
 use eyre::WrapErr;
 use serde_json::json;
 
@@ -47,46 +51,33 @@ pub(crate) async fn sign_typed_data(
 ) -> eyre::Result<()> {
     let data = typed::load(&args.file)?;
     let digest = typed::digest(&data)?;
-    let ours = data.domain.name.as_deref() == Some(dnavault_protocol::eip712::DOMAIN_NAME);
-    if ours && data.primary_type == "QueryApproval" {
-        eyre::bail!(
-            "refusing to sign a bare QueryApproval: it names a request by hash only. Approve the query with \
-             `dnavault-wallet approve-query --submission FILE`, which checks the request and shows it in words"
-        );
-    }
-    if ours && data.primary_type == "BootApproval" {
-        eyre::bail!(
-            "refusing to sign a bare BootApproval: it names the vault's chain view by hash only. Answer the \
-             vault with `dnavault-wallet boot`, which verifies its attestation and shows what it will trust"
-        );
-    }
     let given = args
         .descriptor
         .as_deref()
         .map(Analysis::from_file)
         .transpose()?;
-    let analysis = explain::scope_of(&data, given.as_ref())?;
-    if let Some(unreadable) = analysis.as_ref().filter(|a| a.descriptor.is_none()) {
-        eyre::bail!(
-            "refusing to sign a {} for scope {}: this wallet cannot say what it allows. Give the analysis \
-             descriptor it is the hash of with --descriptor FILE",
-            data.primary_type,
-            unreadable.scope
-        );
-    }
-    let explanation = explain::typed_data(
-        &data,
-        configured_deployment(session).ok(),
-        analysis.as_ref(),
-    );
+    let explanation = typed::review(&data, given.as_ref(), configured_deployment(session).ok())
+        .map_err(|e| match e {
+            WalletError::Unsignable(refusal) => eyre::eyre!("{refusal}. {}", cli_hint(&refusal)),
+            other => other.into(),
+        })?;
     let signer = session.unlock()?.seed().ethereum_signer(args.index)?;
     session.confirm(&explanation, "Sign?")?;
-    let signed = typed::sign(&signer, data).await?;
+    let signed = typed::sign(&signer, data)?;
     debug_assert_eq!(signed.digest, digest);
     session.emit(
         &serde_json::to_value(&signed)?,
         &signed.signature.to_string(),
     )
+}
+
+/// Where the CLI does what a refused document asked for.
+fn cli_hint(refusal: &Unsignable) -> &'static str {
+    match refusal {
+        Unsignable::BareQueryApproval => "Use `dnavault-wallet approve-query --submission FILE`",
+        Unsignable::BareBootApproval => "Use `dnavault-wallet boot`",
+        Unsignable::UnreadableScope { .. } => "Give it with --descriptor FILE",
+    }
 }
 
 pub(crate) fn typed_data_hash(session: &Session, args: &TypedDataHashArgs) -> eyre::Result<()> {
@@ -117,7 +108,7 @@ pub(crate) async fn sign_message(session: &Session, args: SignMessageArgs) -> ey
         warnings: vec![],
     };
     session.confirm(&explanation, "Sign?")?;
-    let signature = typed::sign_message(&signer, &message).await?;
+    let signature = typed::sign_message(&signer, &message)?;
     session.emit(
         &json!({ "signer": signer.address().to_checksum(None), "signature": signature }),
         &signature.to_string(),

@@ -19,16 +19,14 @@ fn typed_data_hash_prints_the_spec_digest() {
     assert_eq!(run.stdout.trim(), DIGEST);
 }
 
-#[tokio::test]
-async fn signing_the_spec_example_gives_the_spec_signature() {
+#[test]
+fn signing_the_spec_example_gives_the_spec_signature() {
     let cow = PrivateKeySigner::from_bytes(&keccak256("cow")).unwrap();
     assert_eq!(
         cow.address().to_checksum(None),
         "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"
     );
-    let signed = typed::sign(&cow, typed::load(MAIL.as_ref()).unwrap())
-        .await
-        .unwrap();
+    let signed = typed::sign(&cow, typed::load(MAIL.as_ref()).unwrap()).unwrap();
     assert_eq!(signed.digest.to_string(), DIGEST);
     assert_eq!(
         signed.signature.to_string(),

@@ -67,7 +67,7 @@ pub(super) async fn answer(
         dnavault_wallet::explain::code_update(&message, deployment, sender, &update.note);
     session.confirm(&explanation, "Approve this code for your vault?")?;
     let domain = inbox.relay.domain();
-    let signed = typed::sign(&inbox.owner, typed::document(&message, domain)).await?;
+    let signed = typed::sign(&inbox.owner, typed::document(&message, domain))?;
     let transaction = match args.send {
         true => connection.submit(&signed).await?.transaction,
         false => {
