@@ -1,7 +1,7 @@
 //! The keystore: the recovery phrase (and the optional BIP39 passphrase) encrypted under the owner's keystore
 //! passphrase with age's scrypt recipient (the CLI's file, and the app's fallback) or under a key from a
-//! passkey's PRF output with AES-256-GCM (the app's usual lock); see [`sealed`] for both formats. On disk it
-//! is a file only the owner can read (0600), written atomically.
+//! passkey's PRF output with AES-256-GCM (the app's usual lock); `keystore/sealed.rs` gives both formats. On
+//! disk it is a file only the owner can read (0600), written atomically.
 
 mod sealed;
 
