@@ -73,8 +73,8 @@ ensure_erc7730() {
 # The wasm toolchain the phone authenticator's core is built with (../shared/notes/wasm-and-phone.md):
 # Debian's rustc-web with its matching standard-library source (rust-web-src), unpacked under target/
 # (never installed over rustup's), run by rustup's cargo with -Zbuild-std; clang for ring's C code; and
-# wasm-bindgen-cli from crates.io at the wasm-bindgen crate's exact version in Cargo.lock. Cold: about
-# 1 min of downloads and 9 min to build wasm-bindgen-cli. Exports what `cargo` needs to target wasm32.
+# wasm-bindgen-cli from crates.io at the wasm-bindgen crate's exact version in Cargo.lock. Cold: under a
+# minute of downloads and about 3 min to build wasm-bindgen-cli. Exports what `cargo` needs to target wasm32.
 ensure_wasm_toolchain() {
   local dir="$DNAVAULT_ROOT/target/wasm-toolchain" sudo=()
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)
@@ -98,7 +98,7 @@ ensure_wasm_toolchain() {
     "$DNAVAULT_ROOT/Cargo.lock")"
   [ -n "$bindgen_version" ] || die "Cargo.lock names no wasm-bindgen version"
   if [ "$("$dir/cargo/bin/wasm-bindgen" --version 2>/dev/null)" != "wasm-bindgen $bindgen_version" ]; then
-    say "building wasm-bindgen-cli $bindgen_version from crates.io (about 9 min cold)"
+    say "building wasm-bindgen-cli $bindgen_version from crates.io (about 3 min)"
     # Not --locked: its lock file names a webpki-roots release crates.io no longer serves.
     cargo install --quiet --root "$dir/cargo" wasm-bindgen-cli --version "=$bindgen_version" ||
       die "wasm-bindgen-cli $bindgen_version did not build"

@@ -84,6 +84,8 @@ async fn the_app_onboards_locks_and_keeps_nothing_in_clear_on_phones() {
     });
     let printed = passed(output, "the app's browser stories");
     assert!(printed.contains("app stories passed"), "{printed}");
+    // The cold start and the stories' times, for `--nocapture`.
+    println!("{printed}");
     for shot in [
         "pixel-7-5-home.png",
         "pixel-7-10-offline.png",
