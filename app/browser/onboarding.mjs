@@ -213,6 +213,21 @@ async function pixel(context, page, profile) {
   const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
   expect(credentials.length === 1 && credentials[0].isResidentCredential, "the app made no resident passkey");
 
+  // Pairing: the registration in words, then the relay holds this phone's inbox key for the account.
+  await page.getByRole("button", { name: "Pair with this website" }).tap();
+  await heading(page, "Pair this phone");
+  await page.getByText("register this phone's inbox").waitFor();
+  await shot(page, profile, "5a-pair");
+  await page.getByRole("button", { name: "Sign and pair" }).tap();
+  await heading(page, "Paired");
+  const topic = (await page.locator("dl.facts dd").allTextContents())[0];
+  const shownIdentity = cli(words, ["show"]);
+  const inbox = await (await fetch(new URL(`../relay/v1/inboxes/${shownIdentity.address}`, appUrl))).json();
+  expect(inbox.registration.hpkeKey.toLowerCase() === `0x${shownIdentity.hpkePublicKey}`, `the relay holds ${JSON.stringify(inbox)}, not this phone's key`);
+  expect(topic.startsWith("0x") && topic.length === 66, `no topic shown: ${topic}`);
+  await shot(page, profile, "5b-paired");
+  await page.getByRole("button", { name: "Done" }).tap();
+
   // Lock, unlock with the passkey; the inactivity lock; an explicit export.
   await page.getByRole("button", { name: "Lock" }).tap();
   await heading(page, "Unlock your wallet");

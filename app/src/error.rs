@@ -19,6 +19,9 @@ pub enum AppError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The relay could not be reached, or answered wrongly.
+    #[error("the relay: {0}")]
+    Relay(String),
     /// Converting a result for JavaScript failed (a bug).
     #[error("internal error: {0}")]
     Internal(String),

@@ -8,10 +8,12 @@
 
 mod error;
 mod explain;
+mod pairing;
 mod wallet;
 
 pub use error::AppError;
 pub use explain::explain_typed_data;
+pub use pairing::Pairing;
 pub use wallet::Wallet;
 
 use wasm_bindgen::prelude::*;
@@ -20,6 +22,17 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(js_name = coreVersion)]
 pub fn core_version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
+}
+
+/// Unix seconds now, by the browser's clock (the phone's own: the owner's device decides its time).
+fn unix_now() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    let millis = js_sys::Date::now();
+    #[cfg(not(target_arch = "wasm32"))]
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    (millis / 1000.0) as u64
 }
 
 /// A value as a plain JavaScript object (objects, not `Map`s), the way the shell reads JSON.

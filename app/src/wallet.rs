@@ -142,6 +142,14 @@ impl Wallet {
     }
 }
 
+#[wasm_bindgen]
+impl Wallet {
+    /// This phone's relay inbox, signed for `chain_id` and `registry` now: shown, then registered.
+    pub fn pairing(&self, chain_id: u64, registry: String) -> Result<crate::Pairing, AppError> {
+        crate::Pairing::sign(&self.seed, chain_id, &registry, crate::unix_now())
+    }
+}
+
 impl From<Unlocked> for Wallet {
     fn from(unlocked: Unlocked) -> Self {
         let seed = unlocked.seed();

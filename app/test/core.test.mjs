@@ -175,3 +175,38 @@ test("new words are confirmed by three of them, and a wrong restore says which w
   assert.notEqual(extra.identity(0).address, "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
   extra.free();
 });
+
+test("pairing signs the phone's inbox and refuses a relay that answers for another", async () => {
+  const { createServer } = await import("node:http");
+  const registry = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+  let answer = () => ({ status: 200, body: { topic: `0x${"00".repeat(32)}` } });
+  const received = [];
+  const server = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk) => { body += chunk; });
+    request.on("end", () => {
+      received.push({ path: request.url, body: JSON.parse(body || "null") });
+      const { status, body: out } = answer(received.at(-1).body);
+      response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(out));
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const relay = `http://127.0.0.1:${server.address().port}/`;
+  const wallet = Wallet.restore(ANVIL_WORDS, "");
+  try {
+    const facts = Object.fromEntries(wallet.pairing(31337n, registry).facts());
+    assert.equal(facts.Account, "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+    assert.equal(facts["This phone's inbox key (HPKE)"], `0x${wallet.identity(0).hpkePublicKey}`);
+    await assert.rejects(wallet.pairing(31337n, registry).register(relay), /did not register this phone/);
+    assert.equal(received[0].path, "/relay/v1/inboxes");
+    assert.equal(received[0].body.registration.account.toLowerCase(), "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266");
+    answer = () => ({ status: 503, body: { error: "the relay is down", check: "relay-unavailable" } });
+    await assert.rejects(wallet.pairing(31337n, registry).register(relay), /relay/);
+    answer = () => ({ status: 200, body: { topic: facts.Topic } });
+    assert.equal(await wallet.pairing(31337n, registry).register(relay), facts.Topic);
+    assert.throws(() => wallet.pairing(31337n, "not an address"), /registry address/);
+  } finally {
+    wallet.free();
+    server.close();
+  }
+});

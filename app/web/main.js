@@ -231,10 +231,60 @@ function home() {
       ["TLS certificate SHA-256", id.tlsCertificateSha256],
       ["HPKE public key", id.hpkePublicKey],
     ]),
-    el("button", { class: "primary", onclick: signRequest }, "Sign a request"),
+    el("button", { class: "primary", onclick: pair }, "Pair with this website"),
+    el("button", { onclick: signRequest }, "Sign a request"),
     el("button", { onclick: exportWords }, "Show recovery words"),
     el("p", { class: "muted" }, `Core ${coreVersion()}`),
   );
+}
+
+/**
+ * Pairing: the website names its chain and registry; the core signs this phone's inbox registration for
+ * them, shown in words first; the relay's answer is checked by the core.
+ */
+async function pair() {
+  const errors = el("div");
+  show(el("h1", {}, "Pair this phone"), el("p", { class: "muted" }, "Asking the website which chain it serves…"), errors);
+  let deployment;
+  let shown;
+  try {
+    const answer = await fetch(new URL("../api/deployment", location.href));
+    if (!answer.ok) throw new Error(`the website answered ${answer.status}: try again later`);
+    deployment = await answer.json();
+    shown = wallet.pairing(BigInt(deployment.chainId), deployment.registry);
+  } catch (error) {
+    return show(el("h1", {}, "Pair this phone"), alert(`The website's deployment could not be read: ${messageOf(error)}`), el("button", { class: "quiet", onclick: home }, "Back"));
+  }
+  const relay = new URL("..", location.href).href;
+  const send = el("button", { class: "primary" }, "Sign and pair");
+  send.addEventListener("click", () =>
+    busy(send, "Pairing…", errors, async () => {
+      // Registering consumes a signed registration: each attempt signs a fresh one, as shown.
+      const topic = await wallet.pairing(BigInt(deployment.chainId), deployment.registry).register(relay);
+      show(
+        el("h1", {}, "Paired"),
+        el("p", { role: "status", class: "ok" }, `This phone's inbox is registered with ${new URL(relay).host}. Your vaults and researchers can now ask you here; nothing is done without your tap.`),
+        facts([["Topic", topic]]),
+        el("button", { class: "primary", onclick: home }, "Done"),
+      );
+    }));
+  show(
+    el("h1", {}, "Pair this phone"),
+    el("p", { class: "title" }, `Sign: register this phone's inbox with ${new URL(relay).host}`),
+    el("p", {}, "Your vaults and the researchers you deal with will reach this phone through the website's relay, sealed to this phone's key. The signature lets no one act for you: every request still waits for your tap."),
+    facts(factsOf(shown)),
+    errors,
+    send,
+    el("button", { class: "quiet", onclick: home }, "Cancel"),
+  );
+}
+
+function factsOf(pairing) {
+  try {
+    return pairing.facts();
+  } finally {
+    pairing.free();
+  }
 }
 
 function signRequest() {

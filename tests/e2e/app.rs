@@ -98,6 +98,14 @@ async fn the_app_onboards_locks_and_keeps_nothing_in_clear_on_phones() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_website_serves_the_app_under_its_own_policy_and_refuses_a_missing_bundle() {
     let (chain, _dir, web) = serving_app().await;
+    // What the app pairs for: the website's own chain and registry.
+    let (status, deployment) = web.get("/api/deployment").await;
+    assert_eq!(status, 200);
+    assert_eq!(deployment["chainId"], 31337);
+    assert_eq!(
+        deployment["registry"],
+        chain.registry_address().to_checksum(None)
+    );
     let client = reqwest::Client::new();
     let index = client
         .get(format!("{}/app/", web.url))

@@ -38,6 +38,7 @@ pub fn routes() -> Vec<Route> {
     };
     vec![
         route(Method::GET, "/healthz", get(healthz)),
+        route(Method::GET, "/api/deployment", get(deployment)),
         route(Method::GET, "/api/vaults", get(vaults)),
         route(Method::GET, "/api/vaults/{id}", get(vault)),
         route(
@@ -71,6 +72,14 @@ async fn openapi() -> impl IntoResponse {
 async fn healthz(State(state): State<AppState>) -> Result<impl IntoResponse, AppError> {
     let index = state.db.index_state().await?;
     Ok(Json(json!({ "status": "ok", "index": index })))
+}
+
+/// The chain and registry this website indexes and relays for: what a wallet signs relay messages under.
+async fn deployment(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({
+        "chainId": state.deployment.chain_id,
+        "registry": state.deployment.registry.to_checksum(None),
+    }))
 }
 
 /// A list's paging parameters, as the query string gives them.
