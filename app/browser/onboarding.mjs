@@ -218,6 +218,14 @@ async function pixel(context, page, profile) {
   await heading(page, "Pair this phone");
   await page.getByText("register this phone's inbox").waitFor();
   await shot(page, profile, "5a-pair");
+  // A relay that never answers: the app gives up after 20 s and says so; the next try pairs.
+  await page.route("**/relay/v1/inboxes", () => {});
+  await page.getByRole("button", { name: "Sign and pair" }).tap();
+  await page.getByRole("button", { name: "Pairing…" }).waitFor();
+  // Waited for in real time: the page's own timers are not moved by Playwright's clock under the app's CSP.
+  await page.getByRole("alert").filter({ hasText: "did not answer within 20 s" }).waitFor({ timeout: 40000 });
+  await shot(page, profile, "5a-pair-relay-silent");
+  await page.unroute("**/relay/v1/inboxes");
   await page.getByRole("button", { name: "Sign and pair" }).tap();
   await heading(page, "Paired");
   const topic = (await page.locator("dl.facts dd").allTextContents())[0];

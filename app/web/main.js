@@ -5,11 +5,13 @@
 import init, { Wallet, coreVersion, explainTypedData } from "./pkg/dnavault_app.js";
 import * as passkey from "./passkey.js";
 import * as store from "./vault-store.js";
-import { alert, busy, el, facts, field, messageOf, show } from "./ui.js";
+import { alert, busy, el, facts, field, messageOf, show, within } from "./ui.js";
 
 /** The inactivity lock: the wallet is freed after this long without a tap or key. */
 const LOCK_AFTER_MS = 5 * 60 * 1000;
 const MIN_PASSPHRASE = 10;
+/** How long the app waits for the relay, as the CLI does. */
+const RELAY_WAIT_MS = 20 * 1000;
 
 let wallet = null;
 let lastUse = Date.now();
@@ -260,7 +262,8 @@ async function pair() {
   send.addEventListener("click", () =>
     busy(send, "Pairing…", errors, async () => {
       // Registering consumes a signed registration: each attempt signs a fresh one, as shown.
-      const topic = await wallet.pairing(BigInt(deployment.chainId), deployment.registry).register(relay);
+      const registering = wallet.pairing(BigInt(deployment.chainId), deployment.registry).register(relay);
+      const topic = await within(RELAY_WAIT_MS, "The relay", registering);
       show(
         el("h1", {}, "Paired"),
         el("p", { role: "status", class: "ok" }, `This phone's inbox is registered with ${new URL(relay).host}. Your vaults and researchers can now ask you here; nothing is done without your tap.`),

@@ -67,3 +67,12 @@ export function messageOf(error) {
   if (error?.name === "SecurityError") return `Passkeys need this app served from its domain name over HTTPS (${error.message}): open it from the website's address, or use a passphrase.`;
   return error?.message ?? String(error);
 }
+
+/** `promise`, or an Error saying `what` did not answer within `ms` (the browser's fetch has no timeout). */
+export function within(ms, what, promise) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms / 1000} s: check your connection and try again.`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}

@@ -34,7 +34,9 @@ impl Identity {
             address: seed.ethereum_address(index)?,
             pgp_fingerprint: pgp_key(seed)?.fingerprint(),
             tls_certificate_sha256: seed.tls_identity()?.sha256_hex(),
-            hpke_public_key: hex(&seed.hpke_key()?.public_key().to_bytes()),
+            hpke_public_key: alloy::primitives::hex::encode(
+                seed.hpke_key()?.public_key().to_bytes(),
+            ),
         })
     }
 }
@@ -53,8 +55,4 @@ fn checksummed<S: serde::Serializer>(
     to: S,
 ) -> std::result::Result<S::Ok, S::Error> {
     to.serialize_str(&address.to_checksum(None))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

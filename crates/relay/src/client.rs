@@ -27,7 +27,7 @@ impl RelayClient {
     /// The relay at `base` (the website's URL), carrying messages signed under `domain`.
     pub fn new(base: &str, domain: Eip712Domain) -> Result<Self> {
         let builder = reqwest::Client::builder();
-        // In a browser the fetch API has no client-wide timeout; the app's shell bounds its waits.
+        // In a browser fetch has no client-wide timeout: the app's shell bounds its wait for the relay.
         #[cfg(not(target_arch = "wasm32"))]
         let builder = builder.timeout(std::time::Duration::from_secs(20));
         let http = builder.build().map_err(|e| http_error(base, e))?;
