@@ -10,20 +10,13 @@
 
 import { spawnSync } from "node:child_process";
 import { createECDH, createHmac, pbkdf2Sync } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, devices } from "playwright-core";
+import { chromium } from "playwright-core";
+import { ANVIL_WORDS, CHROMIUM_ARGS, appUrl, expect, fitsWidth, heading, phone, shot, watched } from "./harness.mjs";
 
-const appUrl = process.env.APP_URL;
-const shots = process.env.SHOTS;
-mkdirSync(shots, { recursive: true });
-const ANVIL_WORDS = "test test test test test test test test test test test junk";
 const MAIL = readFileSync(new URL("../../wallet/tests/fixtures/eip712-mail.json", import.meta.url), "utf8");
-
-function expect(condition, message) {
-  if (!condition) throw new Error(message);
-}
 
 /** The CLI's answer for `words`: `dnavault-wallet --json ARGS` in a fresh home restored from them. */
 function cli(words, args, files = {}) {
@@ -114,19 +107,6 @@ function keepsNothingInClear(stored, secrets, what) {
   }
 }
 
-async function shot(page, profile, step) {
-  await page.screenshot({ path: join(shots, `${profile}-${step}.png`), fullPage: true });
-}
-
-async function fitsWidth(page, what) {
-  const [scroll, width] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
-  expect(scroll <= width + 1, `${what} is ${scroll}px wide in a ${width}px viewport`);
-}
-
-async function heading(page, name) {
-  await page.getByRole("heading", { level: 1, name, exact: true }).waitFor({ timeout: 15000 });
-}
-
 async function identityShown(page) {
   const values = await page.locator("dl.facts dd").allTextContents();
   return { address: values[0], pgpFingerprint: values[1], tlsCertificateSha256: values[2], hpkePublicKey: values[3] };
@@ -140,18 +120,10 @@ async function sameIdentityAsCli(page, words, what) {
 
 /** Runs one profile's story; on failure, a screenshot and what the page showed and logged. */
 async function story(browser, profile, run) {
-  const { defaultBrowserType: _, ...options } = devices[profile === "pixel-7" ? "Pixel 7" : "iPhone 15"];
-  const context = await browser.newContext(options);
+  const context = await browser.newContext(phone(profile));
   const page = await context.newPage();
-  const logged = [];
-  page.on("console", (m) => m.type() === "error" && logged.push(m.text()));
-  page.on("pageerror", (e) => logged.push(e.message));
   try {
-    await run(context, page, profile);
-  } catch (error) {
-    await shot(page, profile, "failed").catch(() => {});
-    const alerts = await page.getByRole("alert").allTextContents().catch(() => []);
-    throw new Error(`${profile}: ${error.message}\non screen: ${alerts.join(" | ")}\nlogged: ${logged.join(" | ")}`);
+    await watched(page, profile, () => run(context, page, profile));
   } finally {
     await context.close();
   }
@@ -320,7 +292,7 @@ async function iphone(context, page, profile) {
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  args: CHROMIUM_ARGS,
 });
 const started = Date.now();
 try {

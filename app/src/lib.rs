@@ -8,11 +8,13 @@
 
 mod error;
 mod explain;
+mod inbox;
 mod pairing;
 mod wallet;
 
 pub use error::AppError;
 pub use explain::explain_typed_data;
+pub use inbox::{Inbox, Review};
 pub use pairing::Pairing;
 pub use wallet::Wallet;
 
@@ -24,15 +26,10 @@ pub fn core_version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
 }
 
-/// Unix seconds now, by the browser's clock (the phone's own: the owner's device decides its time).
-fn unix_now() -> u64 {
-    #[cfg(target_arch = "wasm32")]
-    let millis = js_sys::Date::now();
-    #[cfg(not(target_arch = "wasm32"))]
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
-    (millis / 1000.0) as u64
+/// Unix seconds now, by the protocol's clock (in a browser, the phone's own: the owner's device decides its
+/// time).
+fn now() -> Result<u64, AppError> {
+    dnavault_protocol::clock::unix_now().map_err(|e| AppError::Internal(e.to_string()))
 }
 
 /// A value as a plain JavaScript object (objects, not `Map`s), the way the shell reads JSON.

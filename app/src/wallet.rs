@@ -2,6 +2,8 @@
 //! PRF output or a passphrase, and opened again; it derives every key and signs. Dropping it (the shell's
 //! `free()`, e.g. on the inactivity lock) zeroizes the words and the seed.
 
+use std::rc::Rc;
+
 use dnavault_keys::{
     Seed, SeedPhrase,
     keystore::{self, KdfStrength, PASSKEY_KEY_LEN, Unlocked},
@@ -24,7 +26,7 @@ pub(crate) const WORDS_TO_CONFIRM: usize = 3;
 #[wasm_bindgen]
 pub struct Wallet {
     unlocked: Unlocked,
-    seed: Seed,
+    seed: Rc<Seed>,
 }
 
 #[wasm_bindgen]
@@ -146,13 +148,32 @@ impl Wallet {
 impl Wallet {
     /// This phone's relay inbox, signed for `chain_id` and `registry` now: shown, then registered.
     pub fn pairing(&self, chain_id: u64, registry: String) -> Result<crate::Pairing, AppError> {
-        crate::Pairing::sign(&self.seed, chain_id, &registry, crate::unix_now())
+        crate::Pairing::sign(&self.seed, chain_id, &registry, crate::now()?)
+    }
+}
+
+#[wasm_bindgen]
+impl Wallet {
+    /// Opens account 0's inbox at the relay and chain `settings` name (`{relay, rpcUrl, chainId, registry,
+    /// testRoots?, minTcb?, refuseSmt?}`): a promise of an [`crate::Inbox`]. The inbox shares the seed
+    /// until both it and this wallet are freed.
+    #[wasm_bindgen(js_name = openInbox)]
+    pub fn open_inbox(&self, settings: JsValue) -> js_sys::Promise {
+        let seed = self.seed.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let settings =
+                serde_wasm_bindgen::from_value(settings).map_err(|e| AppError::Input {
+                    what: "the inbox settings",
+                    reason: e.to_string(),
+                })?;
+            Ok(crate::Inbox::open(seed, settings).await?.into())
+        })
     }
 }
 
 impl From<Unlocked> for Wallet {
     fn from(unlocked: Unlocked) -> Self {
-        let seed = unlocked.seed();
+        let seed = Rc::new(unlocked.seed());
         Self { unlocked, seed }
     }
 }

@@ -3,6 +3,7 @@
 // through passkey.js). The unlocked wallet lives only in the core's memory and is freed (zeroized) on lock.
 
 import init, { Wallet, coreVersion, explainTypedData } from "./pkg/dnavault_app.js";
+import { WAIT_MS, closeInbox, inboxScreen, settingsScreen } from "./inbox.js";
 import * as passkey from "./passkey.js";
 import * as store from "./vault-store.js";
 import { alert, busy, el, facts, field, messageOf, show, within } from "./ui.js";
@@ -10,8 +11,6 @@ import { alert, busy, el, facts, field, messageOf, show, within } from "./ui.js"
 /** The inactivity lock: the wallet is freed after this long without a tap or key. */
 const LOCK_AFTER_MS = 5 * 60 * 1000;
 const MIN_PASSPHRASE = 10;
-/** How long the app waits for the relay, as the CLI does. */
-const RELAY_WAIT_MS = 20 * 1000;
 
 let wallet = null;
 let lastUse = Date.now();
@@ -20,7 +19,11 @@ function short(address) {
   return `${address.slice(0, 8)}…${address.slice(-6)}`;
 }
 
+/** What the inbox and settings screens use of this one. */
+const app = { wallet: () => wallet, home: () => home() };
+
 function setWallet(next) {
+  closeInbox();
   wallet?.free();
   wallet = next;
   document.getElementById("lock").hidden = !wallet;
@@ -222,8 +225,9 @@ function forgetDevice(record) {
 
 // --- Unlocked ----------------------------------------------------------------------------------------
 
-function home() {
+async function home() {
   const id = wallet.identity(0);
+  const paired = await store.loadSettings();
   show(
     el("h1", {}, "Your wallet"),
     el("p", { role: "status", class: "ok" }, "Unlocked. It locks itself after 5 minutes without use."),
@@ -233,8 +237,13 @@ function home() {
       ["TLS certificate SHA-256", id.tlsCertificateSha256],
       ["HPKE public key", id.hpkePublicKey],
     ]),
-    el("button", { class: "primary", onclick: pair }, "Pair with this website"),
+    paired
+      ? [el("button", { class: "primary", onclick: () => inboxScreen(app) }, "Inbox"),
+         el("p", { class: "muted" }, `Paired with ${new URL(paired.relay).host}.`)]
+      : el("button", { class: "primary", onclick: pair }, "Pair with this website"),
     el("button", { onclick: signRequest }, "Sign a request"),
+    paired ? el("button", { onclick: () => settingsScreen(app) }, "Settings") : null,
+    paired ? el("button", { class: "quiet", onclick: pair }, "Pair again") : null,
     el("button", { onclick: exportWords }, "Show recovery words"),
     el("p", { class: "muted" }, `Core ${coreVersion()}`),
   );
@@ -263,7 +272,16 @@ async function pair() {
     busy(send, "Pairing…", errors, async () => {
       // Registering consumes a signed registration: each attempt signs a fresh one, as shown.
       const registering = wallet.pairing(BigInt(deployment.chainId), deployment.registry).register(relay);
-      const topic = await within(RELAY_WAIT_MS, "The relay", registering);
+      const topic = await within(WAIT_MS, "The relay", registering);
+      const before = await store.loadSettings();
+      await store.saveSettings({
+        relay,
+        chainId: deployment.chainId,
+        registry: deployment.registry,
+        rpcUrl: before?.chainId === deployment.chainId ? before.rpcUrl : deployment.rpcUrl,
+        testRoots: before?.testRoots ?? null,
+        topic,
+      });
       show(
         el("h1", {}, "Paired"),
         el("p", { role: "status", class: "ok" }, `This phone's inbox is registered with ${new URL(relay).host}. Your vaults and researchers can now ask you here; nothing is done without your tap.`),

@@ -17,7 +17,7 @@ export function el(tag, attributes = {}, ...children) {
 /** Replaces the screen with `children`, focusing its heading for screen readers. */
 export function show(...children) {
   const screen = document.getElementById("screen");
-  screen.replaceChildren(...children.flat());
+  screen.replaceChildren(...children.flat().filter((c) => c !== undefined && c !== null && c !== false));
   screen.querySelector("h1")?.setAttribute("tabindex", "-1");
   screen.querySelector("h1")?.focus({ preventScroll: true });
   window.scrollTo(0, 0);

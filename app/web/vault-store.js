@@ -1,10 +1,12 @@
-// The one thing the app keeps in the browser: the keystore, sealed by the wasm core under a passkey's PRF
-// output or a passphrase, in IndexedDB. Nothing here is secret in clear: the record holds ciphertext, the
-// passkey's credential id and PRF salt (both public), and the account address to greet the owner with.
+// What the app keeps in the browser, in IndexedDB: the keystore, sealed by the wasm core under a passkey's
+// PRF output or a passphrase, and the settings. Nothing here is secret in clear: the keystore record holds
+// ciphertext, the passkey's credential id and PRF salt (both public), and the account address to greet the
+// owner with; the settings hold the relay, the chain, the RPC and any test-only platform roots (public).
 
 const DB = "dnavault-app";
 const STORE = "keystore";
 const KEY = "owner";
+const SETTINGS = "settings";
 
 function open() {
   return new Promise((resolve, reject) => {
@@ -43,7 +45,20 @@ export function save(record) {
   return run("readwrite", (store) => store.put({ version: 1, ...record }, KEY));
 }
 
-/** Forgets the keystore on this device (the words restore it). */
+/** Forgets the keystore and the settings on this device (the words restore the keys). */
 export function forget() {
-  return run("readwrite", (store) => store.delete(KEY));
+  return run("readwrite", (store) => {
+    store.delete(SETTINGS);
+    return store.delete(KEY);
+  });
+}
+
+/** The settings ({relay, chainId, registry, rpcUrl, topic, testRoots?}), or undefined before pairing. */
+export function loadSettings() {
+  return run("readonly", (store) => store.get(SETTINGS));
+}
+
+/** Stores the settings, one write. */
+export function saveSettings(settings) {
+  return run("readwrite", (store) => store.put({ version: 1, ...settings }, SETTINGS));
 }

@@ -10,7 +10,7 @@ use dnavault_testkit::TestChain;
 use dnavault_tests::{binary, web::WebProcess};
 
 /// The built bundle; a missing one fails the test with what to run.
-fn bundle() -> PathBuf {
+pub(crate) fn bundle() -> PathBuf {
     let dir = std::env::var_os("DNAVAULT_APP_BUNDLE")
         .map(PathBuf::from)
         .expect("DNAVAULT_APP_BUNDLE is not set: build the app with script/build-app and point it there");
@@ -35,11 +35,25 @@ async fn serving_app() -> (TestChain, tempfile::TempDir, WebProcess) {
     (chain, dir, web)
 }
 
-fn repository(path: &str) -> String {
+/// Debian's Chromium, or `$CHROMIUM`.
+pub(crate) fn chromium() -> String {
+    std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
+}
+
+/// Where the app's screenshots are kept: `target/screenshots/app/`.
+pub(crate) fn shots() -> PathBuf {
+    binary("dnavault-web")
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("the binaries are in target/PROFILE/")
+        .join("screenshots/app")
+}
+
+pub(crate) fn repository(path: &str) -> String {
     format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"))
 }
 
-fn passed(output: std::process::Output, what: &str) -> String {
+pub(crate) fn passed(output: std::process::Output, what: &str) -> String {
     let printed = String::from_utf8_lossy(&output.stdout).into_owned()
         + &String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{what} failed:\n{printed}");
@@ -61,13 +75,8 @@ fn the_wasm_core_agrees_with_the_cli_under_node() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_app_onboards_locks_and_keeps_nothing_in_clear_on_phones() {
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let (_chain, _dir, web) = serving_app().await;
-    let shots = binary("dnavault-web")
-        .parent()
-        .and_then(std::path::Path::parent)
-        .unwrap()
-        .join("screenshots/app");
+    let shots = shots();
     let output = tokio::task::block_in_place(|| {
         Command::new("node")
             .arg(repository("app/browser/onboarding.mjs"))
@@ -77,7 +86,7 @@ async fn the_app_onboards_locks_and_keeps_nothing_in_clear_on_phones() {
                 format!("{}/app/", web.url.replace("127.0.0.1", "localhost")),
             )
             .env("SHOTS", &shots)
-            .env("CHROMIUM", &chromium)
+            .env("CHROMIUM", chromium())
             .env("WALLET", binary("dnavault-wallet"))
             .output()
             .unwrap()
@@ -106,6 +115,7 @@ async fn the_website_serves_the_app_under_its_own_policy_and_refuses_a_missing_b
         deployment["registry"],
         chain.registry_address().to_checksum(None)
     );
+    assert_eq!(deployment["rpcUrl"], chain.endpoint_url().as_str());
     let client = reqwest::Client::new();
     let index = client
         .get(format!("{}/app/", web.url))
@@ -117,13 +127,16 @@ async fn the_website_serves_the_app_under_its_own_policy_and_refuses_a_missing_b
         .to_str()
         .unwrap()
         .to_owned();
-    for directive in [
-        "default-src 'none'",
-        "script-src 'self' 'wasm-unsafe-eval'",
-        "connect-src 'self'",
-        "frame-ancestors 'none'",
+    for directive in &[
+        "default-src 'none'".to_owned(),
+        "script-src 'self' 'wasm-unsafe-eval'".to_owned(),
+        format!(
+            "connect-src 'self' {} https:",
+            chain.endpoint_url().origin().ascii_serialization()
+        ),
+        "frame-ancestors 'none'".to_owned(),
     ] {
-        assert!(policy.contains(directive), "{policy}");
+        assert!(policy.contains(directive.as_str()), "{policy}");
     }
     assert!(index.text().await.unwrap().contains("manifest.webmanifest"));
     let wasm = client

@@ -3,6 +3,7 @@
 //! API held to its OpenAPI description and the GA4GH Beacon v2 schemas.
 
 mod app;
+mod app_inbox;
 mod audit;
 mod bodies;
 mod browser;

@@ -42,7 +42,7 @@ pub(crate) const FAST: &[&str] = &[
     "1",
 ];
 
-const GENOME: &str = "vcf/real/chr22.HG00096.vcf.gz";
+pub(crate) const GENOME: &str = "vcf/real/chr22.HG00096.vcf.gz";
 
 /// PGS000001's harmonized scoring file (GRCh37): none of its variants is in the chr22 excerpt.
 const PGS000001: &str = "pgs/PGS000001_hmPOS_GRCh37.txt";

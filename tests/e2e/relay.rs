@@ -127,36 +127,10 @@ async fn a_query_is_approved_through_the_relay_by_the_owners_wallet() {
     website.indexed_with(&chain).await;
     let relay = website.url.clone();
 
-    let rpc = chain.endpoint_url().to_string();
-    let registry = chain.registry_address().to_string();
     let inbox = |command: &str, extra: &[&str]| inbox(&wallet, &chain, &relay, command, extra);
     let paired = inbox("pair", &[]);
     assert!(paired.ok, "{}", paired.stderr);
-
-    let write = |name: &str, text: &str| {
-        let path = dir.path().join(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    };
-    let key = write("key", &alloy::hex::encode(researcher.to_bytes()));
-    let descriptor = write("counts.json", &serde_json::to_string(&counts).unwrap());
-    let positions = write("positions", "22\t50326116\n");
-    let asking = std::process::Command::new(dnavault_tests::binary("dnavault-researcher"))
-        .args(["query", "--rpc-url", &rpc, "--registry", &registry])
-        .arg("--accept-test-platform")
-        .arg(&vault.roots)
-        .arg("--key-file")
-        .arg(&key)
-        .args(["--vault", &vault.url, "--vault-id", "1", "--purpose", "GRU"])
-        .arg("--descriptor")
-        .arg(&descriptor)
-        .arg("--allele-counts")
-        .arg(&positions)
-        .args(["--approval-via", &relay, "--approval-wait", "60"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let asking = ask_for_approval(&chain, &vault, &researcher, &counts, &relay, dir.path());
 
     let mut nonce = None;
     for _ in 0..150 {
@@ -183,7 +157,12 @@ async fn a_query_is_approved_through_the_relay_by_the_owners_wallet() {
         "the wallet showed the query in words: {}",
         answered.stderr
     );
+    answered_with_counts(asking);
+    drop(vault);
+}
 
+/// Waits for [`ask_for_approval`]'s query and checks it ran: the genome's counts at its one position.
+pub(crate) fn answered_with_counts(asking: std::process::Child) {
     let output = tokio::task::block_in_place(|| asking.wait_with_output().unwrap());
     assert!(
         output.status.success(),
@@ -195,7 +174,43 @@ async fn a_query_is_approved_through_the_relay_by_the_owners_wallet() {
         answer["result"]["sites"][0]["counts"],
         serde_json::json!([1, 1])
     );
-    drop(vault);
+}
+
+/// The researcher's allele-count query on vault 1 under `descriptor`, started: it asks the owner through
+/// the relay at `relay` and waits up to 60 s for the approval.
+pub(crate) fn ask_for_approval(
+    chain: &dnavault_testkit::TestChain,
+    vault: &dnavault_tests::VaultProcess,
+    researcher: &alloy::signers::local::PrivateKeySigner,
+    descriptor: &dnavault_protocol::descriptor::Descriptor,
+    relay: &str,
+    dir: &std::path::Path,
+) -> std::process::Child {
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let key = write("key", &alloy::hex::encode(researcher.to_bytes()));
+    let descriptor = write("counts.json", &serde_json::to_string(descriptor).unwrap());
+    let positions = write("positions", "22\t50326116\n");
+    std::process::Command::new(dnavault_tests::binary("dnavault-researcher"))
+        .args(["query", "--rpc-url", chain.endpoint_url().as_str()])
+        .args(["--registry", &chain.registry_address().to_string()])
+        .arg("--accept-test-platform")
+        .arg(&vault.roots)
+        .arg("--key-file")
+        .arg(&key)
+        .args(["--vault", &vault.url, "--vault-id", "1", "--purpose", "GRU"])
+        .arg("--descriptor")
+        .arg(&descriptor)
+        .arg("--allele-counts")
+        .arg(&positions)
+        .args(["--approval-via", relay, "--approval-wait", "60"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 /// Waits for the first message in the owner's inbox; its words and nonce.

@@ -180,9 +180,14 @@ pub fn control(data_dir: &Path, command: &str) -> (bool, String) {
 
 /// Anvil with vault 1 owned by account 1 (Anvil's words), MEASUREMENT approved; the owner's seed and key.
 pub async fn chain_with_vault() -> (TestChain, Seed, PrivateKeySigner) {
+    chain_with_vault_of(1).await
+}
+
+/// [`chain_with_vault`], the vault owned by account `index` of [`ANVIL_WORDS`].
+pub async fn chain_with_vault_of(index: u32) -> (TestChain, Seed, PrivateKeySigner) {
     let chain = TestChain::start().await.unwrap();
     let seed = SeedPhrase::parse(ANVIL_WORDS).unwrap().to_seed("");
-    let owner = seed.ethereum_signer(1).unwrap();
+    let owner = seed.ethereum_signer(index).unwrap();
     chain.register_vault(&owner, "").await.unwrap();
     let measurement: [u8; 48] = hex::decode(MEASUREMENT).unwrap().try_into().unwrap();
     chain
@@ -222,6 +227,8 @@ pub const WALLET_PASSWORD: &str = "correct horse battery staple";
 pub struct WalletCli {
     _dir: tempfile::TempDir,
     home: PathBuf,
+    /// The account owner commands sign as.
+    index: String,
 }
 
 /// What a wallet run printed.
@@ -235,13 +242,22 @@ pub struct Run {
 }
 
 impl WalletCli {
-    /// A wallet in a fresh home, restored from [`ANVIL_WORDS`].
+    /// A wallet in a fresh home, restored from [`ANVIL_WORDS`], whose owner commands sign as account 1.
     pub fn restored() -> Self {
+        Self::restored_as(1)
+    }
+
+    /// [`Self::restored`], signing owner commands as account `index`.
+    pub fn restored_as(index: u32) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let home = dir.path().join("wallet");
         let words = dir.path().join("words.txt");
         std::fs::write(&words, ANVIL_WORDS).unwrap();
-        let wallet = Self { _dir: dir, home };
+        let wallet = Self {
+            _dir: dir,
+            home,
+            index: index.to_string(),
+        };
         let run = wallet.run(&["restore", "--words-file", words.to_str().unwrap()]);
         assert!(run.ok, "{}", run.stderr);
         wallet
@@ -271,7 +287,7 @@ impl WalletCli {
         }
     }
 
-    /// Runs an owner command against `vault` as account 1, accepting the simulated platform.
+    /// Runs an owner command against `vault` as the wallet's account, accepting the simulated platform.
     pub fn owner(&self, chain: &TestChain, vault: &VaultProcess, args: &[&str]) -> Run {
         let mut all = args.to_vec();
         all.extend_from_slice(&["--vault", &vault.url]);
@@ -279,13 +295,20 @@ impl WalletCli {
         self.on_chain(chain, &all)
     }
 
-    /// Runs an owner command as account 1 on `chain`'s registry, signing without asking.
+    /// Runs an owner command as the wallet's account on `chain`'s registry, signing without asking.
     pub fn on_chain(&self, chain: &TestChain, args: &[&str]) -> Run {
         let rpc = chain.endpoint_url().to_string();
         let registry = chain.registry_address().to_string();
         let mut all = vec!["--yes"];
         all.extend_from_slice(args);
-        all.extend_from_slice(&["--index", "1", "--rpc-url", &rpc, "--registry", &registry]);
+        all.extend_from_slice(&[
+            "--index",
+            &self.index,
+            "--rpc-url",
+            &rpc,
+            "--registry",
+            &registry,
+        ]);
         self.run(&all)
     }
 }

@@ -56,7 +56,9 @@ pub async fn check(
         .vault_id
         .try_into()
         .map_err(|_| WalletError::Boot("vault id out of range".into()))?;
-    crate::vault::require_owner(connection, request.vault_id, owner).await?;
+    connection
+        .require_owner(request.vault_id, owner.address())
+        .await?;
     let checked = CheckedEvidence::check(request, expected, verifier)?;
     let approved = connection
         .is_measurement_approved(request.vault_id, checked.measurement().to_vec().into())

@@ -48,6 +48,22 @@ pub enum WalletError {
     /// A boot request was refused.
     #[error("boot request refused: {0}")]
     Boot(String),
+    /// The account does not own the vault.
+    #[error("vault {vault} is owned by {owner}, not by this account ({account})")]
+    NotOwner {
+        /// The vault.
+        vault: alloy::primitives::U256,
+        /// Its owner on-chain.
+        owner: alloy::primitives::Address,
+        /// This wallet's account.
+        account: alloy::primitives::Address,
+    },
+    /// The relay refused, could not be reached, or handed back something that does not check.
+    #[error("relay: {0}")]
+    Relay(#[from] dnavault_relay::RelayError),
+    /// An inbox message cannot be answered.
+    #[error("{0}")]
+    Inbox(String),
     /// The chain refused or could not be reached.
     #[error("chain: {0}")]
     Chain(String),

@@ -6,13 +6,13 @@
 
 pub mod approval;
 pub mod audit;
-#[cfg(feature = "cli")]
 pub mod boot;
 mod error;
 pub mod explain;
 #[cfg(feature = "cli")]
 pub mod home;
 pub mod identity;
+pub mod inbox;
 pub mod inputs;
 pub mod registry;
 pub mod typed;

@@ -192,6 +192,19 @@ impl Connection {
             .map_err(contract_error)
     }
 
+    /// Refuses a vault `account` does not own.
+    pub async fn require_owner(&self, vault: U256, account: Address) -> Result<()> {
+        let owner = self.owner_of(vault).await?;
+        if owner != account {
+            return Err(WalletError::NotOwner {
+                vault,
+                owner,
+                account,
+            });
+        }
+        Ok(())
+    }
+
     /// Submits a signed registry message (as the wallet prints it) through the registry's `*WithSig`
     /// function for its type. Anyone may relay; the registry checks the owner's signature.
     pub async fn submit(&self, signed: &SignedTypedData) -> Result<Submitted> {

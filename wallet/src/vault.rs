@@ -3,7 +3,7 @@
 //! wallet's deployment, its measurement approved on-chain, every exchange pinned to that key), and refused
 //! unless this account owns it.
 
-use alloy::{primitives::U256, signers::local::PrivateKeySigner};
+use alloy::signers::local::PrivateKeySigner;
 use dnavault_attest::Verifier;
 use dnavault_ratls::{AttestedVault, RatlsError};
 
@@ -26,22 +26,8 @@ pub async fn reach_owned(
         RatlsError::Chain(reason) => WalletError::Chain(reason),
         other => WalletError::Vault(other),
     })?;
-    require_owner(connection, attested.evidence().vault_id, owner).await?;
+    connection
+        .require_owner(attested.evidence().vault_id, owner.address())
+        .await?;
     Ok(attested)
-}
-
-/// Refuses a vault `owner` does not own.
-pub(crate) async fn require_owner(
-    connection: &Connection,
-    vault: U256,
-    owner: &PrivateKeySigner,
-) -> Result<()> {
-    let vault_owner = connection.owner_of(vault).await?;
-    if vault_owner != owner.address() {
-        return Err(WalletError::Boot(format!(
-            "vault {vault} is owned by {vault_owner}, not by this account ({})",
-            owner.address()
-        )));
-    }
-    Ok(())
 }

@@ -218,6 +218,7 @@ fn state(chain: &TestChain, db: Database) -> AppState {
         chain: chain.provider().clone(),
         relayer: None,
         relay_limits: Default::default(),
+        public_rpc: chain.endpoint_url(),
     }
 }
 

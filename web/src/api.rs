@@ -74,11 +74,13 @@ async fn healthz(State(state): State<AppState>) -> Result<impl IntoResponse, App
     Ok(Json(json!({ "status": "ok", "index": index })))
 }
 
-/// The chain and registry this website indexes and relays for: what a wallet signs relay messages under.
+/// The chain and registry this website indexes and relays for (what a wallet signs relay messages under),
+/// and the RPC it suggests the phone app reads the chain through.
 async fn deployment(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(json!({
         "chainId": state.deployment.chain_id,
         "registry": state.deployment.registry.to_checksum(None),
+        "rpcUrl": state.public_rpc.as_str(),
     }))
 }
 

@@ -50,6 +50,8 @@ pub struct AppState {
     pub relayer: Option<std::sync::Arc<relayer::Relayer>>,
     /// The relay's per-sender rates.
     pub relay_limits: std::sync::Arc<relay::RelayLimits>,
+    /// The JSON-RPC URL the phone app is offered for reading the chain.
+    pub public_rpc: url::Url,
 }
 
 impl AppState {
@@ -143,6 +145,8 @@ pub struct Launch {
     pub relayer: Option<(alloy::signers::local::PrivateKeySigner, usize)>,
     /// The phone authenticator's bundle, served at `/app/`, if given.
     pub app_dir: Option<std::path::PathBuf>,
+    /// The JSON-RPC URL the phone app is offered for reading the chain (its own checks read it).
+    pub public_rpc: url::Url,
 }
 
 /// Opens the database, starts the index and serves the website on `listener` until `shutdown` resolves;
@@ -182,10 +186,14 @@ pub async fn launch(
         chain: provider,
         relayer,
         relay_limits: Default::default(),
+        public_rpc: launch.public_rpc.clone(),
     };
     let mut app = app(state, launch.request_timeout);
     if let Some(dir) = &launch.app_dir {
-        app = app.nest_service(app_bundle::PATH, app_bundle::service(dir));
+        app = app.nest_service(
+            app_bundle::PATH,
+            app_bundle::service(dir, &launch.public_rpc)?,
+        );
     }
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {

@@ -71,6 +71,10 @@ struct ServeArgs {
     /// How many messages the relayer submits per owner an hour.
     #[arg(long, default_value_t = 20)]
     relay_per_owner_hour: usize,
+    /// The JSON-RPC URL the phone app is offered for reading the chain (else --rpc): one its owners can
+    /// reach. The app's content security policy lets it connect there and to any HTTPS origin.
+    #[arg(long, value_name = "URL", env = "DNAVAULT_WEB_PUBLIC_RPC")]
+    public_rpc: Option<url::Url>,
     /// Serve the phone authenticator's bundle (script/build-app's output) at /app/.
     #[arg(long, value_name = "DIR", env = "DNAVAULT_WEB_APP_DIR")]
     app_dir: Option<std::path::PathBuf>,
@@ -152,7 +156,7 @@ async fn serve(args: ServeArgs) -> eyre::Result<()> {
     println!("serving {local}");
     let public_url = args.public_url.clone().unwrap_or(local);
     let launch = Launch {
-        rpc: args.rpc,
+        rpc: args.rpc.clone(),
         registry: args.registry,
         database: args.database,
         index: IndexSettings {
@@ -167,6 +171,7 @@ async fn serve(args: ServeArgs) -> eyre::Result<()> {
         public_url,
         relayer,
         app_dir: args.app_dir.clone(),
+        public_rpc: args.public_rpc.clone().unwrap_or_else(|| args.rpc.clone()),
     };
     dnavault_web::launch(listener, launch, terminated()).await?;
     Ok(())

@@ -1,7 +1,5 @@
 //! The verifier.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use p384::ecdsa::{VerifyingKey, signature::DigestVerifier};
 use sev::{
     certs::snp::{Certificate, Chain, Verifiable, ca},
@@ -169,10 +167,7 @@ impl Verifier {
 
     /// Verifies `evidence` now.
     pub fn verify(&self, evidence: &Evidence, expected: ExpectedReportData) -> Result<Verified> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default();
+        let now = dnavault_protocol::clock::unix_now().unwrap_or_default();
         self.verify_at(evidence, expected, now)
     }
 

@@ -1,6 +1,7 @@
 //! The one clock every deadline is made and checked with.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+// std's clock on native targets; the browser's on wasm32, where std's panics.
+use web_time::{SystemTime, UNIX_EPOCH};
 
 /// The system clock reads a time before 1970: nothing time-bound can be made or checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

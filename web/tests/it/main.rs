@@ -243,6 +243,7 @@ fn app_relaying(
         chain: chain.provider().clone(),
         relayer,
         relay_limits: Default::default(),
+        public_rpc: chain.endpoint_url(),
     };
     dnavault_web::app(state, std::time::Duration::from_secs(20))
 }

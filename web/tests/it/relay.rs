@@ -136,6 +136,7 @@ impl Relay {
             chain: chain.provider().clone(),
             relayer: None,
             relay_limits: Default::default(),
+            public_rpc: chain.endpoint_url(),
         };
         dnavault_web::app(state, std::time::Duration::from_secs(20))
     }

@@ -1,0 +1,125 @@
+// The app's inbox in a real browser (Debian's Chromium, the Pixel 7 profile, one persistent browser profile
+// across phases, a screenshot after every step), against a real vault, relay and chain that
+// tests/e2e/app_inbox.rs starts:
+//   boot:  restore Anvil's words, a passphrase, pair; the sealed vault's boot request is refused while the
+//          app does not accept the simulated platform; with its test-only roots set, the request is shown in
+//          words (vault, code, platform, TCB, chain view, the SIMULATED warning, the key binding) and
+//          approved with a tap.
+//   query: unlock; a researcher's query waiting for approval is shown in words against its grant and
+//          approved with a tap.
+//
+// Usage: node inbox.mjs boot|query. Environment: APP_URL, PROFILE_DIR, ROOTS (the simulated platform's PEM
+// bundle), SHOTS, CHROMIUM.
+
+import { chromium } from "playwright-core";
+import { ANVIL_WORDS, CHROMIUM_ARGS, appUrl, expect, fitsWidth, heading, phone, shot, watched } from "./harness.mjs";
+
+const PROFILE = "pixel-7-inbox";
+const PASSPHRASE = "a long phone passphrase";
+
+/** Opens the inbox and waits (refreshing) for a card whose words match `pattern`; that card. */
+async function waitingCard(page, pattern) {
+  await page.getByRole("button", { name: "Inbox", exact: true }).tap();
+  await heading(page, "Inbox");
+  const card = page.locator("section.card").filter({ hasText: pattern });
+  for (let attempt = 0; attempt < 60; attempt++) {
+    await page.getByRole("button", { name: "Refresh" }).waitFor();
+    if (await page.getByRole("button", { name: "Refresh" }).isEnabled() && (await card.count()) > 0) return card.first();
+    if (await page.getByRole("button", { name: "Refresh" }).isEnabled()) await page.getByRole("button", { name: "Refresh" }).tap();
+    await page.waitForTimeout(500);
+  }
+  throw new Error(`nothing matching ${pattern} reached the inbox`);
+}
+
+async function approve(page, step) {
+  await heading(page, "Read before you approve", 30000);
+  await fitsWidth(page, "the review screen");
+  await shot(page, PROFILE, `${step}-review`);
+  await page.getByRole("button", { name: "Approve", exact: true }).tap();
+  await heading(page, "Approved", 45000);
+  await shot(page, PROFILE, `${step}-approved`);
+  return page.getByRole("status").textContent();
+}
+
+async function boot(page) {
+  await page.goto(appUrl);
+  await heading(page, "Your DNA Vault keys");
+  await page.getByRole("button", { name: "Restore from recovery words" }).tap();
+  await page.getByLabel(/Recovery words/).fill(ANVIL_WORDS);
+  await page.getByRole("button", { name: "Restore", exact: true }).tap();
+  await heading(page, "Protect this wallet");
+  await page.getByLabel(/^Passphrase/).fill(PASSPHRASE);
+  await page.getByLabel("The same passphrase again").fill(PASSPHRASE);
+  await page.getByRole("button", { name: "Use this passphrase" }).tap();
+  await heading(page, "Your wallet");
+  await page.getByRole("button", { name: "Pair with this website" }).tap();
+  await page.getByRole("button", { name: "Sign and pair" }).tap();
+  await heading(page, "Paired");
+  await page.getByRole("button", { name: "Done" }).tap();
+  await heading(page, "Your wallet");
+  await shot(page, PROFILE, "1-paired");
+
+  // Without the simulated platform's roots the app judges the vault as AMD hardware would: refused.
+  const card = await waitingCard(page, "asks you to boot it");
+  await shot(page, PROFILE, "2-inbox");
+  await card.getByRole("button", { name: "Review" }).tap();
+  await heading(page, "Refused", 30000);
+  const why = await page.getByRole("alert").textContent();
+  expect(why.includes("will not approve it"), `the refusal says why: ${why}`);
+  await shot(page, PROFILE, "3-refused-simulated");
+  await page.getByRole("button", { name: "Back to the inbox" }).tap();
+  await heading(page, "Inbox");
+  await page.getByRole("button", { name: "Back", exact: true }).tap();
+
+  await page.getByRole("button", { name: "Settings" }).tap();
+  await heading(page, "Settings");
+  await page.getByText("Development").tap();
+  await page.getByLabel(/Accept a SIMULATED platform/).setInputFiles(process.env.ROOTS);
+  await page.getByRole("button", { name: "Save" }).tap();
+  await heading(page, "Your wallet");
+
+  const again = await waitingCard(page, "asks you to boot it");
+  await again.getByRole("button", { name: "Review" }).tap();
+  await heading(page, "Read before you approve", 30000);
+  const screen = await page.locator("#screen").textContent();
+  for (const words of ["Let vault 1 boot and unlock your genome", "SIMULATED PLATFORM", "Platform TCB", "Chain view", "Also bind its key on-chain", "Release the data key to this vault?"]) {
+    expect(screen.includes(words), `the boot review says "${words}": ${screen}`);
+  }
+  const done = await approve(page, "4-boot");
+  expect(done.includes("takes its data key") && done.includes("is bound on-chain"), `the answer: ${done}`);
+}
+
+async function query(page) {
+  await page.goto(appUrl);
+  await heading(page, "Unlock your wallet");
+  await page.getByLabel("Passphrase").fill(PASSPHRASE);
+  await page.getByRole("button", { name: "Unlock", exact: true }).tap();
+  await heading(page, "Your wallet");
+  const card = await waitingCard(page, "asks you to approve one query on vault 1");
+  await shot(page, PROFILE, "5-query-inbox");
+  await card.getByRole("button", { name: "Review" }).tap();
+  await heading(page, "Read before you approve", 30000);
+  const screen = await page.locator("#screen").textContent();
+  for (const words of ["run this one query on vault 1", "count the copies of each allele", "Approve this query?"]) {
+    expect(screen.includes(words), `the query review says "${words}": ${screen}`);
+  }
+  const done = await approve(page, "6-query");
+  expect(done.includes("sent to them through the relay"), `the answer: ${done}`);
+}
+
+const phase = process.argv[2];
+const stories = { boot, query };
+expect(phase in stories, `usage: inbox.mjs ${Object.keys(stories).join("|")}`);
+const context = await chromium.launchPersistentContext(process.env.PROFILE_DIR, {
+  executablePath: process.env.CHROMIUM,
+  args: CHROMIUM_ARGS,
+  ...phone("pixel-7"),
+});
+const started = Date.now();
+try {
+  const page = context.pages()[0] ?? (await context.newPage());
+  await watched(page, PROFILE, () => stories[phase](page));
+} finally {
+  await context.close();
+}
+console.log(`${phase} passed in ${Date.now() - started} ms`);

@@ -1,0 +1,114 @@
+//! The phone app's inbox against real processes (`app/browser/inbox.mjs` in Chromium's Pixel 7 profile,
+//! one persistent browser profile across two phases): a sealed vault on the simulated platform asks its
+//! owner's phone to boot it through the website's relay; the app refuses it while it does not accept the
+//! simulated platform, then checks it, shows it in words and, on a tap, releases the data key and binds the
+//! vault's key on-chain through the website's relayer. Then a researcher under a grant that asks for each
+//! query waits for the owner; the app shows the query in words and approves it, and the query runs.
+
+use std::{process::Command, time::Duration};
+
+use alloy::primitives::{Address, U256};
+use dnavault_protocol::VaultStatus;
+use dnavault_ratls::{Client, Pin};
+use dnavault_tests::{WalletCli, chain_with_vault_of, start_vault_with, testdata, web};
+
+use crate::app::{bundle, chromium, passed, repository, shots};
+
+/// Runs `phase` of the inbox story in the browser profile in `profile_dir`; what it printed.
+fn browser_phase(phase: &str, app_url: &str, profile_dir: &std::path::Path, roots: &str) -> String {
+    let output = tokio::task::block_in_place(|| {
+        Command::new("node")
+            .args([&repository("app/browser/inbox.mjs"), phase])
+            .env("APP_URL", app_url)
+            .env("PROFILE_DIR", profile_dir)
+            .env("ROOTS", roots)
+            .env("SHOTS", shots())
+            .env("CHROMIUM", chromium())
+            .output()
+            .unwrap()
+    });
+    let printed = passed(output, &format!("the app's inbox story ({phase})"));
+    assert!(printed.contains(&format!("{phase} passed")), "{printed}");
+    printed
+}
+
+/// The vault's status, once its state is `state` (or the last one seen after 20 s).
+async fn status_once(vault: &dnavault_tests::VaultProcess, state: &str) -> VaultStatus {
+    let client = Client::new(&vault.url, Pin::Spki(vault.tls_spki)).unwrap();
+    let mut status: VaultStatus = client.get("v1/status").await.unwrap().value;
+    for _ in 0..100 {
+        if serde_json::to_value(status.state).unwrap() == state {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        status = client.get("v1/status").await.unwrap().value;
+    }
+    status
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_app_boots_a_vault_and_approves_a_query_through_the_relay() {
+    // The app signs as account 0 of its words: here Anvil's, whose account 0 owns vault 1.
+    let (chain, _seed, owner) = chain_with_vault_of(0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let relay = format!("http://127.0.0.1:{}", web::free_port());
+    let vault = start_vault_with(&dir.path().join("vault"), &chain, &["--relay", &relay]);
+    let roots = vault.roots.display().to_string();
+    let relayer_key = dir.path().join("relayer.key");
+    std::fs::write(&relayer_key, alloy::hex::encode(chain.signer(3).to_bytes())).unwrap();
+    let app_dir = bundle();
+    let website = web::WebProcess::start_at(
+        &chain,
+        dir.path(),
+        relay.trim_start_matches("http://"),
+        &[
+            "--accept-test-platform",
+            &roots,
+            "--app-dir",
+            app_dir.to_str().unwrap(),
+            "--relayer-key-file",
+            relayer_key.to_str().unwrap(),
+        ],
+    );
+    website.indexed_with(&chain).await;
+    // Passkeys need a domain: WebAuthn refuses an IP address as the relying party.
+    let app_url = format!("{}/app/", relay.replace("127.0.0.1", "localhost"));
+    let profile = dir.path().join("browser-profile");
+
+    let printed = browser_phase("boot", &app_url, &profile, &roots);
+    let status = status_once(&vault, "unsealed").await;
+    assert_eq!(
+        serde_json::to_value(status.state).unwrap(),
+        "unsealed",
+        "the vault did not take the app's answer:\n{printed}"
+    );
+    let key: Address = status.vault_key;
+    let registry = chain.registry();
+    assert!(
+        registry
+            .isActiveVaultKey(U256::from(1), key)
+            .call()
+            .await
+            .unwrap(),
+        "the app bound the vault's key {key} through the relayer"
+    );
+    chain.fund(key, 1).await.unwrap();
+
+    // A genome, and a grant that asks for each query.
+    let wallet = WalletCli::restored_as(0);
+    let genome = crate::query::GENOME;
+    for file in [testdata(genome), testdata(&format!("{genome}.tbi"))] {
+        let run = wallet.upload(&chain, &vault, &file);
+        assert!(run.ok, "{}", run.stderr);
+    }
+    let researcher = chain.signer(2);
+    let counts = crate::grants::descriptor(dnavault_protocol::query::QueryKind::AlleleCounts);
+    crate::query::grant_scope(&chain, &owner, researcher.address(), counts.scope(), true).await;
+    vault.synced_with(&chain).await;
+    let asking =
+        crate::relay::ask_for_approval(&chain, &vault, &researcher, &counts, &relay, dir.path());
+
+    browser_phase("query", &app_url, &profile, &roots);
+    crate::relay::answered_with_counts(asking);
+    drop(vault);
+}

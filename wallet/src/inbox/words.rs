@@ -1,0 +1,29 @@
+//! What a waiting message asks, in one line.
+
+use dnavault_relay::Payload;
+
+/// `payload` in words, as the inbox lists it (before anything is checked: answering checks it).
+pub fn describe(payload: &Payload) -> String {
+    match payload {
+        Payload::BootRequest { request, vault_url } => format!(
+            "vault {} at {vault_url} asks you to boot it (key {}); its attestation is checked when you \
+             answer",
+            request.vault_id, request.vault_key
+        ),
+        Payload::QueryApprovalRequest { submission } => format!(
+            "researcher {} asks you to approve one query on vault {}: {}; it is shown against its grant \
+             when you answer",
+            submission.signed.request.researcher,
+            submission.signed.request.vaultId,
+            submission.query
+        ),
+        Payload::CodeUpdateRequest {
+            vault_id,
+            measurement,
+            note,
+        } => format!(
+            "vault {vault_id} asks you to approve new code {measurement} ({note:?}, in its operator's words)"
+        ),
+        other => format!("an answer ({:?}), not addressed to a wallet", other.kind()),
+    }
+}
