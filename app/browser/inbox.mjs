@@ -7,9 +7,12 @@
 //          approved with a tap.
 //   query: unlock; a researcher's query waiting for approval is shown in words against its grant and
 //          approved with a tap.
+//   grant: a researcher's access request, listed by a website that lies about its purpose, is granted from
+//          the request: the words signed are the chain's, not the website's.
+//   revoke: the grant of SCOPE is revoked.
 //
-// Usage: node inbox.mjs boot|query. Environment: APP_URL, PROFILE_DIR, ROOTS (the simulated platform's PEM
-// bundle), SHOTS, CHROMIUM.
+// Usage: node inbox.mjs boot|query|grant|revoke. Environment: APP_URL, PROFILE_DIR, ROOTS (the simulated
+// platform's PEM bundle), SCOPE (for revoke), SHOTS, CHROMIUM.
 
 import { chromium } from "playwright-core";
 import { ANVIL_WORDS, CHROMIUM_ARGS, appUrl, expect, fitsWidth, heading, phone, shot, watched } from "./harness.mjs";
@@ -89,12 +92,71 @@ async function boot(page) {
   expect(done.includes("takes its data key") && done.includes("is bound on-chain"), `the answer: ${done}`);
 }
 
-async function query(page) {
+async function unlock(page) {
   await page.goto(appUrl);
   await heading(page, "Unlock your wallet");
   await page.getByLabel("Passphrase").fill(PASSPHRASE);
   await page.getByRole("button", { name: "Unlock", exact: true }).tap();
   await heading(page, "Your wallet");
+}
+
+/** Opens "Your vaults" and waits (refreshing) until `locator` (on that screen) is there. */
+async function vaultsUntil(page, locator, what) {
+  await page.getByRole("button", { name: "Your vaults" }).tap();
+  await heading(page, "Your vaults");
+  const refresh = page.getByRole("button", { name: "Refresh" });
+  for (let attempt = 0; attempt < 60; attempt++) {
+    if (await refresh.isEnabled() && (await locator.count()) > 0) return locator.first();
+    if (await refresh.isEnabled()) await refresh.tap();
+    await page.waitForTimeout(500);
+  }
+  throw new Error(`${what} did not show on "Your vaults"`);
+}
+
+async function signed(page, verb, done, step, words) {
+  await heading(page, "Read before you sign", 30000);
+  const screen = await page.locator("#screen").textContent();
+  for (const w of words) expect(screen.includes(w), `the ${verb} screen says "${w}": ${screen}`);
+  expect(!screen.includes("LIE"), `the ${verb} screen shows the website's words, not the chain's: ${screen}`);
+  await fitsWidth(page, `the ${verb} screen`);
+  await shot(page, PROFILE, `${step}-review`);
+  await page.getByRole("button", { name: verb, exact: true }).tap();
+  await heading(page, done, 45000);
+  const status = await page.getByRole("status").textContent();
+  expect(/transaction 0x[0-9a-f]{64}/.test(status), `the ${verb} was submitted: ${status}`);
+  await shot(page, PROFILE, `${step}-done`);
+}
+
+async function grant(page) {
+  // The website's index lies about the request: another purpose, in its words.
+  await page.route("**/api/owners/*/vaults", async (route) => {
+    const answer = await route.fetch();
+    const body = await answer.json();
+    for (const vault of body.vaults) for (const r of vault.requests) r.purpose.words = "LIE: anything at all";
+    await route.fulfill({ response: answer, json: body });
+  });
+  await unlock(page);
+  const review = await vaultsUntil(page, page.getByRole("button", { name: /^Review request/ }), "the access request");
+  await shot(page, PROFILE, "7-vaults");
+  await review.tap();
+  await heading(page, "Access request 1");
+  await page.getByLabel(/At most this many queries/).fill("10");
+  await page.getByRole("button", { name: "Read the grant" }).tap();
+  await signed(page, "Grant", "Granted", "8-grant", [
+    "Grant access request 1 from researcher", "health or medical or biomedical research", "Research protocol",
+    "at most 10 queries", "needs your approval every time",
+  ]);
+}
+
+async function revoke(page) {
+  await unlock(page);
+  const item = await vaultsUntil(page, page.locator(`[data-scope="${process.env.SCOPE}"]`), "the grant");
+  await item.getByRole("button", { name: "Revoke this grant" }).tap();
+  await signed(page, "Revoke", "Revoked", "9-revoke", ["Withdraw researcher", "Scope", process.env.SCOPE]);
+}
+
+async function query(page) {
+  await unlock(page);
   const card = await waitingCard(page, "asks you to approve one query on vault 1");
   await shot(page, PROFILE, "5-query-inbox");
   await card.getByRole("button", { name: "Review" }).tap();
@@ -108,7 +170,7 @@ async function query(page) {
 }
 
 const phase = process.argv[2];
-const stories = { boot, query };
+const stories = { boot, query, grant, revoke };
 expect(phase in stories, `usage: inbox.mjs ${Object.keys(stories).join("|")}`);
 const context = await chromium.launchPersistentContext(process.env.PROFILE_DIR, {
   executablePath: process.env.CHROMIUM,

@@ -5,42 +5,14 @@
 
 use std::rc::Rc;
 
-use alloy::primitives::{Address, B256};
-use dnavault_attest::{Policy, Verifier};
+use alloy::primitives::B256;
+use dnavault_attest::Verifier;
 use dnavault_keys::Seed;
-use dnavault_wallet::{
-    inbox::{self, Prepared, Submit},
-    registry::Connection,
-};
+use dnavault_wallet::inbox::{self, Prepared, Submit};
 use js_sys::Promise;
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
-use crate::{AppError, now, to_js};
-
-/// Where the inbox is and how strictly vaults are judged: what the shell keeps in its settings.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct InboxSettings {
-    /// The relay: the website's URL.
-    relay: String,
-    /// The JSON-RPC URL the chain is read through.
-    rpc_url: String,
-    /// The chain this phone paired for: an RPC serving another is refused.
-    chain_id: u64,
-    /// The registry this phone paired for.
-    registry: String,
-    /// A simulated platform's test-only root bundle (PEM), accepted loudly: development only.
-    #[serde(default)]
-    test_roots: Option<String>,
-    /// Minimum TCBs per product line, as the CLI's `--min-tcb` takes them.
-    #[serde(default)]
-    min_tcb: Vec<String>,
-    /// Refuse a vault whose host runs SMT.
-    #[serde(default)]
-    refuse_smt: bool,
-}
+use crate::{AppError, now, promise, settings::Settings, to_js};
 
 /// The owner's inbox at the website's relay, account 0, with the chain connection its checks read.
 #[wasm_bindgen]
@@ -63,33 +35,9 @@ pub struct Review {
 
 impl Inbox {
     /// Connects to the chain `settings` name and opens `seed`'s inbox at its relay.
-    pub(crate) async fn open(seed: Rc<Seed>, settings: InboxSettings) -> Result<Self, AppError> {
-        let registry = settings
-            .registry
-            .parse::<Address>()
-            .map_err(|e| AppError::Input {
-                what: "the registry address",
-                reason: e.to_string(),
-            })?;
-        let policy = Policy::configured(&settings.min_tcb, !settings.refuse_smt)
-            .map_err(dnavault_wallet::WalletError::from)?;
-        let verifier = dnavault_attest::vault::verifier(
-            settings.test_roots.as_deref().map(str::as_bytes),
-            policy,
-        )
-        .map_err(dnavault_wallet::WalletError::from)?;
-        let owner = seed.ethereum_signer(0)?;
-        let connection = Connection::connect(&settings.rpc_url, registry, owner).await?;
-        let serves = connection.deployment().chain_id;
-        if serves != settings.chain_id {
-            return Err(AppError::Input {
-                what: "the RPC URL",
-                reason: format!(
-                    "{} serves chain {serves}, and this phone paired for chain {}: set an RPC for that chain",
-                    settings.rpc_url, settings.chain_id
-                ),
-            });
-        }
+    pub(crate) async fn open(seed: Rc<Seed>, settings: Settings) -> Result<Self, AppError> {
+        let verifier = settings.verifier()?;
+        let connection = settings.connect(&seed).await?;
         let inbox = inbox::Inbox::open(&seed, 0, connection, &settings.relay, now()?)?;
         Ok(Self {
             shared: Rc::new(Shared {
@@ -197,10 +145,6 @@ impl Review {
             to_js(&answered)
         })
     }
-}
-
-fn promise(work: impl Future<Output = Result<JsValue, AppError>> + 'static) -> Promise {
-    future_to_promise(async move { work.await.map_err(JsValue::from) })
 }
 
 fn parse_nonce(nonce: &str) -> Result<B256, AppError> {

@@ -9,12 +9,15 @@
 mod error;
 mod explain;
 mod inbox;
+mod owner;
 mod pairing;
+mod settings;
 mod wallet;
 
 pub use error::AppError;
 pub use explain::explain_typed_data;
 pub use inbox::{Inbox, Review};
+pub use owner::{Owner, Signing};
 pub use pairing::Pairing;
 pub use wallet::Wallet;
 
@@ -30,6 +33,11 @@ pub fn core_version() -> String {
 /// time).
 fn now() -> Result<u64, AppError> {
     dnavault_protocol::clock::unix_now().map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// `work` as a JavaScript promise: its value, or its error as a JavaScript `Error`.
+fn promise(work: impl Future<Output = Result<JsValue, AppError>> + 'static) -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(async move { work.await.map_err(JsValue::from) })
 }
 
 /// A value as a plain JavaScript object (objects, not `Map`s), the way the shell reads JSON.

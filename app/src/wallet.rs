@@ -160,13 +160,20 @@ impl Wallet {
     #[wasm_bindgen(js_name = openInbox)]
     pub fn open_inbox(&self, settings: JsValue) -> js_sys::Promise {
         let seed = self.seed.clone();
-        wasm_bindgen_futures::future_to_promise(async move {
-            let settings =
-                serde_wasm_bindgen::from_value(settings).map_err(|e| AppError::Input {
-                    what: "the inbox settings",
-                    reason: e.to_string(),
-                })?;
+        crate::promise(async move {
+            let settings = crate::settings::Settings::from_js(settings)?;
             Ok(crate::Inbox::open(seed, settings).await?.into())
+        })
+    }
+
+    /// Account 0 online at the chain and website `settings` name (as for [`Self::open_inbox`]): a promise
+    /// of an [`crate::Owner`], which grants access requests and revokes grants.
+    #[wasm_bindgen(js_name = openOwner)]
+    pub fn open_owner(&self, settings: JsValue) -> js_sys::Promise {
+        let seed = self.seed.clone();
+        crate::promise(async move {
+            let settings = crate::settings::Settings::from_js(settings)?;
+            Ok(crate::Owner::open(&seed, settings).await?.into())
         })
     }
 }

@@ -4,10 +4,7 @@
 // the person's tap; nothing is signed without it.
 
 import * as store from "./vault-store.js";
-import { alert, busy, el, facts, field, messageOf, show, within } from "./ui.js";
-
-/** How long the app waits for the relay or the chain, as the CLI does. */
-export const WAIT_MS = 20 * 1000;
+import { WAIT_MS, alert, busy, el, facts, field, messageOf, show, within } from "./ui.js";
 
 let opened = null;
 let openedFor = null;

@@ -3,10 +3,11 @@
 // through passkey.js). The unlocked wallet lives only in the core's memory and is freed (zeroized) on lock.
 
 import init, { Wallet, coreVersion, explainTypedData } from "./pkg/dnavault_app.js";
-import { WAIT_MS, closeInbox, inboxScreen, settingsScreen } from "./inbox.js";
+import { closeOwner, vaultsScreen } from "./consent.js";
+import { closeInbox, inboxScreen, settingsScreen } from "./inbox.js";
 import * as passkey from "./passkey.js";
 import * as store from "./vault-store.js";
-import { alert, busy, el, facts, field, messageOf, show, within } from "./ui.js";
+import { WAIT_MS, alert, busy, el, facts, field, messageOf, show, within } from "./ui.js";
 
 /** The inactivity lock: the wallet is freed after this long without a tap or key. */
 const LOCK_AFTER_MS = 5 * 60 * 1000;
@@ -24,6 +25,7 @@ const app = { wallet: () => wallet, home: () => home() };
 
 function setWallet(next) {
   closeInbox();
+  closeOwner();
   wallet?.free();
   wallet = next;
   document.getElementById("lock").hidden = !wallet;
@@ -239,6 +241,7 @@ async function home() {
     ]),
     paired
       ? [el("button", { class: "primary", onclick: () => inboxScreen(app) }, "Inbox"),
+         el("button", { onclick: () => vaultsScreen(app) }, "Your vaults"),
          el("p", { class: "muted" }, `Paired with ${new URL(paired.relay).host}.`)]
       : el("button", { class: "primary", onclick: pair }, "Pair with this website"),
     el("button", { onclick: signRequest }, "Sign a request"),

@@ -1,3 +1,6 @@
+/** How long the app waits for the relay, the website or the chain, as the CLI does. */
+export const WAIT_MS = 20 * 1000;
+
 // Building screens: small helpers that make elements from plain values (never HTML strings), so nothing the
 // app shows can inject markup.
 

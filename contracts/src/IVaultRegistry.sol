@@ -39,6 +39,22 @@ interface IVaultRegistry {
         uint256 deadline;
     }
 
+    /// @notice An owner's grant of pending access request `requestId` as its researcher asked: `vaultId`,
+    /// `researcher`, `scope` and `purpose` must be the request's (they are signed so the owner's wallet shows
+    /// them), with the owner's `expiry` (no later than requested), per-query approval and query budget.
+    struct GrantRequest {
+        uint256 requestId;
+        uint256 vaultId;
+        address researcher;
+        bytes32 scope;
+        bytes16 purpose;
+        uint64 expiry;
+        bool perQueryApproval;
+        uint32 maxQueries;
+        uint256 nonce;
+        uint256 deadline;
+    }
+
     /// @notice An owner's approval of a 48-byte SNP launch measurement for a vault: a code update.
     struct ApproveMeasurement {
         uint256 vaultId;
@@ -231,6 +247,9 @@ interface IVaultRegistry {
     error RequestNotFound(uint256 requestId);
     /// @notice A signed message's nonce is not the vault's next one (used, cancelled, or from the future).
     error InvalidNonce(uint256 vaultId, uint256 current);
+    /// @notice A signed grant of an access request names another vault, researcher, scope or purpose than the
+    /// request.
+    error RequestMismatch(uint256 requestId);
     /// @notice The access request is not pending.
     error RequestNotPending(uint256 requestId, RequestStatus status);
     /// @notice The caller did not file this access request.
@@ -486,6 +505,11 @@ interface IVaultRegistry {
     /// @param maxQueries How many queries the grant allows in its life (0: no limit).
     function grantRequest(uint256 requestId, uint64 expiry, bool perQueryApproval, uint32 maxQueries) external;
 
+    /// @notice `grantRequest` with the owner's EIP-712 signature, submitted by anyone (a relayer).
+    /// @param message The grant: the request's own terms and the owner's choices.
+    /// @param signature The owner's signature over `message`.
+    function grantRequestWithSig(GrantRequest calldata message, bytes calldata signature) external;
+
     /// @notice Denies a pending request. Owner only.
     /// @param requestId The request.
     function denyRequest(uint256 requestId) external;
@@ -542,6 +566,11 @@ interface IVaultRegistry {
     /// @param message The message.
     /// @return digest Its digest in this registry's domain.
     function hashRevoke(Revoke calldata message) external view returns (bytes32 digest);
+
+    /// @notice The EIP-712 digest an owner signs for `message`.
+    /// @param message The message.
+    /// @return digest Its digest in this registry's domain.
+    function hashGrantRequest(GrantRequest calldata message) external view returns (bytes32 digest);
 
     /// @notice The EIP-712 digest an owner signs for `message`.
     /// @param message The message.

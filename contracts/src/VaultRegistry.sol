@@ -28,6 +28,10 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
     /// @dev keccak256("Revoke(uint256 vaultId,address grantee,bytes32 scope,uint256 nonce,uint256 deadline)")
     bytes32 public constant REVOKE_TYPEHASH =
         keccak256("Revoke(uint256 vaultId,address grantee,bytes32 scope,uint256 nonce,uint256 deadline)");
+    /// @dev keccak256("GrantRequest(uint256 requestId,uint256 vaultId,address researcher,bytes32 scope,bytes16 purpose,uint64 expiry,bool perQueryApproval,uint32 maxQueries,uint256 nonce,uint256 deadline)")
+    bytes32 public constant GRANT_REQUEST_TYPEHASH = keccak256(
+        "GrantRequest(uint256 requestId,uint256 vaultId,address researcher,bytes32 scope,bytes16 purpose,uint64 expiry,bool perQueryApproval,uint32 maxQueries,uint256 nonce,uint256 deadline)"
+    );
     /// @dev keccak256("ApproveMeasurement(uint256 vaultId,bytes measurement,uint256 nonce,uint256 deadline)")
     bytes32 public constant APPROVE_MEASUREMENT_TYPEHASH =
         keccak256("ApproveMeasurement(uint256 vaultId,bytes measurement,uint256 nonce,uint256 deadline)");
@@ -298,10 +302,18 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
     function grantRequest(uint256 requestId, uint64 expiry, bool perQueryApproval, uint32 maxQueries) external {
         AccessRequest storage r = _pendingRequest(requestId);
         _onlyOwner(r.vaultId);
-        if (expiry > r.requestedExpiry) revert InvalidExpiry(expiry);
-        r.status = RequestStatus.Granted;
-        _grant(r.vaultId, r.researcher, r.scope, r.purpose, expiry, perQueryApproval, maxQueries);
-        emit AccessRequestGranted({requestId: requestId});
+        _grantRequest(r, requestId, expiry, perQueryApproval, maxQueries);
+    }
+
+    /// @inheritdoc IVaultRegistry
+    function grantRequestWithSig(GrantRequest calldata message, bytes calldata signature) external {
+        AccessRequest storage r = _pendingRequest(message.requestId);
+        if (
+            r.vaultId != message.vaultId || r.researcher != message.researcher || r.scope != message.scope
+                || r.purpose != message.purpose
+        ) revert RequestMismatch(message.requestId);
+        _consumeOwnerSignature(r.vaultId, _structHash(message), message.nonce, message.deadline, signature);
+        _grantRequest(r, message.requestId, message.expiry, message.perQueryApproval, message.maxQueries);
     }
 
     /// @inheritdoc IVaultRegistry
@@ -372,6 +384,11 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
 
     /// @inheritdoc IVaultRegistry
     function hashRevoke(Revoke calldata message) external view returns (bytes32) {
+        return _hashTypedDataV4(_structHash(message));
+    }
+
+    /// @inheritdoc IVaultRegistry
+    function hashGrantRequest(GrantRequest calldata message) external view returns (bytes32) {
         return _hashTypedDataV4(_structHash(message));
     }
 
@@ -452,6 +469,10 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
 
     function _structHash(Revoke calldata m) private pure returns (bytes32) {
         return keccak256(abi.encode(REVOKE_TYPEHASH, m));
+    }
+
+    function _structHash(GrantRequest calldata m) private pure returns (bytes32) {
+        return keccak256(abi.encode(GRANT_REQUEST_TYPEHASH, m));
     }
 
     function _structHash(ApproveMeasurement calldata m) private pure returns (bytes32) {
@@ -636,6 +657,19 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
         }
         g.revoked = true;
         emit GrantRevoked({vaultId: vaultId, grantee: grantee, scope: scope});
+    }
+
+    function _grantRequest(
+        AccessRequest storage r,
+        uint256 requestId,
+        uint64 expiry,
+        bool perQueryApproval,
+        uint32 maxQueries
+    ) private {
+        if (expiry > r.requestedExpiry) revert InvalidExpiry(expiry);
+        r.status = RequestStatus.Granted;
+        _grant(r.vaultId, r.researcher, r.scope, r.purpose, expiry, perQueryApproval, maxQueries);
+        emit AccessRequestGranted({requestId: requestId});
     }
 
     function _pendingRequest(uint256 requestId) private view returns (AccessRequest storage r) {

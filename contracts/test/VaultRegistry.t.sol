@@ -625,6 +625,94 @@ contract VaultRegistryTest is RegistryTest {
         registry.grantRequest(4, uint64(START + 1 days), false, 0);
     }
 
+    /// @dev The owner's signed grant of request `id` with its own terms, 30 days, per-query approval, 25 queries.
+    function _grantRequestMessage(uint256 id) internal view returns (IVaultRegistry.GrantRequest memory) {
+        return IVaultRegistry.GrantRequest({
+            requestId: id,
+            vaultId: vaultId,
+            researcher: researcher,
+            scope: SCOPE,
+            purpose: PURPOSE,
+            expiry: uint64(START + 30 days),
+            perQueryApproval: true,
+            maxQueries: 25,
+            nonce: registry.nonceOf(vaultId),
+            deadline: START + 1 hours
+        });
+    }
+
+    function test_GrantRequestWithSig() public {
+        uint256 id = _request(uint64(START + 90 days));
+        IVaultRegistry.GrantRequest memory m = _grantRequestMessage(id);
+        bytes memory sig = _signGrantRequest(ownerKey, m);
+        vm.expectEmit(address(registry));
+        emit IVaultRegistry.AccessRequestGranted({requestId: id});
+        vm.prank(relayer);
+        registry.grantRequestWithSig(m, sig);
+        assertTrue(registry.isAllowed(vaultId, researcher, SCOPE));
+        IVaultRegistry.GrantRecord memory stored = registry.grantOf(vaultId, researcher, SCOPE);
+        assertEq(stored.expiry, START + 30 days);
+        assertEq(stored.maxQueries, 25);
+        assertTrue(stored.perQueryApproval);
+        assertEq(uint8(registry.accessRequest(id).status), uint8(IVaultRegistry.RequestStatus.Granted));
+        assertEq(registry.hashGrantRequest(m), _digest(_grantRequestStructHash(m)));
+        // Replayed: the request is granted, and the nonce is spent.
+        vm.expectRevert(
+            abi.encodeWithSelector(IVaultRegistry.RequestNotPending.selector, id, IVaultRegistry.RequestStatus.Granted)
+        );
+        registry.grantRequestWithSig(m, sig);
+    }
+
+    function test_GrantRequestWithSig_RevertsWhen_TermsAreNotTheRequests() public {
+        uint256 id = _request(uint64(START + 90 days));
+        IVaultRegistry.GrantRequest[4] memory altered;
+        for (uint256 i; i < 4; i++) {
+            altered[i] = _grantRequestMessage(id);
+        }
+        altered[0].researcher = stranger;
+        altered[1].scope = keccak256("another analysis");
+        altered[2].purpose = bytes16(hex"0001");
+        altered[3].vaultId = vaultId + 1;
+        for (uint256 i; i < 4; i++) {
+            // Signed by the owner, and still refused: a grant of this request is of the request's own terms.
+            bytes memory sig = _signGrantRequest(ownerKey, altered[i]);
+            vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.RequestMismatch.selector, id));
+            registry.grantRequestWithSig(altered[i], sig);
+        }
+        assertFalse(registry.isAllowed(vaultId, researcher, SCOPE));
+    }
+
+    function test_GrantRequestWithSig_RevertsWhen_SignatureIsNotTheOwners() public {
+        uint256 id = _request(uint64(START + 90 days));
+        IVaultRegistry.GrantRequest memory m = _grantRequestMessage(id);
+        bytes memory sig = _signGrantRequest(researcherKey, m);
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidSignature.selector, vaultId, owner));
+        registry.grantRequestWithSig(m, sig);
+        // Signed for 30 days, submitted as 90: the signature does not cover it.
+        bytes memory owners = _signGrantRequest(ownerKey, m);
+        m.expiry = uint64(START + 90 days);
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidSignature.selector, vaultId, owner));
+        registry.grantRequestWithSig(m, owners);
+    }
+
+    function test_GrantRequestWithSig_RevertsWhen_LongerThanRequested() public {
+        uint256 id = _request(uint64(START + 90 days));
+        IVaultRegistry.GrantRequest memory m = _grantRequestMessage(id);
+        m.expiry = uint64(START + 91 days);
+        bytes memory sig = _signGrantRequest(ownerKey, m);
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.InvalidExpiry.selector, uint64(START + 91 days)));
+        registry.grantRequestWithSig(m, sig);
+    }
+
+    function test_GrantRequestWithSig_RevertsWhen_PastDeadline() public {
+        uint256 id = _request(uint64(START + 90 days));
+        IVaultRegistry.GrantRequest memory m = _grantRequestMessage(id);
+        bytes memory sig = _signGrantRequest(ownerKey, m);
+        vm.warp(m.deadline + 1);
+        vm.expectRevert(abi.encodeWithSelector(IVaultRegistry.SignatureExpired.selector, m.deadline));
+        registry.grantRequestWithSig(m, sig);
+    }
+
     function test_DenyRequest() public {
         uint256 id = _request(uint64(START + 90 days));
         vm.expectEmit(address(registry));

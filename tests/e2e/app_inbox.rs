@@ -3,25 +3,36 @@
 //! owner's phone to boot it through the website's relay; the app refuses it while it does not accept the
 //! simulated platform, then checks it, shows it in words and, on a tap, releases the data key and binds the
 //! vault's key on-chain through the website's relayer. Then a researcher under a grant that asks for each
-//! query waits for the owner; the app shows the query in words and approves it, and the query runs.
+//! query waits for the owner; the app shows the query in words and approves it, and the query runs. Then a
+//! researcher's access request is granted from the app (on the chain's terms, while the website lies about
+//! them), and revoked.
 
 use std::{process::Command, time::Duration};
 
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, U256, keccak256};
 use dnavault_protocol::VaultStatus;
+use dnavault_protocol::{descriptor::Descriptor, purpose::Purpose};
 use dnavault_ratls::{Client, Pin};
 use dnavault_tests::{WalletCli, chain_with_vault_of, start_vault_with, testdata, web};
 
 use crate::app::{bundle, chromium, passed, repository, shots};
 
-/// Runs `phase` of the inbox story in the browser profile in `profile_dir`; what it printed.
-fn browser_phase(phase: &str, app_url: &str, profile_dir: &std::path::Path, roots: &str) -> String {
+/// The browser profile and app one story's phases share.
+struct Phone<'a> {
+    app_url: &'a str,
+    profile_dir: &'a std::path::Path,
+    roots: &'a str,
+}
+
+/// Runs `phase` of the inbox story on `phone` (`scope`: the grant a revocation names); what it printed.
+fn browser_phase(phase: &str, phone: &Phone<'_>, scope: &str) -> String {
     let output = tokio::task::block_in_place(|| {
         Command::new("node")
             .args([&repository("app/browser/inbox.mjs"), phase])
-            .env("APP_URL", app_url)
-            .env("PROFILE_DIR", profile_dir)
-            .env("ROOTS", roots)
+            .env("APP_URL", phone.app_url)
+            .env("PROFILE_DIR", phone.profile_dir)
+            .env("ROOTS", phone.roots)
+            .env("SCOPE", scope)
             .env("SHOTS", shots())
             .env("CHROMIUM", chromium())
             .output()
@@ -74,8 +85,13 @@ async fn the_app_boots_a_vault_and_approves_a_query_through_the_relay() {
     // Passkeys need a domain: WebAuthn refuses an IP address as the relying party.
     let app_url = format!("{}/app/", relay.replace("127.0.0.1", "localhost"));
     let profile = dir.path().join("browser-profile");
+    let phone = Phone {
+        app_url: &app_url,
+        profile_dir: &profile,
+        roots: &roots,
+    };
 
-    let printed = browser_phase("boot", &app_url, &profile, &roots);
+    let printed = browser_phase("boot", &phone, "");
     let status = status_once(&vault, "unsealed").await;
     assert_eq!(
         serde_json::to_value(status.state).unwrap(),
@@ -108,7 +124,61 @@ async fn the_app_boots_a_vault_and_approves_a_query_through_the_relay() {
     let asking =
         crate::relay::ask_for_approval(&chain, &vault, &researcher, &counts, &relay, dir.path());
 
-    browser_phase("query", &app_url, &profile, &roots);
+    browser_phase("query", &phone, "");
     crate::relay::answered_with_counts(asking);
+
+    // A researcher files an access request for the BRCA panel; the owner grants it from the request, on a
+    // website that lies about it, then revokes it.
+    let brca = Descriptor::AlleleCounts {
+        panel: serde_json::from_str(dnavault_protocol::descriptor::PANELS[0].1).unwrap(),
+    };
+    let scope = brca.scope();
+    let now = chain.latest_timestamp().await.unwrap();
+    let filed = chain
+        .registry_as(&researcher)
+        .requestAccess(
+            U256::from(1),
+            scope,
+            Purpose::parse("HMB").unwrap().to_bytes16(),
+            now + 30 * 86_400,
+            keccak256("the BRCA protocol"),
+            "https://lab.example/brca".into(),
+            serde_json::to_string(&brca).unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(filed.status());
+    website.indexed_with(&chain).await;
+    browser_phase("grant", &phone, "");
+    let who = researcher.address();
+    assert!(
+        registry
+            .isAllowed(U256::from(1), who, scope)
+            .call()
+            .await
+            .unwrap()
+    );
+    let granted = registry
+        .grantOf(U256::from(1), who, scope)
+        .call()
+        .await
+        .unwrap();
+    assert_eq!((granted.maxQueries, granted.perQueryApproval), (10, true));
+    let request = registry.accessRequest(U256::from(1)).call().await.unwrap();
+    assert_eq!(request.status, 2, "the request is marked granted");
+
+    website.indexed_with(&chain).await;
+    browser_phase("revoke", &phone, &scope.to_string());
+    assert!(
+        !registry
+            .isAllowed(U256::from(1), who, scope)
+            .call()
+            .await
+            .unwrap()
+    );
     drop(vault);
 }

@@ -8,7 +8,7 @@ use alloy::{
     primitives::{Address, U256},
 };
 use dnavault_protocol::{
-    ApproveMeasurement, BindVaultKey, BootApproval, Grant, QueryApproval, Revoke,
+    ApproveMeasurement, BindVaultKey, BootApproval, Grant, GrantRequest, QueryApproval, Revoke,
     RevokeMeasurement, chain_view::ChainView, purpose::Purpose,
 };
 
@@ -177,21 +177,14 @@ pub fn grant_request(
     deployment: Deployment,
 ) -> Explanation {
     let r = &filed.request;
-    let researcher = r.researcher.to_checksum(None);
-    let mut e = Explanation::new(format!(
-        "Grant access request {} from researcher {researcher} on vault {}",
-        filed.id, r.vaultId
-    ))
-    .fact("Access request", filed.id.to_string())
-    .fact("Vault", r.vaultId.to_string())
-    .fact("Researcher", researcher)
-    .analysis(analysis)
-    .fact("Purpose", purpose_words(r.purpose))
-    .fact(
-        "Research protocol",
-        format!("{} (keccak256 {})", filed.protocol_uri, filed.protocol_hash),
+    let mut e = granting(
+        filed.id,
+        U256::from(r.vaultId),
+        r.researcher,
+        analysis,
+        r.purpose,
     )
-    .fact("Requested until", format_time(r.requestedExpiry))
+    .filed(filed)
     .fact("Allowed until", format_time(terms.expiry))
     .fact("Queries allowed", budget_words(terms.max_queries))
     .fact("Each query", each_query(terms.per_query_approval))
@@ -209,6 +202,67 @@ pub fn grant_request(
         )),
     }
     if !terms.per_query_approval {
+        e.warnings.push(NO_ASKING.into());
+    }
+    e
+}
+
+/// The head of a grant of access request `id`: who, which vault, what analysis, for what purpose.
+fn granting(
+    id: U256,
+    vault: U256,
+    researcher: Address,
+    analysis: &Analysis,
+    purpose: alloy::primitives::FixedBytes<16>,
+) -> Explanation {
+    let researcher = researcher.to_checksum(None);
+    Explanation::new(format!(
+        "Grant access request {id} from researcher {researcher} on vault {vault}"
+    ))
+    .fact("Access request", id.to_string())
+    .fact("Vault", vault.to_string())
+    .fact("Researcher", researcher)
+    .analysis(analysis)
+    .fact("Purpose", purpose_words(purpose))
+}
+
+impl Explanation {
+    /// The research protocol and requested expiry `filed` published.
+    fn filed(self, filed: &crate::registry::FiledRequest) -> Self {
+        self.fact(
+            "Research protocol",
+            format!("{} (keccak256 {})", filed.protocol_uri, filed.protocol_hash),
+        )
+        .fact(
+            "Requested until",
+            format_time(filed.request.requestedExpiry),
+        )
+    }
+}
+
+/// A signed grant of access request `m.requestId` (a registry `GrantRequest`, which the relayer submits),
+/// whose scope `analysis` describes; `filed` is the request as the chain holds it, when read (its protocol
+/// and requested expiry are shown).
+pub fn grant_request_message(
+    m: &GrantRequest,
+    deployment: Deployment,
+    analysis: &Analysis,
+    filed: Option<&crate::registry::FiledRequest>,
+) -> Explanation {
+    let mut e = granting(m.requestId, m.vaultId, m.researcher, analysis, m.purpose);
+    if let Some(filed) = filed {
+        e = e.filed(filed);
+        e.warnings.push(format!(
+            "read the research protocol at {} before granting",
+            filed.protocol_uri
+        ));
+    }
+    e = e
+        .fact("Allowed until", format_time(m.expiry))
+        .fact("Queries allowed", budget_words(m.maxQueries))
+        .fact("Each query", each_query(m.perQueryApproval))
+        .signature_terms(deployment, Some(m.nonce), m.deadline);
+    if !m.perQueryApproval {
         e.warnings.push(NO_ASKING.into());
     }
     e
@@ -373,7 +427,7 @@ pub fn query_approval(
         .signature_terms(deployment, None, m.deadline)
 }
 
-/// The scope a registry Grant or Revoke in `data` names, and what the wallet can say of it given the
+/// The scope a registry Grant, GrantRequest or Revoke in `data` names, and what the wallet can say of it given the
 /// `descriptor` the signer supplied; `None` for any other document. A descriptor that is not the scope's is
 /// refused.
 pub fn scope_of(
@@ -381,7 +435,10 @@ pub fn scope_of(
     descriptor: Option<&Analysis>,
 ) -> crate::Result<Option<Analysis>> {
     if data.domain.name.as_deref() != Some(dnavault_protocol::eip712::DOMAIN_NAME)
-        || !matches!(data.primary_type.as_str(), "Grant" | "Revoke")
+        || !matches!(
+            data.primary_type.as_str(),
+            "Grant" | "GrantRequest" | "Revoke"
+        )
     {
         return Ok(None);
     }
@@ -415,6 +472,9 @@ pub fn typed_data(
             "Grant" => serde_json::from_value(message)
                 .ok()
                 .map(|m: Grant| grant(&m, d, &described(m.scope, analysis))),
+            "GrantRequest" => serde_json::from_value(message).ok().map(|m: GrantRequest| {
+                grant_request_message(&m, d, &described(m.scope, analysis), None)
+            }),
             "Revoke" => serde_json::from_value(message)
                 .ok()
                 .map(|m: Revoke| revoke(&m, d, &described(m.scope, analysis))),

@@ -5,23 +5,23 @@
 //! Nothing is signed between `prepare` and `approve`: that is where the owner reads the explanation and
 //! says yes.
 
-use alloy::{
-    primitives::{Address, B256, U256},
-    signers::local::PrivateKeySigner,
-};
+use alloy::primitives::{Address, B256, U256};
 use dnavault_attest::Verifier;
 use dnavault_envelope::RecipientKey;
 use dnavault_keys::Seed;
 use dnavault_protocol::{ApproveMeasurement, BindVaultKey, QueryApproval};
-use dnavault_relay::{Envelope, Payload, RelayClient, Seen, SignedRead, SignedRegistration};
+use dnavault_relay::{Envelope, Payload, Seen, SignedRead, SignedRegistration};
 
 use crate::{
     Result, WalletError,
     approval::ToApprove,
     boot::{self, CheckedBoot},
     explain::{self, Explanation},
+    owner::Owner,
     registry::Connection,
 };
+
+pub use crate::owner::Submit;
 
 mod answer;
 mod words;
@@ -33,11 +33,9 @@ pub const ANSWER_SECS: u64 = 600;
 
 /// The owner's inbox at one relay, for one account of the seed.
 pub struct Inbox {
-    owner: PrivateKeySigner,
+    owner: Owner,
     key: RecipientKey,
     registration: SignedRegistration,
-    connection: Connection,
-    relay: RelayClient,
 }
 
 /// A message waiting in the inbox: opened, or why it was refused (a refused one is never shown).
@@ -127,15 +125,6 @@ impl Prepared {
     }
 }
 
-/// How an approved code update reaches the chain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Submit {
-    /// The website's relayer submits the signed message from its own account (the owner needs no ether).
-    Relayer,
-    /// The owner's own account sends it.
-    Own,
-}
-
 /// What an answer did.
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -162,35 +151,34 @@ impl Inbox {
         relay: &str,
         now: u64,
     ) -> Result<Self> {
-        let owner = seed.ethereum_signer(index)?;
-        let deployment = connection.deployment();
-        let domain =
-            dnavault_protocol::eip712::registry_domain(deployment.chain_id, deployment.registry);
+        let owner = Owner::new(seed, index, connection, relay)?;
         let key = seed.hpke_key()?;
-        let registration = SignedRegistration::sign(&owner, &domain, &key.public_key(), now)?;
-        let relay = RelayClient::new(relay, domain)?;
+        let registration = SignedRegistration::sign(
+            owner.signer(),
+            owner.relay().domain(),
+            &key.public_key(),
+            now,
+        )?;
         Ok(Self {
             owner,
             key,
             registration,
-            connection,
-            relay,
         })
+    }
+
+    /// The owner online: its account, registry connection and relay.
+    pub fn owner(&self) -> &Owner {
+        &self.owner
     }
 
     /// The account whose inbox this is.
     pub fn account(&self) -> Address {
-        self.owner.address()
-    }
-
-    /// The registry connection the checks read.
-    pub fn connection(&self) -> &Connection {
-        &self.connection
+        self.owner.account()
     }
 
     /// Registers (or renews) the inbox with the relay, refusing an answer for another inbox; its topic.
     pub async fn pair(&self) -> Result<B256> {
-        let answered = self.relay.register(&self.registration).await?;
+        let answered = self.owner.relay().register(&self.registration).await?;
         let topic = self.registration.topic();
         if answered != topic {
             return Err(WalletError::Inbox(format!(
@@ -205,14 +193,14 @@ impl Inbox {
     pub async fn waiting(&self, now: u64) -> Result<Vec<Waiting>> {
         let mut seen = Seen::default();
         let topic = self.registration.topic();
-        let read = SignedRead::sign(&self.owner, self.relay.domain(), topic, now)?;
-        let envelopes = self.relay.waiting(&read).await?;
+        let read = SignedRead::sign(self.owner.signer(), self.owner.relay().domain(), topic, now)?;
+        let envelopes = self.owner.relay().waiting(&read).await?;
         Ok(envelopes
             .into_iter()
             .map(|envelope| {
                 let opened = envelope
                     .open(
-                        self.relay.domain(),
+                        self.owner.relay().domain(),
                         &self.registration,
                         &self.key,
                         &mut seen,
@@ -244,7 +232,7 @@ impl Inbox {
     pub async fn prepare(&self, nonce: B256, verifier: &Verifier, now: u64) -> Result<Prepared> {
         let (envelope, payload) = self.find(nonce, now).await?;
         let sender = envelope.message.sender;
-        let deployment = self.connection.deployment();
+        let deployment = self.owner.connection().deployment();
         let (explanation, pending) = match payload {
             Payload::BootRequest { request, .. } => {
                 if sender != request.vault_key {
@@ -252,8 +240,13 @@ impl Inbox {
                         "the boot request was sent by {sender}, not by the vault key its evidence binds"
                     )));
                 }
-                let checked =
-                    boot::check(&request, &self.connection, verifier, &self.owner).await?;
+                let checked = boot::check(
+                    &request,
+                    self.owner.connection(),
+                    verifier,
+                    self.owner.signer(),
+                )
+                .await?;
                 let bind = self.binding(&checked, now).await?;
                 let explanation = boot::explain(&checked);
                 let pending = Pending::Boot {
@@ -263,14 +256,15 @@ impl Inbox {
                 (explanation, pending)
             }
             Payload::QueryApprovalRequest { submission } => {
-                let to = ToApprove::from_submission(submission, self.relay.domain())?;
+                let to = ToApprove::from_submission(submission, self.owner.relay().domain())?;
                 let request = &to.submission.signed.request;
                 if sender != request.researcher {
                     return Err(WalletError::Inbox(format!(
                         "the approval request was sent by {sender}, not by the researcher who signed the query"
                     )));
                 }
-                self.connection
+                self.owner
+                    .connection()
                     .require_owner(request.vaultId, self.account())
                     .await?;
                 let approval = to.approval(U256::from(now.saturating_add(ANSWER_SECS)));
@@ -288,13 +282,14 @@ impl Inbox {
             } => {
                 self.require_vault_key(vault_id, sender).await?;
                 let approved = self
-                    .connection
+                    .owner
+                    .connection()
                     .is_measurement_approved(vault_id, measurement.clone())
                     .await?;
                 let message = ApproveMeasurement {
                     vaultId: vault_id,
                     measurement,
-                    nonce: self.connection.nonce(vault_id).await?,
+                    nonce: self.owner.connection().nonce(vault_id).await?,
                     deadline: U256::from(now.saturating_add(ANSWER_SECS)),
                 };
                 let mut explanation = explain::code_update(&message, deployment, sender, &note);
@@ -326,12 +321,20 @@ impl Inbox {
 
     /// Refuses a code update request unless `sender` is `vault`'s bound key and the vault is this account's.
     async fn require_vault_key(&self, vault: U256, sender: Address) -> Result<()> {
-        if !self.connection.is_active_vault_key(vault, sender).await? {
+        if !self
+            .owner
+            .connection()
+            .is_active_vault_key(vault, sender)
+            .await?
+        {
             return Err(WalletError::Inbox(format!(
                 "the code update request was sent by {sender}, which is not vault {vault}'s bound key: refused"
             )));
         }
-        self.connection.require_owner(vault, self.account()).await
+        self.owner
+            .connection()
+            .require_owner(vault, self.account())
+            .await
     }
 
     /// The binding of `checked`'s attested key, valid until `now` + [`ANSWER_SECS`], in words; `None` when
@@ -344,7 +347,8 @@ impl Inbox {
         let request = &checked.request;
         let vault = request.vault_id;
         if self
-            .connection
+            .owner
+            .connection()
             .is_active_vault_key(vault, request.vault_key)
             .await?
         {
@@ -354,10 +358,10 @@ impl Inbox {
             vaultId: vault,
             vaultKey: request.vault_key,
             measurement: checked.verified.measurement.to_vec().into(),
-            nonce: self.connection.nonce(vault).await?,
+            nonce: self.owner.connection().nonce(vault).await?,
             deadline: U256::from(now.saturating_add(ANSWER_SECS)),
         };
-        let words = explain::bind_vault_key(&message, self.connection.deployment());
+        let words = explain::bind_vault_key(&message, self.owner.connection().deployment());
         Ok(Some((message, words)))
     }
 }

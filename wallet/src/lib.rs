@@ -14,6 +14,7 @@ pub mod home;
 pub mod identity;
 pub mod inbox;
 pub mod inputs;
+pub mod owner;
 pub mod registry;
 pub mod typed;
 #[cfg(feature = "cli")]

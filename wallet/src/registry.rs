@@ -7,8 +7,8 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use dnavault_protocol::{
-    AccessRequest, ApproveMeasurement, BindVaultKey, RevokeMeasurement, VaultRegistry,
-    VaultRegistry::VaultRegistryErrors, descriptor::Descriptor,
+    AccessRequest, ApproveMeasurement, BindVaultKey, GrantRequest, RevokeMeasurement,
+    VaultRegistry, VaultRegistry::VaultRegistryErrors, descriptor::Descriptor,
 };
 
 use crate::{Result, WalletError, explain::Deployment, typed::SignedTypedData};
@@ -47,6 +47,47 @@ pub struct FiledRequest {
     pub protocol_uri: String,
     /// The analysis descriptor (JSON) the request published, as it was published.
     pub descriptor: String,
+}
+
+impl FiledRequest {
+    /// Its status now, in a word.
+    pub fn status_words(&self) -> &'static str {
+        match self.request.status {
+            1 => "pending",
+            2 => "granted",
+            3 => "denied",
+            4 => "withdrawn",
+            5 => "expired",
+            _ => "unknown",
+        }
+    }
+
+    /// The analysis the request published, refused unless it is a valid descriptor whose hash is the
+    /// request's scope: what a grant of the request is shown as.
+    pub fn published(&self) -> Result<crate::inputs::Analysis> {
+        let refuse = |why: String| {
+            WalletError::input(
+                format!("access request {}", self.id),
+                format!("it published {why}: do not grant it as it stands"),
+            )
+        };
+        let descriptor: Descriptor = serde_json::from_str(&self.descriptor)
+            .map_err(|e| refuse(format!("no analysis descriptor ({e})")))?;
+        descriptor
+            .check()
+            .map_err(|e| refuse(format!("an invalid analysis descriptor ({e})")))?;
+        if descriptor.scope() != self.request.scope {
+            return Err(refuse(format!(
+                "a descriptor that hashes to {}, not to its scope {}",
+                descriptor.scope(),
+                self.request.scope
+            )));
+        }
+        Ok(crate::inputs::Analysis {
+            scope: self.request.scope,
+            descriptor: Some(descriptor),
+        })
+    }
 }
 
 /// A researcher's access request before it is filed.
@@ -183,6 +224,15 @@ impl Connection {
         })
     }
 
+    /// Whether `grantee` may run `scope` on `vault` now (granted, not revoked or expired, same owner).
+    pub async fn is_allowed(&self, vault: U256, grantee: Address, scope: B256) -> Result<bool> {
+        self.registry
+            .isAllowed(vault, grantee, scope)
+            .call()
+            .await
+            .map_err(contract_error)
+    }
+
     /// The owner of `vault`.
     pub async fn owner_of(&self, vault: U256) -> Result<Address> {
         self.registry
@@ -220,6 +270,11 @@ impl Connection {
                         .grantWithSig(serde_json::from_value(message).map_err(decode)?, signature),
                 )
                 .await
+            }
+            "GrantRequest" => {
+                let m: GrantRequest = serde_json::from_value(message).map_err(decode)?;
+                self.send(self.registry.grantRequestWithSig(m, signature))
+                    .await
             }
             "Revoke" => {
                 self.send(

@@ -46,6 +46,11 @@ pub fn routes() -> Vec<Route> {
             "/api/vaults/{id}/verification",
             get(verification_json),
         ),
+        route(
+            Method::GET,
+            "/api/owners/{address}/vaults",
+            get(owner_vaults),
+        ),
         route(Method::GET, "/api/requests", get(requests)),
         route(
             Method::POST,
@@ -126,6 +131,16 @@ async fn vault(
     vault
         .map(Json)
         .ok_or_else(|| AppError::not_found("vault", id))
+}
+
+/// The vaults an account owns now, in full (what the owner's phone lists grants and requests from).
+async fn owner_vaults(
+    State(state): State<AppState>,
+    Path(address): Path<String>,
+) -> Result<impl IntoResponse, AppError> {
+    let owner = parse_address("the owner", &address)?;
+    let vaults = state.db.vaults_of(owner, state.now()).await?;
+    Ok(Json(json!({ "vaults": vaults })))
 }
 
 async fn verification_json(

@@ -16,7 +16,7 @@ use alloy::{
 };
 use axum::http::StatusCode;
 use dnavault_protocol::{
-    ApproveMeasurement, BindVaultKey, Grant, Revoke, RevokeMeasurement,
+    ApproveMeasurement, BindVaultKey, Grant, GrantRequest, Revoke, RevokeMeasurement,
     VaultRegistry::{self, VaultRegistryErrors, VaultRegistryInstance},
     eip712::registry_domain,
 };
@@ -78,6 +78,7 @@ struct Message {
 
 enum Call {
     Grant(Grant),
+    GrantRequest(GrantRequest),
     Revoke(Revoke),
     ApproveMeasurement(ApproveMeasurement),
     RevokeMeasurement(RevokeMeasurement),
@@ -176,6 +177,16 @@ impl Relayer {
                     call: Call::Grant(m),
                 }
             }
+            "GrantRequest" => {
+                let m: GrantRequest = serde_json::from_value(message).map_err(bad)?;
+                let digest = parts(&m, &domain);
+                Message {
+                    vault: m.vaultId,
+                    deadline: m.deadline,
+                    digest,
+                    call: Call::GrantRequest(m),
+                }
+            }
             "Revoke" => {
                 let m: Revoke = serde_json::from_value(message).map_err(bad)?;
                 let digest = parts(&m, &domain);
@@ -221,8 +232,8 @@ impl Relayer {
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "kind",
                     format!(
-                        "the relayer submits Grant, Revoke, ApproveMeasurement, RevokeMeasurement and \
-                         BindVaultKey messages, not {other}"
+                        "the relayer submits Grant, GrantRequest, Revoke, ApproveMeasurement, \
+                         RevokeMeasurement and BindVaultKey messages, not {other}"
                     ),
                 ));
             }
@@ -304,6 +315,7 @@ impl Relayer {
         }
         let receipt = match call {
             Call::Grant(m) => run!(r.grantWithSig(m.clone(), signature)),
+            Call::GrantRequest(m) => run!(r.grantRequestWithSig(m.clone(), signature)),
             Call::Revoke(m) => run!(r.revokeWithSig(m.clone(), signature)),
             Call::ApproveMeasurement(m) => run!(r.approveMeasurementWithSig(m.clone(), signature)),
             Call::RevokeMeasurement(m) => run!(r.revokeMeasurementWithSig(m.clone(), signature)),

@@ -12,6 +12,8 @@ abstract contract RegistryTest is Test {
         "Grant(uint256 vaultId,address grantee,bytes32 scope,bytes16 purpose,uint64 expiry,bool perQueryApproval,uint32 maxQueries,uint256 nonce,uint256 deadline)";
     string internal constant REVOKE_TYPE =
         "Revoke(uint256 vaultId,address grantee,bytes32 scope,uint256 nonce,uint256 deadline)";
+    string internal constant GRANT_REQUEST_TYPE =
+        "GrantRequest(uint256 requestId,uint256 vaultId,address researcher,bytes32 scope,bytes16 purpose,uint64 expiry,bool perQueryApproval,uint32 maxQueries,uint256 nonce,uint256 deadline)";
     string internal constant APPROVE_MEASUREMENT_TYPE =
         "ApproveMeasurement(uint256 vaultId,bytes measurement,uint256 nonce,uint256 deadline)";
     string internal constant REVOKE_MEASUREMENT_TYPE =
@@ -117,6 +119,24 @@ abstract contract RegistryTest is Test {
         );
     }
 
+    function _grantRequestStructHash(IVaultRegistry.GrantRequest memory m) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                keccak256(bytes(GRANT_REQUEST_TYPE)),
+                m.requestId,
+                m.vaultId,
+                m.researcher,
+                m.scope,
+                m.purpose,
+                m.expiry,
+                m.perQueryApproval,
+                m.maxQueries,
+                m.nonce,
+                m.deadline
+            )
+        );
+    }
+
     function _revokeStructHash(IVaultRegistry.Revoke memory m) internal pure returns (bytes32) {
         return keccak256(abi.encode(keccak256(bytes(REVOKE_TYPE)), m.vaultId, m.grantee, m.scope, m.nonce, m.deadline));
     }
@@ -177,6 +197,10 @@ abstract contract RegistryTest is Test {
 
     function _signGrant(uint256 key, IVaultRegistry.Grant memory m) internal view returns (bytes memory) {
         return _sign(key, _digest(_grantStructHash(m)));
+    }
+
+    function _signGrantRequest(uint256 key, IVaultRegistry.GrantRequest memory m) internal view returns (bytes memory) {
+        return _sign(key, _digest(_grantRequestStructHash(m)));
     }
 
     function _signRevoke(uint256 key, IVaultRegistry.Revoke memory m) internal view returns (bytes memory) {

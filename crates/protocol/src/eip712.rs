@@ -28,8 +28,8 @@ mod tests {
     use alloy::sol_types::SolStruct;
 
     use crate::{
-        ApproveMeasurement, BindVaultKey, BootApproval, Grant, OwnerRead, QueryApproval,
-        QueryReceipt, QueryRequest, Revoke, RevokeMeasurement, UploadApproval,
+        ApproveMeasurement, BindVaultKey, BootApproval, Grant, GrantRequest, OwnerRead,
+        QueryApproval, QueryReceipt, QueryRequest, Revoke, RevokeMeasurement, UploadApproval,
     };
 
     /// The type strings are the protocol: a change here breaks every wallet and every stored signature.
@@ -39,6 +39,12 @@ mod tests {
             Grant::eip712_encode_type(),
             "Grant(uint256 vaultId,address grantee,bytes32 scope,bytes16 purpose,uint64 expiry,\
              bool perQueryApproval,uint32 maxQueries,uint256 nonce,uint256 deadline)"
+        );
+        assert_eq!(
+            GrantRequest::eip712_encode_type(),
+            "GrantRequest(uint256 requestId,uint256 vaultId,address researcher,bytes32 scope,\
+             bytes16 purpose,uint64 expiry,bool perQueryApproval,uint32 maxQueries,uint256 nonce,\
+             uint256 deadline)"
         );
         assert_eq!(
             Revoke::eip712_encode_type(),

@@ -48,8 +48,8 @@ pub mod upload;
 pub use bindings::{
     IVaultRegistry::{
         AccessRequest, ApproveMeasurement, BindVaultKey, BootApproval, Grant, GrantRecord,
-        OwnerRead, QueryApproval, QueryReceipt, QueryRequest, Revoke, RevokeMeasurement,
-        UploadApproval, VaultInfo,
+        GrantRequest, OwnerRead, QueryApproval, QueryReceipt, QueryRequest, Revoke,
+        RevokeMeasurement, UploadApproval, VaultInfo,
     },
     VaultRegistry,
 };

@@ -164,12 +164,12 @@ pub(crate) async fn grant_from_request(
         bail!(
             "access request {} is {}, not pending: nothing to grant",
             from.id,
-            status_words(request.status)
+            filed.status_words()
         );
     }
     let analysis = match &from.descriptor {
         Some(path) => Analysis::of_scope(request.scope, Some(&Analysis::from_file(path)?))?,
-        None => published(&filed)?,
+        None => filed.published()?,
     };
     let expiry = match &from.expiry {
         Some(text) => inputs::time("--expiry", text, s.now)?,
@@ -211,43 +211,6 @@ pub(crate) async fn grant_from_request(
             from.id, submitted.transaction, submitted.block
         ),
     )
-}
-
-/// The analysis the request published, if it is the one its scope is the hash of.
-fn published(filed: &dnavault_wallet::registry::FiledRequest) -> eyre::Result<Analysis> {
-    let refuse = |why: String| {
-        eyre::eyre!(
-            "access request {} published {why}: do not grant it as it stands",
-            filed.id
-        )
-    };
-    let descriptor: dnavault_protocol::descriptor::Descriptor =
-        serde_json::from_str(&filed.descriptor)
-            .map_err(|e| refuse(format!("no analysis descriptor ({e})")))?;
-    descriptor
-        .check()
-        .map_err(|e| refuse(format!("an invalid analysis descriptor ({e})")))?;
-    if descriptor.scope() != filed.request.scope {
-        return Err(refuse(format!(
-            "a descriptor that hashes to {}, not to its scope {}",
-            descriptor.scope(),
-            filed.request.scope
-        )));
-    }
-    Ok(Analysis {
-        scope: filed.request.scope,
-        descriptor: Some(descriptor),
-    })
-}
-
-fn status_words(status: u8) -> &'static str {
-    match status {
-        2 => "granted",
-        3 => "denied",
-        4 => "withdrawn",
-        5 => "expired",
-        _ => "unknown",
-    }
 }
 
 /// keccak256 of the protocol document at `path`.

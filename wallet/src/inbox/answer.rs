@@ -10,7 +10,7 @@ use dnavault_protocol::clock;
 use dnavault_relay::{Envelope, Payload, SignedAck};
 
 use super::{ANSWER_SECS, Answered, Inbox, Pending, Prepared, Submit};
-use crate::{Result, WalletError, boot, typed};
+use crate::{Result, WalletError, boot};
 
 impl Inbox {
     /// Says yes to `prepared`: signs what it asks (with `seed` for a boot's data key) and sends the answer
@@ -31,8 +31,8 @@ impl Inbox {
                 bind: binding,
             } => {
                 let request = &checked.request;
-                let response = boot::answer(checked, seed, &self.owner).await?;
-                let vault_inbox = self.relay.inbox_of(request.vault_key).await?;
+                let response = boot::answer(checked, seed, self.owner.signer()).await?;
+                let vault_inbox = self.owner.relay().inbox_of(request.vault_key).await?;
                 if vault_inbox.registration.hpkeKey != request.hpke_public_key {
                     return Err(WalletError::Inbox(
                         "the vault's inbox is not sealed to the HPKE key its attestation binds: refused".into(),
@@ -49,7 +49,7 @@ impl Inbox {
                 );
                 let mut transaction = None;
                 if let (true, Some((message, _))) = (bind, binding) {
-                    match self.submit_signed(message, submit).await {
+                    match self.owner.submit(message, submit).await {
                         Ok(tx) => {
                             transaction = Some(tx);
                             words.push_str(&format!(
@@ -72,8 +72,8 @@ impl Inbox {
                 })
             }
             Pending::Query { to, approval } => {
-                let digest = approval.eip712_signing_hash(self.relay.domain());
-                let signature = self.owner.sign_hash_sync(&digest)?;
+                let digest = approval.eip712_signing_hash(self.owner.relay().domain());
+                let signature = self.owner.signer().sign_hash_sync(&digest)?;
                 let answer = Payload::QueryApprovalAnswer {
                     request: nonce,
                     approval: Some(approval.clone()),
@@ -98,7 +98,7 @@ impl Inbox {
                 message,
             } => {
                 let transaction = match message {
-                    Some(message) => Some(self.submit_signed(message, submit).await?),
+                    Some(message) => Some(self.owner.submit(message, submit).await?),
                     None => None,
                 };
                 let answer = Payload::CodeUpdateAnswer {
@@ -179,58 +179,31 @@ impl Inbox {
         }
     }
 
-    /// Signs the registry message `message` and has it submitted as `submit` says; the transaction.
-    async fn submit_signed<S: SolStruct + serde::Serialize>(
-        &self,
-        message: &S,
-        submit: Submit,
-    ) -> Result<B256> {
-        let signed = typed::sign(&self.owner, typed::document(message, self.relay.domain()))?;
-        match submit {
-            Submit::Own => Ok(self.connection.submit(&signed).await?.transaction),
-            Submit::Relayer => {
-                let body = serde_json::json!({
-                    "typedData": signed.typed_data,
-                    "signature": signed.signature,
-                });
-                let relayed = self.relay.relay_signed(&body).await?;
-                relayed["transaction"]
-                    .as_str()
-                    .and_then(|tx| tx.parse().ok())
-                    .ok_or_else(|| {
-                        WalletError::Inbox(format!(
-                            "the website's relayer answered without a transaction: {relayed}"
-                        ))
-                    })
-            }
-        }
-    }
-
     /// Sends `reply` to `to`'s inbox, sealed and signed by the owner, then acknowledges `request` answered.
     async fn reply(&self, to: Address, reply: &Payload, request: B256) -> Result<()> {
-        let recipient = self.relay.inbox_of(to).await?;
+        let recipient = self.owner.relay().inbox_of(to).await?;
         let now = clock::unix_now().map_err(|e| WalletError::Inbox(e.to_string()))?;
         let sealed = Envelope::seal(
-            &self.owner,
-            self.relay.domain(),
+            self.owner.signer(),
+            self.owner.relay().domain(),
             &recipient,
             reply.kind(),
             &reply.to_bytes(),
             now,
             ANSWER_SECS,
         )?;
-        self.relay.send(&sealed, None).await?;
+        self.owner.relay().send(&sealed, None).await?;
         self.acknowledge(request).await
     }
 
     /// Tells the relay message `nonce` is taken: it forgets it.
     async fn acknowledge(&self, nonce: B256) -> Result<()> {
         let ack = SignedAck::sign(
-            &self.owner,
-            self.relay.domain(),
+            self.owner.signer(),
+            self.owner.relay().domain(),
             self.registration.topic(),
             nonce,
         )?;
-        Ok(self.relay.ack(&ack).await?)
+        Ok(self.owner.relay().ack(&ack).await?)
     }
 }

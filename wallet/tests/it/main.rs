@@ -5,6 +5,7 @@ mod cli_keys;
 mod crypto;
 mod eip712_spec;
 mod onchain;
+mod owner_consents;
 
 use std::{
     path::{Path, PathBuf},

@@ -4,8 +4,8 @@
 
 use alloy::sol_types::SolStruct;
 use dnavault_protocol::{
-    ApproveMeasurement, BindVaultKey, BootApproval, Grant, OwnerRead, QueryApproval, QueryReceipt,
-    QueryRequest, Revoke, RevokeMeasurement, UploadApproval,
+    ApproveMeasurement, BindVaultKey, BootApproval, Grant, GrantRequest, OwnerRead, QueryApproval,
+    QueryReceipt, QueryRequest, Revoke, RevokeMeasurement, UploadApproval,
     eip712::{DOMAIN_NAME, DOMAIN_VERSION},
 };
 use serde_json::Value;
@@ -17,6 +17,10 @@ const DESCRIPTOR: &str =
 fn messages() -> Vec<(&'static str, String)> {
     vec![
         ("Grant", Grant::eip712_encode_type().into_owned()),
+        (
+            "GrantRequest",
+            GrantRequest::eip712_encode_type().into_owned(),
+        ),
         ("Revoke", Revoke::eip712_encode_type().into_owned()),
         (
             "ApproveMeasurement",
