@@ -36,6 +36,9 @@ ensure_debian_packages() {
   command -v tabix >/dev/null || missing+=(tabix)
   command -v plink2 >/dev/null || missing+=(plink2)
   command -v chromium >/dev/null || missing+=(chromium)
+  # The native bindings' Kotlin test runs on the JVM with JNA.
+  command -v javac >/dev/null || missing+=(default-jdk-headless)
+  [ -f /usr/share/java/jna.jar ] || missing+=(libjna-java)
   [ ${#missing[@]} -eq 0 ] && return
   say "installing Debian packages: ${missing[*]}"
   local sudo=()

@@ -4,7 +4,6 @@
 use alloy::{dyn_abi::TypedData, primitives::Address};
 use dnavault_wallet::{
     explain::{Deployment, Explanation},
-    inputs::Analysis,
     typed,
 };
 use wasm_bindgen::prelude::*;
@@ -42,11 +41,5 @@ pub(crate) fn review(
     descriptor: Option<&str>,
     known: Option<Deployment>,
 ) -> Result<(TypedData, Explanation), AppError> {
-    let data: TypedData = serde_json::from_str(json).map_err(|e| AppError::Input {
-        what: "the document to sign",
-        reason: format!("not EIP-712 typed data: {e}"),
-    })?;
-    let analysis = descriptor.map(Analysis::from_json).transpose()?;
-    let explanation = typed::review(&data, analysis.as_ref(), known)?;
-    Ok((data, explanation))
+    Ok(typed::review_json(json, descriptor, known)?)
 }

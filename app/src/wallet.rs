@@ -186,14 +186,5 @@ impl From<Unlocked> for Wallet {
 }
 
 fn prf_key(prf_output: Vec<u8>) -> Result<Zeroizing<[u8; PASSKEY_KEY_LEN]>, AppError> {
-    let prf_output = Zeroizing::new(prf_output);
-    let mut key = Zeroizing::new([0u8; PASSKEY_KEY_LEN]);
-    if prf_output.len() != PASSKEY_KEY_LEN {
-        return Err(AppError::Input {
-            what: "the passkey's PRF output",
-            reason: format!("{} bytes, not {PASSKEY_KEY_LEN}", prf_output.len()),
-        });
-    }
-    key.copy_from_slice(&prf_output);
-    Ok(key)
+    Ok(keystore::sealing_key(prf_output)?)
 }

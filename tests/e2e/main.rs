@@ -12,6 +12,7 @@ mod descriptors;
 mod grants;
 mod hostile_relay;
 mod ingest;
+mod native;
 mod query;
 mod record;
 mod relay;

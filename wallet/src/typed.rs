@@ -98,6 +98,24 @@ pub enum Unsignable {
     },
 }
 
+/// The `eth_signTypedData_v4` document in `json`, reviewed as [`review`] does, with `descriptor` (JSON) the
+/// analysis a Grant's or Revoke's scope is the hash of: what the phone apps sign only after this passes.
+pub fn review_json(
+    json: &str,
+    descriptor: Option<&str>,
+    known: Option<Deployment>,
+) -> Result<(TypedData, Explanation)> {
+    let data: TypedData = serde_json::from_str(json).map_err(|e| {
+        WalletError::input(
+            "the document to sign",
+            format!("not EIP-712 typed data: {e}"),
+        )
+    })?;
+    let analysis = descriptor.map(Analysis::from_json).transpose()?;
+    let explanation = review(&data, analysis.as_ref(), known)?;
+    Ok((data, explanation))
+}
+
 /// What a signing screen shows before a typed-data document is signed, or why the wallet will not sign it
 /// as a plain document ([`Unsignable`]). `descriptor` is the analysis a Grant's or Revoke's scope is the
 /// hash of; `known` is the deployment the wallet is set up for: a document for another is flagged.

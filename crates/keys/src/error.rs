@@ -40,6 +40,14 @@ pub enum KeyError {
         /// The keystore file.
         path: PathBuf,
     },
+    /// A sealing key (a passkey's PRF output, a platform keystore's secret) is not 32 bytes.
+    #[error(
+        "the sealing key is {len} bytes, not 32: the passkey or platform keystore gave no usable secret"
+    )]
+    SealingKeyLength {
+        /// How many bytes it has.
+        len: usize,
+    },
     /// Neither the passphrase nor the passkey given opens the sealed keystore.
     #[error("that passphrase or passkey does not unlock this keystore")]
     NotUnlocked,

@@ -22,7 +22,7 @@ use zeroize::Zeroizing;
 
 pub use sealed::{
     PASSKEY_KEY_LEN, open_with_passkey, open_with_passphrase, seal_with_passkey,
-    seal_with_passphrase,
+    seal_with_passphrase, sealing_key,
 };
 
 use crate::{KeyError, Result, Seed, SeedPhrase};

@@ -60,6 +60,18 @@ pub fn open_with_passphrase(sealed: &[u8], passphrase: &str) -> Result<Unlocked>
     decode(&plaintext)
 }
 
+/// The 32-byte sealing key in `bytes` (a passkey's PRF output, a platform keystore's secret), refused at
+/// any other length; `bytes` is zeroized.
+pub fn sealing_key(bytes: Vec<u8>) -> Result<Zeroizing<[u8; PASSKEY_KEY_LEN]>> {
+    let bytes = Zeroizing::new(bytes);
+    let mut key = Zeroizing::new([0u8; PASSKEY_KEY_LEN]);
+    if bytes.len() != PASSKEY_KEY_LEN {
+        return Err(KeyError::SealingKeyLength { len: bytes.len() });
+    }
+    key.copy_from_slice(&bytes);
+    Ok(key)
+}
+
 /// Seals the phrase under a key from a passkey's PRF output.
 pub fn seal_with_passkey(
     phrase: &SeedPhrase,
