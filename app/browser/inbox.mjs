@@ -1,7 +1,7 @@
 // The app's inbox in a real browser (Debian's Chromium, the Pixel 7 profile, one persistent browser profile
 // across phases, a screenshot after every step), against a real vault, relay and chain that
 // tests/e2e/app_inbox.rs starts:
-//   boot:  restore Anvil's words, a passphrase, pair; the sealed vault's boot request is refused while the
+//   boot:  opened by the dashboard's pairing link: restore Anvil's words, a passphrase, pair; the sealed vault's boot request is refused while the
 //          app does not accept the simulated platform; with its test-only roots set, the request is shown in
 //          words (vault, code, platform, TCB, chain view, the SIMULATED warning, the key binding) and
 //          approved with a tap.
@@ -9,7 +9,7 @@
 //          approved with a tap.
 //   grant: a researcher's access request, listed by a website that lies about its purpose, is granted from
 //          the request: the words signed are the chain's, not the website's.
-//   revoke: the grant of SCOPE is revoked.
+//   revoke: the grant of SCOPE is revoked, sent from the owner's own account through the RPC in Settings.
 //
 // Usage: node inbox.mjs boot|query|grant|revoke. Environment: APP_URL, PROFILE_DIR, ROOTS (the simulated
 // platform's PEM bundle), SCOPE (for revoke), SHOTS, CHROMIUM.
@@ -45,7 +45,8 @@ async function approve(page, step) {
 }
 
 async function boot(page) {
-  await page.goto(appUrl);
+  // Opened from the website dashboard's pairing link: the app pairs as soon as the wallet is open.
+  await page.goto(`${appUrl}#pair`);
   await heading(page, "Your DNA Vault keys");
   await page.getByRole("button", { name: "Restore from recovery words" }).tap();
   await page.getByLabel(/Recovery words/).fill(ANVIL_WORDS);
@@ -54,8 +55,7 @@ async function boot(page) {
   await page.getByLabel(/^Passphrase/).fill(PASSPHRASE);
   await page.getByLabel("The same passphrase again").fill(PASSPHRASE);
   await page.getByRole("button", { name: "Use this passphrase" }).tap();
-  await heading(page, "Your wallet");
-  await page.getByRole("button", { name: "Pair with this website" }).tap();
+  await heading(page, "Pair this phone");
   await page.getByRole("button", { name: "Sign and pair" }).tap();
   await heading(page, "Paired");
   await page.getByRole("button", { name: "Done" }).tap();
@@ -150,9 +150,14 @@ async function grant(page) {
 
 async function revoke(page) {
   await unlock(page);
+  // This time from the owner's own account, through the RPC in Settings.
+  await page.getByRole("button", { name: "Settings" }).tap();
+  await page.getByLabel("Your signatures reach the chain through").selectOption("own");
+  await page.getByRole("button", { name: "Save" }).tap();
+  await heading(page, "Your wallet");
   const item = await vaultsUntil(page, page.locator(`[data-scope="${process.env.SCOPE}"]`), "the grant");
   await item.getByRole("button", { name: "Revoke this grant" }).tap();
-  await signed(page, "Revoke", "Revoked", "9-revoke", ["Withdraw researcher", "Scope", process.env.SCOPE]);
+  await signed(page, "Revoke", "Revoked", "9-revoke", ["Withdraw researcher", "Scope", process.env.SCOPE, "This account sends it"]);
 }
 
 async function query(page) {

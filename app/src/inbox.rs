@@ -24,6 +24,7 @@ struct Shared {
     inbox: inbox::Inbox,
     seed: Rc<Seed>,
     verifier: Verifier,
+    submit: Submit,
 }
 
 /// A request checked and put in words, waiting for the owner's answer.
@@ -37,6 +38,7 @@ impl Inbox {
     /// Connects to the chain `settings` name and opens `seed`'s inbox at its relay.
     pub(crate) async fn open(seed: Rc<Seed>, settings: Settings) -> Result<Self, AppError> {
         let verifier = settings.verifier()?;
+        let submit = settings.submit();
         let connection = settings.connect(&seed).await?;
         let inbox = inbox::Inbox::open(&seed, 0, connection, &settings.relay, now()?)?;
         Ok(Self {
@@ -44,6 +46,7 @@ impl Inbox {
                 inbox,
                 seed,
                 verifier,
+                submit,
             }),
         })
     }
@@ -133,14 +136,14 @@ impl Review {
     }
 
     /// Says yes, after the person's tap: signs, sends the answer through the relay (an approved code update
-    /// goes to the chain through the website's relayer first; a booted vault's key binding after, when
-    /// `bind`): `{answered, approved, vault, transaction, words}`.
+    /// goes to the chain first, and a booted vault's key binding after, when `bind`, as the settings say:
+    /// through the website's relayer or from this account): `{answered, approved, vault, transaction, words}`.
     pub fn approve(&self, bind: bool) -> Promise {
         let (prepared, shared) = (self.prepared.clone(), self.shared.clone());
         promise(async move {
             let answered = shared
                 .inbox
-                .approve(&prepared, &shared.seed, Submit::Relayer, bind)
+                .approve(&prepared, &shared.seed, shared.submit, bind)
                 .await?;
             to_js(&answered)
         })

@@ -23,6 +23,13 @@ pub use wallet::Wallet;
 
 use wasm_bindgen::prelude::*;
 
+/// Runs once when the module loads: a panic in the core is logged with its message (it still aborts the
+/// call; the shell shows the error).
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
 /// The core's version, so the shell can show which build it runs.
 #[wasm_bindgen(js_name = coreVersion)]
 pub fn core_version() -> String {

@@ -1,6 +1,7 @@
 //! The owner's consents from the phone: a researcher's access request granted as asked (read from the
 //! chain, never from the website's copy), a grant revoked; each is put in words by the wallet library and
-//! signed only when the shell passes the person's tap on, then submitted by the website's relayer.
+//! signed only when the shell passes the person's tap on, then submitted by the website's relayer or, as the
+//! settings say, from this account through the RPC.
 
 use std::rc::Rc;
 
@@ -20,6 +21,7 @@ use crate::{AppError, now, promise, settings::Settings, to_js};
 #[wasm_bindgen]
 pub struct Owner {
     owner: Rc<owner::Owner>,
+    submit: Submit,
 }
 
 /// A registry message made and put in words, waiting for the owner's tap.
@@ -27,6 +29,7 @@ pub struct Owner {
 pub struct Signing {
     signing: Rc<owner::Signing>,
     owner: Rc<owner::Owner>,
+    submit: Submit,
 }
 
 /// The owner's choices for a grant, as the shell's form gives them.
@@ -48,6 +51,7 @@ impl Owner {
         let owner = owner::Owner::new(seed, 0, connection, &settings.relay)?;
         Ok(Self {
             owner: Rc::new(owner),
+            submit: settings.submit(),
         })
     }
 }
@@ -58,7 +62,7 @@ impl Owner {
     /// the chain and put in words: a promise of a [`Signing`]. Nothing is signed.
     #[wasm_bindgen(js_name = reviewGrant)]
     pub fn review_grant(&self, id: String, choices: JsValue) -> Promise {
-        let owner = self.owner.clone();
+        let (owner, submit) = (self.owner.clone(), self.submit);
         promise(async move {
             let id = parse::<U256>("the access request id", &id)?;
             let choices: Choices =
@@ -75,6 +79,7 @@ impl Owner {
             Ok(Signing {
                 signing: Rc::new(signing),
                 owner,
+                submit,
             }
             .into())
         })
@@ -91,7 +96,7 @@ impl Owner {
         scope: String,
         descriptor: Option<String>,
     ) -> Promise {
-        let owner = self.owner.clone();
+        let (owner, submit) = (self.owner.clone(), self.submit);
         promise(async move {
             let vault = parse::<U256>("the vault id", &vault)?;
             let grantee = parse::<Address>("the researcher's address", &grantee)?;
@@ -103,6 +108,7 @@ impl Owner {
             Ok(Signing {
                 signing: Rc::new(signing),
                 owner,
+                submit,
             }
             .into())
         })
@@ -116,12 +122,12 @@ impl Signing {
         to_js(self.signing.explanation())
     }
 
-    /// Signs, after the person's tap, and has the website's relayer submit it: a promise of the
-    /// transaction hash.
+    /// Signs, after the person's tap, and submits it as the settings say (the website's relayer, or this
+    /// account through the RPC): a promise of the transaction hash.
     pub fn approve(&self) -> Promise {
-        let (signing, owner) = (self.signing.clone(), self.owner.clone());
+        let (signing, owner, submit) = (self.signing.clone(), self.owner.clone(), self.submit);
         promise(async move {
-            let transaction = owner.sign_and_submit(&signing, Submit::Relayer).await?;
+            let transaction = owner.sign_and_submit(&signing, submit).await?;
             Ok(JsValue::from_str(&transaction.to_string()))
         })
     }

@@ -4,7 +4,7 @@
 use alloy::primitives::Address;
 use dnavault_attest::{Policy, Verifier};
 use dnavault_keys::Seed;
-use dnavault_wallet::{WalletError, registry::Connection};
+use dnavault_wallet::{WalletError, owner::Submit, registry::Connection};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 
@@ -31,6 +31,20 @@ pub(crate) struct Settings {
     /// Refuse a vault whose host runs SMT.
     #[serde(default)]
     refuse_smt: bool,
+    /// How signed registry messages reach the chain.
+    #[serde(default)]
+    submit: SubmitVia,
+}
+
+/// How signed registry messages reach the chain, as the settings name it.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum SubmitVia {
+    /// The website's relayer (the owner pays nothing).
+    #[default]
+    Relayer,
+    /// This account, through the RPC (it pays the gas).
+    Own,
 }
 
 impl Settings {
@@ -40,6 +54,14 @@ impl Settings {
             what: "the settings",
             reason: e.to_string(),
         })
+    }
+
+    /// How signed registry messages reach the chain.
+    pub(crate) fn submit(&self) -> Submit {
+        match self.submit {
+            SubmitVia::Relayer => Submit::Relayer,
+            SubmitVia::Own => Submit::Own,
+        }
     }
 
     /// The verifier vaults are judged by: AMD's roots, and the simulated platform's only when set.

@@ -1,9 +1,10 @@
 // Your vaults' consents: researchers' pending access requests, granted from the request, and live grants,
 // revoked. The website's index lists them (its words are a hint); the wasm core reads each one from the
 // chain before it is shown for signing, signs only on a tap, and the website's relayer submits it (this
-// phone holds no ether).
+// phone needs no ether), or this account through the RPC when the settings say so.
 
 import * as store from "./vault-store.js";
+import { coreSettings } from "./inbox.js";
 import { WAIT_MS, alert, busy, el, facts, field, messageOf, show, within } from "./ui.js";
 
 let online = null;
@@ -20,8 +21,7 @@ async function ownerOf(wallet, settings) {
   const key = JSON.stringify(settings);
   if (online && onlineFor === key) return online;
   closeOwner();
-  const { relay, rpcUrl, chainId, registry } = settings;
-  online = await within(WAIT_MS, "The chain", wallet.openOwner({ relay, rpcUrl, chainId: Number(chainId), registry }));
+  online = await within(WAIT_MS, "The chain", wallet.openOwner(coreSettings(settings)));
   onlineFor = key;
   return online;
 }
@@ -95,7 +95,7 @@ function grantChoices(app, settings, request) {
           if (!(maxQueries >= 0 && maxQueries <= 4294967295)) throw new Error("the query budget is a whole number from 0");
           const owner = await ownerOf(app.wallet(), settings);
           const signing = await within(WAIT_MS, "The chain", owner.reviewGrant(String(request.id), { expiry, perQueryApproval: ask.checked, maxQueries }));
-          sign(app, signing, "Grant", "Granted");
+          sign(app, settings, signing, "Grant", "Granted");
         });
       },
     }, untilField, el("div", { class: "check" }, ask, el("label", { for: ask.id }, "Ask me before each query")), budgetField, errors, next),
@@ -111,19 +111,20 @@ async function revoke(app, settings, vault, grant) {
   try {
     const owner = await ownerOf(app.wallet(), settings);
     const signing = await within(WAIT_MS, "The chain", owner.reviewRevoke(String(vault.id), grant.grantee, grant.analysis.scope, descriptor));
-    sign(app, signing, "Revoke", "Revoked");
+    sign(app, settings, signing, "Revoke", "Revoked");
   } catch (error) {
     show(el("h1", {}, "Cannot revoke"), alert(messageOf(error)), el("button", { class: "quiet", onclick: () => vaultsScreen(app) }, "Back"));
   }
 }
 
 /** The core's words for `signing`; on the tap, signed and submitted by the website's relayer. */
-function sign(app, signing, verb, done) {
+function sign(app, settings, signing, verb, done) {
   const explanation = signing.explanation();
+  const ownAccount = settings.submit === "own";
   const errors = el("div");
   const button = el("button", { class: verb === "Revoke" ? "danger" : "primary" }, verb);
   button.addEventListener("click", () => busy(button, "Signing and submitting…", errors, async () => {
-    const transaction = await within(WAIT_MS * 2, "The website's relayer", signing.approve());
+    const transaction = await within(WAIT_MS * 2, ownAccount ? "The chain" : "The website's relayer", signing.approve());
     signing.free();
     show(
       el("h1", {}, done),
@@ -136,7 +137,7 @@ function sign(app, signing, verb, done) {
     el("p", { class: "title" }, explanation.title),
     facts(explanation.facts),
     explanation.warnings.map((w) => el("p", { class: "warning" }, w)),
-    el("p", { class: "muted" }, `Nothing is signed until you tap ${verb}. The website's relayer submits it; you pay nothing.`),
+    el("p", { class: "muted" }, `Nothing is signed until you tap ${verb}. ${ownAccount ? "This account sends it through your RPC and pays the gas." : "The website's relayer submits it; you pay nothing."}`),
     errors,
     button,
     el("button", { class: "quiet", onclick: () => { signing.free(); vaultsScreen(app); } }, "Cancel"),

@@ -9,6 +9,11 @@ import { WAIT_MS, alert, busy, el, facts, field, messageOf, show, within } from 
 let opened = null;
 let openedFor = null;
 
+/** What the core takes of the stored settings. */
+export function coreSettings({ relay, rpcUrl, chainId, registry, testRoots, submit }) {
+  return { relay, rpcUrl, chainId: Number(chainId), registry, testRoots: testRoots ?? undefined, submit: submit ?? "relayer" };
+}
+
 /** Frees the open inbox (on lock: it shares the seed). */
 export function closeInbox() {
   opened?.free();
@@ -20,8 +25,7 @@ async function inboxOf(wallet, settings) {
   const key = JSON.stringify(settings);
   if (opened && openedFor === key) return opened;
   closeInbox();
-  const { relay, rpcUrl, chainId, registry, testRoots } = settings;
-  opened = await within(WAIT_MS, "The chain or the relay", wallet.openInbox({ relay, rpcUrl, chainId: Number(chainId), registry, testRoots: testRoots ?? undefined }));
+  opened = await within(WAIT_MS, "The chain or the relay", wallet.openInbox(coreSettings(settings)));
   openedFor = key;
   return opened;
 }
@@ -140,6 +144,9 @@ export async function settingsScreen(app) {
   const errors = el("div");
   const [rpcField, rpc] = field("The chain's RPC URL (what this phone checks vaults against)", { type: "url", value: settings.rpcUrl, spellcheck: "false", autocapitalize: "none" });
   const [rootsField, roots] = field("Accept a SIMULATED platform: its test-only root bundle (PEM)", { type: "file", accept: ".pem,application/x-pem-file" });
+  const via = el("select", { id: "submit-via" },
+    el("option", { value: "relayer", selected: (settings.submit ?? "relayer") === "relayer" }, "The website's relayer (you pay nothing)"),
+    el("option", { value: "own", selected: settings.submit === "own" }, "This account, through the RPC above (it pays the gas)"));
   const save = el("button", { class: "primary", type: "submit" }, "Save");
   const simulated = settings.testRoots
     ? [el("p", { class: "warning" }, "This phone accepts vaults on a SIMULATED platform: nothing protects their memory. Development only."),
@@ -157,10 +164,10 @@ export async function settingsScreen(app) {
           const file = roots.files?.[0];
           const testRoots = file ? await file.text() : settings.testRoots;
           if (file && !testRoots.includes("-----BEGIN CERTIFICATE-----")) throw new Error(`${file.name} holds no PEM certificate`);
-          await saveAndBack(app, { ...settings, rpcUrl: url.href, testRoots });
+          await saveAndBack(app, { ...settings, rpcUrl: url.href, testRoots, submit: via.value });
         });
       },
-    }, rpcField, el("details", { open: Boolean(settings.testRoots) }, el("summary", {}, "Development"), rootsField, simulated), errors, save),
+    }, rpcField, el("div", { class: "field" }, el("label", { for: via.id }, "Your signatures reach the chain through"), via), el("details", { open: Boolean(settings.testRoots) }, el("summary", {}, "Development"), rootsField, simulated), errors, save),
     back,
   );
 }

@@ -15,6 +15,8 @@ const MIN_PASSPHRASE = 10;
 
 let wallet = null;
 let lastUse = Date.now();
+/** Opened from the website dashboard's pairing link (`/app/#pair`): pair once the wallet is open. */
+let pairOnOpen = location.hash === "#pair";
 
 function short(address) {
   return `${address.slice(0, 8)}…${address.slice(-6)}`;
@@ -228,6 +230,11 @@ function forgetDevice(record) {
 // --- Unlocked ----------------------------------------------------------------------------------------
 
 async function home() {
+  if (pairOnOpen) {
+    pairOnOpen = false;
+    history.replaceState(null, "", location.pathname);
+    return pair();
+  }
   const id = wallet.identity(0);
   const paired = await store.loadSettings();
   show(
@@ -283,6 +290,7 @@ async function pair() {
         registry: deployment.registry,
         rpcUrl: before?.chainId === deployment.chainId ? before.rpcUrl : deployment.rpcUrl,
         testRoots: before?.testRoots ?? null,
+        submit: before?.submit ?? "relayer",
         topic,
       });
       show(

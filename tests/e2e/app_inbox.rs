@@ -172,6 +172,7 @@ async fn the_app_boots_a_vault_and_approves_a_query_through_the_relay() {
     assert_eq!(request.status, 2, "the request is marked granted");
 
     website.indexed_with(&chain).await;
+    let before = crate::relay::sent_by(&chain, owner.address()).await;
     browser_phase("revoke", &phone, &scope.to_string());
     assert!(
         !registry
@@ -179,6 +180,11 @@ async fn the_app_boots_a_vault_and_approves_a_query_through_the_relay() {
             .call()
             .await
             .unwrap()
+    );
+    assert_eq!(
+        crate::relay::sent_by(&chain, owner.address()).await,
+        before + 1,
+        "the owner's own account sent the revocation"
     );
     drop(vault);
 }

@@ -356,7 +356,10 @@ async fn new_code_is_approved_and_declined_through_the_relay() {
 }
 
 /// How many transactions `account` has sent.
-async fn sent_by(chain: &dnavault_testkit::TestChain, account: alloy::primitives::Address) -> u64 {
+pub(crate) async fn sent_by(
+    chain: &dnavault_testkit::TestChain,
+    account: alloy::primitives::Address,
+) -> u64 {
     use alloy::providers::Provider;
     chain
         .provider()

@@ -219,6 +219,7 @@ fn state(chain: &TestChain, db: Database) -> AppState {
         relayer: None,
         relay_limits: Default::default(),
         public_rpc: chain.endpoint_url(),
+        app_served: true,
     }
 }
 

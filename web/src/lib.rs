@@ -52,6 +52,8 @@ pub struct AppState {
     pub relay_limits: std::sync::Arc<relay::RelayLimits>,
     /// The JSON-RPC URL the phone app is offered for reading the chain.
     pub public_rpc: url::Url,
+    /// Whether the phone app is served at `/app/`: the dashboard then offers to pair it.
+    pub app_served: bool,
 }
 
 impl AppState {
@@ -187,6 +189,7 @@ pub async fn launch(
         relayer,
         relay_limits: Default::default(),
         public_rpc: launch.public_rpc.clone(),
+        app_served: launch.app_dir.is_some(),
     };
     let mut app = app(state, launch.request_timeout);
     if let Some(dir) = &launch.app_dir {

@@ -165,7 +165,17 @@ async fn dashboard_page(
         return Ok(axum::response::Redirect::to("/signin").into_response());
     };
     let vaults = state.db.vaults_of(owner, state.now()).await?;
-    Ok(dashboard::dashboard(&owner, &vaults).into_response())
+    let phone = match (
+        state.app_served,
+        crate::relay::paired_inbox(&state.db, owner).await?,
+    ) {
+        (_, Some(inbox)) => dashboard::Phone::Paired(inbox),
+        (true, None) => dashboard::Phone::Unpaired {
+            link: format!("{}app/#pair", state.public_url),
+        },
+        (false, None) => dashboard::Phone::NotServed,
+    };
+    Ok(dashboard::dashboard(&owner, &vaults, &phone).into_response())
 }
 
 async fn request_script() -> impl IntoResponse {

@@ -125,6 +125,14 @@ async fn register(
     Ok(Json(json!({ "topic": registration.topic() })))
 }
 
+/// `account`'s newest inbox, if it paired one (what the dashboard shows).
+pub(crate) async fn paired_inbox(
+    db: &crate::Database,
+    account: Address,
+) -> crate::Result<Option<SignedRegistration>> {
+    store::newest_inbox(db, account).await
+}
+
 /// `GET /relay/v1/inboxes/{account}`: the account's newest inbox, as it signed it.
 async fn inbox(
     State(state): State<AppState>,

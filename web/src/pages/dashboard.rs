@@ -51,18 +51,70 @@ pub(crate) fn sign(challenge: &Challenge, signer: &Address) -> Markup {
     )
 }
 
-/// The dashboard of `owner`, who owns `vaults`.
-pub(crate) fn dashboard(owner: &Address, vaults: &[VaultDetail]) -> Markup {
+/// The owner's phone authenticator, as the dashboard shows it.
+pub(crate) enum Phone {
+    /// This website serves no app.
+    NotServed,
+    /// No inbox is paired: the app at `link` pairs one.
+    Unpaired {
+        /// The app's pairing link (`https://website/app/#pair`).
+        link: String,
+    },
+    /// The owner's newest inbox.
+    Paired(dnavault_relay::SignedRegistration),
+}
+
+/// The dashboard of `owner`, who owns `vaults`, with their `phone`.
+pub(crate) fn dashboard(owner: &Address, vaults: &[VaultDetail], phone: &Phone) -> Markup {
     page(
         "Your vaults",
         html! {
             h1 { "Your vaults" }
             p { "Signed in as " (address(owner)) "." }
             form method="post" action="/signout" { button type="submit" { "Sign out" } }
+            (phone_section(phone))
             @if vaults.is_empty() { p { "This address owns no vault in the registry." } }
             @for vault in vaults { (vault_section(vault)) }
         },
     )
+}
+
+fn phone_section(phone: &Phone) -> Markup {
+    html! {
+        @match phone {
+            Phone::NotServed => {},
+            Phone::Unpaired { link } => section.card #pair-phone aria-labelledby="pair-heading" {
+                h2 #pair-heading { "Pair your phone" }
+                p { "Your vaults ask your phone before they start, before a query that needs your approval runs and before their code changes. Scan this with your phone's camera, or open the link on it: the app shows what it signs before you tap." }
+                div.qr { (qr_svg(link)) }
+                p { a href=(link) { (link) } }
+            },
+            Phone::Paired(inbox) => section.card #pair-phone aria-labelledby="pair-heading" {
+                h2 #pair-heading { "Your phone" }
+                p.verdict.pass role="status" {
+                    "Paired: your authenticator's inbox " span.mono { (inbox.topic()) }
+                    " was registered " (time(inbox.registration.issuedAt)) "."
+                }
+            },
+        }
+    }
+}
+
+/// `text` as a QR code, inline SVG.
+fn qr_svg(text: &str) -> Markup {
+    use qrcode::{QrCode, render::svg};
+    match QrCode::new(text.as_bytes()) {
+        Ok(code) => maud::PreEscaped(
+            code.render::<svg::Color<'_>>()
+                .min_dimensions(220, 220)
+                .dark_color(svg::Color("#0b3d2e"))
+                .light_color(svg::Color("#ffffff"))
+                .build(),
+        ),
+        Err(error) => {
+            html! { p.warning { "No QR code for this link (" (error.to_string()) "): open the link instead." } }
+        }
+    }
 }
 
 fn vault_section(vault: &VaultDetail) -> Markup {

@@ -130,6 +130,21 @@ async fn over(db: dnavault_web::Database, keep: Keep) -> (TestChain, Keep, Route
     (chain, keep, app)
 }
 
+/// Registers an inbox for `owner` with the website's relay, as the phone app's pairing does.
+async fn paired(chain: &TestChain, app: &Router, owner: &PrivateKeySigner) {
+    let domain =
+        dnavault_protocol::eip712::registry_domain(chain.chain_id(), chain.registry_address());
+    let key = dnavault_envelope::RecipientKey::generate();
+    let now = dnavault_protocol::clock::unix_now().unwrap();
+    let registration =
+        dnavault_relay::SignedRegistration::sign(owner, &domain, &key.public_key(), now).unwrap();
+    let request = Request::post("/relay/v1/inboxes")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(serde_json::to_vec(&registration).unwrap()))
+        .unwrap();
+    assert_eq!(send(app, request).await.status, 200);
+}
+
 #[tokio::test]
 async fn an_owner_signs_in_once_and_sees_their_vaults_and_what_waits() {
     signs_in_once(website().await).await;
@@ -198,6 +213,25 @@ async fn signs_in_once((chain, _keep, app): (TestChain, Keep, Router)) {
     }
     // Vault 2 went to another owner: not on this dashboard.
     assert!(!dashboard.body.contains("Vault 2"));
+    // No phone paired yet: the pairing link, and it as a QR code.
+    for words in [
+        "Pair your phone",
+        "<svg",
+        "https://dnavault.example/app/#pair",
+    ] {
+        assert!(
+            dashboard.body.contains(words),
+            "{words:?} missing: {}",
+            dashboard.body
+        );
+    }
+    paired(&chain, &app, &owner).await;
+    let dashboard = get(&app, "/dashboard", Some(&session)).await;
+    assert!(
+        dashboard.body.contains("Paired: your authenticator") && !dashboard.body.contains("<svg"),
+        "{}",
+        dashboard.body
+    );
 
     // The same message and signature again: refused, the nonce is spent.
     let replay = sign_in(&app, &message, &signature).await;

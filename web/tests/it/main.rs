@@ -244,6 +244,7 @@ fn app_relaying(
         relayer,
         relay_limits: Default::default(),
         public_rpc: chain.endpoint_url(),
+        app_served: true,
     };
     dnavault_web::app(state, std::time::Duration::from_secs(20))
 }

@@ -137,6 +137,7 @@ impl Relay {
             relayer: None,
             relay_limits: Default::default(),
             public_rpc: chain.endpoint_url(),
+            app_served: true,
         };
         dnavault_web::app(state, std::time::Duration::from_secs(20))
     }
