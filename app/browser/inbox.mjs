@@ -7,11 +7,14 @@
 //          approved with a tap.
 //   query: unlock; a researcher's query waiting for approval is shown in words against its grant and
 //          approved with a tap.
+//   audit: the vault's audit log, sealed to the phone and carried by the website, is shown verified under
+//          the owner's key with the approved query in it; when the website alters a byte of what it
+//          carries, the app refuses the log and shows none of it.
 //   grant: a researcher's access request, listed by a website that lies about its purpose, is granted from
 //          the request: the words signed are the chain's, not the website's.
 //   revoke: the grant of SCOPE is revoked, sent from the owner's own account through the RPC in Settings.
 //
-// Usage: node inbox.mjs boot|query|grant|revoke. Environment: APP_URL, PROFILE_DIR, ROOTS (the simulated
+// Usage: node inbox.mjs boot|query|audit|grant|revoke. Environment: APP_URL, PROFILE_DIR, ROOTS (the simulated
 // platform's PEM bundle), SCOPE (for revoke), SHOTS, CHROMIUM.
 
 import { chromium } from "playwright-core";
@@ -102,7 +105,7 @@ async function unlock(page) {
 
 /** Opens "Your vaults" and waits (refreshing) until `locator` (on that screen) is there. */
 async function vaultsUntil(page, locator, what) {
-  await page.getByRole("button", { name: "Your vaults" }).tap();
+  await page.getByRole("button", { name: "Your vaults", exact: true }).tap();
   await heading(page, "Your vaults");
   const refresh = page.getByRole("button", { name: "Refresh" });
   for (let attempt = 0; attempt < 60; attempt++) {
@@ -174,8 +177,39 @@ async function query(page) {
   expect(done.includes("sent to them through the relay"), `the answer: ${done}`);
 }
 
+async function audit(page) {
+  await unlock(page);
+  const read = await vaultsUntil(page, page.getByRole("button", { name: "Read the audit log" }), "vault 1");
+  await read.tap();
+  await heading(page, "Audit log of vault 1");
+  const verified = page.getByRole("status").filter({ hasText: /^Verified: entries/ });
+  await verified.waitFor({ timeout: 30000 });
+  const summary = await verified.textContent();
+  expect(summary.includes("chained under your key"), `the log is verified under the owner's key: ${summary}`);
+  expect((await page.locator('[data-action="query"]').count()) >= 1, "the approved query is in the log");
+  await fitsWidth(page, "the audit log");
+  await shot(page, PROFILE, "6a-audit");
+
+  // The website flips one byte of the sealed page it carries.
+  await page.route("**/api/vaults/*/audit*", async (route) => {
+    const answer = await route.fetch();
+    const body = await answer.json();
+    const flipped = body.sealed.slice(-1) === "0" ? "1" : "0";
+    body.sealed = body.sealed.slice(0, -1) + flipped;
+    await route.fulfill({ response: answer, json: body });
+  });
+  await page.getByRole("button", { name: "Back to your vaults" }).tap();
+  await heading(page, "Your vaults");
+  await page.getByRole("button", { name: "Read the audit log" }).tap();
+  await heading(page, "The audit log was refused", 30000);
+  const screen = await page.locator("#screen").textContent();
+  expect(screen.includes("does not open as the vault's answer"), `the altered log is refused: ${screen}`);
+  expect((await page.locator("[data-action]").count()) === 0, "nothing of the altered log is shown");
+  await shot(page, PROFILE, "6b-audit-altered");
+}
+
 const phase = process.argv[2];
-const stories = { boot, query, grant, revoke };
+const stories = { boot, query, audit, grant, revoke };
 expect(phase in stories, `usage: inbox.mjs ${Object.keys(stories).join("|")}`);
 const context = await chromium.launchPersistentContext(process.env.PROFILE_DIR, {
   executablePath: process.env.CHROMIUM,

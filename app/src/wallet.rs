@@ -8,7 +8,7 @@ use dnavault_keys::{
     Seed, SeedPhrase,
     keystore::{self, KdfStrength, PASSKEY_KEY_LEN, Unlocked},
 };
-use dnavault_wallet::{identity::Identity, typed};
+use dnavault_wallet::{audit, identity::Identity, typed};
 use rand_core::{OsRng, RngCore};
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
@@ -174,6 +174,41 @@ impl Wallet {
         crate::promise(async move {
             let settings = crate::settings::Settings::from_js(settings)?;
             Ok(crate::Owner::open(&seed, settings).await?.into())
+        })
+    }
+}
+
+#[wasm_bindgen]
+impl Wallet {
+    /// Vault `vault`'s whole audit log, read through the website `settings` name (as for
+    /// [`Self::open_inbox`]) with a signed read sealed to a fresh key, and checked under account 0's audit
+    /// key for the vault against the head anchored on-chain: a promise of `{log, checked}`, as
+    /// `dnavault-wallet audit --json` prints it. A log that does not open or verify is refused.
+    #[wasm_bindgen(js_name = readAudit)]
+    pub fn read_audit(&self, settings: JsValue, vault: String) -> js_sys::Promise {
+        let seed = self.seed.clone();
+        crate::promise(async move {
+            let settings = crate::settings::Settings::from_js(settings)?;
+            let vault: u64 = vault.parse().map_err(|_| AppError::Input {
+                what: "the vault id",
+                reason: format!("{vault:?} is not a whole number"),
+            })?;
+            let website: alloy::transports::http::reqwest::Url =
+                settings.relay.parse().map_err(|e| AppError::Input {
+                    what: "the website's address",
+                    reason: format!("{e}"),
+                })?;
+            let connection = settings.connect(&seed).await?;
+            let fetch = async |header: audit::Header<'_>, page| {
+                audit::fetch_through_website(&website, vault, header, page).await
+            };
+            let (log, checked) =
+                audit::read_checked(&seed, 0, &connection, vault, crate::now()?, fetch).await?;
+            let mut value =
+                serde_json::to_value(&log).map_err(|e| AppError::Internal(e.to_string()))?;
+            value["checked"] =
+                serde_json::to_value(checked).map_err(|e| AppError::Internal(e.to_string()))?;
+            crate::to_js(&value)
         })
     }
 }

@@ -71,7 +71,42 @@ function vaultCard(app, settings, vault) {
       el("p", {}, `Granted to ${grant.grantee} until ${date(grant.expiry)}${grant.per_query_approval ? ", asking you before each query" : ""}.`),
       facts(analysisFacts(grant.analysis)),
       el("button", { class: "danger", onclick: () => revoke(app, settings, vault, grant) }, "Revoke this grant"))),
+    el("button", { onclick: () => auditScreen(app, settings, vault) }, "Read the audit log"),
   );
+}
+
+const when = (unix) => new Date(unix * 1000).toISOString().replace("T", " ").slice(0, 16);
+
+/** What happened to the vault's data: its audit log, sealed to this phone and checked under its key. */
+async function auditScreen(app, settings, vault) {
+  const back = el("button", { class: "quiet", onclick: () => vaultsScreen(app) }, "Back to your vaults");
+  show(
+    el("h1", {}, `Audit log of vault ${vault.id}`),
+    el("p", { class: "muted", role: "status" }, "Reading it: the vault seals it to this phone and the website only carries it…"),
+    back,
+  );
+  try {
+    const log = await within(WAIT_MS * 2, "The vault", app.wallet().readAudit(coreSettings(settings), String(vault.id)));
+    const { checked } = log;
+    const anchor = checked.anchored ? `through the head anchored on-chain at entry ${checked.anchored.seq}` : "nothing anchored on-chain yet";
+    const unverified = checked.unverified ? ` The ${plural(checked.unverified, "entry", "entries")} before entry ${checked.chainStart} do not verify under your key (written before the log was chained, or under a previous owner), marked "?".` : "";
+    const anchoredReceipts = log.receipts.filter((r) => r.anchoredBlock != null).length;
+    show(
+      el("h1", {}, `Audit log of vault ${vault.id}`),
+      el("p", { class: "ok", role: "status" }, `Verified: entries ${checked.chainStart} to ${checked.head.seq} are chained under your key, ${anchor}.${unverified}`),
+      el("p", { class: "muted" }, `${plural(log.receipts.length, "receipt", "receipts")}, ${anchoredReceipts} anchored on-chain.`),
+      el("ol", { class: "log" }, log.entries.map((entry, index) => el("li", { "data-action": entry.action },
+        el("p", {}, `${index < checked.unverified ? "? " : ""}${when(entry.at)} · ${entry.action} by ${entry.actor}${entry.object ? ` (${entry.object})` : ""}`),
+        el("p", { class: "muted" }, entry.detail)))),
+      back,
+    );
+  } catch (error) {
+    show(
+      el("h1", {}, "The audit log was refused"),
+      alert(`${messageOf(error)}. Nothing of it is shown: what reached this phone is not the vault's log as your key verifies it. Try again, or read it with the CLI's "dnavault-wallet audit".`),
+      back,
+    );
+  }
 }
 
 /** The owner's terms for a grant: until when (at most as asked), whether each query asks, how many. */

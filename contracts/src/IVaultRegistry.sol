@@ -162,9 +162,12 @@ interface IVaultRegistry {
 
     /// @notice Off-chain: the owner's short-lived authorization to read a vault's records.
     /// @param what What is read (`audit`).
+    /// @param recipientKey The owner's X25519 HPKE public key the vault seals its answer to, so whoever carries
+    /// the answer (a website, a relay) reads nothing of it.
     struct OwnerRead {
         uint256 vaultId;
         string what;
+        bytes32 recipientKey;
         uint256 deadline;
     }
 

@@ -60,8 +60,9 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
     bytes32 public constant UPLOAD_APPROVAL_TYPEHASH = keccak256(
         "UploadApproval(uint256 vaultId,string objectId,bytes32 contentSha256,uint64 size,bytes32 nonce,uint256 deadline)"
     );
-    /// @dev keccak256("OwnerRead(uint256 vaultId,string what,uint256 deadline)")
-    bytes32 public constant OWNER_READ_TYPEHASH = keccak256("OwnerRead(uint256 vaultId,string what,uint256 deadline)");
+    /// @dev keccak256("OwnerRead(uint256 vaultId,string what,bytes32 recipientKey,uint256 deadline)")
+    bytes32 public constant OWNER_READ_TYPEHASH =
+        keccak256("OwnerRead(uint256 vaultId,string what,bytes32 recipientKey,uint256 deadline)");
 
     /*//////////////////////////////////////////////////////////////
                                 STORAGE
@@ -535,7 +536,8 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
     }
 
     function _structHash(OwnerRead calldata m) private pure returns (bytes32) {
-        return keccak256(abi.encode(OWNER_READ_TYPEHASH, m.vaultId, keccak256(bytes(m.what)), m.deadline));
+        return
+            keccak256(abi.encode(OWNER_READ_TYPEHASH, m.vaultId, keccak256(bytes(m.what)), m.recipientKey, m.deadline));
     }
 
     /*//////////////////////////////////////////////////////////////

@@ -1045,13 +1045,17 @@ contract VaultRegistryTest is RegistryTest {
                 )
             )
         );
-        IVaultRegistry.OwnerRead memory read = IVaultRegistry.OwnerRead(vaultId, "audit", 15);
+        IVaultRegistry.OwnerRead memory read = IVaultRegistry.OwnerRead(vaultId, "audit", bytes32(uint256(7)), 15);
         assertEq(
             registry.hashOwnerRead(read),
             _digest(
                 keccak256(
                     abi.encode(
-                        keccak256(bytes(OWNER_READ_TYPE)), read.vaultId, keccak256(bytes(read.what)), read.deadline
+                        keccak256(bytes(OWNER_READ_TYPE)),
+                        read.vaultId,
+                        keccak256(bytes(read.what)),
+                        read.recipientKey,
+                        read.deadline
                     )
                 )
             )
@@ -1062,6 +1066,9 @@ contract VaultRegistryTest is RegistryTest {
         assertNotEq(registry.hashUploadApproval(upload), before);
         before = registry.hashOwnerRead(read);
         read.what = "receipts";
+        assertNotEq(registry.hashOwnerRead(read), before);
+        before = registry.hashOwnerRead(read);
+        read.recipientKey = bytes32(uint256(8));
         assertNotEq(registry.hashOwnerRead(read), before);
     }
 

@@ -65,6 +65,8 @@ async fn the_app_boots_a_vault_and_approves_a_query_through_the_relay() {
     let relay = format!("http://127.0.0.1:{}", web::free_port());
     let vault = start_vault_with(&dir.path().join("vault"), &chain, &["--relay", &relay]);
     let roots = vault.roots.display().to_string();
+    // The vault's URI on-chain: where the website reaches it to carry the owner's audit read.
+    dnavault_tests::publish_vault_uri(&chain, &owner, &vault.url).await;
     let relayer_key = dir.path().join("relayer.key");
     std::fs::write(&relayer_key, alloy::hex::encode(chain.signer(3).to_bytes())).unwrap();
     let app_dir = bundle();
@@ -126,6 +128,8 @@ async fn the_app_boots_a_vault_and_approves_a_query_through_the_relay() {
 
     browser_phase("query", &phone, "");
     crate::relay::answered_with_counts(asking);
+    // The owner reads the audit log the query left, through the website, which carries it sealed.
+    browser_phase("audit", &phone, "");
 
     // A researcher files an access request for the BRCA panel; the owner grants it from the request, on a
     // website that lies about it, then revokes it.

@@ -1,6 +1,7 @@
 //! The owner's audit read: refusals of a flood of signed requests are recorded one by one only up to a bound
 //! (the rest counted), the log is read a page at a time, and a log the host edits is caught by the owner's
-//! wallet and by the vault at its next boot.
+//! wallet and by the vault at its next boot. Every page is sealed to the key its read names: it opens for that
+//! read only, and a carrier that alters or replays pages is caught.
 
 use dnavault_protocol::{header::SignedHeader, query::SignedQuery};
 use dnavault_ratls::{Client, Pin};
@@ -9,6 +10,102 @@ use dnavault_tests::chain_with_vault;
 use serde_json::Value;
 
 use crate::query::{FAST, OneQuery, audit, audit_at, refusal, vault_with_genome};
+
+/// A sealed page opens for the read that asked and no other; a flipped byte, a page relabelled for another
+/// vault, a replayed page that does not move on and a read naming no key are all refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sealed_page_opens_only_for_the_read_that_asked() {
+    use alloy::{
+        primitives::{B256, U256},
+        signers::Signer,
+        sol_types::SolStruct,
+    };
+    use dnavault_protocol::{
+        audit::SealedAuditLog,
+        eip712::registry_domain,
+        owner_read::{OwnerRead, SignedOwnerRead},
+    };
+    use dnavault_wallet::{
+        audit::{AuditCheckError, AuditRead},
+        explain::Deployment,
+    };
+
+    let (chain, _seed, owner) = chain_with_vault().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, _wallet) = vault_with_genome(&chain, dir.path()).await;
+    let client = Client::new(&vault.url, Pin::Spki(vault.tls_spki)).unwrap();
+    let deployment = Deployment {
+        chain_id: chain.chain_id(),
+        registry: chain.registry_address(),
+    };
+    let now = dnavault_protocol::clock::unix_now().unwrap();
+    let fetch = async |read: &AuditRead, path: &str| {
+        let (name, value) = read.header();
+        client
+            .get_with::<SealedAuditLog>(path, &[(name, value.to_owned())])
+            .await
+            .unwrap()
+            .value
+    };
+    let read = AuditRead::sign(&owner, deployment, 1, now).await.unwrap();
+    let page = fetch(&read, "v1/audit?limit=1").await;
+    assert!(!read.open(&page).unwrap().entries.is_empty());
+
+    let another = AuditRead::sign(&owner, deployment, 1, now).await.unwrap();
+    let unopened = |result: Result<_, AuditCheckError>| {
+        assert!(
+            matches!(result, Err(AuditCheckError::Unopened(_))),
+            "{result:?}"
+        );
+    };
+    unopened(another.open(&page));
+    let mut flipped = page.clone();
+    let mut bytes = flipped.sealed.to_vec();
+    bytes[40] ^= 1;
+    flipped.sealed = bytes.into();
+    unopened(read.open(&flipped));
+    let relabelled = SealedAuditLog {
+        vault_id: 2,
+        ..page.clone()
+    };
+    unopened(read.open(&relabelled));
+
+    // A carrier that hands back the first page for every page asked for is cut off.
+    let replayed = read
+        .read_all(async |_, _| Ok::<_, std::convert::Infallible>(page.clone()))
+        .await;
+    assert!(
+        matches!(&replayed, Err(AuditCheckError::Fetch(reason)) if reason.contains("does not move on")),
+        "{replayed:?}"
+    );
+
+    // A read that names no key gets nothing.
+    let unkeyed = OwnerRead {
+        vaultId: U256::from(1),
+        what: "audit".into(),
+        recipientKey: B256::ZERO,
+        deadline: U256::from(now + 60),
+    };
+    let digest =
+        unkeyed.eip712_signing_hash(&registry_domain(deployment.chain_id, deployment.registry));
+    let header = SignedOwnerRead {
+        read: unkeyed,
+        signature: owner
+            .sign_hash(&digest)
+            .await
+            .unwrap()
+            .as_bytes()
+            .to_vec()
+            .into(),
+    }
+    .to_header();
+    let error = client
+        .get_with::<Value>("v1/audit", &[(SignedOwnerRead::HEADER, header)])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("names no key"), "{error}");
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_flood_of_refusals_is_bounded_and_the_log_is_read_in_pages() {

@@ -12,9 +12,10 @@ use dnavault_attest::Verifier;
 use dnavault_genome::{Genome, lookup, prs, score::ScoringFile};
 use dnavault_protocol::{
     GrantRecord, QueryApproval,
+    audit::SealedAuditLog,
     eip712::registry_domain,
     header::SignedHeader,
-    owner_read::{OwnerRead, SignedOwnerRead},
+    owner_read::SignedOwnerRead,
     query::{
         AlleleCounts, BeaconAllele, GenotypeLookup, OwnerApproval, PolygenicScore, Position, Query,
         QueryKind, QuerySubmission, Region,
@@ -26,6 +27,7 @@ use dnavault_researcher::{
     fanout::{Target, fan_out, total_allele_counts},
 };
 use dnavault_testkit::TestChain;
+use dnavault_wallet::audit::AuditRead;
 use serde_json::{Value, json};
 
 use dnavault_tests::{IntoValue, VaultProcess, WalletCli, boot_with, chain_with_vault, testdata};
@@ -278,24 +280,18 @@ pub(crate) async fn audit_at(
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let read = OwnerRead {
-        vaultId: U256::from(1),
-        what: "audit".into(),
-        deadline: U256::from(now + 120),
+    let deployment = dnavault_wallet::explain::Deployment {
+        chain_id: chain.chain_id(),
+        registry: chain.registry_address(),
     };
-    let digest =
-        read.eip712_signing_hash(&registry_domain(chain.chain_id(), chain.registry_address()));
-    let signature = signer.sign_hash(&digest).await.unwrap();
-    let header = SignedOwnerRead {
-        read,
-        signature: signature.as_bytes().to_vec().into(),
-    }
-    .to_header();
-    Client::new(&vault.url, Pin::Spki(vault.tls_spki))
+    let read = AuditRead::sign(signer, deployment, 1, now).await.unwrap();
+    let (name, value) = read.header();
+    let sealed = Client::new(&vault.url, Pin::Spki(vault.tls_spki))
         .unwrap()
-        .get_with::<Value>(path, &[(SignedOwnerRead::HEADER, header)])
-        .await
-        .map(|fetched| fetched.value)
+        .get_with::<SealedAuditLog>(path, &[(name, value.to_owned())])
+        .await?
+        .value;
+    Ok(serde_json::to_value(read.open(&sealed).unwrap()).unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -2,27 +2,38 @@
 //! vault's attestation from the URI its owner published and checks it itself.
 
 use alloy::primitives::U256;
-use dnavault_tests::{MEASUREMENT, WalletCli, boot_with, chain_with_vault, web::WebProcess};
+use dnavault_tests::{
+    MEASUREMENT, VaultProcess, WalletCli, boot_with, chain_with_vault, publish_vault_uri,
+    web::WebProcess,
+};
+
+/// Vault 1 booted with its key bound and its URI published, and a website that accepts its simulated
+/// platform.
+async fn published(
+    dir: &std::path::Path,
+) -> (
+    dnavault_testkit::TestChain,
+    dnavault_keys::Seed,
+    alloy::signers::local::PrivateKeySigner,
+    VaultProcess,
+    WalletCli,
+    WebProcess,
+) {
+    let (chain, seed, owner) = chain_with_vault().await;
+    let (vault, wallet) =
+        tokio::task::block_in_place(|| boot_with(&chain, dir, &[], &["boot", "--bind-key"]));
+    publish_vault_uri(&chain, &owner, &vault.url).await;
+    let roots = vault.roots.display().to_string();
+    let web = WebProcess::start(&chain, dir, &["--accept-test-platform", &roots]);
+    web.indexed_with(&chain).await;
+    (chain, seed, owner, vault, wallet, web)
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_verifier_view_checks_a_real_vault_and_fails_when_its_code_is_revoked() {
-    let (chain, _seed, owner) = chain_with_vault().await;
     let dir = tempfile::tempdir().unwrap();
-    let (vault, _wallet) =
-        tokio::task::block_in_place(|| boot_with(&chain, dir.path(), &[], &["boot", "--bind-key"]));
+    let (chain, _seed, owner, vault, _wallet, web) = published(dir.path()).await;
     let registry = chain.registry_as(&owner);
-    let receipt = registry
-        .setVaultUri(U256::from(1), vault.url.clone())
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    assert!(receipt.status());
-    let roots = vault.roots.display().to_string();
-    let web = WebProcess::start(&chain, dir.path(), &["--accept-test-platform", &roots]);
-    web.indexed_with(&chain).await;
 
     let (status, view) = web.get("/api/vaults/1/verification").await;
     assert_eq!(status, 200);
@@ -163,4 +174,87 @@ async fn a_request_the_wallet_signed_only_is_filed_through_the_website() {
         (409, Some("nonce")),
         "{refusal}"
     );
+}
+
+/// The website carries the owner's audit read to a real vault and its sealed answer back: the owner's wallet
+/// library reads the whole log through it and checks it under its own key, while what the website handled
+/// names none of the log's entries. A stranger's read is refused by the vault, and the refusal carried.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_website_carries_an_audit_read_it_cannot_read() {
+    use dnavault_protocol::audit::{AuditPage, SealedAuditLog};
+    use dnavault_wallet::{
+        audit::{AuditRead, Header, read_checked},
+        registry::Connection,
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let (chain, seed, owner, vault, _wallet, web) = published(dir.path()).await;
+
+    let carried = std::sync::Mutex::new(Vec::<String>::new());
+    let fetch = async |(name, value): Header<'_>, page: Option<AuditPage>| {
+        let query = page
+            .map(|p| format!("?{}", p.to_query()))
+            .unwrap_or_default();
+        let response = alloy::transports::http::reqwest::Client::new()
+            .get(format!("{}/api/vaults/1/audit{query}", web.url))
+            .header(name, value)
+            .send()
+            .await?;
+        let body = response.error_for_status()?.text().await?;
+        carried.lock().unwrap().push(body.clone());
+        Ok::<_, alloy::transports::http::reqwest::Error>(
+            serde_json::from_str::<SealedAuditLog>(&body).unwrap(),
+        )
+    };
+    let connection = Connection::connect(
+        chain.endpoint_url().as_str(),
+        chain.registry_address(),
+        owner.clone(),
+    )
+    .await
+    .unwrap();
+    let now = dnavault_protocol::clock::unix_now().unwrap();
+    let (log, checked) = read_checked(&seed, 1, &connection, 1, now, fetch)
+        .await
+        .unwrap();
+    assert!(
+        log.entries.iter().any(|e| e.action == "audit-chain-start"),
+        "{:?}",
+        log.entries
+    );
+    assert_eq!(checked.head.seq, log.entries.last().unwrap().seq as u64);
+    for body in carried.lock().unwrap().iter() {
+        for entry in &log.entries {
+            assert!(
+                !body.contains(&entry.detail),
+                "the website saw {:?}",
+                entry.detail
+            );
+        }
+    }
+
+    // A stranger's read: the vault refuses it and the website says so.
+    let deployment = connection.deployment();
+    let stranger = AuditRead::sign(&chain.signer(4), deployment, 1, now)
+        .await
+        .unwrap();
+    let (name, value) = stranger.header();
+    let response = alloy::transports::http::reqwest::Client::new()
+        .get(format!("{}/api/vaults/1/audit", web.url))
+        .header(name, value)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+    let refusal: serde_json::Value = response.json().await.unwrap();
+    assert!(
+        refusal["error"]
+            .as_str()
+            .unwrap()
+            .contains("not signed by vault 1's owner"),
+        "{refusal}"
+    );
+    let (status, refusal) = web.get("/api/vaults/1/audit").await;
+    assert_eq!(status, 401, "{refusal}");
+    drop(vault);
 }

@@ -197,6 +197,20 @@ pub async fn chain_with_vault_of(index: u32) -> (TestChain, Seed, PrivateKeySign
     (chain, seed, owner)
 }
 
+/// Vault 1's owner publishes `url` on-chain as the vault's URI (where the website reaches it).
+pub async fn publish_vault_uri(chain: &TestChain, owner: &PrivateKeySigner, url: &str) {
+    let receipt = chain
+        .registry_as(owner)
+        .setVaultUri(U256::from(1), url.to_owned())
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(receipt.status(), "setVaultUri");
+}
+
 /// A file of the repository's `testdata/`.
 pub fn testdata(path: &str) -> PathBuf {
     format!("{}/../testdata/{path}", env!("CARGO_MANIFEST_DIR")).into()

@@ -1,8 +1,8 @@
 //! `GET /v1/audit`: the vault's audit log and receipts, a page at a time, for its owner only (a signed [`OwnerRead`] in the
-//! `x-dnavault-owner` header, checked against the registry's current owner). Entries name who acted, what and
-//! when, never genome contents or results.
+//! `x-dnavault-owner` header, checked against the registry's current owner), sealed to the key the read names.
+//! Entries name who acted, what and when, never genome contents or results.
 
-use alloy::primitives::U256;
+use alloy::{primitives::U256, sol_types::SolStruct};
 use axum::{
     Json,
     extract::{Query, State, rejection::QueryRejection},
@@ -10,7 +10,7 @@ use axum::{
 };
 use dnavault_consent::owner::{OwnerSignatureError, require_owner_signature};
 use dnavault_protocol::{
-    audit::{AuditLog, AuditPage, AuditReceipt, MAX_AUDIT_PAGE},
+    audit::{AuditLog, AuditPage, AuditReceipt, MAX_AUDIT_PAGE, SealedAuditLog},
     clock::unix_now,
     eip712::registry_domain,
     owner_read::{MAX_OWNER_READ_SECONDS, OwnerRead, SignedOwnerRead},
@@ -24,10 +24,18 @@ pub(crate) async fn get_audit(
     State(service): State<VaultService>,
     headers: HeaderMap,
     page: Result<Query<AuditPage>, QueryRejection>,
-) -> Result<Json<AuditLog>, ApiError> {
+) -> Result<Json<SealedAuditLog>, ApiError> {
     let Query(page) =
         page.map_err(|e| ApiError::bad_request("page", format!("the page to read: {e}")))?;
-    authorize_owner(&service, &headers, "audit").await?;
+    let read = authorize_owner(&service, &headers, "audit").await?;
+    if read.recipientKey.is_zero() {
+        return Err(ApiError::bad_request(
+            "recipient-key",
+            "the read names no key to seal the log to: set its recipientKey to your HPKE public key".into(),
+        ));
+    }
+    let recipient = dnavault_envelope::PublicKey::from_bytes(read.recipientKey.as_slice())
+        .map_err(|e| ApiError::bad_request("recipient-key", e.to_string()))?;
     // The head first: an entry moves it only once committed, so the page read next reaches it.
     let head = service.store().audit_head().await;
     let records = service
@@ -49,26 +57,40 @@ pub(crate) async fn get_audit(
             anchored_block: receipt.anchored_block,
         })
         .collect();
-    Ok(Json(AuditLog {
+    let log = AuditLog {
         vault_id: service.identity().vault_id,
         entries: records.entries,
         receipts,
         next_entries_after: records.next_entries_after,
         next_receipts_after: records.next_receipts_after,
         head,
+    };
+    let identity = service.identity();
+    let digest = read.eip712_signing_hash(&registry_domain(identity.chain_id, identity.registry));
+    let plaintext = serde_json::to_vec(&log).map_err(ApiError::internal)?;
+    let sealed = dnavault_envelope::seal(
+        &recipient,
+        dnavault_envelope::context::AUDIT_LOG,
+        digest.as_slice(),
+        &plaintext,
+    )
+    .map_err(ApiError::internal)?;
+    Ok(Json(SealedAuditLog {
+        vault_id: identity.vault_id,
+        sealed: sealed.to_bytes().into(),
     }))
 }
 
-/// Checks the owner's signed read authorization for `what` in `headers`.
+/// Checks the owner's signed read authorization for `what` in `headers`, and gives it.
 async fn authorize_owner(
     service: &VaultService,
     headers: &HeaderMap,
     what: &str,
-) -> Result<(), ApiError> {
+) -> Result<OwnerRead, ApiError> {
     let signed: SignedOwnerRead = crate::api::signed_header(headers, "owner", |header| {
         format!("reading the {what} log needs the owner's signed `{header}` header")
     })?;
-    let read: &OwnerRead = &signed.read;
+    let read = &signed.read;
     let identity = service.identity();
     let refuse = |error: String| ApiError {
         status: StatusCode::FORBIDDEN,
@@ -114,5 +136,6 @@ async fn authorize_owner(
             "the authorization is not signed by vault {}'s owner",
             identity.vault_id
         )),
-    })
+    })?;
+    Ok(signed.read)
 }

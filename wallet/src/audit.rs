@@ -4,6 +4,10 @@
 //! vault holds and the head anchored on-chain. The host that stores the log can neither alter an entry nor
 //! cut entries off without this check failing.
 
+mod read;
+
+pub use read::{AuditRead, Header, READ_LIFETIME_SECS, fetch_through_website, read_checked};
+
 use dnavault_protocol::audit::{
     AuditHead, AuditKey, AuditLog, ChainError, ChainVerifier,
     chain::{CHAIN_START, GENESIS},
@@ -37,6 +41,12 @@ pub enum AuditCheckError {
     /// The chain is broken, cut or does not reach a head.
     #[error(transparent)]
     Chain(#[from] ChainError),
+    /// A page could not be fetched, or the pages do not move on.
+    #[error("the log could not be read: {0}")]
+    Fetch(String),
+    /// A page does not open under the read's key: altered on the way, or not the vault's answer to it.
+    #[error("a page of the log does not open as the vault's answer to this read: {0}")]
+    Unopened(String),
 }
 
 /// Checks `log` (every page, in order) under `key`, against `anchored`, the head the registry holds for the

@@ -48,6 +48,11 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             Method::GET,
+            "/api/vaults/{id}/audit",
+            get(crate::audit_carrier::carry_audit_read),
+        ),
+        route(
+            Method::GET,
             "/api/owners/{address}/vaults",
             get(owner_vaults),
         ),

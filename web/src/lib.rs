@@ -10,6 +10,7 @@ mod allowance;
 pub mod api;
 pub mod app_bundle;
 mod app_error;
+mod audit_carrier;
 pub mod auth;
 pub mod db;
 mod error;

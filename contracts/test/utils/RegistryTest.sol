@@ -30,7 +30,8 @@ abstract contract RegistryTest is Test {
         "QueryReceipt(uint256 vaultId,bytes32 requestHash,bytes32 resultHash,bytes16 purpose,uint256 consentBlock,uint64 issuedAt)";
     string internal constant UPLOAD_APPROVAL_TYPE =
         "UploadApproval(uint256 vaultId,string objectId,bytes32 contentSha256,uint64 size,bytes32 nonce,uint256 deadline)";
-    string internal constant OWNER_READ_TYPE = "OwnerRead(uint256 vaultId,string what,uint256 deadline)";
+    string internal constant OWNER_READ_TYPE =
+        "OwnerRead(uint256 vaultId,string what,bytes32 recipientKey,uint256 deadline)";
     string internal constant DOMAIN_TYPE =
         "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)";
 

@@ -29,6 +29,8 @@ pub mod context {
     pub const DATA_KEY: &[u8] = b"dnavault/v1/data-key";
     /// A query result sealed by a vault for the wallet that asked.
     pub const QUERY_RESULT: &[u8] = b"dnavault/v1/query-result";
+    /// A page of a vault's audit log sealed by the vault for its owner's wallet.
+    pub const AUDIT_LOG: &[u8] = b"dnavault/v1/audit-log";
 }
 
 /// The associated data binding a wrapped data key to one vault of one registry deployment: the vault refuses

@@ -32,6 +32,19 @@ pub struct AuditLog {
     pub head: Option<AuditHead>,
 }
 
+/// A page of the audit log as the vault answers it: the [`AuditLog`]'s JSON sealed (HPKE, the envelope
+/// crate's `audit-log` context) to the `recipientKey` of the signed [`crate::OwnerRead`] that asked, bound to
+/// that read's EIP-712 digest. Whoever carries it (the website, for a phone that cannot pin the vault's TLS
+/// key) learns nothing of who queried what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SealedAuditLog {
+    /// The vault.
+    pub vault_id: u64,
+    /// The sealed page: `enc || ciphertext`.
+    pub sealed: alloy::primitives::Bytes,
+}
+
 /// The most entries (and receipts) one page holds.
 pub const MAX_AUDIT_PAGE: u32 = 1_000;
 

@@ -88,7 +88,7 @@ mod tests {
         );
         assert_eq!(
             OwnerRead::eip712_encode_type(),
-            "OwnerRead(uint256 vaultId,string what,uint256 deadline)"
+            "OwnerRead(uint256 vaultId,string what,bytes32 recipientKey,uint256 deadline)"
         );
     }
 }

@@ -1,24 +1,18 @@
 //! `dnavault-wallet audit`: read what happened to your data — every upload, query, refusal and anchored
 //! receipt in your vault's audit log — over TLS pinned to the attested vault, with a signed read request.
 
-use alloy::{primitives::U256, signers::Signer, sol_types::SolStruct};
 use clap::Args;
 use dnavault_protocol::{
-    audit::AuditLog,
+    audit::{AuditLog, AuditPage, SealedAuditLog},
     clock::unix_now,
-    eip712::registry_domain,
-    header::SignedHeader,
-    owner_read::{OwnerRead, SignedOwnerRead},
 };
-
-use dnavault_protocol::audit::AuditKey;
-use dnavault_wallet::{WalletError, audit::CheckedLog, vault::reach_owned};
+use dnavault_wallet::{
+    audit::{CheckedLog, read_checked},
+    vault::reach_owned,
+};
 use eyre::WrapErr;
 
 use super::{Session, owner::OwnerArgs};
-
-/// How long a read authorization stays valid (the vault accepts at most 10 minutes).
-const READ_LIFETIME_SECS: u64 = 120;
 
 #[derive(Debug, Args)]
 pub(crate) struct AuditArgs {
@@ -30,59 +24,34 @@ pub(crate) struct AuditArgs {
 }
 
 pub(crate) async fn run(session: &Session, args: AuditArgs) -> eyre::Result<()> {
-    let unlocked = session.unlock()?;
-    let owner = unlocked.seed().ethereum_signer(args.owner.index)?;
+    let seed = session.unlock()?.seed();
+    let owner = seed.ethereum_signer(args.owner.index)?;
     let connection = args.owner.connect(session, owner.clone()).await?;
     let verifier = args.owner.verifier()?;
     let vault = reach_owned(&args.vault, &connection, &verifier, &owner).await?;
-    let evidence = vault.evidence();
-    let now = unix_now()?;
-    let read = OwnerRead {
-        vaultId: evidence.vault_id,
-        what: "audit".into(),
-        deadline: U256::from(now + READ_LIFETIME_SECS),
-    };
-    let deployment = connection.deployment();
-    let digest =
-        read.eip712_signing_hash(&registry_domain(deployment.chain_id, deployment.registry));
-    let signature = owner.sign_hash(&digest).await?;
-    let header = SignedOwnerRead {
-        read,
-        signature: signature.as_bytes().to_vec().into(),
-    }
-    .to_header();
-    // Page by page (the signed read is good for all of them until its deadline), into one log.
-    let headers = [(SignedOwnerRead::HEADER, header)];
-    let mut log = vault
-        .client()
-        .get_with::<AuditLog>("v1/audit", &headers)
-        .await
-        .wrap_err("the vault did not give its audit log")?
-        .value;
-    let mut next = log.next_page(None);
-    while let Some(page) = next {
-        let more = vault
+    let vault_id = u64::try_from(vault.evidence().vault_id).wrap_err("the vault id")?;
+    // Page by page over the pinned connection; the signed read is good for all of them until its deadline.
+    let fetch = async |(name, value): (&'static str, &str), page: Option<AuditPage>| {
+        let path = match page {
+            None => "v1/audit".to_owned(),
+            Some(page) => format!("v1/audit?{}", page.to_query()),
+        };
+        let headers = [(name, value.to_owned())];
+        vault
             .client()
-            .get_with::<AuditLog>(&format!("v1/audit?{}", page.to_query()), &headers)
+            .get_with::<SealedAuditLog>(&path, &headers)
             .await
-            .wrap_err("the vault did not give the next page of its audit log")?
-            .value;
-        next = more.next_page(None);
-        log.entries.extend(more.entries);
-        log.receipts.extend(more.receipts);
-    }
-    log.next_entries_after = None;
-    log.next_receipts_after = None;
-    let checked = {
-        let vault_id = u64::try_from(evidence.vault_id).wrap_err("the vault id")?;
-        let data_key =
-            unlocked
-                .seed()
-                .data_key(deployment.chain_id, deployment.registry, vault_id)?;
-        let key = AuditKey::derive(data_key.expose());
-        let anchored = connection.audit_head(evidence.vault_id).await?;
-        dnavault_wallet::audit::check(&log, &key, anchored).map_err(WalletError::from)?
+            .map(|fetched| fetched.value)
     };
+    let (log, checked) = read_checked(
+        &seed,
+        args.owner.index,
+        &connection,
+        vault_id,
+        unix_now()?,
+        fetch,
+    )
+    .await?;
     let mut value = serde_json::to_value(&log)?;
     value["checked"] = serde_json::to_value(checked)?;
     session.emit(&value, &describe(&log, &checked))

@@ -115,6 +115,7 @@ async fn an_endpoint_that_says_yes_to_every_owner_check_is_not_asked() {
     let read = OwnerRead {
         vaultId: U256::from(1),
         what: "audit".into(),
+        recipientKey: alloy::primitives::B256::repeat_byte(9),
         deadline: U256::from(u64::MAX),
     };
     let digest = read.eip712_signing_hash(&domain);

@@ -205,6 +205,7 @@ async fn every_message_hashes_as_the_contract_does() {
     let read = OwnerRead {
         vaultId: vault,
         what: "audit".into(),
+        recipientKey: alloy::primitives::B256::repeat_byte(9),
         deadline,
     };
     assert_eq!(
