@@ -10,11 +10,13 @@
 //   audit: the vault's audit log, sealed to the phone and carried by the website, is shown verified under
 //          the owner's key with the approved query in it; when the website alters a byte of what it
 //          carries, the app refuses the log and shows none of it.
+//   update: the running vault asks to run new code: the request is shown in words (the operator's note
+//          marked as checked by no one) and approved with a tap; the website's relayer submits it.
 //   grant: a researcher's access request, listed by a website that lies about its purpose, is granted from
 //          the request: the words signed are the chain's, not the website's.
 //   revoke: the grant of SCOPE is revoked, sent from the owner's own account through the RPC in Settings.
 //
-// Usage: node inbox.mjs boot|query|audit|grant|revoke. Environment: APP_URL, PROFILE_DIR, ROOTS (the simulated
+// Usage: node inbox.mjs boot|query|audit|update|grant|revoke. Environment: APP_URL, PROFILE_DIR, ROOTS (the simulated
 // platform's PEM bundle), SCOPE (for revoke), SHOTS, CHROMIUM.
 
 import { chromium } from "playwright-core";
@@ -208,8 +210,21 @@ async function audit(page) {
   await shot(page, PROFILE, "6b-audit-altered");
 }
 
+async function update(page) {
+  await unlock(page);
+  const card = await waitingCard(page, "asks you to approve new code");
+  await shot(page, PROFILE, "6c-update-inbox");
+  await card.getByRole("button", { name: "Review" }).tap();
+  await heading(page, "Read before you approve", 30000);
+  const screen = await page.locator("#screen").textContent();
+  for (const words of ["Approve new vault code (a launch measurement) for vault 1", "34".repeat(48), "the vault's bound key", "v2: faster allele counts", "checked by no one"]) {
+    expect(screen.includes(words), `the code update review says "${words}": ${screen}`);
+  }
+  await approve(page, "6d-update");
+}
+
 const phase = process.argv[2];
-const stories = { boot, query, audit, grant, revoke };
+const stories = { boot, query, audit, update, grant, revoke };
 expect(phase in stories, `usage: inbox.mjs ${Object.keys(stories).join("|")}`);
 const context = await chromium.launchPersistentContext(process.env.PROFILE_DIR, {
   executablePath: process.env.CHROMIUM,

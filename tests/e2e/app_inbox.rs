@@ -1,11 +1,12 @@
 //! The phone app's inbox against real processes (`app/browser/inbox.mjs` in Chromium's Pixel 7 profile,
-//! one persistent browser profile across two phases): a sealed vault on the simulated platform asks its
+//! one persistent browser profile across its phases): a sealed vault on the simulated platform asks its
 //! owner's phone to boot it through the website's relay; the app refuses it while it does not accept the
 //! simulated platform, then checks it, shows it in words and, on a tap, releases the data key and binds the
 //! vault's key on-chain through the website's relayer. Then a researcher under a grant that asks for each
-//! query waits for the owner; the app shows the query in words and approves it, and the query runs. Then a
-//! researcher's access request is granted from the app (on the chain's terms, while the website lies about
-//! them), and revoked.
+//! query waits for the owner; the app shows the query in words and approves it, and the query runs. The
+//! owner reads the audit log it left, sealed to the phone and carried by the website (and refused when the
+//! website alters it). The vault asks to run new code, and the app approves it. Then a researcher's access
+//! request is granted from the app (on the chain's terms, while the website lies about them), and revoked.
 
 use std::{process::Command, time::Duration};
 
@@ -130,6 +131,23 @@ async fn the_app_boots_a_vault_and_approves_a_query_through_the_relay() {
     crate::relay::answered_with_counts(asking);
     // The owner reads the audit log the query left, through the website, which carries it sealed.
     browser_phase("audit", &phone, "");
+
+    // The vault asks to run new code; the owner approves it from the app, through the website's relayer.
+    let new_code = "34".repeat(48);
+    let asking = crate::relay::propose(&vault, &new_code);
+    browser_phase("update", &phone, "");
+    let output = tokio::task::block_in_place(|| asking.wait_with_output().unwrap());
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let approved = registry
+        .isMeasurementApproved(U256::from(1), alloy::hex::decode(&new_code).unwrap().into())
+        .call()
+        .await
+        .unwrap();
+    assert!(approved, "the new code is approved on-chain");
 
     // A researcher files an access request for the BRCA panel; the owner grants it from the request, on a
     // website that lies about it, then revokes it.

@@ -233,7 +233,10 @@ pub(crate) async fn first_waiting(
 }
 
 /// `dnavault-vault propose-update` for `measurement`, started (it waits for the owner).
-fn propose(vault: &dnavault_tests::VaultProcess, measurement: &str) -> std::process::Child {
+pub(crate) fn propose(
+    vault: &dnavault_tests::VaultProcess,
+    measurement: &str,
+) -> std::process::Child {
     std::process::Command::new(dnavault_tests::binary("dnavault-vault"))
         .arg("propose-update")
         .arg("--data-dir")
@@ -366,4 +369,67 @@ pub(crate) async fn sent_by(
         .get_transaction_count(account)
         .await
         .unwrap()
+}
+
+/// A researcher's signed query, copied and posted to the owner's inbox by another researcher (one the relay
+/// carries for: they hold a grant asking for each query), is refused when the owner reviews it; declined,
+/// it is dropped and nobody is told anything (the sender learns nothing).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_query_approval_request_sent_by_another_than_its_researcher_is_refused_and_dropped() {
+    use dnavault_relay::{Envelope, Payload, RelayClient};
+
+    let (chain, _seed, owner) = chain_with_vault().await;
+    let sender = chain.signer(5);
+    let counts = crate::grants::descriptor(dnavault_protocol::query::QueryKind::AlleleCounts);
+    crate::query::grant_scope(&chain, &owner, sender.address(), counts.scope(), true).await;
+    let dir = tempfile::tempdir().unwrap();
+    let website = web::WebProcess::start(&chain, dir.path(), &[]);
+    website.indexed_with(&chain).await;
+    let relay = website.url.clone();
+    let wallet = WalletCli::restored();
+    let inbox = |command: &str, extra: &[&str]| inbox(&wallet, &chain, &relay, command, extra);
+    assert!(inbox("pair", &[]).ok);
+
+    let domain =
+        dnavault_protocol::eip712::registry_domain(chain.chain_id(), chain.registry_address());
+    let query = crate::query::allele_counts(&[("22", 50_326_116)]);
+    let terms = crate::grants::terms_for(&query);
+    let submission = dnavault_researcher::Researcher::new(chain.signer(2))
+        .prepare(1, &query, &terms, &domain, 300)
+        .unwrap()
+        .submission;
+    let client = RelayClient::new(&relay, domain.clone()).unwrap();
+    let owner_inbox = client.inbox_of(owner.address()).await.unwrap();
+    let payload = Payload::QueryApprovalRequest { submission };
+    let now = dnavault_protocol::clock::unix_now().unwrap();
+    let forged = Envelope::seal(
+        &sender,
+        &domain,
+        &owner_inbox,
+        payload.kind(),
+        &payload.to_bytes(),
+        now,
+        300,
+    )
+    .unwrap();
+    client.send(&forged, None).await.unwrap();
+
+    let (_, nonce) = first_waiting(&inbox).await;
+    let reviewed = inbox("answer", &["--message", &nonce]);
+    assert!(
+        !reviewed.ok
+            && reviewed
+                .stderr
+                .contains("not by the researcher who signed the query"),
+        "{}",
+        reviewed.stderr
+    );
+    let declined = inbox("answer", &["--message", &nonce, "--decline"]);
+    let said = format!("{}{}", declined.stdout, declined.stderr);
+    assert!(declined.ok && said.contains("nobody was told"), "{said}");
+    let listed: Value = serde_json::from_str(&inbox("list", &[]).stdout).unwrap();
+    assert!(
+        listed["messages"].as_array().unwrap().is_empty(),
+        "{listed:#}"
+    );
 }

@@ -147,6 +147,17 @@ impl Inbox {
             }
             Payload::QueryApprovalRequest { submission } => {
                 let request = &submission.signed.request;
+                if sender != request.researcher {
+                    // Not the researcher's own request: nobody is told anything, the message is dropped.
+                    self.acknowledge(nonce).await?;
+                    return Ok(declined(
+                        request.vaultId,
+                        format!(
+                            "Removed: the message was sent by {sender}, not by researcher {}; nobody was told.",
+                            request.researcher
+                        ),
+                    ));
+                }
                 let answer = Payload::QueryApprovalAnswer {
                     request: nonce,
                     approval: None,

@@ -95,6 +95,7 @@ fn phone_section(phone: &Phone) -> Markup {
                     "Paired: your authenticator's inbox " span.mono { (inbox.topic()) }
                     " was registered " (time(inbox.registration.issuedAt)) "."
                 }
+                p { "In the app, " em { "Your vaults" } " grants the access requests below, revokes grants and reads each vault's audit log: sealed to your phone, which checks it under your key (this website only carries it)." }
             },
         }
     }
