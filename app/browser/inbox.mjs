@@ -182,6 +182,8 @@ async function query(page) {
 async function audit(page) {
   await unlock(page);
   const read = await vaultsUntil(page, page.getByRole("button", { name: "Read the audit log" }), "vault 1");
+  const card = await page.locator("section.card").filter({ hasText: "Vault 1" }).textContent();
+  expect(card.includes("signs a permission, valid for two minutes") && card.includes("changes nothing on-chain"), `the card says what reading signs: ${card}`);
   await read.tap();
   await heading(page, "Audit log of vault 1");
   const verified = page.getByRole("status").filter({ hasText: /^Verified: entries/ });

@@ -71,6 +71,7 @@ function vaultCard(app, settings, vault) {
       el("p", {}, `Granted to ${grant.grantee} until ${date(grant.expiry)}${grant.per_query_approval ? ", asking you before each query" : ""}.`),
       facts(analysisFacts(grant.analysis)),
       el("button", { class: "danger", onclick: () => revoke(app, settings, vault, grant) }, "Revoke this grant"))),
+    el("p", { class: "muted" }, `Reading the audit log signs a permission, valid for two minutes, for vault ${vault.id} to give its log to this phone, sealed to a key only this phone holds; it changes nothing on-chain.`),
     el("button", { onclick: () => auditScreen(app, settings, vault) }, "Read the audit log"),
   );
 }
