@@ -181,30 +181,25 @@ async fn a_request_the_wallet_signed_only_is_filed_through_the_website() {
 /// names none of the log's entries. A stranger's read is refused by the vault, and the refusal carried.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_website_carries_an_audit_read_it_cannot_read() {
-    use dnavault_protocol::audit::{AuditPage, SealedAuditLog};
+    use dnavault_protocol::audit::AuditPage;
     use dnavault_wallet::{
-        audit::{AuditRead, Header, read_checked},
+        audit::{AuditRead, Header, fetch_through_website, read_checked},
         registry::Connection,
     };
 
     let dir = tempfile::tempdir().unwrap();
     let (chain, seed, owner, vault, _wallet, web) = published(dir.path()).await;
 
+    // Through the app's own fetch, keeping what the website handed over.
+    let website: alloy::transports::http::reqwest::Url = web.url.parse().unwrap();
     let carried = std::sync::Mutex::new(Vec::<String>::new());
-    let fetch = async |(name, value): Header<'_>, page: Option<AuditPage>| {
-        let query = page
-            .map(|p| format!("?{}", p.to_query()))
-            .unwrap_or_default();
-        let response = alloy::transports::http::reqwest::Client::new()
-            .get(format!("{}/api/vaults/1/audit{query}", web.url))
-            .header(name, value)
-            .send()
-            .await?;
-        let body = response.error_for_status()?.text().await?;
-        carried.lock().unwrap().push(body.clone());
-        Ok::<_, alloy::transports::http::reqwest::Error>(
-            serde_json::from_str::<SealedAuditLog>(&body).unwrap(),
-        )
+    let fetch = async |header: Header<'_>, page: Option<AuditPage>| {
+        let sealed = fetch_through_website(&website, 1, header, page).await?;
+        carried
+            .lock()
+            .unwrap()
+            .push(serde_json::to_string(&sealed).unwrap());
+        Ok::<_, String>(sealed)
     };
     let connection = Connection::connect(
         chain.endpoint_url().as_str(),
@@ -253,6 +248,14 @@ async fn the_website_carries_an_audit_read_it_cannot_read() {
             .unwrap()
             .contains("not signed by vault 1's owner"),
         "{refusal}"
+    );
+    // The app's fetch passes the vault's words on.
+    let said = fetch_through_website(&website, 1, stranger.header(), None)
+        .await
+        .unwrap_err();
+    assert!(
+        said.contains("403") && said.contains("not signed by vault 1's owner"),
+        "{said}"
     );
     let (status, refusal) = web.get("/api/vaults/1/audit").await;
     assert_eq!(status, 401, "{refusal}");

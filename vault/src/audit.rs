@@ -57,15 +57,15 @@ pub(crate) async fn get_audit(
             anchored_block: receipt.anchored_block,
         })
         .collect();
+    let identity = service.identity();
     let log = AuditLog {
-        vault_id: service.identity().vault_id,
+        vault_id: identity.vault_id,
         entries: records.entries,
         receipts,
         next_entries_after: records.next_entries_after,
         next_receipts_after: records.next_receipts_after,
         head,
     };
-    let identity = service.identity();
     let digest = read.eip712_signing_hash(&registry_domain(identity.chain_id, identity.registry));
     let plaintext = serde_json::to_vec(&log).map_err(ApiError::internal)?;
     let sealed = dnavault_envelope::seal(
