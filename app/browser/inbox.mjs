@@ -1,7 +1,8 @@
-// The app's inbox in a real browser (Debian's Chromium, the Pixel 7 profile, one persistent browser profile
-// across phases, a screenshot after every step), against a real vault, relay and chain that
+// The app's inbox in a real browser (Debian's Chromium, the phone profile PHONE, one persistent browser
+// profile across phases, a screenshot after every step), against a real vault, relay and chain that
 // tests/e2e/app_inbox.rs starts:
-//   boot:  opened by the dashboard's pairing link: restore Anvil's words, a passphrase, pair; the sealed vault's boot request is refused while the
+//   pair:  opened by the dashboard's pairing link: restore Anvil's words, a passphrase, pair.
+//   boot:  pair, then the sealed vault's boot request is refused while the
 //          app does not accept the simulated platform; with its test-only roots set, the request is shown in
 //          words (vault, code, platform, TCB, chain view, the SIMULATED warning, the key binding) and
 //          approved with a tap.
@@ -10,19 +11,21 @@
 //   audit: the vault's audit log, sealed to the phone and carried by the website, is shown verified under
 //          the owner's key with the approved query in it; when the website alters a byte of what it
 //          carries, the app refuses the log and shows none of it.
-//   update: the running vault asks to run new code: the request is shown in words (the operator's note
+//   update: the running vault asks to run new code (CODE): the request is shown in words (the operator's note
 //          marked as checked by no one) and approved with a tap; the website's relayer submits it.
-//   grant: a researcher's access request, listed by a website that lies about its purpose, is granted from
+//   grant: a researcher's access request (number REQUEST), listed by a website that lies about its purpose, is granted from
 //          the request: the words signed are the chain's, not the website's.
 //   revoke: the grant of SCOPE is revoked, sent from the owner's own account through the RPC in Settings.
 //
-// Usage: node inbox.mjs boot|query|audit|update|grant|revoke. Environment: APP_URL, PROFILE_DIR, ROOTS (the simulated
-// platform's PEM bundle), SCOPE (for revoke), SHOTS, CHROMIUM.
+// Usage: node inbox.mjs pair|boot|query|audit|update|grant|revoke. Environment: APP_URL, PHONE ("pixel-7" or
+// "iphone-15"), PROFILE_DIR, ROOTS (the simulated platform's PEM bundle), CODE (for update), REQUEST (for
+// grant), SCOPE (for revoke), SHOTS, CHROMIUM.
 
 import { chromium } from "playwright-core";
 import { ANVIL_WORDS, CHROMIUM_ARGS, appUrl, expect, fitsWidth, heading, phone, shot, watched } from "./harness.mjs";
 
-const PROFILE = "pixel-7-inbox";
+const PHONE = process.env.PHONE;
+const PROFILE = `${PHONE}-inbox`;
 const PASSPHRASE = "a long phone passphrase";
 
 /** Opens the inbox and waits (refreshing) for a card whose words match `pattern`; that card. */
@@ -49,7 +52,7 @@ async function approve(page, step) {
   return page.getByRole("status").textContent();
 }
 
-async function boot(page) {
+async function pair(page) {
   // Opened from the website dashboard's pairing link: the app pairs as soon as the wallet is open.
   await page.goto(`${appUrl}#pair`);
   await heading(page, "Your DNA Vault keys");
@@ -66,7 +69,10 @@ async function boot(page) {
   await page.getByRole("button", { name: "Done" }).tap();
   await heading(page, "Your wallet");
   await shot(page, PROFILE, "1-paired");
+}
 
+async function boot(page) {
+  await pair(page);
   // Without the simulated platform's roots the app judges the vault as AMD hardware would: refused.
   const card = await waitingCard(page, "asks you to boot it");
   await shot(page, PROFILE, "2-inbox");
@@ -144,11 +150,11 @@ async function grant(page) {
   const review = await vaultsUntil(page, page.getByRole("button", { name: /^Review request/ }), "the access request");
   await shot(page, PROFILE, "7-vaults");
   await review.tap();
-  await heading(page, "Access request 1");
+  await heading(page, `Access request ${process.env.REQUEST}`);
   await page.getByLabel(/At most this many queries/).fill("10");
   await page.getByRole("button", { name: "Read the grant" }).tap();
   await signed(page, "Grant", "Granted", "8-grant", [
-    "Grant access request 1 from researcher", "health or medical or biomedical research", "Research protocol",
+    `Grant access request ${process.env.REQUEST} from researcher`, "health or medical or biomedical research", "Research protocol",
     "at most 10 queries", "needs your approval every time",
   ]);
 }
@@ -219,19 +225,19 @@ async function update(page) {
   await card.getByRole("button", { name: "Review" }).tap();
   await heading(page, "Read before you approve", 30000);
   const screen = await page.locator("#screen").textContent();
-  for (const words of ["Approve new vault code (a launch measurement) for vault 1", "34".repeat(48), "the vault's bound key", "v2: faster allele counts", "checked by no one"]) {
+  for (const words of ["Approve new vault code (a launch measurement) for vault 1", process.env.CODE, "the vault's bound key", "v2: faster allele counts", "checked by no one"]) {
     expect(screen.includes(words), `the code update review says "${words}": ${screen}`);
   }
   await approve(page, "6d-update");
 }
 
 const phase = process.argv[2];
-const stories = { boot, query, audit, update, grant, revoke };
+const stories = { pair, boot, query, audit, update, grant, revoke };
 expect(phase in stories, `usage: inbox.mjs ${Object.keys(stories).join("|")}`);
 const context = await chromium.launchPersistentContext(process.env.PROFILE_DIR, {
   executablePath: process.env.CHROMIUM,
   args: CHROMIUM_ARGS,
-  ...phone("pixel-7"),
+  ...phone(PHONE),
 });
 const started = Date.now();
 try {
