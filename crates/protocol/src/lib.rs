@@ -5,7 +5,8 @@
 //! parameters and typed results; the analysis descriptors whose hashes grants' scopes are; the refusal every
 //! API answers with; a vault's status; the signed-header codec; the DUO-coded grant purpose; the clock
 //! deadlines are checked against; the chain view a vault is attested and approved to follow; the registry's
-//! storage layout, which storage proofs confirm.
+//! storage layout, which storage proofs confirm; the manifests of existing analysis tools, whose hashes
+//! owners approve and grants name.
 //!
 //! ```
 //! use alloy::{primitives::{address, b256, U256}, sol_types::SolStruct};
@@ -43,6 +44,7 @@ pub mod refusal;
 pub mod registry_error;
 pub mod status;
 pub mod storage;
+pub mod tool;
 pub mod upload;
 
 pub use bindings::{

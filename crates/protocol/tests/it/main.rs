@@ -4,3 +4,4 @@ mod eip712;
 mod erc7730;
 mod gas;
 mod storage;
+mod tool;
