@@ -35,17 +35,9 @@ pub(crate) const COMPLAINT: &str = "dnavault-sandbox: ";
 /// The Landlock ABI required: 6 (Linux 6.12) is the first to scope signals and abstract sockets.
 const LANDLOCK_ABI: ABI = ABI::V6;
 
-/// What every dynamically linked tool reads (its loader, libraries and their configuration).
-const SYSTEM_READ_ONLY: [&str; 8] = [
-    "/usr",
-    "/lib",
-    "/lib64",
-    "/bin",
-    "/etc/ld.so.cache",
-    "/etc/localtime",
-    "/dev/urandom",
-    "/dev/zero",
-];
+/// What every tool may read besides its own files: the loader's cache (which names libraries, not loads
+/// them: a library loads only if the tool lists it) and the two harmless devices. `/dev/null` is writable.
+const SYSTEM_READ_ONLY: [&str; 3] = ["/etc/ld.so.cache", "/dev/urandom", "/dev/zero"];
 
 /// System calls a tool never needs and a tool breaking out would: they fail with `EPERM`, as `socket`
 /// does. (`clone3` stays: glibc starts threads with it and falls back only on `ENOSYS`; the namespaces it
@@ -139,7 +131,7 @@ fn confine(spec: &Spec) -> Result<(), String> {
     seccompiler::apply_filter(&filter).map_err(|e| format!("the seccomp filter: {e}"))
 }
 
-/// Restricts this process to reading and executing beneath `reads` (and the system's libraries), to
+/// Restricts this process to reading and executing beneath `reads` (and [`SYSTEM_READ_ONLY`]), to
 /// everything beneath `writable`, and to no TCP, no signals and no abstract sockets outside its domain.
 fn landlock(reads: &[&Path], writable: &Path) -> Result<(), String> {
     let text = |e: landlock::RulesetError| e.to_string();

@@ -25,6 +25,20 @@ pub enum Error {
         /// The name given.
         name: String,
     },
+    /// A tool's file differs from the hash it was approved with.
+    #[error(
+        "{path} was altered: its SHA-256 is {} where {} was approved",
+        hex(found),
+        hex(expected)
+    )]
+    Altered {
+        /// The file.
+        path: PathBuf,
+        /// The approved hash.
+        expected: [u8; 32],
+        /// Its hash now.
+        found: [u8; 32],
+    },
     /// A declared output the tool did not write as a regular file (absent, a link, a directory).
     #[error("the tool left no regular file `{name}`")]
     NoOutput {
@@ -63,3 +77,7 @@ pub enum Error {
 
 /// This crate's result.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn hex(bytes: &[u8; 32]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,5 +1,6 @@
-//! Runs an unchanged analysis tool (bcftools, plink2) confined, for the vault: the tool sees its own files
-//! and the inputs read-only, writes only in a private scratch directory kept in memory (never the host's
+//! Runs an unchanged analysis tool (bcftools, plink2) confined, for the vault: the tool sees only its
+//! executable and the libraries and data files it lists (each checked against its SHA-256 first) and its
+//! inputs, read-only; writes only in a private scratch directory kept in memory (never the host's
 //! disk) and wiped afterwards, has no network, and is killed at its CPU, memory, file-size and wall-clock
 //! limits.
 //!
@@ -19,7 +20,10 @@
 //! let scratch = Scratch::new_in("/dev/shm".as_ref())?;
 //! scratch.add_input("genome.vcf", b"##fileformat=VCFv4.2\n")?;
 //! let input = scratch.inputs().join("genome.vcf").display().to_string();
-//! let tool = Tool::new("/usr/bin/bcftools", ["view", "-H", input.as_str()]);
+//! // The executable and every library it loads, by the SHA-256 its manifest pins (checked here).
+//! let pinned = |path: &str| (path.into(), [0u8; 32]);
+//! let libraries = ["/lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/libc.so.6"].map(pinned);
+//! let tool = Tool::verified(pinned("/usr/bin/bcftools"), libraries, ["view", "-H", input.as_str()])?;
 //! let outcome = sandbox.run(&tool, &scratch, &Limits::default()).await?;
 //! assert!(outcome.succeeded());
 //! # Ok(()) }
@@ -29,8 +33,10 @@ mod confine;
 mod error;
 mod run;
 mod scratch;
+mod tool;
 
 pub use confine::launch_if_asked;
 pub use error::{Error, Result};
-pub use run::{Ended, Limits, Outcome, Sandbox, Tool};
+pub use run::{Ended, Limits, Outcome, Sandbox};
 pub use scratch::Scratch;
+pub use tool::{Tool, sha256_of};

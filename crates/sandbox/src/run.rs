@@ -15,7 +15,7 @@ use nix::{
 };
 
 use crate::{
-    Error, Result, Scratch,
+    Error, Result, Scratch, Tool,
     confine::{COMPLAINT, LAUNCH, LAUNCH_FAILED, Spec},
 };
 
@@ -42,31 +42,6 @@ impl Default for Limits {
             memory_bytes: 2 << 30,
             output_bytes: 16 << 20,
             wall_seconds: 120,
-        }
-    }
-}
-
-/// A tool to run: its executable, its arguments and the files it reads besides the system's libraries.
-#[derive(Debug, Clone)]
-pub struct Tool {
-    /// The executable.
-    pub program: PathBuf,
-    /// Its arguments, paths relative to its working directory ([`Scratch::work`]).
-    pub args: Vec<String>,
-    /// Files and directories it may read (its data files), besides the system's libraries.
-    pub reads: Vec<PathBuf>,
-}
-
-impl Tool {
-    /// `program` with `args`, reading nothing but the system's libraries and its inputs.
-    pub fn new(
-        program: impl Into<PathBuf>,
-        args: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Self {
-        Self {
-            program: program.into(),
-            args: args.into_iter().map(Into::into).collect(),
-            reads: vec![],
         }
     }
 }
@@ -121,13 +96,9 @@ impl Sandbox {
             launcher: launcher.into(),
         };
         let scratch = Scratch::new_in(Path::new("/dev/shm"))?;
-        let outcome = sandbox
-            .run(
-                &Tool::new("/bin/true", Vec::<String>::new()),
-                &scratch,
-                &Limits::default(),
-            )
-            .await?;
+        let mut trial = Tool::new("/bin/true", Vec::<String>::new());
+        trial.reads = ["/lib", "/lib64", "/usr/lib"].map(PathBuf::from).to_vec();
+        let outcome = sandbox.run(&trial, &scratch, &Limits::default()).await?;
         if !outcome.succeeded() {
             return Err(Error::Unavailable {
                 what: "a confined trial run".into(),

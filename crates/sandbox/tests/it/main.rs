@@ -25,8 +25,24 @@ fn scratch() -> Scratch {
     Scratch::new_in(Path::new("/dev/shm")).unwrap()
 }
 
+/// A bash script that may run the system's commands (the attacks need a shell; the real tools below list
+/// exactly their files).
 fn sh(script: &str) -> Tool {
-    Tool::new("/bin/bash", ["-c", script])
+    let mut tool = Tool::new("/bin/bash", ["-c", script]);
+    tool.reads = system();
+    tool
+}
+
+/// The system's commands and libraries.
+fn system() -> Vec<std::path::PathBuf> {
+    ["/usr", "/lib", "/lib64", "/bin"].map(Into::into).to_vec()
+}
+
+/// `program` with `args`, reading the system's commands and libraries.
+fn command(program: &str, args: &[&str]) -> Tool {
+    let mut tool = Tool::new(program, args.iter().copied());
+    tool.reads = system();
+    tool
 }
 
 fn quick() -> Limits {
@@ -125,7 +141,7 @@ async fn a_tool_cannot_signal_a_process_outside_the_sandbox() {
         .spawn()
         .unwrap();
     let scratch = scratch();
-    let tool = Tool::new("/bin/kill", ["-KILL", &bystander.id().to_string()]);
+    let tool = command("/bin/kill", &["-KILL", &bystander.id().to_string()]);
     let outcome = run(&tool, &scratch, &quick()).await;
     assert!(!outcome.succeeded(), "{outcome:?}");
     assert!(
@@ -139,7 +155,7 @@ async fn a_tool_cannot_signal_a_process_outside_the_sandbox() {
 async fn a_tool_cannot_make_namespaces_or_trace() {
     let scratch = scratch();
     let outcome = run(
-        &Tool::new("/usr/bin/unshare", ["--net", "/bin/true"]),
+        &command("/usr/bin/unshare", &["--net", "/bin/true"]),
         &scratch,
         &quick(),
     )
@@ -186,7 +202,7 @@ async fn a_tool_that_prints_too_much_is_killed() {
         output_bytes: 4096,
         ..quick()
     };
-    let outcome = run(&Tool::new("/usr/bin/yes", ["genome"]), &scratch(), &limits).await;
+    let outcome = run(&command("/usr/bin/yes", &["genome"]), &scratch(), &limits).await;
     assert_eq!(outcome.ended, Ended::OutputTooLarge);
     assert_eq!(outcome.stdout.len(), 4096);
 }

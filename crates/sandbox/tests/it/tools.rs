@@ -4,7 +4,7 @@
 use std::{path::PathBuf, process::Command};
 
 use dnavault_genome::prs::plink2_score_args;
-use dnavault_sandbox::{Limits, Scratch, Tool};
+use dnavault_sandbox::{Error, Limits, Scratch, Tool, sha256_of};
 
 use crate::{run, scratch};
 
@@ -16,6 +16,38 @@ fn testdata(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../testdata")
         .join(path)
+}
+
+/// A file and its SHA-256.
+type Pinned = (PathBuf, [u8; 32]);
+
+/// `program` and the files its loader loads (as `ldd` lists them: trusted Debian binaries), each with
+/// its hash now, as a manifest would pin them.
+fn pinned(program: &str) -> (Pinned, Vec<Pinned>) {
+    let listed = bare("ldd", &[program], std::path::Path::new("/"));
+    let files = String::from_utf8(listed)
+        .unwrap()
+        .lines()
+        .filter_map(|line| {
+            line.split_whitespace()
+                .find(|word| word.starts_with('/'))
+                .map(PathBuf::from)
+        })
+        .map(|path| (path.clone(), sha256_of(&path).unwrap()))
+        .collect::<Vec<_>>();
+    assert!(
+        files.len() >= 2,
+        "{program} loads its loader and libc at least: {files:?}"
+    );
+    let program = PathBuf::from(program);
+    let hash = sha256_of(&program).unwrap();
+    ((program, hash), files)
+}
+
+/// `program` with `args`, its files pinned and checked.
+fn verified(program: &str, args: &[String]) -> Tool {
+    let (program, files) = pinned(program);
+    Tool::verified(program, files, args.iter().cloned()).unwrap()
 }
 
 /// What `program args` prints run bare in `dir`.
@@ -60,7 +92,7 @@ async fn bcftools_query_over_a_region_answers_as_it_does_bare() {
         "%CHROM\t%POS\t%REF\t%ALT[\t%GT]\n",
         genome.as_str(),
     ];
-    let tool = Tool::new("/usr/bin/bcftools", args);
+    let tool = verified("/usr/bin/bcftools", &args.map(String::from));
     let outcome = run(&tool, &scratch, &Limits::default()).await;
     assert!(
         outcome.succeeded(),
@@ -98,7 +130,7 @@ async fn plink2_score_answers_as_it_does_bare() {
         .display()
         .to_string();
     let args = plink2_score_args(&genome, &weights, "confined");
-    let tool = Tool::new(PLINK2, args);
+    let tool = verified(PLINK2, &args.map(String::from));
     let outcome = run(&tool, &scratch, &Limits::default()).await;
     let said = [&outcome.stdout, &outcome.stderr].map(|b| String::from_utf8_lossy(b).into_owned());
     assert!(outcome.succeeded(), "{:?}: {said:?}", outcome.ended);
@@ -110,4 +142,49 @@ async fn plink2_score_answers_as_it_does_bare() {
     let expected = std::fs::read(bare_dir.path().join("bare.sscore")).unwrap();
     assert!(String::from_utf8_lossy(&expected).contains("HG00096"));
     assert_eq!(confined, expected);
+}
+
+#[tokio::test]
+async fn a_library_the_tool_does_not_list_does_not_load() {
+    let scratch = scratch();
+    let ((program, hash), mut files) = pinned("/usr/bin/bcftools");
+    files.retain(|(path, _)| !path.to_string_lossy().contains("libhts"));
+    let tool = Tool::verified((program, hash), files, ["--version"]).unwrap();
+    let outcome = run(&tool, &scratch, &Limits::default()).await;
+    assert!(!outcome.succeeded(), "{outcome:?}");
+    let said = String::from_utf8_lossy(&outcome.stderr);
+    assert!(
+        said.contains("libhts.so.3: cannot open shared object file"),
+        "{said}"
+    );
+}
+
+#[test]
+fn a_tool_altered_by_one_byte_is_refused_before_it_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("bcftools");
+    std::fs::copy("/usr/bin/bcftools", &copy).unwrap();
+    let ((_, approved), files) = pinned("/usr/bin/bcftools");
+    assert!(Tool::verified((copy.clone(), approved), files.clone(), ["--version"]).is_ok());
+    let mut bytes = std::fs::read(&copy).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    std::fs::write(&copy, bytes).unwrap();
+    let refused = Tool::verified((copy.clone(), approved), files.clone(), ["--version"]);
+    assert!(
+        matches!(&refused, Err(Error::Altered { path, .. }) if *path == copy),
+        "{refused:?}"
+    );
+    // A library swapped under it is refused the same way.
+    let mut swapped = files;
+    swapped[0].1[0] ^= 1;
+    let refused = Tool::verified(
+        ("/usr/bin/bcftools".into(), approved),
+        swapped.clone(),
+        ["--version"],
+    );
+    assert!(
+        matches!(&refused, Err(Error::Altered { path, .. }) if *path == swapped[0].0),
+        "{refused:?}"
+    );
 }
