@@ -21,4 +21,5 @@ mod schemas;
 mod schemathesis;
 mod serve;
 mod terms;
+mod tools;
 mod web;

@@ -40,6 +40,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Started by the vault itself to run an analysis tool confined: confine, then become the tool. First,
+    // while this process has one thread (new namespaces need that).
+    dnavault_sandbox::launch_if_asked();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

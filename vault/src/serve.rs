@@ -134,11 +134,29 @@ pub(crate) async fn serve(args: ServeArgs) -> eyre::Result<()> {
         .await
         .wrap_err_with(|| format!("cannot listen on {}", settings.listen))?;
     let running = dnavault_vault::launch(settings, listener, terminated()).await?;
+    report_tool_confinement().await;
     // One line on stdout for whoever started the vault: where it is and what it attests.
     println!("{}", serde_json::to_string(running.ready())?);
     std::io::stdout().flush()?;
     running.stopped().await;
     Ok(())
+}
+
+/// Says whether existing analysis tools can run here: a confined trial run through this executable (as
+/// every tool run starts), or why not, so an operator learns it at start rather than at a query.
+async fn report_tool_confinement() {
+    let launcher = match std::env::current_exe() {
+        Ok(path) => path,
+        Err(error) => {
+            return tracing::warn!("analysis tools cannot run: this executable's path: {error}");
+        }
+    };
+    match dnavault_sandbox::Sandbox::probe(launcher).await {
+        Ok(_) => tracing::info!(
+            "analysis tools can run here, confined (namespaces, Landlock, seccomp, limits)"
+        ),
+        Err(error) => tracing::warn!("{error}; the built-in analyses still run"),
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM.
