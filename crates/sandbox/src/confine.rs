@@ -118,6 +118,7 @@ pub fn launch_if_asked() {
 
 /// Confines this (single-threaded) process; which step failed, if one did.
 fn confine(spec: &Spec) -> Result<(), String> {
+    close_inherited()?;
     let step = |what: &'static str| move |error: nix::Error| format!("{what}: {error}");
     nix::unistd::setsid().map_err(step("a new session"))?;
     for (resource, soft, hard) in rlimits(&spec.limits) {
@@ -129,6 +130,39 @@ fn confine(spec: &Spec) -> Result<(), String> {
     landlock(&reads, &spec.writable).map_err(|e| format!("Landlock ABI 6: {e}"))?;
     let filter = filter().map_err(|e| format!("the seccomp filter: {e}"))?;
     seccompiler::apply_filter(&filter).map_err(|e| format!("the seccomp filter: {e}"))
+}
+
+/// Closes every descriptor but standard input, output and error: whatever the vault, or whoever started
+/// it, left open without close-on-exec would pass Landlock by (it checks paths when they are opened).
+/// Then checks that none is left.
+fn close_inherited() -> Result<(), String> {
+    #[allow(unsafe_code)]
+    // SAFETY: this single-threaded process owns no descriptor above 2 that anything will use again: the
+    // launcher has opened nothing yet, and it execs the tool next.
+    let closed = unsafe { libc::close_range(3, libc::c_uint::MAX, 0) };
+    if closed != 0 {
+        return Err(format!(
+            "closing inherited descriptors: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    let listing =
+        std::fs::read_dir("/proc/self/fd").map_err(|e| format!("listing open descriptors: {e}"))?;
+    for entry in listing.flatten() {
+        let Ok(fd) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let target = std::fs::read_link(entry.path()).unwrap_or_default();
+        // The listing itself is open while it is read.
+        let listing_itself = target.starts_with("/proc") && target.ends_with("fd");
+        if fd > 2 && !listing_itself {
+            return Err(format!(
+                "descriptor {fd} ({}) is still open",
+                target.display()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Restricts this process to reading and executing beneath `reads` (and [`SYSTEM_READ_ONLY`]), to

@@ -4,12 +4,13 @@
 //! disk) and wiped afterwards, has no network, and is killed at its CPU, memory, file-size and wall-clock
 //! limits.
 //!
-//! The confinement is what the Linux kernel offers, all of it required: new user, network and IPC
-//! namespaces (no interface but a down loopback, no privilege over anything outside), a Landlock domain
-//! (file access only beneath the paths given, no TCP, no signals or abstract sockets outside the sandbox),
-//! a seccomp filter (no sockets, no tracing, no mounts, no new namespaces, no kernel keyring, no
-//! io_uring), no new privileges, and rlimits. [`Sandbox::probe`] runs a trial and refuses, saying which
-//! part is missing, where the kernel cannot give all of it.
+//! The confinement is what the Linux kernel offers, all of it required: no descriptor inherited from the
+//! vault (all are closed), new user, network and IPC namespaces (no interface but a down loopback, no
+//! privilege over anything outside), a Landlock domain (file access only beneath the paths given, no
+//! TCP, no signals or abstract sockets outside the sandbox), a seccomp filter (no sockets, no tracing, no
+//! mounts, no new namespaces, no kernel keyring, no io_uring), no new privileges, and rlimits.
+//! [`Sandbox::probe`] runs a trial and refuses, saying which part is missing, where the kernel cannot
+//! give all of it.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), dnavault_sandbox::Error> {
