@@ -28,12 +28,13 @@ const PHONE = process.env.PHONE;
 const PROFILE = `${PHONE}-inbox`;
 const PASSPHRASE = "a long phone passphrase";
 
-/** Opens the inbox and waits (refreshing) for a card whose words match `pattern`; that card. */
+/** Opens the inbox and waits (refreshing, up to 90 s: the sender may be a process still starting on a
+ * loaded machine) for a card whose words match `pattern`; that card. */
 async function waitingCard(page, pattern) {
   await page.getByRole("button", { name: "Inbox", exact: true }).tap();
   await heading(page, "Inbox");
   const card = page.locator("section.card").filter({ hasText: pattern });
-  for (let attempt = 0; attempt < 60; attempt++) {
+  for (const deadline = Date.now() + 90000; Date.now() < deadline; ) {
     await page.getByRole("button", { name: "Refresh" }).waitFor();
     if (await page.getByRole("button", { name: "Refresh" }).isEnabled() && (await card.count()) > 0) return card.first();
     if (await page.getByRole("button", { name: "Refresh" }).isEnabled()) await page.getByRole("button", { name: "Refresh" }).tap();
