@@ -71,6 +71,24 @@ interface IVaultRegistry {
         uint256 deadline;
     }
 
+    /// @notice An owner's approval of an analysis tool for a vault: installing it, a code update.
+    /// @param tool The tool's identity: the EIP-712 struct hash of its manifest (program, version, the SHA-256
+    /// of its executable and of every file it loads, argument template, outputs, limits).
+    struct ApproveTool {
+        uint256 vaultId;
+        bytes32 tool;
+        uint256 nonce;
+        uint256 deadline;
+    }
+
+    /// @notice An owner's withdrawal of a previously approved tool.
+    struct RevokeTool {
+        uint256 vaultId;
+        bytes32 tool;
+        uint256 nonce;
+        uint256 deadline;
+    }
+
     /// @notice An owner's binding of the vault's attested signing key and the measurement it booted with.
     struct BindVaultKey {
         uint256 vaultId;
@@ -240,6 +258,12 @@ interface IVaultRegistry {
     error MeasurementAlreadyApproved(uint256 vaultId, bytes32 measurementHash);
     /// @notice The measurement is not approved for this vault.
     error MeasurementNotApproved(uint256 vaultId, bytes32 measurementHash);
+    /// @notice A tool's identity was zero.
+    error InvalidTool();
+    /// @notice The tool is approved for this vault already.
+    error ToolAlreadyApproved(uint256 vaultId, bytes32 tool);
+    /// @notice The tool is not approved for this vault.
+    error ToolNotApproved(uint256 vaultId, bytes32 tool);
     /// @notice An expiry lies in the past, or beyond what the access request asked for.
     error InvalidExpiry(uint64 expiry);
     /// @notice A purpose's first DUO term (its permission) is zero.
@@ -284,6 +308,10 @@ interface IVaultRegistry {
     event MeasurementApproved(uint256 indexed vaultId, bytes32 indexed measurementHash, bytes measurement);
     /// @notice The owner revoked a launch measurement.
     event MeasurementRevoked(uint256 indexed vaultId, bytes32 indexed measurementHash, bytes measurement);
+    /// @notice The owner approved an analysis tool (its manifest's hash) for the vault.
+    event ToolApproved(uint256 indexed vaultId, bytes32 indexed tool);
+    /// @notice The owner revoked an analysis tool.
+    event ToolRevoked(uint256 indexed vaultId, bytes32 indexed tool);
     /// @notice The owner bound the vault's attested signing key.
     event VaultKeyBound(uint256 indexed vaultId, address indexed vaultKey, bytes32 indexed measurementHash);
     /// @notice The owner unbound the vault's signing key.
@@ -394,6 +422,38 @@ interface IVaultRegistry {
     /// @param measurement The 48-byte SNP launch measurement.
     /// @return approved True while approved.
     function isMeasurementApproved(uint256 vaultId, bytes calldata measurement) external view returns (bool approved);
+
+    /*//////////////////////////////////////////////////////////////
+                                 TOOLS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Approves an analysis tool for the vault (installing it: a code update). Owner only. Approvals
+    /// stay with the vault when it changes owner, like measurements; a tool runs only under a grant, made by
+    /// the current owner, whose analysis names it.
+    /// @param vaultId The vault.
+    /// @param tool The tool's identity (its manifest's EIP-712 struct hash), not zero.
+    function approveTool(uint256 vaultId, bytes32 tool) external;
+
+    /// @notice Approves a tool with the owner's `ApproveTool` signature; anyone may relay.
+    /// @param message The signed message.
+    /// @param signature The owner's signature.
+    function approveToolWithSig(ApproveTool calldata message, bytes calldata signature) external;
+
+    /// @notice Revokes an approved tool: the vault refuses to run it from the block this lands in. Owner only.
+    /// @param vaultId The vault.
+    /// @param tool The tool's identity.
+    function revokeTool(uint256 vaultId, bytes32 tool) external;
+
+    /// @notice Revokes a tool with the owner's `RevokeTool` signature; anyone may relay.
+    /// @param message The signed message.
+    /// @param signature The owner's signature.
+    function revokeToolWithSig(RevokeTool calldata message, bytes calldata signature) external;
+
+    /// @notice Whether the owner currently approves this tool for the vault.
+    /// @param vaultId The vault.
+    /// @param tool The tool's identity.
+    /// @return approved True when approved and not revoked since.
+    function isToolApproved(uint256 vaultId, bytes32 tool) external view returns (bool approved);
 
     /*//////////////////////////////////////////////////////////////
                                VAULT KEY
@@ -584,6 +644,16 @@ interface IVaultRegistry {
     /// @param message The message.
     /// @return digest Its digest in this registry's domain.
     function hashRevokeMeasurement(RevokeMeasurement calldata message) external view returns (bytes32 digest);
+
+    /// @notice The EIP-712 digest an owner signs for `message`.
+    /// @param message The message.
+    /// @return digest Its digest in this registry's domain.
+    function hashApproveTool(ApproveTool calldata message) external view returns (bytes32 digest);
+
+    /// @notice The EIP-712 digest an owner signs for `message`.
+    /// @param message The message.
+    /// @return digest Its digest in this registry's domain.
+    function hashRevokeTool(RevokeTool calldata message) external view returns (bytes32 digest);
 
     /// @notice The EIP-712 digest an owner signs for `message`.
     /// @param message The message.

@@ -38,6 +38,12 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
     /// @dev keccak256("RevokeMeasurement(uint256 vaultId,bytes measurement,uint256 nonce,uint256 deadline)")
     bytes32 public constant REVOKE_MEASUREMENT_TYPEHASH =
         keccak256("RevokeMeasurement(uint256 vaultId,bytes measurement,uint256 nonce,uint256 deadline)");
+    /// @dev keccak256("ApproveTool(uint256 vaultId,bytes32 tool,uint256 nonce,uint256 deadline)")
+    bytes32 public constant APPROVE_TOOL_TYPEHASH =
+        keccak256("ApproveTool(uint256 vaultId,bytes32 tool,uint256 nonce,uint256 deadline)");
+    /// @dev keccak256("RevokeTool(uint256 vaultId,bytes32 tool,uint256 nonce,uint256 deadline)")
+    bytes32 public constant REVOKE_TOOL_TYPEHASH =
+        keccak256("RevokeTool(uint256 vaultId,bytes32 tool,uint256 nonce,uint256 deadline)");
     /// @dev keccak256("BindVaultKey(uint256 vaultId,address vaultKey,bytes measurement,uint256 nonce,uint256 deadline)")
     bytes32 public constant BIND_VAULT_KEY_TYPEHASH =
         keccak256("BindVaultKey(uint256 vaultId,address vaultKey,bytes measurement,uint256 nonce,uint256 deadline)");
@@ -77,6 +83,7 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
     mapping(bytes32 batchHash => uint256 blockNumber) private _anchoredAt;
     mapping(uint256 vaultId => uint256 nonce) private _nonces;
     mapping(uint256 vaultId => AuditHead) private _auditHeads;
+    mapping(uint256 vaultId => mapping(bytes32 tool => bool)) private _approvedTools;
 
     constructor() EIP712("DNA Vault Registry", "1") {}
 
@@ -172,6 +179,39 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
     /// @inheritdoc IVaultRegistry
     function isMeasurementApproved(uint256 vaultId, bytes calldata measurement) external view returns (bool) {
         return _approvedMeasurements[vaultId][keccak256(measurement)];
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 TOOLS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IVaultRegistry
+    function approveTool(uint256 vaultId, bytes32 tool) external {
+        _onlyOwner(vaultId);
+        _approveTool(vaultId, tool);
+    }
+
+    /// @inheritdoc IVaultRegistry
+    function approveToolWithSig(ApproveTool calldata message, bytes calldata signature) external {
+        _consumeOwnerSignature(message.vaultId, _structHash(message), message.nonce, message.deadline, signature);
+        _approveTool(message.vaultId, message.tool);
+    }
+
+    /// @inheritdoc IVaultRegistry
+    function revokeTool(uint256 vaultId, bytes32 tool) external {
+        _onlyOwner(vaultId);
+        _revokeTool(vaultId, tool);
+    }
+
+    /// @inheritdoc IVaultRegistry
+    function revokeToolWithSig(RevokeTool calldata message, bytes calldata signature) external {
+        _consumeOwnerSignature(message.vaultId, _structHash(message), message.nonce, message.deadline, signature);
+        _revokeTool(message.vaultId, message.tool);
+    }
+
+    /// @inheritdoc IVaultRegistry
+    function isToolApproved(uint256 vaultId, bytes32 tool) external view returns (bool) {
+        return _approvedTools[vaultId][tool];
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -404,6 +444,16 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
     }
 
     /// @inheritdoc IVaultRegistry
+    function hashApproveTool(ApproveTool calldata message) external view returns (bytes32) {
+        return _hashTypedDataV4(_structHash(message));
+    }
+
+    /// @inheritdoc IVaultRegistry
+    function hashRevokeTool(RevokeTool calldata message) external view returns (bytes32) {
+        return _hashTypedDataV4(_structHash(message));
+    }
+
+    /// @inheritdoc IVaultRegistry
     function hashBindVaultKey(BindVaultKey calldata message) external view returns (bytes32) {
         return _hashTypedDataV4(_structHash(message));
     }
@@ -517,6 +567,14 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
         return keccak256(abi.encode(QUERY_REQUEST_TYPEHASH, m));
     }
 
+    function _structHash(ApproveTool calldata m) private pure returns (bytes32) {
+        return keccak256(abi.encode(APPROVE_TOOL_TYPEHASH, m));
+    }
+
+    function _structHash(RevokeTool calldata m) private pure returns (bytes32) {
+        return keccak256(abi.encode(REVOKE_TOOL_TYPEHASH, m));
+    }
+
     function _structHash(QueryReceipt calldata m) private pure returns (bytes32) {
         return keccak256(abi.encode(QUERY_RECEIPT_TYPEHASH, m));
     }
@@ -571,6 +629,19 @@ contract VaultRegistry is IVaultRegistry, EIP712 {
         if (!SignatureChecker.isValidSignatureNowCalldata(owner, _hashTypedDataV4(structHash), signature)) {
             revert InvalidSignature(vaultId, owner);
         }
+    }
+
+    function _approveTool(uint256 vaultId, bytes32 tool) private {
+        if (tool == bytes32(0)) revert InvalidTool();
+        if (_approvedTools[vaultId][tool]) revert ToolAlreadyApproved(vaultId, tool);
+        _approvedTools[vaultId][tool] = true;
+        emit ToolApproved({vaultId: vaultId, tool: tool});
+    }
+
+    function _revokeTool(uint256 vaultId, bytes32 tool) private {
+        if (!_approvedTools[vaultId][tool]) revert ToolNotApproved(vaultId, tool);
+        _approvedTools[vaultId][tool] = false;
+        emit ToolRevoked({vaultId: vaultId, tool: tool});
     }
 
     function _approveMeasurement(uint256 vaultId, bytes calldata measurement) private {

@@ -76,6 +76,12 @@ enum Command {
     ApproveMeasurement(registry::MeasurementArgs),
     /// Withdraw approval of vault code.
     RevokeMeasurement(registry::MeasurementArgs),
+    /// Install an analysis tool in your vault (approve its manifest's hash: a code update).
+    ApproveTool(registry::ToolArgs),
+    /// Remove an installed analysis tool.
+    RevokeTool(registry::ToolArgs),
+    /// Print a tool manifest's identity (the hash owners approve and grants name).
+    ToolId(registry::ToolIdArgs),
     /// Bind a booted vault's attested signing key.
     BindVaultKey(registry::BindArgs),
     /// Answer a sealed vault's boot request: verify it, then release its data key.
@@ -123,6 +129,9 @@ pub(crate) async fn run(cli: Cli) -> eyre::Result<()> {
         Command::Revoke(args) => registry::revoke(&session, args).await,
         Command::ApproveMeasurement(args) => registry::approve_measurement(&session, args).await,
         Command::RevokeMeasurement(args) => registry::revoke_measurement(&session, args).await,
+        Command::ApproveTool(args) => registry::approve_tool(&session, args).await,
+        Command::RevokeTool(args) => registry::revoke_tool(&session, args).await,
+        Command::ToolId(args) => registry::tool_id(&session, &args),
         Command::BindVaultKey(args) => registry::bind_vault_key(&session, args).await,
         Command::Boot(args) => boot::run(&session, args).await,
         Command::Upload(args) => upload::run(&session, args).await,

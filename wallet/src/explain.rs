@@ -5,11 +5,12 @@ use std::fmt;
 
 use alloy::{
     dyn_abi::TypedData,
-    primitives::{Address, U256},
+    primitives::{Address, B256, U256},
 };
 use dnavault_protocol::{
-    ApproveMeasurement, BindVaultKey, BootApproval, Grant, GrantRequest, QueryApproval, Revoke,
-    RevokeMeasurement, chain_view::ChainView, purpose::Purpose,
+    ApproveMeasurement, ApproveTool, BindVaultKey, BootApproval, Grant, GrantRequest,
+    QueryApproval, Revoke, RevokeMeasurement, RevokeTool, chain_view::ChainView, purpose::Purpose,
+    tool::ToolManifest,
 };
 
 use crate::inputs::{Analysis, format_time};
@@ -362,6 +363,75 @@ pub fn revoke_measurement(m: &RevokeMeasurement, deployment: Deployment) -> Expl
     .signature_terms(deployment, Some(m.nonce), m.deadline)
 }
 
+/// Installing an analysis tool: its manifest in words when the wallet has it (the tool's identity is its
+/// hash, recomputed here), its hash alone otherwise, with a warning saying so.
+pub fn approve_tool(
+    m: &ApproveTool,
+    deployment: Deployment,
+    manifest: Option<&ToolManifest>,
+) -> Explanation {
+    let e = Explanation::new(format!("Install an analysis tool in vault {}", m.vaultId))
+        .fact("Vault", m.vaultId.to_string());
+    let mut e =
+        tool_facts(e, m.tool, manifest).signature_terms(deployment, Some(m.nonce), m.deadline);
+    e.warnings.push(
+        "the tool runs inside your vault only for a researcher whose grant names it, on the records that grant allows; \
+         its results leave sealed to that researcher"
+            .into(),
+    );
+    e
+}
+
+/// Removing an installed analysis tool: grants that name it stop running from the block this lands in.
+pub fn revoke_tool(
+    m: &RevokeTool,
+    deployment: Deployment,
+    manifest: Option<&ToolManifest>,
+) -> Explanation {
+    let e = Explanation::new(format!("Remove an analysis tool from vault {}", m.vaultId))
+        .fact("Vault", m.vaultId.to_string());
+    tool_facts(e, m.tool, manifest).signature_terms(deployment, Some(m.nonce), m.deadline)
+}
+
+/// The tool's facts: what its manifest says, or that only its hash is known.
+fn tool_facts(e: Explanation, tool: B256, manifest: Option<&ToolManifest>) -> Explanation {
+    let Some(manifest) = manifest.filter(|manifest| manifest.id() == tool) else {
+        let mut e = e.fact("Tool (manifest hash)", tool.to_string());
+        e.warnings.push(
+            "this message names the tool only by its manifest's hash: sign only if you computed that hash \
+             yourself from a manifest you trust (dnavault-wallet tool-id --manifest FILE)"
+                .into(),
+        );
+        return e;
+    };
+    let limits = &manifest.limits;
+    e.fact("Tool", format!("{} {}", manifest.name, manifest.version))
+        .fact(
+            "Program",
+            format!(
+                "{} (SHA-256 {})",
+                manifest.executable.path, manifest.executable.sha256
+            ),
+        )
+        .fact(
+            "Files it loads",
+            format!("{}, each pinned by its SHA-256", manifest.files.len()),
+        )
+        .fact("Arguments", manifest.arguments.join(" "))
+        .fact("Results that may leave", manifest.outputs.join(", "))
+        .fact(
+            "Limits",
+            format!(
+                "{} s of CPU, {} s in all, {} MiB of memory, {} KiB per result",
+                limits.cpu_seconds,
+                limits.wall_seconds,
+                limits.memory_bytes >> 20,
+                limits.output_bytes >> 10
+            ),
+        )
+        .fact("Tool (manifest hash)", tool.to_string())
+}
+
 /// Binding a booted vault's attested key.
 pub fn bind_vault_key(m: &BindVaultKey, deployment: Deployment) -> Explanation {
     Explanation::new(format!(
@@ -484,6 +554,12 @@ pub fn typed_data(
             "RevokeMeasurement" => serde_json::from_value(message)
                 .ok()
                 .map(|m| revoke_measurement(&m, d)),
+            "ApproveTool" => serde_json::from_value(message)
+                .ok()
+                .map(|m| approve_tool(&m, d, None)),
+            "RevokeTool" => serde_json::from_value(message)
+                .ok()
+                .map(|m| revoke_tool(&m, d, None)),
             "BindVaultKey" => serde_json::from_value(message)
                 .ok()
                 .map(|m| bind_vault_key(&m, d)),

@@ -111,15 +111,38 @@ pub fn time(what: &str, text: &str, now: u64) -> Result<u64> {
 
 /// A vault's chain view from a JSON file (the `chain` of its boot request), checked.
 pub fn chain_view(path: &std::path::Path) -> Result<dnavault_protocol::chain_view::ChainView> {
+    checked_json(
+        path,
+        "a chain view",
+        |view: &dnavault_protocol::chain_view::ChainView| view.check().map_err(|e| e.to_string()),
+    )
+}
+
+/// An analysis tool's manifest from a JSON file, checked: what the owner reads before installing it.
+pub fn tool_manifest(path: &std::path::Path) -> Result<dnavault_protocol::tool::ToolManifest> {
+    checked_json(
+        path,
+        "a tool manifest",
+        |manifest: &dnavault_protocol::tool::ToolManifest| {
+            manifest.check().map_err(|e| e.to_string())
+        },
+    )
+}
+
+/// A `what` read from the JSON file at `path` and put through `check`; every failure names the file.
+fn checked_json<T: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+    what: &str,
+    check: impl FnOnce(&T) -> std::result::Result<(), String>,
+) -> Result<T> {
     let file = |reason: String| WalletError::File {
         path: path.to_owned(),
         reason,
     };
     let text = std::fs::read_to_string(path).map_err(|e| file(e.to_string()))?;
-    let view: dnavault_protocol::chain_view::ChainView =
-        serde_json::from_str(&text).map_err(|e| file(format!("not a chain view: {e}")))?;
-    view.check().map_err(|e| file(e.to_string()))?;
-    Ok(view)
+    let value: T = serde_json::from_str(&text).map_err(|e| file(format!("not {what}: {e}")))?;
+    check(&value).map_err(file)?;
+    Ok(value)
 }
 
 /// A 48-byte SNP launch measurement as 96 hex digits (0x optional).

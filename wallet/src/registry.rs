@@ -7,8 +7,8 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use dnavault_protocol::{
-    AccessRequest, ApproveMeasurement, BindVaultKey, GrantRequest, RevokeMeasurement,
-    VaultRegistry, VaultRegistry::VaultRegistryErrors, descriptor::Descriptor,
+    AccessRequest, ApproveMeasurement, ApproveTool, BindVaultKey, GrantRequest, RevokeMeasurement,
+    RevokeTool, VaultRegistry, VaultRegistry::VaultRegistryErrors, descriptor::Descriptor,
 };
 
 use crate::{Result, WalletError, explain::Deployment, typed::SignedTypedData};
@@ -291,6 +291,16 @@ impl Connection {
             "RevokeMeasurement" => {
                 let m: RevokeMeasurement = serde_json::from_value(message).map_err(decode)?;
                 self.send(self.registry.revokeMeasurementWithSig(m, signature))
+                    .await
+            }
+            "ApproveTool" => {
+                let m: ApproveTool = serde_json::from_value(message).map_err(decode)?;
+                self.send(self.registry.approveToolWithSig(m, signature))
+                    .await
+            }
+            "RevokeTool" => {
+                let m: RevokeTool = serde_json::from_value(message).map_err(decode)?;
+                self.send(self.registry.revokeToolWithSig(m, signature))
                     .await
             }
             "BindVaultKey" => {

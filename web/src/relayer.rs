@@ -16,7 +16,8 @@ use alloy::{
 };
 use axum::http::StatusCode;
 use dnavault_protocol::{
-    ApproveMeasurement, BindVaultKey, Grant, GrantRequest, Revoke, RevokeMeasurement,
+    ApproveMeasurement, ApproveTool, BindVaultKey, Grant, GrantRequest, Revoke, RevokeMeasurement,
+    RevokeTool,
     VaultRegistry::{self, VaultRegistryErrors, VaultRegistryInstance},
     eip712::registry_domain,
 };
@@ -82,6 +83,8 @@ enum Call {
     Revoke(Revoke),
     ApproveMeasurement(ApproveMeasurement),
     RevokeMeasurement(RevokeMeasurement),
+    ApproveTool(ApproveTool),
+    RevokeTool(RevokeTool),
     BindVaultKey(BindVaultKey),
 }
 
@@ -217,6 +220,26 @@ impl Relayer {
                     call: Call::RevokeMeasurement(m),
                 }
             }
+            "ApproveTool" => {
+                let m: ApproveTool = serde_json::from_value(message).map_err(bad)?;
+                let digest = parts(&m, &domain);
+                Message {
+                    vault: m.vaultId,
+                    deadline: m.deadline,
+                    digest,
+                    call: Call::ApproveTool(m),
+                }
+            }
+            "RevokeTool" => {
+                let m: RevokeTool = serde_json::from_value(message).map_err(bad)?;
+                let digest = parts(&m, &domain);
+                Message {
+                    vault: m.vaultId,
+                    deadline: m.deadline,
+                    digest,
+                    call: Call::RevokeTool(m),
+                }
+            }
             "BindVaultKey" => {
                 let m: BindVaultKey = serde_json::from_value(message).map_err(bad)?;
                 let digest = parts(&m, &domain);
@@ -233,7 +256,7 @@ impl Relayer {
                     "kind",
                     format!(
                         "the relayer submits Grant, GrantRequest, Revoke, ApproveMeasurement, \
-                         RevokeMeasurement and BindVaultKey messages, not {other}"
+                         RevokeMeasurement, ApproveTool, RevokeTool and BindVaultKey messages, not {other}"
                     ),
                 ));
             }
@@ -319,6 +342,8 @@ impl Relayer {
             Call::Revoke(m) => run!(r.revokeWithSig(m.clone(), signature)),
             Call::ApproveMeasurement(m) => run!(r.approveMeasurementWithSig(m.clone(), signature)),
             Call::RevokeMeasurement(m) => run!(r.revokeMeasurementWithSig(m.clone(), signature)),
+            Call::ApproveTool(m) => run!(r.approveToolWithSig(m.clone(), signature)),
+            Call::RevokeTool(m) => run!(r.revokeToolWithSig(m.clone(), signature)),
             Call::BindVaultKey(m) => run!(r.bindVaultKeyWithSig(m.clone(), signature)),
         };
         if !receipt.status() {

@@ -130,6 +130,17 @@ pub enum ConsentError {
         /// The limit.
         limit: Duration,
     },
+    /// The owner has not approved this analysis tool for the vault (or revoked it).
+    #[error(
+        "analysis tool {tool} is not approved for this vault at block {block}: the owner must install it \
+         (`dnavault-wallet approve-tool`) before it runs"
+    )]
+    ToolNotApproved {
+        /// The tool's identity.
+        tool: B256,
+        /// The block the registry's state was proved at.
+        block: u64,
+    },
     /// Reading the chain failed.
     #[error("cannot read the registry: {0}")]
     Chain(String),
@@ -176,6 +187,34 @@ impl ConsentCache {
                 synced_at: Instant::now(),
             }),
             proven: Default::default(),
+        }
+    }
+
+    /// Proves, at `consent`'s block, that the owner approves analysis tool `tool` (a manifest's identity) for
+    /// this vault: what the registry's state says, not what an endpoint's events or a flag on the host say. A
+    /// tool revoked by then, or never approved, is refused.
+    pub async fn confirm_tool<P: Provider>(
+        &self,
+        registry: &VaultRegistryInstance<P>,
+        tool: B256,
+        consent: &Consent,
+    ) -> Result<(), ConsentError> {
+        let vault = alloy::primitives::U256::from(self.config.vault_id);
+        let approved = crate::proof::prove_tool(
+            registry.provider(),
+            *registry.address(),
+            vault,
+            tool,
+            consent.block,
+        )
+        .await?;
+        if approved {
+            Ok(())
+        } else {
+            Err(ConsentError::ToolNotApproved {
+                tool,
+                block: consent.block,
+            })
         }
     }
 

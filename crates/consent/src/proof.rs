@@ -12,7 +12,7 @@ use alloy::{
 use alloy_trie::{Nibbles, TrieAccount, proof::verify_proof};
 use dnavault_protocol::{
     audit::AuditHead,
-    storage::{StoredGrant, StoredOwner, audit_head_slots, grant_slot, owner_slot},
+    storage::{StoredGrant, StoredOwner, audit_head_slots, grant_slot, owner_slot, tool_slot},
 };
 
 use crate::{Consent, ConsentError, read};
@@ -135,6 +135,24 @@ pub async fn prove_audit_head<P: Provider>(
     })
 }
 
+/// Whether tool `tool` is approved for vault `vault_id` at block `number`, proved to its state root.
+pub(crate) async fn prove_tool<P: Provider>(
+    provider: &P,
+    registry: Address,
+    vault_id: U256,
+    tool: B256,
+    number: u64,
+) -> Result<bool, ConsentError> {
+    let (values, _) = proved(provider, registry, &[tool_slot(vault_id, tool)], number).await?;
+    match values[0] {
+        value if value.is_zero() => Ok(false),
+        value if value == U256::from(1) => Ok(true),
+        value => Err(ConsentError::Unproven(format!(
+            "tool {tool}'s approval slot holds {value}, not a bool"
+        ))),
+    }
+}
+
 /// The values of `slots` of `address` at block `number`, proved to that block's state root (a header the
 /// quorum agreed on), with the root.
 async fn proved<P: Provider>(
@@ -204,14 +222,17 @@ fn verified(
                     storage.key.as_b256()
                 )));
             }
-            let expected = (!storage.value.is_zero()).then(|| alloy_rlp::encode(storage.value));
-            verify_proof(
-                proof.storage_hash,
-                Nibbles::unpack(keccak256(slot)),
-                expected,
-                &storage.proof,
-            )
-            .map_err(|e| bad(format!("slot {slot} does not verify: {e}")))?;
+            let key = Nibbles::unpack(keccak256(slot));
+            let check = |expected| verify_proof(proof.storage_hash, key, expected, &storage.proof);
+            let encoded = alloy_rlp::encode(storage.value);
+            let outcome = if storage.value.is_zero() {
+                // A zero slot is absent from the trie on a real node; Anvil keeps a slot set back to zero
+                // as a leaf holding the encoded zero. Either proves zero under the state root.
+                check(None).or_else(|_| check(Some(encoded)))
+            } else {
+                check(Some(encoded))
+            };
+            outcome.map_err(|e| bad(format!("slot {slot} does not verify: {e}")))?;
             Ok(storage.value)
         })
         .collect()

@@ -28,8 +28,9 @@ mod tests {
     use alloy::sol_types::SolStruct;
 
     use crate::{
-        ApproveMeasurement, BindVaultKey, BootApproval, Grant, GrantRequest, OwnerRead,
-        QueryApproval, QueryReceipt, QueryRequest, Revoke, RevokeMeasurement, UploadApproval,
+        ApproveMeasurement, ApproveTool, BindVaultKey, BootApproval, Grant, GrantRequest,
+        OwnerRead, QueryApproval, QueryReceipt, QueryRequest, Revoke, RevokeMeasurement,
+        RevokeTool, UploadApproval,
     };
 
     /// The type strings are the protocol: a change here breaks every wallet and every stored signature.
@@ -57,6 +58,14 @@ mod tests {
         assert_eq!(
             RevokeMeasurement::eip712_encode_type(),
             "RevokeMeasurement(uint256 vaultId,bytes measurement,uint256 nonce,uint256 deadline)"
+        );
+        assert_eq!(
+            ApproveTool::eip712_encode_type(),
+            "ApproveTool(uint256 vaultId,bytes32 tool,uint256 nonce,uint256 deadline)"
+        );
+        assert_eq!(
+            RevokeTool::eip712_encode_type(),
+            "RevokeTool(uint256 vaultId,bytes32 tool,uint256 nonce,uint256 deadline)"
         );
         assert_eq!(
             BindVaultKey::eip712_encode_type(),

@@ -49,9 +49,9 @@ pub mod upload;
 
 pub use bindings::{
     IVaultRegistry::{
-        AccessRequest, ApproveMeasurement, BindVaultKey, BootApproval, Grant, GrantRecord,
-        GrantRequest, OwnerRead, QueryApproval, QueryReceipt, QueryRequest, Revoke,
-        RevokeMeasurement, UploadApproval, VaultInfo,
+        AccessRequest, ApproveMeasurement, ApproveTool, BindVaultKey, BootApproval, Grant,
+        GrantRecord, GrantRequest, OwnerRead, QueryApproval, QueryReceipt, QueryRequest, Revoke,
+        RevokeMeasurement, RevokeTool, UploadApproval, VaultInfo,
     },
     VaultRegistry,
 };

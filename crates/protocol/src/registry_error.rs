@@ -36,6 +36,12 @@ pub fn words(e: &VaultRegistryErrors) -> String {
             "that measurement is already approved for vault {}",
             x.vaultId
         ),
+        E::InvalidTool(_) => "a tool's identity (its manifest's hash) cannot be zero".into(),
+        E::ToolNotApproved(x) => format!("tool {} is not installed in vault {}", x.tool, x.vaultId),
+        E::ToolAlreadyApproved(x) => format!(
+            "tool {} is already installed in vault {}",
+            x.tool, x.vaultId
+        ),
         other => format!("{other:?}"),
     }
 }

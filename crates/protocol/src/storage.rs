@@ -11,6 +11,8 @@ pub const VAULTS_SLOT: u64 = 4;
 pub const GRANTS_SLOT: u64 = 6;
 /// The slot of `mapping(uint256 vaultId => AuditHead) _auditHeads`.
 pub const AUDIT_HEADS_SLOT: u64 = 10;
+/// The slot of `mapping(uint256 vaultId => mapping(bytes32 tool => bool)) _approvedTools`.
+pub const APPROVED_TOOLS_SLOT: u64 = 11;
 
 /// A grant's record as its one storage slot packs it (Solidity packs from the low-order byte up).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +80,13 @@ pub fn audit_head_slots(vault_id: U256) -> [B256; 2] {
     let first = mapping_slot(vault_id.into(), U256::from(AUDIT_HEADS_SLOT).into());
     let second = U256::from_be_bytes(first.0) + U256::from(1);
     [first, second.into()]
+}
+
+/// The slot of whether `tool` (a manifest's identity) is approved for vault `vault_id`: a `bool` in the
+/// slot's lowest byte.
+pub fn tool_slot(vault_id: U256, tool: B256) -> B256 {
+    let by_vault = mapping_slot(vault_id.into(), U256::from(APPROVED_TOOLS_SLOT).into());
+    mapping_slot(tool, by_vault)
 }
 
 /// The slot of the grant to `grantee` for `scope` on vault `vault_id`.

@@ -115,6 +115,23 @@ impl TestChain {
         confirm(call.send().await?).await
     }
 
+    /// Installs (`approved`) or removes analysis tool `tool` (a manifest's identity) for `vault` as its
+    /// owner `owner`.
+    pub async fn set_tool(
+        &self,
+        owner: &PrivateKeySigner,
+        vault: U256,
+        tool: alloy::primitives::B256,
+        approved: bool,
+    ) -> Result<()> {
+        let registry = self.registry_as(owner);
+        let pending = match approved {
+            true => registry.approveTool(vault, tool).send().await?,
+            false => registry.revokeTool(vault, tool).send().await?,
+        };
+        confirm(pending).await
+    }
+
     /// Grants (or renews) `grantee` consent to `scope` on `vault` as recorded in `record` (its `revoked`
     /// and `epoch` are the registry's to set), as the vault's owner `owner`.
     pub async fn grant(

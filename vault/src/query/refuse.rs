@@ -113,6 +113,7 @@ fn gate_refusal(error: &GateError) -> ApiError {
         GateError::Consent(ConsentError::NoGrant { .. }) => "no-grant",
         GateError::Consent(ConsentError::Revoked { .. }) => "revoked",
         GateError::Consent(ConsentError::Expired { .. }) => "grant-expired",
+        GateError::Consent(ConsentError::ToolNotApproved { .. }) => "tool-not-approved",
         GateError::Consent(ConsentError::Stale { .. } | ConsentError::Chain(_)) => {
             return ApiError {
                 status: StatusCode::SERVICE_UNAVAILABLE,

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use alloy::{primitives::U256, signers::local::PrivateKeySigner, sol_types::SolStruct};
 use clap::Args;
 use dnavault_protocol::{
-    ApproveMeasurement, BindVaultKey, BootApproval, Grant, QueryApproval, Revoke,
-    RevokeMeasurement, eip712::registry_domain,
+    ApproveMeasurement, ApproveTool, BindVaultKey, BootApproval, Grant, QueryApproval, Revoke,
+    RevokeMeasurement, RevokeTool, eip712::registry_domain, tool::ToolManifest,
 };
 use dnavault_wallet::{
     approval::ToApprove,
@@ -125,6 +125,38 @@ pub(crate) struct MeasurementArgs {
     measurement: String,
     #[command(flatten)]
     chain: ChainArgs,
+}
+
+/// Which tool, in which vault.
+#[derive(Debug, Args)]
+pub(crate) struct ToolArgs {
+    /// The vault id.
+    #[arg(long)]
+    vault: U256,
+    /// The tool's manifest (JSON): the wallet hashes it and shows what it says.
+    #[arg(long, value_name = "FILE", required_unless_present = "tool")]
+    manifest: Option<PathBuf>,
+    /// The tool's identity (its manifest's hash), when you have no manifest to show: removing only.
+    #[arg(long, conflicts_with = "manifest")]
+    tool: Option<String>,
+    #[command(flatten)]
+    chain: ChainArgs,
+}
+
+impl ToolArgs {
+    /// The tool's identity, and its manifest when given.
+    fn tool(&self) -> eyre::Result<(alloy::primitives::B256, Option<ToolManifest>)> {
+        match (&self.manifest, &self.tool) {
+            (Some(path), _) => {
+                let manifest = inputs::tool_manifest(path)?;
+                Ok((manifest.id(), Some(manifest)))
+            }
+            (None, Some(tool)) => Ok((inputs::bytes32("--tool", tool)?, None)),
+            (None, None) => {
+                bail!("name the tool with --manifest FILE (or --tool HASH to remove it)")
+            }
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -421,6 +453,57 @@ pub(crate) async fn revoke_measurement(
     };
     s.finish(session, &args.chain, &message, explain::revoke_measurement)
         .await
+}
+
+pub(crate) async fn approve_tool(session: &Session, args: ToolArgs) -> eyre::Result<()> {
+    let (tool, manifest) = args.tool()?;
+    if manifest.is_none() {
+        bail!("installing a tool needs its manifest (--manifest FILE), so you can read what it is");
+    }
+    let s = Signing::open(session, &args.chain).await?;
+    let message = ApproveTool {
+        vaultId: args.vault,
+        tool,
+        nonce: s.nonce(&args.chain, args.vault).await?,
+        deadline: s.deadline(&args.chain)?,
+    };
+    s.finish(session, &args.chain, &message, |m, d| {
+        explain::approve_tool(m, d, manifest.as_ref())
+    })
+    .await
+}
+
+pub(crate) async fn revoke_tool(session: &Session, args: ToolArgs) -> eyre::Result<()> {
+    let (tool, manifest) = args.tool()?;
+    let s = Signing::open(session, &args.chain).await?;
+    let message = RevokeTool {
+        vaultId: args.vault,
+        tool,
+        nonce: s.nonce(&args.chain, args.vault).await?,
+        deadline: s.deadline(&args.chain)?,
+    };
+    s.finish(session, &args.chain, &message, |m, d| {
+        explain::revoke_tool(m, d, manifest.as_ref())
+    })
+    .await
+}
+
+/// Prints a manifest's identity, the hash an owner approves and a grant names.
+pub(crate) fn tool_id(session: &Session, args: &ToolIdArgs) -> eyre::Result<()> {
+    let manifest = inputs::tool_manifest(&args.manifest)?;
+    let id = manifest.id();
+    session.emit(
+        &serde_json::json!({ "tool": id, "name": manifest.name, "version": manifest.version }),
+        &format!("{id}  {} {}", manifest.name, manifest.version),
+    )
+}
+
+/// A manifest to hash.
+#[derive(Debug, Args)]
+pub(crate) struct ToolIdArgs {
+    /// The tool's manifest (JSON).
+    #[arg(long, value_name = "FILE")]
+    manifest: PathBuf,
 }
 
 pub(crate) async fn bind_vault_key(session: &Session, args: BindArgs) -> eyre::Result<()> {

@@ -767,3 +767,89 @@ async fn a_withheld_grant_is_cancelled() {
     ]);
     nothing.refused("voids nothing");
 }
+
+const MANIFEST: &str = r#"{
+  "name": "bcftools query", "version": "1.16",
+  "executable": {"path": "/usr/bin/bcftools", "sha256": "0x1111111111111111111111111111111111111111111111111111111111111111"},
+  "files": [{"path": "/usr/lib/x86_64-linux-gnu/libhts.so.3", "sha256": "0x2222222222222222222222222222222222222222222222222222222222222222"}],
+  "arguments": ["query", "-r", "{regions}", "-f", "%CHROM\t%POS[\t%GT]\n", "{genome}"],
+  "outputs": ["stdout"],
+  "limits": {"cpuSeconds": 30, "memoryBytes": 536870912, "outputBytes": 1048576, "wallSeconds": 60}
+}"#;
+
+/// An analysis tool installed from its manifest, shown in words before signing; installed twice and
+/// removed twice are refused in words; relayed by someone else, a signed removal lands the same way.
+#[tokio::test(flavor = "multi_thread")]
+async fn tools_installed_from_a_manifest_and_removed() {
+    let s = setup().await;
+    let registry = s.chain.registry();
+    let vault = U256::from(1);
+    let manifest_path = s.wallet.write("bcftools-query.json", MANIFEST);
+    let manifest = manifest_path.to_str().unwrap();
+    let tool = serde_json::from_str::<dnavault_protocol::tool::ToolManifest>(MANIFEST)
+        .unwrap()
+        .id();
+    let id = s
+        .wallet
+        .run(&["--json", "tool-id", "--manifest", manifest])
+        .json();
+    assert_eq!(id["tool"].as_str().unwrap().parse::<B256>().unwrap(), tool);
+
+    let installed = s.owner_run(&[
+        "approve-tool",
+        "--vault",
+        "1",
+        "--manifest",
+        manifest,
+        "--send",
+    ]);
+    assert!(installed.ok, "{}", installed.stderr);
+    let shown = format!("{}{}", installed.stdout, installed.stderr);
+    for words in [
+        "Install an analysis tool in vault 1",
+        "bcftools query 1.16",
+        "/usr/bin/bcftools (SHA-256 0x1111",
+        "1, each pinned by its SHA-256",
+        "30 s of CPU, 60 s in all, 512 MiB of memory, 1024 KiB per result",
+    ] {
+        assert!(shown.contains(words), "the screen says {words:?}: {shown}");
+    }
+    assert!(registry.isToolApproved(vault, tool).call().await.unwrap());
+    let twice = s.owner_fails(&[
+        "approve-tool",
+        "--vault",
+        "1",
+        "--manifest",
+        manifest,
+        "--send",
+    ]);
+    assert!(
+        twice.contains(&format!("tool {tool} is already installed in vault 1")),
+        "{twice}"
+    );
+    // Installing by hash alone is refused: the owner must be able to read what they install.
+    let blind = s.owner_fails(&["approve-tool", "--vault", "1", "--tool", &tool.to_string()]);
+    assert!(blind.contains("needs its manifest"), "{blind}");
+
+    // Removal by hash alone, printed and relayed by the researcher's account.
+    let payload = s.owner(&["revoke-tool", "--vault", "1", "--tool", &tool.to_string()]);
+    assert_eq!(payload["typedData"]["primaryType"], "RevokeTool");
+    let signed: dnavault_wallet::typed::SignedTypedData = serde_json::from_value(payload).unwrap();
+    let relay = Connection::connect(&s.rpc, s.chain.registry_address(), s.chain.signer(2))
+        .await
+        .unwrap();
+    relay.submit(&signed).await.unwrap();
+    assert!(!registry.isToolApproved(vault, tool).call().await.unwrap());
+    let again = s.owner_fails(&[
+        "revoke-tool",
+        "--vault",
+        "1",
+        "--manifest",
+        manifest,
+        "--send",
+    ]);
+    assert!(
+        again.contains(&format!("tool {tool} is not installed in vault 1")),
+        "{again}"
+    );
+}

@@ -9,9 +9,10 @@ use super::hex0x;
 use crate::{Result, WebError, index::RegistryLog};
 
 /// The derived tables, emptied before a rebuild from `events`.
-pub(crate) const DERIVED: [&str; 6] = [
+pub(crate) const DERIVED: [&str; 7] = [
     "vaults",
     "measurements",
+    "tools",
     "grants",
     "access_requests",
     "receipt_batches",
@@ -106,6 +107,8 @@ pub(crate) async fn apply(db: &mut AnyConnection, log: &RegistryLog) -> Result<(
             )
             .await?;
         }
+        E::ToolApproved(e) => tool(db, e.vaultId, &e.tool, true, block).await?,
+        E::ToolRevoked(e) => tool(db, e.vaultId, &e.tool, false, block).await?,
         E::VaultKeyBound(e) => {
             vault_update(VAULT_KEY, e.vaultId, block)?
                 .bind(hex0x(e.vaultKey))
@@ -238,6 +241,27 @@ async fn measurement(
     .bind(id(vault)?)
     .bind(hex0x(hash))
     .bind(hex0x(measurement))
+    .bind(approved)
+    .bind(block)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+async fn tool(
+    db: &mut AnyConnection,
+    vault: U256,
+    tool: &alloy::primitives::B256,
+    approved: bool,
+    block: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO tools (vault_id, tool, approved, changed_block) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (vault_id, tool) DO UPDATE SET approved = excluded.approved,
+             changed_block = excluded.changed_block",
+    )
+    .bind(id(vault)?)
+    .bind(hex0x(tool))
     .bind(approved)
     .bind(block)
     .execute(db)

@@ -12,7 +12,7 @@ use sqlx::{
 use crate::{Result, WebError};
 
 /// Every migration, in order: (version, what it does, its SQL).
-const MIGRATIONS: [(i64, &str, &str); 3] = [
+const MIGRATIONS: [(i64, &str, &str); 4] = [
     (
         1,
         "the registry's events and what they add up to",
@@ -27,6 +27,11 @@ const MIGRATIONS: [(i64, &str, &str); 3] = [
         3,
         "the relay's inboxes and messages",
         include_str!("../../migrations/0003_relay.sql"),
+    ),
+    (
+        4,
+        "the analysis tools installed in each vault",
+        include_str!("../../migrations/0004_tools.sql"),
     ),
 ];
 

@@ -72,6 +72,8 @@ pub struct VaultDetail {
     pub audit_head: Option<AuditHead>,
     /// Every measurement ever approved, and whether it still is.
     pub measurements: Vec<Measurement>,
+    /// Every analysis tool ever installed, and whether it still is.
+    pub tools: Vec<InstalledTool>,
     /// Every grant the current owner made, newest first.
     pub grants: Vec<GrantView>,
     /// Anchored receipt batches, newest first.
@@ -97,6 +99,17 @@ pub struct Measurement {
     /// The 48-byte measurement, hex.
     pub measurement: String,
     /// Approved now (else revoked).
+    pub approved: bool,
+    /// The block of its last change.
+    pub changed_block: u64,
+}
+
+/// An analysis tool an owner installed in the vault.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct InstalledTool {
+    /// Its identity: its manifest's hash.
+    pub tool: B256,
+    /// Installed now (else removed).
     pub approved: bool,
     /// The block of its last change.
     pub changed_block: u64,
@@ -323,6 +336,7 @@ impl Database {
                 _ => None,
             },
             measurements: self.measurements(id).await?,
+            tools: self.tools(id).await?,
             grants: self.grants(id, now).await?,
             receipt_batches: self.receipt_batches(id).await?,
             requests: self
@@ -375,6 +389,25 @@ impl Database {
             .fetch_optional(self.pool())
             .await?;
         row.as_ref().map(request).transpose()
+    }
+
+    async fn tools(&self, vault: u64) -> Result<Vec<InstalledTool>> {
+        let rows = sqlx::query(
+            "SELECT tool, CAST(CASE WHEN approved THEN 1 ELSE 0 END AS BIGINT), changed_block
+             FROM tools WHERE vault_id = $1 ORDER BY changed_block DESC, tool",
+        )
+        .bind(signed(vault))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(InstalledTool {
+                    tool: parse(&row.try_get::<String, _>(0)?)?,
+                    approved: row.try_get::<i64, _>(1)? != 0,
+                    changed_block: unsigned(row.try_get(2)?),
+                })
+            })
+            .collect()
     }
 
     async fn measurements(&self, vault: u64) -> Result<Vec<Measurement>> {

@@ -92,6 +92,8 @@ pub fn name(event: &VaultRegistryEvents) -> &'static str {
         E::VaultOwnershipTransferred(_) => "VaultOwnershipTransferred",
         E::MeasurementApproved(_) => "MeasurementApproved",
         E::MeasurementRevoked(_) => "MeasurementRevoked",
+        E::ToolApproved(_) => "ToolApproved",
+        E::ToolRevoked(_) => "ToolRevoked",
         E::VaultKeyBound(_) => "VaultKeyBound",
         E::VaultKeyUnbound(_) => "VaultKeyUnbound",
         E::Granted(_) => "Granted",

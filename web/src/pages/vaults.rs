@@ -106,6 +106,17 @@ pub(crate) fn vault(vault: &VaultDetail) -> Markup {
                     }
                 }
             }
+            section aria-labelledby="tools" {
+                h2 #tools { "Installed analysis tools" }
+                @if vault.tools.is_empty() { p { "No analysis tool is installed: only the vault's built-in queries run." } }
+                @for t in &vault.tools {
+                    div.card {
+                        @if t.approved { (badge("live")) "installed" } @else { (badge("revoked")) "removed" }
+                        p.mono { (t.tool) }
+                        p.muted { "since block " (t.changed_block) }
+                    }
+                }
+            }
             section aria-labelledby="grants" {
                 h2 #grants { "Grants" }
                 @if vault.grants.is_empty() { p { "No researcher has been granted access." } }

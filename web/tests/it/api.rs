@@ -1,6 +1,7 @@
 //! The JSON API over an index of a busy registry: what it shows, that every answer matches the OpenAPI
 //! description of its route and status, and that bad input gets a refusal that says what and where.
 
+use alloy::primitives::B256;
 use axum::{Router, body::Body, http::Request};
 use serde_json::Value;
 use tower::ServiceExt;
@@ -119,6 +120,24 @@ async fn the_api_shows_vaults_grants_in_words_receipts_and_requests() {
             .filter(|m| m["approved"] == true)
             .count(),
         1
+    );
+    let tools = vault["tools"].as_array().unwrap();
+    let installed: Vec<_> = tools
+        .iter()
+        .map(|t| (t["tool"].as_str().unwrap(), t["approved"] == true))
+        .collect();
+    assert_eq!(
+        installed.len(),
+        2,
+        "one installed and one removed: {tools:?}"
+    );
+    assert!(
+        installed.contains(&(&format!("{}", B256::repeat_byte(0x70))[..], true)),
+        "{tools:?}"
+    );
+    assert!(
+        installed.contains(&(&format!("{}", B256::repeat_byte(0x71))[..], false)),
+        "{tools:?}"
     );
     // The grant made from request 1 reads in words, from the descriptor the request filed.
     let grant = &vault["grants"][0];

@@ -73,6 +73,10 @@ async fn assert_agrees_with_registry(chain: &TestChain, db: &Database) {
                 .unwrap();
             assert_eq!(m.approved, approved, "vault {id} measurement {}", m.hash);
         }
+        for t in &indexed.tools {
+            let approved = registry.isToolApproved(vault, t.tool).call().await.unwrap();
+            assert_eq!(t.approved, approved, "vault {id} tool {}", t.tool);
+        }
         for g in &indexed.grants {
             let record = registry
                 .grantOf(vault, g.grantee, g.analysis.scope)

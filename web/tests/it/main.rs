@@ -79,6 +79,9 @@ pub(crate) async fn a_busy_registry(chain: &TestChain) -> U256 {
     sent(cast.owner.approveMeasurement(vault, CODE.to_vec().into())).await;
     sent(cast.owner.approveMeasurement(vault, vec![0x22; 48].into())).await;
     sent(cast.owner.revokeMeasurement(vault, vec![0x22; 48].into())).await;
+    sent(cast.owner.approveTool(vault, B256::repeat_byte(0x70))).await;
+    sent(cast.owner.approveTool(vault, B256::repeat_byte(0x71))).await;
+    sent(cast.owner.revokeTool(vault, B256::repeat_byte(0x71))).await;
     sent(
         cast.owner
             .bindVaultKey(vault, cast.key_address, CODE.to_vec().into()),

@@ -58,6 +58,9 @@ async fn the_pages_show_vaults_grants_and_requests_in_words() {
         "anchored through entry 5",
         "Verify this vault",
         "Analysis unknown",
+        "Installed analysis tools",
+        "0x7070707070707070707070707070707070707070707070707070707070707070",
+        "removed",
     ] {
         assert!(
             vault.contains(words),

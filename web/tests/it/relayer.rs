@@ -132,6 +132,67 @@ async fn an_owners_signed_grant_and_revocation_are_submitted_for_them() {
     assert!(!setup.allowed().await);
 }
 
+/// Installing and removing an analysis tool by the owner's signature, relayed; a stranger's signature, and
+/// installing one twice, are refused before any ether is spent.
+#[tokio::test]
+async fn an_owners_tool_installation_and_removal_are_submitted_for_them() {
+    use dnavault_protocol::{ApproveTool, RevokeTool};
+    let setup = Setup::new().await;
+    let app = app_with_relayer(&setup.chain, sqlite(&setup._dir).await, 10);
+    let tool = keccak256("a tool manifest");
+    let deadline = U256::from(setup.now + 3600);
+    let installed = |nonce: u64| ApproveTool {
+        vaultId: U256::from(1),
+        tool,
+        nonce: U256::from(nonce),
+        deadline,
+    };
+    let is_installed = || async {
+        setup
+            .chain
+            .registry()
+            .isToolApproved(U256::from(1), tool)
+            .call()
+            .await
+            .unwrap()
+    };
+    let stranger = setup.chain.signer(3);
+    let (status, refusal) = post(&app, signed(&installed(0), &setup.domain, &stranger)).await;
+    assert_eq!(status / 100, 4, "{refusal}");
+    assert!(!is_installed().await);
+
+    let (status, relayed) = post(&app, signed(&installed(0), &setup.domain, &setup.owner)).await;
+    assert_eq!(
+        (status, relayed["kind"].as_str()),
+        (200, Some("ApproveTool")),
+        "{relayed}"
+    );
+    assert!(is_installed().await);
+    let (status, refusal) = post(&app, signed(&installed(1), &setup.domain, &setup.owner)).await;
+    assert_eq!(status, 409, "{refusal}");
+    assert!(
+        refusal["error"]
+            .as_str()
+            .unwrap()
+            .contains("already installed"),
+        "{refusal}"
+    );
+
+    let removed = RevokeTool {
+        vaultId: U256::from(1),
+        tool,
+        nonce: U256::from(1),
+        deadline,
+    };
+    let (status, relayed) = post(&app, signed(&removed, &setup.domain, &setup.owner)).await;
+    assert_eq!(
+        (status, relayed["kind"].as_str()),
+        (200, Some("RevokeTool")),
+        "{relayed}"
+    );
+    assert!(!is_installed().await);
+}
+
 #[tokio::test]
 async fn messages_that_would_waste_the_relayers_ether_are_refused_first() {
     let setup = Setup::new().await;

@@ -152,3 +152,56 @@ async fn an_endpoint_that_says_yes_to_every_owner_check_is_not_asked() {
         .await
         .unwrap();
 }
+
+/// A tool's approval is read from the registry's state at the consent block: approved runs, revoked and
+/// never-approved are refused, and an endpoint that claims an approval the state does not hold is caught.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tool_runs_only_while_the_state_proves_its_approval() {
+    let (chain, proxy, cache) = through(Arc::new(|_: &str, _: &Value, result: Value| result)).await;
+    let registry = registry(&chain, &proxy);
+    let (owner, vault) = (chain.signer(1), U256::from(1));
+    let (tool, other) = (B256::repeat_byte(0x70), B256::repeat_byte(0x71));
+    chain.set_tool(&owner, vault, tool, true).await.unwrap();
+    cache.sync(&registry).await.unwrap();
+    let consent = cache.check(RESEARCHER, SCOPE).unwrap();
+    cache.confirm_tool(&registry, tool, &consent).await.unwrap();
+    let never = cache
+        .confirm_tool(&registry, other, &consent)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(never, ConsentError::ToolNotApproved { tool: t, .. } if t == other),
+        "{never}"
+    );
+
+    chain.set_tool(&owner, vault, tool, false).await.unwrap();
+    cache.sync(&registry).await.unwrap();
+    let after = cache.check(RESEARCHER, SCOPE).unwrap();
+    let revoked = cache
+        .confirm_tool(&registry, tool, &after)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(revoked, ConsentError::ToolNotApproved { .. }),
+        "{revoked}"
+    );
+
+    // The endpoint says the revoked tool's slot holds `true`: its proof no longer verifies.
+    let claiming: Tamper = Arc::new(|method: &str, _: &Value, mut result: Value| {
+        if method == "eth_getProof" {
+            result["storageProof"][0]["value"] = Value::String("0x1".into());
+        }
+        result
+    });
+    let liar = RpcProxy::start(chain.endpoint_url(), Some(claiming))
+        .await
+        .unwrap();
+    let caught = cache
+        .confirm_tool(&self::registry(&chain, &liar), tool, &after)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&caught, ConsentError::Unproven(why) if why.contains("does not verify")),
+        "{caught}"
+    );
+}

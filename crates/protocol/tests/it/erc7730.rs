@@ -4,8 +4,9 @@
 
 use alloy::sol_types::SolStruct;
 use dnavault_protocol::{
-    ApproveMeasurement, BindVaultKey, BootApproval, Grant, GrantRequest, OwnerRead, QueryApproval,
-    QueryReceipt, QueryRequest, Revoke, RevokeMeasurement, UploadApproval,
+    ApproveMeasurement, ApproveTool, BindVaultKey, BootApproval, Grant, GrantRequest, OwnerRead,
+    QueryApproval, QueryReceipt, QueryRequest, Revoke, RevokeMeasurement, RevokeTool,
+    UploadApproval,
     eip712::{DOMAIN_NAME, DOMAIN_VERSION},
 };
 use serde_json::Value;
@@ -30,6 +31,11 @@ fn messages() -> Vec<(&'static str, String)> {
             "RevokeMeasurement",
             RevokeMeasurement::eip712_encode_type().into_owned(),
         ),
+        (
+            "ApproveTool",
+            ApproveTool::eip712_encode_type().into_owned(),
+        ),
+        ("RevokeTool", RevokeTool::eip712_encode_type().into_owned()),
         (
             "BindVaultKey",
             BindVaultKey::eip712_encode_type().into_owned(),

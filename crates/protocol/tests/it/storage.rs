@@ -7,7 +7,7 @@ use alloy::{
 };
 use dnavault_protocol::{
     GrantRecord,
-    storage::{StoredGrant, StoredOwner, grant_slot, owner_slot},
+    storage::{StoredGrant, StoredOwner, grant_slot, owner_slot, tool_slot},
 };
 use dnavault_testkit::TestChain;
 
@@ -78,4 +78,20 @@ async fn the_slots_hold_what_the_registry_says() {
         (info.owner, info.epoch)
     );
     assert_eq!((info.owner, info.epoch), (owner.address(), 2));
+
+    // A tool approved, one revoked after approval, one never approved: the slot's value is the view's.
+    let (kept, dropped, never) = (keccak256("kept"), keccak256("dropped"), keccak256("never"));
+    chain.set_tool(&owner, vault, kept, true).await.unwrap();
+    chain.set_tool(&owner, vault, dropped, true).await.unwrap();
+    chain.set_tool(&owner, vault, dropped, false).await.unwrap();
+    for (tool, approved) in [(kept, true), (dropped, false), (never, false)] {
+        let stored = read(tool_slot(vault, tool)).await;
+        let viewed = chain
+            .registry()
+            .isToolApproved(vault, tool)
+            .call()
+            .await
+            .unwrap();
+        assert_eq!((stored == U256::from(1), viewed), (approved, approved));
+    }
 }
