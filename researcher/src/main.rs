@@ -208,7 +208,7 @@ async fn run(command: Command) -> eyre::Result<()> {
             // What to send is read (and a malformed query refused) before the network is needed.
             let source = match &submission {
                 Some(path) => Source::Prepared(read_json(path)?),
-                None => Source::New(query.build()?, terms.read()?),
+                None => Source::New(query.build()?, Box::new(terms.read()?)),
             };
             let (client, verifier) = connect(&chain).await?;
             let domain = client.domain();
@@ -320,7 +320,7 @@ async fn connect(args: &ChainArgs) -> eyre::Result<(Chain, Verifier)> {
 /// What `query` sends: a submission prepared earlier, or a query built from the flags.
 enum Source {
     Prepared(Box<dnavault_protocol::query::QuerySubmission>),
-    New(Query, Terms),
+    New(Query, Box<Terms>),
 }
 
 /// A JSON document from `path`.

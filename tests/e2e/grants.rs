@@ -46,6 +46,7 @@ pub(crate) fn descriptor(kind: QueryKind) -> Descriptor {
             panel: None,
         },
         QueryKind::PolygenicScore => panic!("a score grant names its scoring file: use score()"),
+        QueryKind::RunTool => panic!("a tool grant names its manifest: see tools.rs"),
     }
 }
 

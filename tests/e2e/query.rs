@@ -50,7 +50,7 @@ pub(crate) const GENOME: &str = "vcf/real/chr22.HG00096.vcf.gz";
 const PGS000001: &str = "pgs/PGS000001_hmPOS_GRCh37.txt";
 
 /// A researcher's own scoring file over the excerpt: three variants it holds, one it lacks.
-const SCORING: &str = "#pgs_id=PGS900001\n#trait_reported=test trait\n#genome_build=GRCh37\n\
+pub(crate) const SCORING: &str = "#pgs_id=PGS900001\n#trait_reported=test trait\n#genome_build=GRCh37\n\
     rsID\tchr_name\tchr_position\teffect_allele\tother_allele\teffect_weight\n\
     rs149266090\t22\t50326116\tT\tC\t0.5\nrs28695790\t22\t50351413\tT\tC\t-0.25\n\
     rs28465520\t22\t50353917\tC\tG\t1.5\nrs0\t22\t1\tA\tG\t9\n";
@@ -950,7 +950,7 @@ async fn raw_genotype_files_answer_lookups_counts_and_beacon() {
             .ask(&researcher, &score, &terms_for(&score), &client)
             .await,
         409,
-        "polygenic scores run on a VCF or BCF genome",
+        "polygenic scores and analysis tools run on a VCF or BCF genome",
     );
 }
 

@@ -4,6 +4,7 @@ mod attest;
 mod genome;
 mod measure;
 mod serve;
+mod tool_manifest;
 
 use std::process::ExitCode;
 
@@ -34,6 +35,8 @@ enum Command {
     /// SEV-SNP attestation.
     #[command(subcommand)]
     Attest(attest::AttestCommand),
+    /// The manifest of an installed analysis program (bcftools, plink2), for its owner to approve.
+    ToolManifest(tool_manifest::ToolManifestArgs),
     /// The vault's analyses on your own plaintext genome file (no chain, no vault).
     #[command(subcommand)]
     Genome(genome::GenomeCommand),
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Attest(command) => attest::run(command),
         Command::Genome(command) => genome::run(command).map(|()| ExitCode::SUCCESS),
+        Command::ToolManifest(args) => tool_manifest::run(args).map(|()| ExitCode::SUCCESS),
         Command::Measure(args) => measure::run(args).map(|()| ExitCode::SUCCESS),
         Command::Serve(args) => runtime(serve::serve(*args)),
         Command::Seal(args) => runtime(serve::seal(args)),

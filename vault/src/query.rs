@@ -199,6 +199,18 @@ async fn authorise(
         kind,
     };
     let budget = within_grant(&refusal, &query, &descriptor, &declared, &authorized).await?;
+    if let Query::RunTool(tool_run) = &query {
+        // Installed by the owner, as the chain's state proves it at the consent block: not a flag the host
+        // could set, nor an endpoint's word.
+        let confirmed = service
+            .consent()
+            .confirm_tool(service.registry(), tool_run.tool, &authorized.consent)
+            .await;
+        if let Err(error) = confirmed {
+            let error = gate::GateError::Consent(error);
+            return Err(gate_refused(service, request.researcher, kind.name(), &error).await);
+        }
+    }
     let nonce = format!(
         "query:{}:{}",
         request.researcher,
@@ -298,11 +310,19 @@ async fn execute(service: &VaultService, allowed: &Allowed) -> Result<QueryResul
     let _turn = service.query_turn().await.map_err(|_| ApiError::sealed())?;
     let running = allowed.query.clone();
     let descriptor = allowed.descriptor.clone();
-    let ran = match run::open_genome(service.store(), &allowed.key).await {
-        Ok(genome) => tokio::task::spawn_blocking(move || run::run(&running, genome, &descriptor))
-            .await
-            .map_err(ApiError::internal)?,
-        Err(error) => Err(error),
+    let ran = match (
+        run::open_genome(service.store(), &allowed.key).await,
+        &running,
+    ) {
+        (Ok(genome), Query::RunTool(tool_run)) => {
+            run_tool(service, tool_run, &descriptor, genome).await
+        }
+        (Ok(genome), _) => {
+            tokio::task::spawn_blocking(move || run::run(&running, genome, &descriptor))
+                .await
+                .map_err(ApiError::internal)?
+        }
+        (Err(error), _) => Err(error),
     };
     match ran {
         Ok(result) => Ok(result),
@@ -310,6 +330,25 @@ async fn execute(service: &VaultService, allowed: &Allowed) -> Result<QueryResul
             Err(failed(service, allowed.authorized.researcher, allowed.kind, error).await)
         }
     }
+}
+
+/// Runs an approved tool (the grant named it, its approval was proved at the consent block) confined.
+async fn run_tool(
+    service: &VaultService,
+    tool_run: &dnavault_protocol::query::RunTool,
+    descriptor: &Descriptor,
+    genome: Vec<run::GenomeObject>,
+) -> Result<QueryResult, RunError> {
+    let Descriptor::RunTool { tool, score, .. } = descriptor else {
+        return Err(run::tool::ToolError::NotHere.into());
+    };
+    let sandbox = service
+        .sandbox()
+        .await
+        .map_err(run::tool::ToolError::Unavailable)?;
+    run::tool::run(&sandbox, tool_run, tool, score.as_deref(), genome)
+        .await
+        .map(QueryResult::RunTool)
 }
 
 /// Seals the result to the researcher, signs the receipt, and records nonce, budget count, audit entry and

@@ -54,6 +54,8 @@ struct Inner {
     boot_owner: std::sync::Mutex<Option<alloy::primitives::Address>>,
     /// The relay the vault reaches its owner through, if it has one.
     relay: std::sync::OnceLock<dnavault_relay::RelayClient>,
+    /// The sandbox analysis tools run in, or why there is none here: found out at the first tool run.
+    sandbox: tokio::sync::OnceCell<Result<dnavault_sandbox::Sandbox, String>>,
 }
 
 impl VaultService {
@@ -96,8 +98,25 @@ impl VaultService {
                 stopped: watch::channel(false).0,
                 boot_owner: std::sync::Mutex::new(None),
                 relay: std::sync::OnceLock::new(),
+                sandbox: tokio::sync::OnceCell::new(),
             }),
         }
+    }
+
+    /// The sandbox analysis tools run in: a confined trial through this executable (the launcher every
+    /// run starts through) the first time, its answer kept; why tools cannot run here otherwise.
+    pub async fn sandbox(&self) -> Result<dnavault_sandbox::Sandbox, String> {
+        self.inner
+            .sandbox
+            .get_or_init(|| async {
+                let launcher = std::env::current_exe()
+                    .map_err(|error| format!("this executable's path: {error}"))?;
+                dnavault_sandbox::Sandbox::probe(launcher)
+                    .await
+                    .map_err(|error| error.to_string())
+            })
+            .await
+            .clone()
     }
 
     /// Which vault this is.

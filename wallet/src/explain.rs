@@ -404,32 +404,10 @@ fn tool_facts(e: Explanation, tool: B256, manifest: Option<&ToolManifest>) -> Ex
         );
         return e;
     };
-    let limits = &manifest.limits;
-    e.fact("Tool", format!("{} {}", manifest.name, manifest.version))
-        .fact(
-            "Program",
-            format!(
-                "{} (SHA-256 {})",
-                manifest.executable.path, manifest.executable.sha256
-            ),
-        )
-        .fact(
-            "Files it loads",
-            format!("{}, each pinned by its SHA-256", manifest.files.len()),
-        )
-        .fact("Arguments", manifest.arguments.join(" "))
-        .fact("Results that may leave", manifest.outputs.join(", "))
-        .fact(
-            "Limits",
-            format!(
-                "{} s of CPU, {} s in all, {} MiB of memory, {} KiB per result",
-                limits.cpu_seconds,
-                limits.wall_seconds,
-                limits.memory_bytes >> 20,
-                limits.output_bytes >> 10
-            ),
-        )
-        .fact("Tool (manifest hash)", tool.to_string())
+    manifest
+        .words()
+        .into_iter()
+        .fold(e, |e, (label, value)| e.fact(label, value))
 }
 
 /// Binding a booted vault's attested key.

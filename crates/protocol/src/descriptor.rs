@@ -18,6 +18,7 @@
 //! ```
 
 mod panel;
+mod tool_grant;
 mod words;
 
 use alloy::{primitives::B256, sol_types::SolStruct};
@@ -25,9 +26,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use panel::{MAX_LOCI, Panel, PanelError, PanelRegion};
+pub use tool_grant::ScoreFile;
 pub use words::Words;
 
-use crate::query::{Granularity, Query, QueryKind};
+use crate::{
+    query::{Granularity, Query, QueryKind},
+    tool::ToolManifest,
+};
 
 alloy::sol! {
     /// What a scope commits to: the versioned analysis name and the struct hash of its parameters.
@@ -89,6 +94,18 @@ pub enum Descriptor {
         /// The trait the file reports (`#trait_reported`).
         trait_reported: String,
     },
+    /// An approved analysis tool, run unchanged in the vault's sandbox.
+    #[serde(rename = "dnavault/query/run-tool/v1")]
+    RunTool {
+        /// The tool's manifest: what it runs, with which arguments, what may leave, its limits.
+        tool: Box<ToolManifest>,
+        /// The panel the regions it is given stay inside (exactly when it takes `{regions}`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        panel: Option<Panel>,
+        /// The one scoring file it may read (exactly when it takes `{weights}`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        score: Option<Box<ScoreFile>>,
+    },
 }
 
 /// Why a query falls outside its grant's descriptor.
@@ -131,6 +148,17 @@ pub enum OutsideScope {
         /// The query's file's SHA-256.
         found: B256,
     },
+    /// Another tool than the one granted.
+    #[error("the grant allows only analysis tool {allowed}, not {asked}")]
+    Tool {
+        /// The granted tool's identity.
+        allowed: B256,
+        /// The tool asked for.
+        asked: B256,
+    },
+    /// A parameter the granted tool does not take.
+    #[error("the granted tool takes no {0}")]
+    Unused(&'static str),
 }
 
 impl Descriptor {
@@ -141,6 +169,7 @@ impl Descriptor {
             Self::AlleleCounts { .. } => QueryKind::AlleleCounts,
             Self::BeaconAllele { .. } => QueryKind::BeaconAllele,
             Self::PolygenicScore { .. } => QueryKind::PolygenicScore,
+            Self::RunTool { .. } => QueryKind::RunTool,
         }
     }
 
@@ -151,6 +180,7 @@ impl Descriptor {
             Self::AlleleCounts { .. } => "dnavault/query/allele-counts/v2",
             Self::BeaconAllele { .. } => "dnavault/query/beacon-allele/v2",
             Self::PolygenicScore { .. } => "dnavault/query/polygenic-score/v2",
+            Self::RunTool { .. } => "dnavault/query/run-tool/v1",
         }
     }
 
@@ -175,6 +205,9 @@ impl Descriptor {
                 traitReported: trait_reported.clone(),
             }
             .eip712_hash_struct(),
+            Self::RunTool { tool, panel, score } => {
+                tool_grant::parameters(tool, panel.as_ref(), score.as_deref())
+            }
         }
     }
 
@@ -191,7 +224,7 @@ impl Descriptor {
     pub fn panel(&self) -> Option<&Panel> {
         match self {
             Self::GenotypeLookup { panel } | Self::AlleleCounts { panel } => Some(panel),
-            Self::BeaconAllele { panel, .. } => panel.as_ref(),
+            Self::BeaconAllele { panel, .. } | Self::RunTool { panel, .. } => panel.as_ref(),
             Self::PolygenicScore { .. } => None,
         }
     }
@@ -262,6 +295,9 @@ impl Descriptor {
                     }),
                 }
             }
+            (Self::RunTool { tool, panel, score }, Query::RunTool(run)) => {
+                tool_grant::allows(tool, panel.as_ref(), score.as_deref(), run)
+            }
             _ => Err(OutsideScope::Kind {
                 allowed: self.kind(),
                 asked: query.kind(),
@@ -269,10 +305,13 @@ impl Descriptor {
         }
     }
 
-    /// Checks what the types cannot: a panel's loci and names, a score's id.
+    /// Checks what the types cannot: a panel's loci and names, a score's id, a tool's manifest.
     pub fn check(&self) -> Result<(), PanelError> {
         match self {
             Self::PolygenicScore { pgs_id, .. } => panel::pgs_id(pgs_id),
+            Self::RunTool { tool, panel, score } => {
+                tool_grant::check(tool, panel.as_ref(), score.as_deref())
+            }
             _ => self.panel().map_or(Ok(()), Panel::check),
         }
     }

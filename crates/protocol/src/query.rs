@@ -19,12 +19,12 @@ use serde_json::value::RawValue;
 pub use kind::QueryKind;
 pub use params::{
     AlleleCounts, BeaconAllele, BeaconAlleleParameters, BeaconQuery, BeaconRequest, GenotypeLookup,
-    Granularity, MAX_ITEMS, PolygenicScore, Position, Query, QueryError, Region,
+    Granularity, MAX_ITEMS, PolygenicScore, Position, Query, QueryError, Region, RunTool,
 };
 pub use receipt::{QueryAnswer, ReceiptError};
 pub use result::{
     AlleleCountsResult, BeaconResponse, BeaconResponseMeta, BeaconSummary, Call,
-    GenotypeLookupResult, QueryResult, ScoreResult, Site, Variant,
+    GenotypeLookupResult, QueryResult, ScoreResult, Site, ToolOutput, ToolResult, Variant,
 };
 
 pub use crate::{QueryApproval, QueryReceipt, QueryRequest};

@@ -239,6 +239,39 @@ impl ToolManifest {
         Ok(())
     }
 
+    /// What the owner reads of it before installing it or granting a run: its identity, program,
+    /// arguments, the results that may leave and its limits.
+    pub fn words(&self) -> Vec<(&'static str, String)> {
+        let limits = &self.limits;
+        vec![
+            ("Tool", format!("{} {}", self.name, self.version)),
+            ("Tool (manifest hash)", self.id().to_string()),
+            (
+                "Program",
+                format!(
+                    "{} (SHA-256 {})",
+                    self.executable.path, self.executable.sha256
+                ),
+            ),
+            (
+                "Files it loads",
+                format!("{}, each pinned by its SHA-256", self.files.len()),
+            ),
+            ("Arguments", self.arguments.join(" ")),
+            ("Results that may leave", self.outputs.join(", ")),
+            (
+                "Limits",
+                format!(
+                    "{} s of CPU, {} s in all, {} MiB of memory, {} KiB per result",
+                    limits.cpu_seconds,
+                    limits.wall_seconds,
+                    limits.memory_bytes >> 20,
+                    limits.output_bytes >> 10
+                ),
+            ),
+        ]
+    }
+
     /// The placeholders its arguments use, in order of first use.
     pub fn placeholders(&self) -> Vec<&'static str> {
         let mut used = Vec::new();

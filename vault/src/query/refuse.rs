@@ -148,11 +148,20 @@ pub(super) async fn failed(
     kind: QueryKind,
     error: RunError,
 ) -> ApiError {
+    // What a tool complained of stays with the owner: it could quote the genome.
+    let complaint = match &error {
+        RunError::Tool(crate::query::run::tool::ToolError::Failed { complaint, .. })
+            if !complaint.is_empty() =>
+        {
+            format!("; it said: {complaint}")
+        }
+        _ => String::new(),
+    };
     for_the_owner(
         service,
         researcher,
         "query-failed",
-        &format!("{kind}: {error}"),
+        &format!("{kind}: {error}{complaint}"),
     )
     .await;
     match error {
@@ -165,6 +174,7 @@ pub(super) async fn failed(
             check: "genome",
         },
         RunError::Undescribed(_) => refused("outside-scope", error.to_string()),
+        RunError::Tool(ref tool) => tool_refusal(tool),
         RunError::Scoring(e) => ApiError::bad_request("query", e.to_string()),
         RunError::Genome(_) | RunError::Store(_) => {
             tracing::error!(%kind, "a query failed reading the genome (described in the audit log)");
@@ -174,5 +184,24 @@ pub(super) async fn failed(
                 check: "genome",
             }
         }
+    }
+}
+
+/// What the researcher learns of a tool that did not run or finish (its output and complaints stay in).
+fn tool_refusal(error: &crate::query::run::tool::ToolError) -> ApiError {
+    use crate::query::run::tool::ToolError as E;
+    let (status, check) = match error {
+        E::Unavailable(_) | E::Sandbox(_) => (StatusCode::SERVICE_UNAVAILABLE, "tool-unavailable"),
+        E::Altered(_) => (StatusCode::CONFLICT, "tool-altered"),
+        E::Missing(_) => (StatusCode::BAD_REQUEST, "query"),
+        E::NoIndex => (StatusCode::CONFLICT, "genome"),
+        E::NotHere | E::Failed { .. } | E::Output(_) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "tool-failed")
+        }
+    };
+    ApiError {
+        status,
+        error: error.to_string(),
+        check,
     }
 }

@@ -21,6 +21,8 @@ use dnavault_protocol::query::{
 };
 use dnavault_store::{DataKey, Layout, ObjectId, ObjectReader, Store, StoreError};
 
+pub(crate) mod tool;
+
 /// Object id endings that hold a genome (what queries run on).
 const GENOME_ENDINGS: [&str; 4] = [".vcf", ".vcf.gz", ".vcf.bgz", ".bcf"];
 
@@ -30,14 +32,18 @@ pub enum RunError {
     /// The vault holds no genome.
     #[error("the vault holds no genome to query")]
     NoGenome,
-    /// Scores need a VCF or BCF genome.
+    /// Scores and tools need a VCF or BCF genome.
     #[error(
-        "polygenic scores run on a VCF or BCF genome; this vault holds 23andMe or AncestryDNA calls only"
+        "polygenic scores and analysis tools run on a VCF or BCF genome; this vault holds 23andMe or \
+         AncestryDNA calls only"
     )]
     RawOnly,
     /// The query needs one genome file and the vault holds several.
-    #[error("a polygenic score runs on one genome file; this vault holds {0}")]
+    #[error("a polygenic score or an analysis tool runs on one genome file; this vault holds {0}")]
     SeveralGenomes(usize),
+    /// An analysis tool could not run, or did not finish; what the researcher may learn of why.
+    #[error(transparent)]
+    Tool(#[from] tool::ToolError),
     /// A genome file holds several people.
     #[error(
         "`{object}` holds {count} samples; a vault answers for one person: its owner uploads a single-sample \
@@ -180,6 +186,8 @@ pub(crate) fn run(
         Query::PolygenicScore(score) => {
             QueryResult::PolygenicScore(polygenic_score(score, genome, descriptor)?)
         }
+        // Tools run confined, asynchronously: `tool::run`.
+        Query::RunTool(_) => return Err(RunError::Tool(tool::ToolError::NotHere)),
     })
 }
 
@@ -292,13 +300,7 @@ fn polygenic_score(
     genome: Vec<GenomeObject>,
     descriptor: &Descriptor,
 ) -> Result<ScoreResult, RunError> {
-    let genome: Vec<GenomeObject> = genome.into_iter().filter(|object| !object.raw).collect();
-    if genome.is_empty() {
-        return Err(RunError::RawOnly);
-    }
-    let count = genome.len();
-    let [object] =
-        <[GenomeObject; 1]>::try_from(genome).map_err(|_| RunError::SeveralGenomes(count))?;
+    let object = one_genome(genome)?;
     let scoring = ScoringFile::parse(Path::new("scoringFile"), &score.scoring_file)
         .map_err(RunError::Scoring)?;
     described(descriptor, &scoring)?;
@@ -308,6 +310,18 @@ fn polygenic_score(
     // A vault answers for its owner, whose file's sample name could name them.
     result.sample = None;
     Ok(result)
+}
+
+/// The one VCF or BCF genome file a score or a tool runs on.
+fn one_genome(genome: Vec<GenomeObject>) -> Result<GenomeObject, RunError> {
+    let genome: Vec<GenomeObject> = genome.into_iter().filter(|object| !object.raw).collect();
+    if genome.is_empty() {
+        return Err(RunError::RawOnly);
+    }
+    let count = genome.len();
+    <[GenomeObject; 1]>::try_from(genome)
+        .map(|[object]| object)
+        .map_err(|_| RunError::SeveralGenomes(count))
 }
 
 /// Checks that a pinned scoring file is what the score descriptor's words (which the owner read) say.
@@ -321,16 +335,26 @@ fn described(descriptor: &Descriptor, scoring: &ScoringFile) -> Result<(), RunEr
     else {
         return Ok(());
     };
+    described_as(pgs_id, trait_reported, *variants, scoring)
+}
+
+/// Checks that `scoring` says the PGS id, trait and number of weights the owner read.
+fn described_as(
+    pgs_id: &str,
+    trait_reported: &str,
+    variants: u64,
+    scoring: &ScoringFile,
+) -> Result<(), RunError> {
     let differs = |what: &str, said: &str, file: Option<&str>| {
         RunError::Undescribed(format!(
             "it says {what} {said}, the file {}",
             file.unwrap_or("none")
         ))
     };
-    if scoring.pgs_id.as_deref() != Some(pgs_id.as_str()) {
+    if scoring.pgs_id.as_deref() != Some(pgs_id) {
         return Err(differs("PGS id", pgs_id, scoring.pgs_id.as_deref()));
     }
-    if scoring.trait_reported.as_deref() != Some(trait_reported.as_str()) {
+    if scoring.trait_reported.as_deref() != Some(trait_reported) {
         return Err(differs(
             "trait",
             trait_reported,

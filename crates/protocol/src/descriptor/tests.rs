@@ -65,6 +65,10 @@ fn the_type_strings_are_locked() {
         ScoreParameters::eip712_encode_type(),
         "ScoreParameters(string pgsId,bytes32 weightsSha256,uint64 variants,string traitReported)"
     );
+    assert_eq!(
+        tool_grant::ToolParameters::eip712_encode_type(),
+        "ToolParameters(bytes32 tool,bytes32 panel,bytes32 score)"
+    );
 }
 
 #[test]
@@ -265,4 +269,158 @@ fn the_shipped_score_descriptor_pins_the_shipped_file() {
     assert_eq!(weights_digest(file), weights_sha256);
     assert!(file.contains(&format!("#variants_number={variants}")));
     assert!(file.contains(&format!("#trait_reported={trait_reported}")));
+}
+
+fn bcftools(arguments: &[&str]) -> ToolManifest {
+    serde_json::from_value(serde_json::json!({
+        "name": "bcftools query", "version": "1.16",
+        "executable": {"path": "/usr/bin/bcftools", "sha256": format!("0x{}", "11".repeat(32))},
+        "files": [],
+        "arguments": arguments,
+        "outputs": ["stdout"],
+        "limits": {"cpuSeconds": 30, "memoryBytes": 1 << 29, "outputBytes": 1 << 20, "wallSeconds": 60}
+    }))
+    .unwrap()
+}
+
+fn score_file(text: &str) -> ScoreFile {
+    ScoreFile {
+        pgs_id: "PGS000001".into(),
+        weights_sha256: weights_digest(text),
+        variants: 1,
+        trait_reported: "Breast cancer".into(),
+    }
+}
+
+fn tool_run(
+    tool: &ToolManifest,
+    regions: &[(&str, u64, u64)],
+    scoring_file: Option<&str>,
+) -> Query {
+    Query::RunTool(crate::query::RunTool {
+        tool: tool.id(),
+        regions: regions
+            .iter()
+            .map(|&(chrom, start, end)| Region {
+                chrom: chrom.into(),
+                start,
+                end,
+            })
+            .collect(),
+        scoring_file: scoring_file.map(Into::into),
+    })
+}
+
+/// A tool grant binds the very manifest (one limit changed is another scope), its regions to the panel to
+/// the base, its scoring file to the byte, and takes nothing its tool does not.
+#[test]
+fn a_tool_grant_runs_only_its_tool_inside_its_bounds() {
+    let tool = bcftools(&["query", "-r", "{regions}", "{genome}"]);
+    let grant = Descriptor::RunTool {
+        tool: Box::new(tool.clone()),
+        panel: Some(brca()),
+        score: None,
+    };
+    grant.check().unwrap();
+    let region = &brca().regions[0];
+    let (chrom, start, end) = (region.chrom.as_str(), region.start, region.end);
+    grant
+        .allows(&tool_run(&tool, &[(chrom, start, end)], None))
+        .unwrap();
+    assert!(matches!(
+        grant.allows(&tool_run(&tool, &[(chrom, start, end + 1)], None)),
+        Err(OutsideScope::Locus { .. })
+    ));
+    assert!(matches!(
+        grant.allows(&tool_run(&tool, &[(chrom, start - 1, end)], None)),
+        Err(OutsideScope::Locus { .. })
+    ));
+    assert_eq!(
+        grant.allows(&tool_run(&tool, &[], Some("weights"))),
+        Err(OutsideScope::Unused("scoringFile"))
+    );
+    let mut other = tool.clone();
+    other.limits.cpu_seconds += 1;
+    assert!(matches!(
+        grant.allows(&tool_run(&other, &[], None)),
+        Err(OutsideScope::Tool { .. })
+    ));
+    let longer = Descriptor::RunTool {
+        tool: Box::new(other),
+        panel: Some(brca()),
+        score: None,
+    };
+    assert_ne!(longer.scope(), grant.scope(), "the scope covers the limits");
+    assert!(matches!(
+        grant.allows(&lookup(chrom, start, end)),
+        Err(OutsideScope::Kind { .. })
+    ));
+    let words = grant.words().facts;
+    assert!(
+        words
+            .iter()
+            .any(|(label, value)| *label == "Tool (manifest hash)"
+                && *value == tool.id().to_string())
+    );
+    assert!(
+        words
+            .iter()
+            .any(|(_, value)| value.contains("bcftools query 1.16"))
+    );
+
+    // Weights: the very file, and only for a tool that takes them.
+    let scorer = bcftools(&["{genome}", "{weights}"]);
+    let scored = Descriptor::RunTool {
+        tool: Box::new(scorer.clone()),
+        panel: None,
+        score: Some(Box::new(score_file("the weights"))),
+    };
+    scored.check().unwrap();
+    scored
+        .allows(&tool_run(&scorer, &[], Some("the weights")))
+        .unwrap();
+    assert!(matches!(
+        scored.allows(&tool_run(&scorer, &[], Some("the weights."))),
+        Err(OutsideScope::Weights { .. })
+    ));
+    assert_eq!(
+        scored.allows(&tool_run(&scorer, &[("17", 1, 2)], Some("the weights"))),
+        Err(OutsideScope::Unused("regions"))
+    );
+}
+
+/// A bound that binds nothing is refused: a panel for a tool without `{regions}`, weights for one without
+/// `{weights}`, and the other way round; and a malformed manifest.
+#[test]
+fn a_tool_grant_names_exactly_the_bounds_its_tool_takes() {
+    let regions = bcftools(&["-r", "{regions}", "{genome}"]);
+    let plain = bcftools(&["{genome}"]);
+    let weights = bcftools(&["{weights}", "{genome}"]);
+    let cases = [
+        (plain.clone(), Some(brca()), None, "panel"),
+        (regions, None, None, "panel"),
+        (weights, None, None, "score"),
+        (
+            plain.clone(),
+            None,
+            Some(Box::new(score_file("w"))),
+            "score",
+        ),
+        (bcftools(&["{genome", "x"]), None, None, "tool"),
+    ];
+    for (tool, panel, score, what) in cases {
+        let grant = Descriptor::RunTool {
+            tool: Box::new(tool),
+            panel,
+            score,
+        };
+        assert_eq!(grant.check().unwrap_err().what, what, "{grant:?}");
+    }
+    Descriptor::RunTool {
+        tool: Box::new(plain),
+        panel: None,
+        score: None,
+    }
+    .check()
+    .unwrap();
 }

@@ -76,6 +76,33 @@ impl Descriptor {
                 facts.push(("Weights", format!("{variants} variants")));
                 facts.push(("Scoring file SHA-256", weights_sha256.to_string()));
             }
+            Self::RunTool { tool, panel, score } => {
+                facts.push((
+                    "Analysis",
+                    format!(
+                        "run the analysis tool {} {} on the person's genome",
+                        tool.name, tool.version
+                    ),
+                ));
+                facts.extend(tool.words());
+                match panel {
+                    Some(panel) => panel_facts(panel, &mut facts),
+                    None => facts.push(("Where", "the whole genome file".into())),
+                }
+                if let Some(score) = score {
+                    facts.push((
+                        "Score",
+                        format!("{} ({})", score.pgs_id, score.trait_reported),
+                    ));
+                    facts.push(("Weights", format!("{} variants", score.variants)));
+                    facts.push(("Scoring file SHA-256", score.weights_sha256.to_string()));
+                }
+                warnings.push(
+                    "the tool reads the person's genome file inside the vault; only the results named here \
+                     leave, sealed to the researcher, and only while the tool stays installed in the vault"
+                        .into(),
+                );
+            }
         }
         facts.push(("Analysis version", self.analysis().to_owned()));
         Words { facts, warnings }

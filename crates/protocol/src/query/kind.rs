@@ -15,15 +15,18 @@ pub enum QueryKind {
     AlleleCounts,
     /// A polygenic score from a PGS Catalog scoring file.
     PolygenicScore,
+    /// An approved analysis tool (bcftools, plink2), run unchanged in a sandbox.
+    RunTool,
 }
 
 impl QueryKind {
     /// Every kind.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::GenotypeLookup,
         Self::BeaconAllele,
         Self::AlleleCounts,
         Self::PolygenicScore,
+        Self::RunTool,
     ];
 
     /// The kind's name (`genotype-lookup`), as results and the audit log name it.
@@ -33,6 +36,7 @@ impl QueryKind {
             Self::BeaconAllele => "beacon-allele",
             Self::AlleleCounts => "allele-counts",
             Self::PolygenicScore => "polygenic-score",
+            Self::RunTool => "run-tool",
         }
     }
 

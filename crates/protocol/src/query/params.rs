@@ -22,6 +22,8 @@ pub enum Query {
     AlleleCounts(AlleleCounts),
     /// A polygenic score.
     PolygenicScore(PolygenicScore),
+    /// An approved analysis tool, run on the genome.
+    RunTool(RunTool),
 }
 
 /// Genotypes at regions (1-based, inclusive, what `bcftools view -R` takes) or at rsIDs: one of the two.
@@ -72,6 +74,22 @@ pub struct AlleleCounts {
 pub struct PolygenicScore {
     /// The PGS Catalog scoring file (format 2.0, harmonized columns too), as text.
     pub scoring_file: String,
+}
+
+/// An analysis tool's run: which tool (its manifest's hash), the regions its `{regions}` placeholder gets
+/// (each inside the grant's panel), and the scoring file its `{weights}` placeholder gets (the very file the
+/// grant pins).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RunTool {
+    /// The tool's identity.
+    pub tool: alloy::primitives::B256,
+    /// The regions, for a tool that takes them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<Region>,
+    /// The scoring file's text, for a tool that takes weights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scoring_file: Option<String>,
 }
 
 /// A Beacon v2 allele query: the Beacon request body.
@@ -182,6 +200,7 @@ impl Query {
             Self::BeaconAllele(_) => QueryKind::BeaconAllele,
             Self::AlleleCounts(_) => QueryKind::AlleleCounts,
             Self::PolygenicScore(_) => QueryKind::PolygenicScore,
+            Self::RunTool(_) => QueryKind::RunTool,
         }
     }
 
@@ -201,21 +220,8 @@ impl Query {
                     }
                     _ => {}
                 }
-                limit("regions", lookup.regions.len())?;
+                regions(&lookup.regions)?;
                 limit("rsids", lookup.rsids.len())?;
-                for (i, region) in lookup.regions.iter().enumerate() {
-                    let what = format!("regions[{i}]");
-                    chromosome(&what, &region.chrom)?;
-                    if region.start == 0 || region.end < region.start || region.end > MAX_POSITION {
-                        return Err(QueryError::new(
-                            what,
-                            format!(
-                                "{}..{} is not a 1-based inclusive range",
-                                region.start, region.end
-                            ),
-                        ));
-                    }
-                }
                 for (i, id) in lookup.rsids.iter().enumerate() {
                     if id.is_empty() || id.contains(|c: char| c.is_whitespace() || c == ';') {
                         return Err(QueryError::new(
@@ -267,6 +273,16 @@ impl Query {
                     return Err(QueryError::new("scoringFile", "empty"));
                 }
             }
+            Self::RunTool(run) => {
+                regions(&run.regions)?;
+                if run
+                    .scoring_file
+                    .as_deref()
+                    .is_some_and(|f| f.trim().is_empty())
+                {
+                    return Err(QueryError::new("scoringFile", "empty"));
+                }
+            }
         }
         Ok(())
     }
@@ -278,6 +294,25 @@ fn limit(what: &str, count: usize) -> Result<(), QueryError> {
             what,
             format!("{count} items; one query takes at most {MAX_ITEMS}"),
         ));
+    }
+    Ok(())
+}
+
+/// Regions: at most [`MAX_ITEMS`], each a 1-based inclusive range on a named chromosome.
+fn regions(regions: &[Region]) -> Result<(), QueryError> {
+    limit("regions", regions.len())?;
+    for (i, region) in regions.iter().enumerate() {
+        let what = format!("regions[{i}]");
+        chromosome(&what, &region.chrom)?;
+        if region.start == 0 || region.end < region.start || region.end > MAX_POSITION {
+            return Err(QueryError::new(
+                what,
+                format!(
+                    "{}..{} is not a 1-based inclusive range",
+                    region.start, region.end
+                ),
+            ));
+        }
     }
     Ok(())
 }

@@ -17,6 +17,8 @@ pub enum QueryResult {
     AlleleCounts(AlleleCountsResult),
     /// A polygenic score.
     PolygenicScore(ScoreResult),
+    /// What an analysis tool returned.
+    RunTool(ToolResult),
 }
 
 impl QueryResult {
@@ -27,6 +29,7 @@ impl QueryResult {
             QueryKind::BeaconAllele => Self::BeaconAllele(serde_json::from_slice(json)?),
             QueryKind::AlleleCounts => Self::AlleleCounts(serde_json::from_slice(json)?),
             QueryKind::PolygenicScore => Self::PolygenicScore(serde_json::from_slice(json)?),
+            QueryKind::RunTool => Self::RunTool(serde_json::from_slice(json)?),
         })
     }
 
@@ -37,6 +40,7 @@ impl QueryResult {
             Self::BeaconAllele(_) => QueryKind::BeaconAllele,
             Self::AlleleCounts(_) => QueryKind::AlleleCounts,
             Self::PolygenicScore(_) => QueryKind::PolygenicScore,
+            Self::RunTool(_) => QueryKind::RunTool,
         }
     }
 }
@@ -130,6 +134,30 @@ pub struct ScoreResult {
     pub variants_ambiguous: u64,
     /// Total effect-allele dosage over the matched variants.
     pub effect_dosage_sum: u64,
+}
+
+/// What an analysis tool returned: its declared outputs, byte for byte, and which tool made them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolResult {
+    /// The tool's identity (its manifest's hash).
+    pub tool: alloy::primitives::B256,
+    /// Its name and version, from the manifest.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// Each declared output, in the manifest's order.
+    pub outputs: Vec<ToolOutput>,
+}
+
+/// One output of a tool run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolOutput {
+    /// `stdout`, or the file's name.
+    pub name: String,
+    /// Its bytes.
+    pub bytes: alloy::primitives::Bytes,
 }
 
 /// A GA4GH Beacon v2 boolean or count response (`beaconBooleanResponse` / `beaconCountResponse`).

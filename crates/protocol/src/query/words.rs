@@ -68,6 +68,27 @@ impl Query {
                     ),
                 ),
             ],
+            Self::RunTool(run) => {
+                let mut words = vec![("The query", format!("run analysis tool {}", run.tool))];
+                if !run.regions.is_empty() {
+                    let regions = run
+                        .regions
+                        .iter()
+                        .map(|r| format!("{}:{}-{}", r.chrom, r.start, r.end));
+                    words.push(("In regions", listed(regions, run.regions.len())));
+                }
+                if let Some(file) = &run.scoring_file {
+                    words.push((
+                        "Scoring file",
+                        format!(
+                            "{} lines, SHA-256 {}",
+                            file.lines().count(),
+                            weights_digest(file)
+                        ),
+                    ));
+                }
+                words
+            }
         }
     }
 }
