@@ -376,3 +376,74 @@ async fn plink2_scores_with_the_granted_file_as_it_does_on_the_plaintext() {
         .await;
     refused(asked, 403, "other weights are refused");
 }
+
+/// Tools that misbehave fail alone: one that runs past its time is killed, one that reaches for the network
+/// finds none (its own namespace), and the vault goes on answering.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tool_that_overruns_or_reaches_for_the_network_fails_without_harming_the_vault() {
+    let (chain, _seed, owner) = chain_with_vault().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, _wallet) = vault_with_genome(&chain, dir.path()).await;
+    let researcher = Researcher::new(chain.signer(2));
+    let (client, attested) = connect(&chain, &vault).await;
+    let port = vault
+        .url
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    let reach = format!("exec 3<>/dev/tcp/127.0.0.1/{port} && echo reached");
+    let mut slow = manifest("sleeper", Path::new("/bin/sleep"), &["stdout"], &["30"]);
+    slow.limits.wall_seconds = 1;
+    let cases = [
+        (slow, "ran past its time limit and was killed"),
+        (
+            manifest(
+                "reacher",
+                Path::new("/bin/bash"),
+                &["stdout"],
+                &["-c", &reach, "{genome}"],
+            ),
+            "exited with code 1",
+        ),
+    ];
+    for (tool, said) in cases {
+        let grant = Descriptor::RunTool {
+            tool: Box::new(tool.clone()),
+            panel: None,
+            score: None,
+        };
+        grant_scope(&chain, &owner, researcher.address(), grant.scope(), false).await;
+        chain
+            .set_tool(&owner, 1.try_into().unwrap(), tool.id(), true)
+            .await
+            .unwrap();
+        vault.synced_with(&chain).await;
+        let asked = attested
+            .ask(
+                &researcher,
+                &run_of(&grant, &[], None),
+                &terms(&grant),
+                &client,
+            )
+            .await;
+        refused(asked, 422, said);
+    }
+    // The vault still answers.
+    let grant = bcftools_grant(Path::new("/usr/bin/bcftools"));
+    let Descriptor::RunTool { tool, .. } = &grant else {
+        unreachable!()
+    };
+    grant_scope(&chain, &owner, researcher.address(), grant.scope(), false).await;
+    chain
+        .set_tool(&owner, 1.try_into().unwrap(), tool.id(), true)
+        .await
+        .unwrap();
+    vault.synced_with(&chain).await;
+    let run = run_of(&grant, &[(50_300_000, 50_300_500)], None);
+    attested
+        .ask(&researcher, &run, &terms(&grant), &client)
+        .await
+        .unwrap();
+}
