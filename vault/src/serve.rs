@@ -134,10 +134,10 @@ pub(crate) async fn serve(args: ServeArgs) -> eyre::Result<()> {
         .await
         .wrap_err_with(|| format!("cannot listen on {}", settings.listen))?;
     let running = dnavault_vault::launch(settings, listener, terminated()).await?;
-    report_tool_confinement().await;
     // One line on stdout for whoever started the vault: where it is and what it attests.
     println!("{}", serde_json::to_string(running.ready())?);
     std::io::stdout().flush()?;
+    report_tool_confinement().await;
     running.stopped().await;
     Ok(())
 }

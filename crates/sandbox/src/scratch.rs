@@ -46,6 +46,12 @@ impl Scratch {
 
     /// Writes the input `name` (read-only, owner only); its path.
     pub fn add_input(&self, name: &str, bytes: &[u8]) -> Result<PathBuf> {
+        self.add_input_from(name, bytes)
+    }
+
+    /// Writes the input `name` from `reader` as it reads (a decrypting reader: the whole plaintext is never
+    /// held in memory at once; the buffer is zeroed after); its path.
+    pub fn add_input_from(&self, name: &str, mut reader: impl Read) -> Result<PathBuf> {
         let path = self.inputs().join(plain(name)?);
         let mut file = fs::OpenOptions::new()
             .write(true)
@@ -53,8 +59,17 @@ impl Scratch {
             .mode(0o400)
             .open(&path)
             .map_err(|source| io("creating the input", &path, source))?;
-        file.write_all(bytes)
-            .map_err(|source| io("writing the input", &path, source))?;
+        let mut buffer = zeroize::Zeroizing::new(vec![0u8; 1 << 16]);
+        loop {
+            let n = match reader.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(source) => return Err(io("reading the input for", &path, source)),
+            };
+            file.write_all(&buffer[..n])
+                .map_err(|source| io("writing the input", &path, source))?;
+        }
         Ok(path)
     }
 

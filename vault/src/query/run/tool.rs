@@ -16,7 +16,6 @@ use dnavault_protocol::{
     tool::{STDOUT, ToolManifest},
 };
 use dnavault_sandbox::{Ended, Limits, Sandbox, Scratch, Tool};
-use zeroize::Zeroizing;
 
 use super::{GenomeObject, RunError, described_as, one_genome};
 
@@ -184,17 +183,10 @@ fn genome_name(id: &str) -> &'static str {
     }
 }
 
-/// Decrypts `reader` into the scratch input `name`; its path. The plaintext is zeroed in memory after.
-fn add(scratch: &Scratch, name: &str, mut reader: impl Read) -> Result<PathBuf, RunError> {
-    let mut plaintext = Zeroizing::new(Vec::new());
-    reader.read_to_end(&mut plaintext).map_err(|source| {
-        RunError::Genome(dnavault_genome::GenomeError::Io {
-            path: name.into(),
-            source,
-        })
-    })?;
+/// Decrypts `reader` into the scratch input `name` as it reads; its path.
+fn add(scratch: &Scratch, name: &str, reader: impl Read) -> Result<PathBuf, RunError> {
     Ok(scratch
-        .add_input(name, &plaintext)
+        .add_input_from(name, reader)
         .map_err(ToolError::Sandbox)?)
 }
 
