@@ -22,7 +22,7 @@ use dnavault_tests::{binary, chain_with_vault, testdata};
 
 use crate::{
     descriptors::{terms, under},
-    query::{GENOME, SCORING, connect, grant_scope, refused, vault_with_genome},
+    query::{GENOME, SCORING, audit_at, connect, grant_scope, refused, vault_with_genome},
 };
 
 #[tokio::test]
@@ -199,6 +199,28 @@ async fn bcftools_runs_once_installed_answers_as_on_the_plaintext_and_only_insid
         String::from_utf8_lossy(&answered),
         String::from_utf8_lossy(&plaintext.stdout),
         "the vault's bcftools answers what bcftools answers on the plaintext"
+    );
+
+    // The owner's audit log names the tool beside the run's receipt.
+    let log = audit_at(&chain, &vault, &owner, "v1/audit").await.unwrap();
+    let ran = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "query")
+        .expect("the run is in the owner's log");
+    let detail = ran["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with(&format!(
+            "run-tool (bcftools query test, tool {})",
+            tool.id()
+        )),
+        "{detail}"
+    );
+    assert_eq!(
+        ran["query"]["receipt"],
+        opened.receipt_hash.to_string(),
+        "{ran}"
     );
 
     // One base past the panel's end: refused before anything runs.
@@ -430,6 +452,16 @@ async fn a_tool_that_overruns_or_reaches_for_the_network_fails_without_harming_t
             .await;
         refused(asked, 422, said);
     }
+    // What the tool complained of is the owner's to read, not the researcher's.
+    let log = audit_at(&chain, &vault, &owner, "v1/audit").await.unwrap();
+    let complained = log["entries"].as_array().unwrap().iter().any(|e| {
+        let detail = e["detail"].as_str().unwrap();
+        e["action"] == "query-failed"
+            && detail.contains("it said: ")
+            && detail.contains("socket: Operation not permitted")
+    });
+    assert!(complained, "{log:#}");
+
     // The vault still answers.
     let grant = bcftools_grant(Path::new("/usr/bin/bcftools"));
     let Descriptor::RunTool { tool, .. } = &grant else {

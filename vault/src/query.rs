@@ -400,8 +400,15 @@ async fn record(
     receipt_hash: B256,
 ) -> Result<(), ApiError> {
     let authorized = &allowed.authorized;
+    // A tool run names the tool: what ran on the owner's genome is in the record its receipt is beside.
+    let ran = match &allowed.descriptor {
+        Descriptor::RunTool { tool, .. } => {
+            format!(" ({} {}, tool {})", tool.name, tool.version, tool.id())
+        }
+        _ => String::new(),
+    };
     let detail = format!(
-        "{}, request {}, purpose {}, consent checked at block {}",
+        "{}{ran}, request {}, purpose {}, consent checked at block {}",
         allowed.kind, authorized.request_hash, allowed.purpose, authorized.consent.block
     );
     let actor = authorized.researcher.to_string();

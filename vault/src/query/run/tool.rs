@@ -128,8 +128,8 @@ fn prepare(
     genome: Vec<GenomeObject>,
 ) -> Result<Prepared, RunError> {
     let pinned = |file: &dnavault_protocol::tool::File| (PathBuf::from(&file.path), file.sha256.0);
-    // Checked before anything is decrypted, and again by nothing later: the file runs as hashed only if no
-    // one can write it between here and the exec (the image's files are read-only in the guest).
+    // Checked at every run, before anything is decrypted. What runs is what was hashed as long as no one
+    // writes the files between here and the exec: the guest image's files are read-only to the vault.
     let verified = Tool::verified(
         pinned(&manifest.executable),
         manifest.files.iter().map(pinned),
