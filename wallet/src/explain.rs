@@ -375,8 +375,8 @@ pub fn approve_tool(
     let mut e =
         tool_facts(e, m.tool, manifest).signature_terms(deployment, Some(m.nonce), m.deadline);
     e.warnings.push(
-        "the tool runs inside your vault only for a researcher whose grant names it, on the records that grant allows; \
-         its results leave sealed to that researcher"
+        "the tool runs inside your vault only for a researcher whose grant names it; it reads your whole genome \
+         file there, and only the results its manifest names leave, sealed to that researcher"
             .into(),
     );
     e
