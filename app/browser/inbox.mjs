@@ -13,13 +13,16 @@
 //          carries, the app refuses the log and shows none of it.
 //   update: the running vault asks to run new code (CODE): the request is shown in words (the operator's note
 //          marked as checked by no one) and approved with a tap; the website's relayer submits it.
+//   tool:  the running vault asks to install an analysis tool (TOOL, its manifest's hash): its manifest is shown
+//          in words (the program and its hash, what it reads, what leaves) beside the operator's note, and
+//          installed with a tap; the website's relayer submits it.
 //   grant: a researcher's access request (number REQUEST), listed by a website that lies about its purpose, is granted from
 //          the request: the words signed are the chain's, not the website's.
 //   revoke: the grant of SCOPE is revoked, sent from the owner's own account through the RPC in Settings.
 //
-// Usage: node inbox.mjs pair|boot|query|audit|update|grant|revoke. Environment: APP_URL, PHONE ("pixel-7" or
-// "iphone-15"), PROFILE_DIR, ROOTS (the simulated platform's PEM bundle), CODE (for update), REQUEST (for
-// grant), SCOPE (for revoke), SHOTS, CHROMIUM.
+// Usage: node inbox.mjs pair|boot|query|audit|update|tool|grant|revoke. Environment: APP_URL, PHONE
+// ("pixel-7" or "iphone-15"), PROFILE_DIR, ROOTS (the simulated platform's PEM bundle), CODE (for update),
+// TOOL (for tool), REQUEST (for grant), SCOPE (for revoke), SHOTS, CHROMIUM.
 
 import { chromium } from "playwright-core";
 import { ANVIL_WORDS, CHROMIUM_ARGS, appUrl, expect, fitsWidth, heading, phone, shot, watched } from "./harness.mjs";
@@ -232,8 +235,22 @@ async function update(page) {
   await approve(page, "6d-update");
 }
 
+async function tool(page) {
+  await unlock(page);
+  const card = await waitingCard(page, "asks you to install the analysis tool");
+  await shot(page, PROFILE, "6e-tool-inbox");
+  await card.getByRole("button", { name: "Review" }).tap();
+  await heading(page, "Read before you approve", 30000);
+  const screen = await page.locator("#screen").textContent();
+  for (const words of ["Install an analysis tool in vault 1", "bcftools query", process.env.TOOL, "/usr/bin/bcftools", "reads your whole genome file", "the vault's bound key", "bcftools for the BRCA panel study", "checked by no one", "Install this tool in your vault?"]) {
+    expect(screen.includes(words), `the tool install review says "${words}": ${screen}`);
+  }
+  const status = await approve(page, "6f-tool");
+  expect(status.includes("Installed: grants that name the tool may run it in vault 1"), `the app says the tool is installed: ${status}`);
+}
+
 const phase = process.argv[2];
-const stories = { pair, boot, query, audit, update, grant, revoke };
+const stories = { pair, boot, query, audit, update, tool, grant, revoke };
 expect(phase in stories, `usage: inbox.mjs ${Object.keys(stories).join("|")}`);
 const context = await chromium.launchPersistentContext(process.env.PROFILE_DIR, {
   executablePath: process.env.CHROMIUM,

@@ -1,7 +1,7 @@
 //! The inbox: what the owner's vaults and researchers ask through the relay, opened and checked by the
 //! wallet library exactly as the CLI's `inbox` does (a boot request's attestation against AMD's roots and
-//! its measurement on-chain, a query against its grant, a code update against the vault's bound key), put
-//! in words, and answered only when the shell passes the person's tap on.
+//! its measurement on-chain, a query against its grant, a code update or a tool install against the vault's
+//! bound key), put in words, and answered only when the shell passes the person's tap on.
 
 use std::rc::Rc;
 

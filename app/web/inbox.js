@@ -1,7 +1,7 @@
 // The inbox and the settings screens. What waits is opened, checked and put in words by the wasm core (the
 // same library as the CLI's `inbox`): a boot request's attestation and on-chain measurement, a query
-// against its grant, a code update against the vault's bound key. This file shows the words and passes on
-// the person's tap; nothing is signed without it.
+// against its grant, a code update or a tool install against the vault's bound key. This file shows the words
+// and passes on the person's tap; nothing is signed without it.
 
 import * as store from "./vault-store.js";
 import { WAIT_MS, alert, busy, el, facts, field, messageOf, show, within } from "./ui.js";

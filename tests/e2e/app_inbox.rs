@@ -7,6 +7,7 @@
 //! owner reads the audit log it left, sealed to the phone and carried by the website (and refused when the
 //! website alters it). The vault asks to run new code, and the app approves it. Then a researcher's access
 //! request is granted from the app (on the chain's terms, while the website lies about them), and revoked.
+//! The vault asks to install an analysis tool, and the app shows its manifest in words and installs it.
 //! Then the same words pair an iPhone (Chromium's iPhone 15 profile, its own browser profile), whose inbox,
 //! now the newest, gets the next round of the same: a query, the log, new code, a grant and its revocation.
 
@@ -188,6 +189,25 @@ async fn answer_everything(stack: &Stack<'_>, phone: &Phone<'_>, round: &Round) 
     );
 }
 
+/// The vault asks to install bcftools; the owner reads its manifest in words and installs it from the app,
+/// through the website's relayer.
+async fn install_tool(stack: &Stack<'_>, phone: &Phone<'_>) {
+    use crate::tool_install::{bcftools_positions, ended, propose_tool, written};
+    let tool = bcftools_positions();
+    let asking = propose_tool(stack.vault, &written(stack.dir, "bcftools.json", &tool));
+    browser_phase("tool", phone, &[("TOOL", &tool.id().to_string())]);
+    let (ok, said) = ended(asking);
+    assert!(ok, "{said}");
+    let installed = stack
+        .chain
+        .registry()
+        .isToolApproved(U256::from(1), tool.id())
+        .call()
+        .await
+        .unwrap();
+    assert!(installed, "the tool is installed on-chain");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_app_boots_a_vault_and_approves_a_query_through_the_relay() {
     // The app signs as account 0 of its words: here Anvil's, whose account 0 owns vault 1.
@@ -272,6 +292,7 @@ async fn the_app_boots_a_vault_and_approves_a_query_through_the_relay() {
         request,
     };
     answer_everything(&stack, &pixel, &round("34", 0, 1)).await;
+    install_tool(&stack, &pixel).await;
 
     // The same words paired on an iPhone: its inbox is now the owner's newest, where everything goes.
     let iphone = Phone {

@@ -21,5 +21,6 @@ mod schemas;
 mod schemathesis;
 mod serve;
 mod terms;
+mod tool_install;
 mod tools;
 mod web;

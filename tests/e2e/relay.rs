@@ -249,6 +249,59 @@ pub(crate) fn propose(
         .unwrap()
 }
 
+/// A vault booted by its owner's wallet with its key bound, reaching the owner's paired inbox through a
+/// website's relay whose relayer pays for owners' signed messages.
+pub(crate) struct Relayed {
+    pub(crate) vault: dnavault_tests::VaultProcess,
+    wallet: WalletCli,
+    relay: String,
+    _website: web::WebProcess,
+    /// The owner (account 1).
+    pub(crate) owner: alloy::primitives::Address,
+    /// How many transactions the owner had sent once all was set up.
+    pub(crate) owner_nonce: u64,
+}
+
+impl Relayed {
+    /// The owner's `inbox COMMAND EXTRA...` (see [`inbox`]).
+    pub(crate) fn inbox(
+        &self,
+        chain: &dnavault_testkit::TestChain,
+        command: &str,
+        extra: &[&str],
+    ) -> dnavault_tests::Run {
+        inbox(&self.wallet, chain, &self.relay, command, extra)
+    }
+}
+
+/// [`Relayed`] on `chain`, its files under `dir`.
+pub(crate) async fn relayed_vault(
+    chain: &dnavault_testkit::TestChain,
+    dir: &std::path::Path,
+) -> Relayed {
+    let relay = format!("http://127.0.0.1:{}", web::free_port());
+    let (vault, wallet) = tokio::task::block_in_place(|| {
+        dnavault_tests::boot_with(chain, dir, &["--relay", &relay], &["boot", "--bind-key"])
+    });
+    let key_file = dir.join("relayer.key");
+    std::fs::write(&key_file, alloy::hex::encode(chain.signer(3).to_bytes())).unwrap();
+    let listen = relay.trim_start_matches("http://");
+    let key_file = key_file.display().to_string();
+    let website = web::WebProcess::start_at(chain, dir, listen, &["--relayer-key-file", &key_file]);
+    website.indexed_with(chain).await;
+    assert!(inbox(&wallet, chain, &relay, "pair", &[]).ok);
+    let owner = chain.signer(1).address();
+    let owner_nonce = sent_by(chain, owner).await;
+    Relayed {
+        vault,
+        wallet,
+        relay,
+        _website: website,
+        owner,
+        owner_nonce,
+    }
+}
+
 /// A running vault whose key is bound asks its owner to approve new code: the wallet shows the request in
 /// words (the note as the operator's), the approval is submitted by the website's relayer (the owner pays
 /// nothing) and the vault sees it on-chain; a second request the owner declines ends declined, approving
@@ -257,34 +310,13 @@ pub(crate) fn propose(
 async fn new_code_is_approved_and_declined_through_the_relay() {
     let (chain, _seed, _owner) = chain_with_vault().await;
     let dir = tempfile::tempdir().unwrap();
-    let relay = format!("http://127.0.0.1:{}", web::free_port());
-    let (vault, wallet) = tokio::task::block_in_place(|| {
-        dnavault_tests::boot_with(
-            &chain,
-            dir.path(),
-            &["--relay", &relay],
-            &["boot", "--bind-key"],
-        )
-    });
-    let key_file = dir.path().join("relayer.key");
-    std::fs::write(&key_file, alloy::hex::encode(chain.signer(3).to_bytes())).unwrap();
-    let listen = relay.trim_start_matches("http://");
-    let key_file = key_file.display().to_string();
-    let website = web::WebProcess::start_at(
-        &chain,
-        dir.path(),
-        listen,
-        &["--relayer-key-file", &key_file],
-    );
-    website.indexed_with(&chain).await;
-    let inbox = |command: &str, extra: &[&str]| inbox(&wallet, &chain, &relay, command, extra);
-    assert!(inbox("pair", &[]).ok);
-    let owner = chain.signer(1).address();
-    let owner_nonce = sent_by(&chain, owner).await;
+    let relayed = relayed_vault(&chain, dir.path()).await;
+    let (vault, owner, owner_nonce) = (&relayed.vault, relayed.owner, relayed.owner_nonce);
+    let inbox = |command: &str, extra: &[&str]| relayed.inbox(&chain, command, extra);
 
     // The code it runs is approved already: there is nothing to ask.
     let asked = tokio::task::block_in_place(|| {
-        propose(&vault, dnavault_tests::MEASUREMENT)
+        propose(vault, dnavault_tests::MEASUREMENT)
             .wait_with_output()
             .unwrap()
     });
@@ -295,7 +327,7 @@ async fn new_code_is_approved_and_declined_through_the_relay() {
     );
 
     let new_code = "12".repeat(48);
-    let asking = propose(&vault, &new_code);
+    let asking = propose(vault, &new_code);
     let (words, nonce) = first_waiting(&inbox).await;
     assert!(
         words.contains("vault 1 asks you to approve new code")
@@ -335,7 +367,7 @@ async fn new_code_is_approved_and_declined_through_the_relay() {
     );
 
     let other_code = "cd".repeat(48);
-    let asking = propose(&vault, &other_code);
+    let asking = propose(vault, &other_code);
     let (_, nonce) = first_waiting(&inbox).await;
     let declined = inbox("answer", &["--message", &nonce, "--decline"]);
     assert!(declined.ok, "{}", declined.stderr);
@@ -355,7 +387,7 @@ async fn new_code_is_approved_and_declined_through_the_relay() {
         .await
         .unwrap();
     assert!(!approved);
-    drop(vault);
+    drop(relayed);
 }
 
 /// How many transactions `account` has sent.

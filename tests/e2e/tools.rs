@@ -63,7 +63,12 @@ async fn the_vault_binary_launches_a_tool_confined_and_refuses_a_garbled_launch(
 const FORMAT: &str = "%CHROM\t%POS\t%ID\t%REF\t%ALT[\t%GT]\n";
 
 /// `program`'s manifest as `dnavault-vault tool-manifest` writes it, with `arguments` and `outputs`.
-fn manifest(name: &str, program: &Path, outputs: &[&str], arguments: &[&str]) -> ToolManifest {
+pub(crate) fn manifest(
+    name: &str,
+    program: &Path,
+    outputs: &[&str],
+    arguments: &[&str],
+) -> ToolManifest {
     let mut command = Command::new(binary("dnavault-vault"));
     command.args(["tool-manifest", "--name", name, "--version", "test"]);
     command.arg("--program").arg(program);

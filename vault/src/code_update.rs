@@ -1,15 +1,17 @@
-//! Asking the owner to approve new code through the relay: the running vault (its key bound on-chain, which
-//! gives it standing at the relay) posts a code update request, signed by its attested key and sealed to the
-//! owner's inbox, then waits for the registry to show the measurement approved or for the owner's signed
-//! "no".
+//! Asking the owner to approve new code through the relay, a launch measurement or an analysis tool: the
+//! running vault (its key bound on-chain, which gives it standing at the relay) posts a code update request,
+//! signed by its attested key and sealed to the owner's inbox, then waits for the registry to show the code
+//! approved or for the owner's signed "no".
 //!
 //! What decides is the chain: an answer saying "approved" only means the owner's approval is on its way, and
-//! the new code boots only where the registry lists its measurement (the wallet and the vault check at boot).
-//! The request carries the operator's note as the operator's words; the owner's wallet says so.
+//! the new code boots (or the tool runs) only where the registry lists it (the wallet and the vault check
+//! at boot, the vault before every tool run). The request carries the operator's note as the operator's
+//! words; the owner's wallet says so.
 
 use std::time::Duration;
 
 use alloy::primitives::{B256, Bytes, U256};
+use dnavault_protocol::tool::ToolManifest;
 use dnavault_relay::{Payload, RelayClient, RelayError, Seen};
 
 use crate::VaultService;
@@ -19,6 +21,46 @@ pub const MAX_NOTE_CHARS: usize = 500;
 
 /// How often the vault looks at the chain and its inbox while it waits.
 const POLL: Duration = Duration::from_millis(500);
+
+/// The code the owner is asked to approve.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// A new SNP launch measurement (48 bytes).
+    Measurement(Vec<u8>),
+    /// An analysis tool, by its manifest.
+    Tool(Box<ToolManifest>),
+}
+
+/// A change checked: the measurement's length, the tool's manifest and files.
+enum Checked {
+    Measurement(Bytes),
+    Tool(Box<ToolManifest>),
+}
+
+impl Checked {
+    fn payload(&self, vault_id: U256, note: &str) -> Payload {
+        let note = note.to_owned();
+        match self {
+            Self::Measurement(measurement) => Payload::CodeUpdateRequest {
+                vault_id,
+                measurement: measurement.clone(),
+                note,
+            },
+            Self::Tool(tool) => Payload::ToolInstallRequest {
+                vault_id,
+                tool: tool.clone(),
+                note,
+            },
+        }
+    }
+
+    fn named(&self) -> String {
+        match self {
+            Self::Measurement(measurement) => format!("code {measurement}"),
+            Self::Tool(tool) => format!("tool {} {} ({})", tool.name, tool.version, tool.id()),
+        }
+    }
+}
 
 /// What came of a code update request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,16 +90,21 @@ pub enum CodeUpdateError {
     Chain(String),
 }
 
-/// Asks the owner to approve `measurement` (the operator's `note` beside it) and waits up to `wait`;
-/// `asked` is told the request's nonce once it is posted.
+/// Asks the owner to approve `change` (the operator's `note` beside it) and waits up to `wait`; `asked` is
+/// told the request's nonce once it is posted.
 pub async fn propose(
     service: &VaultService,
-    measurement: &[u8],
+    change: Change,
     note: &str,
     wait: Duration,
     asked: impl FnOnce(B256),
 ) -> Result<Outcome, CodeUpdateError> {
-    let measurement = checked_measurement(measurement)?;
+    let change = match change {
+        Change::Measurement(measurement) => {
+            Checked::Measurement(checked_measurement(&measurement)?)
+        }
+        Change::Tool(tool) => Checked::Tool(checked_tool(tool).await?),
+    };
     check_note(note)?;
     let relay = service.relay().ok_or_else(|| {
         CodeUpdateError::Unavailable(
@@ -69,18 +116,15 @@ pub async fn propose(
         .owner_now()
         .await
         .map_err(|e| CodeUpdateError::Chain(e.to_string()))?;
-    if approved_on_chain(service, vault, &measurement).await? {
+    if approved_on_chain(service, vault, &change).await? {
         return Err(CodeUpdateError::Input(format!(
-            "that code is approved for vault {vault} already: there is nothing to ask"
+            "that {} is approved for vault {vault} already: there is nothing to ask",
+            change.named()
         )));
     }
     let owner_inbox = relay.inbox_of(owner).await?;
     let now = dnavault_protocol::clock::unix_now().unwrap_or(0);
-    let payload = Payload::CodeUpdateRequest {
-        vault_id: vault,
-        measurement: measurement.clone(),
-        note: note.to_owned(),
-    };
+    let payload = change.payload(vault, note);
     let (wait, ttl) = wait_and_lifetime(wait);
     let (inbox, envelope) = service
         .with_unsealed(|unsealed| {
@@ -98,11 +142,11 @@ pub async fn propose(
     relay.send(&envelope, None).await?;
     let nonce = envelope.message.nonce;
     asked(nonce);
-    tracing::info!(%nonce, measurement = %measurement, "code update request posted to the owner's inbox");
+    tracing::info!(%nonce, change = %change.named(), "code update request posted to the owner's inbox");
     let deadline = tokio::time::Instant::now() + wait;
     let mut seen = Seen::default();
     loop {
-        if approved_on_chain(service, vault, &measurement).await? {
+        if approved_on_chain(service, vault, &change).await? {
             return Ok(Outcome::Approved);
         }
         if declined(service, &relay, &inbox, nonce, owner, &mut seen).await {
@@ -134,6 +178,29 @@ fn checked_measurement(measurement: &[u8]) -> Result<Bytes, CodeUpdateError> {
     Ok(Bytes::copy_from_slice(measurement))
 }
 
+/// A tool is proposed only when its manifest is well formed and this vault's copy of every file it pins
+/// matches: the owner is not asked for a tool that would be refused as altered at its first run.
+async fn checked_tool(tool: Box<ToolManifest>) -> Result<Box<ToolManifest>, CodeUpdateError> {
+    tool.check()
+        .map_err(|e| CodeUpdateError::Input(format!("the tool's manifest: {e}")))?;
+    let pinned = |file: &dnavault_protocol::tool::File| {
+        (std::path::PathBuf::from(&file.path), file.sha256.0)
+    };
+    let executable = pinned(&tool.executable);
+    let files: Vec<_> = tool.files.iter().map(pinned).collect();
+    tokio::task::spawn_blocking(move || {
+        dnavault_sandbox::Tool::verified(executable, files, Vec::<String>::new())
+    })
+    .await
+    .map_err(|e| CodeUpdateError::Unavailable(format!("checking the tool's files: {e}")))?
+    .map_err(|e| {
+        CodeUpdateError::Input(format!(
+            "this vault's copy of the tool does not match its manifest ({e}): the owner is not asked"
+        ))
+    })?;
+    Ok(tool)
+}
+
 fn check_note(note: &str) -> Result<(), CodeUpdateError> {
     if note.trim().is_empty() || note.chars().count() > MAX_NOTE_CHARS {
         return Err(CodeUpdateError::Input(format!(
@@ -151,14 +218,19 @@ fn check_note(note: &str) -> Result<(), CodeUpdateError> {
 async fn approved_on_chain(
     service: &VaultService,
     vault: U256,
-    measurement: &Bytes,
+    change: &Checked,
 ) -> Result<bool, CodeUpdateError> {
-    service
-        .registry()
-        .isMeasurementApproved(vault, measurement.clone())
-        .call()
-        .await
-        .map_err(|e| CodeUpdateError::Chain(e.to_string()))
+    let registry = service.registry();
+    let approved = match change {
+        Checked::Measurement(measurement) => {
+            registry
+                .isMeasurementApproved(vault, measurement.clone())
+                .call()
+                .await
+        }
+        Checked::Tool(tool) => registry.isToolApproved(vault, tool.id()).call().await,
+    };
+    approved.map_err(|e| CodeUpdateError::Chain(e.to_string()))
 }
 
 /// True once the owner's signed answer to request `nonce` says no. Other messages are left alone; one that

@@ -8,7 +8,7 @@ use tokio::{
     net::{UnixListener, UnixStream},
 };
 
-use crate::service::VaultService;
+use crate::{code_update::Change, service::VaultService};
 
 /// The socket's file name in the data directory.
 pub const SOCKET: &str = "control.sock";
@@ -60,12 +60,22 @@ pub fn listen(path: &Path, service: VaultService) -> std::io::Result<()> {
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Proposal {
-    /// The new launch measurement, in hex.
-    pub measurement: String,
+    /// The code proposed.
+    pub change: Proposed,
     /// What the update is, in the operator's words.
     pub note: String,
     /// How long to wait for the owner, in seconds.
     pub wait_secs: u64,
+}
+
+/// The code a [`Proposal`] asks for.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum Proposed {
+    /// A new launch measurement, in hex.
+    Measurement(String),
+    /// An analysis tool's manifest.
+    Tool(Box<dnavault_protocol::tool::ToolManifest>),
 }
 
 /// Asks the owner for the code update `proposal` describes: writes `asked NONCE` once the request is
@@ -79,13 +89,17 @@ async fn propose_update(
         Ok(proposal) => proposal,
         Err(e) => return format!("error: not a code update proposal: {e}"),
     };
-    let Ok(measurement) = hex::decode(proposal.measurement.trim_start_matches("0x")) else {
-        return "error: the measurement is not hex".into();
+    let change = match proposal.change {
+        Proposed::Measurement(hex) => match hex::decode(hex.trim_start_matches("0x")) {
+            Ok(measurement) => Change::Measurement(measurement),
+            Err(_) => return "error: the measurement is not hex".into(),
+        },
+        Proposed::Tool(tool) => Change::Tool(tool),
     };
     let (posted, mut nonce) = tokio::sync::oneshot::channel();
     let proposing = crate::code_update::propose(
         service,
-        &measurement,
+        change,
         &proposal.note,
         std::time::Duration::from_secs(proposal.wait_secs),
         move |nonce| {

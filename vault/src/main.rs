@@ -30,6 +30,9 @@ enum Command {
     /// Ask the owner, through the relay, to approve new code for this vault; waits for the registry to
     /// show it approved, or for the owner's no.
     ProposeUpdate(serve::ProposeArgs),
+    /// Ask the owner, through the relay, to install an analysis tool in this vault (by its manifest);
+    /// waits for the registry to show it approved, or for the owner's no.
+    ProposeTool(serve::ProposeToolArgs),
     /// The launch measurement a guest will have, to approve before it boots.
     Measure(measure::MeasureArgs),
     /// SEV-SNP attestation.
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
         Command::Seal(args) => runtime(serve::seal(args)),
         Command::Status(args) => runtime(serve::status(args)),
         Command::ProposeUpdate(args) => runtime(serve::propose_update(args)),
+        Command::ProposeTool(args) => runtime(serve::propose_tool(args)),
     };
     match result {
         Ok(code) => code,

@@ -120,7 +120,26 @@ pub(crate) struct ProposeArgs {
     /// The new code's launch measurement (96 hex digits, as `dnavault-vault measure` prints it).
     #[arg(long)]
     measurement: String,
-    /// What the update is, in your words (the owner is told they are the operator's).
+    #[command(flatten)]
+    asking: Asking,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ProposeToolArgs {
+    #[command(flatten)]
+    control: ControlArgs,
+    /// The tool's manifest, as `dnavault-vault tool-manifest` writes it (its files must match this
+    /// vault's copies).
+    #[arg(long, value_name = "FILE")]
+    manifest: PathBuf,
+    #[command(flatten)]
+    asking: Asking,
+}
+
+/// What goes with a proposal.
+#[derive(Debug, Args)]
+struct Asking {
+    /// What the change is and why, in your words (the owner is told they are the operator's).
     #[arg(long)]
     note: String,
     /// How long to wait for the owner, in seconds.
@@ -190,24 +209,46 @@ pub(crate) async fn status(args: ControlArgs) -> eyre::Result<()> {
 }
 
 pub(crate) async fn propose_update(args: ProposeArgs) -> eyre::Result<()> {
-    let socket = args.control.data_dir.join(control::SOCKET);
+    let change = control::Proposed::Measurement(args.measurement);
+    propose(&args.control, change, args.asking, "the new code").await
+}
+
+pub(crate) async fn propose_tool(args: ProposeToolArgs) -> eyre::Result<()> {
+    let path = &args.manifest;
+    let text = std::fs::read_to_string(path)
+        .wrap_err_with(|| format!("cannot read the manifest {}", path.display()))?;
+    let tool: dnavault_protocol::tool::ToolManifest = serde_json::from_str(&text)
+        .wrap_err_with(|| format!("{} is not a tool manifest", path.display()))?;
+    let what = format!("the tool {} {} ({})", tool.name, tool.version, tool.id());
+    let change = control::Proposed::Tool(Box::new(tool));
+    propose(&args.control, change, args.asking, &what).await
+}
+
+/// Asks the vault at `control` to propose `change` to its owner and waits for the outcome.
+async fn propose(
+    control: &ControlArgs,
+    change: control::Proposed,
+    asking: Asking,
+    what: &str,
+) -> eyre::Result<()> {
+    let socket = control.data_dir.join(control::SOCKET);
     let proposal = control::Proposal {
-        measurement: args.measurement,
-        note: args.note,
-        wait_secs: args.wait,
+        change,
+        note: asking.note,
+        wait_secs: asking.wait,
     };
     let outcome = control::propose_update_via(&socket, &proposal, |nonce| {
         eprintln!(
             "asked the owner (relay message {nonce}); waiting up to {} s for their answer",
-            args.wait
+            asking.wait
         );
     })
     .await
-    .wrap_err_with(|| format!("no vault is running at {}", args.control.data_dir.display()))?;
+    .wrap_err_with(|| format!("no vault is running at {}", control.data_dir.display()))?;
     match outcome.as_str() {
-        "approved" => println!("approved: the registry lists the new code for this vault"),
-        "declined" => bail!("the owner declined the new code"),
-        "no answer" => bail!("the owner did not answer within {} s", args.wait),
+        "approved" => println!("approved: the registry lists {what} for this vault"),
+        "declined" => bail!("the owner declined {what}"),
+        "no answer" => bail!("the owner did not answer within {} s", asking.wait),
         other => bail!("the vault answered: {other}"),
     }
     Ok(())

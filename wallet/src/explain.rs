@@ -382,6 +382,26 @@ pub fn approve_tool(
     e
 }
 
+/// Installing an analysis tool its vault asked for through the relay: the manifest in words, then who
+/// asked and the operator's note, marked as theirs.
+pub fn tool_install(
+    m: &ApproveTool,
+    deployment: Deployment,
+    manifest: &ToolManifest,
+    asked_by: Address,
+    note: &str,
+) -> Explanation {
+    let mut e = approve_tool(m, deployment, Some(manifest))
+        .fact("Asked by", format!("the vault's bound key {asked_by}"))
+        .fact("Operator's note", format!("{note:?}"));
+    e.warnings.push(
+        "the note is the vault operator's words, checked by no one: approve only a tool whose manifest you \
+         trust, the program and the libraries it names by their hashes"
+            .into(),
+    );
+    e
+}
+
 /// Removing an installed analysis tool: grants that name it stop running from the block this lands in.
 pub fn revoke_tool(
     m: &RevokeTool,

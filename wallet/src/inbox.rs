@@ -9,7 +9,7 @@ use alloy::primitives::{Address, B256, U256};
 use dnavault_attest::Verifier;
 use dnavault_envelope::RecipientKey;
 use dnavault_keys::Seed;
-use dnavault_protocol::{ApproveMeasurement, BindVaultKey, QueryApproval};
+use dnavault_protocol::{ApproveMeasurement, ApproveTool, BindVaultKey, QueryApproval};
 use dnavault_relay::{Envelope, Payload, Seen, SignedRead, SignedRegistration};
 
 use crate::{
@@ -87,6 +87,12 @@ enum Pending {
         /// `None` when the code is approved already: nothing to sign, the vault is told.
         message: Option<ApproveMeasurement>,
     },
+    ToolInstall {
+        vault: U256,
+        vault_key: Address,
+        /// `None` when the tool is installed already: nothing to sign, the vault is told.
+        message: Option<ApproveTool>,
+    },
 }
 
 impl Prepared {
@@ -107,12 +113,17 @@ impl Prepared {
             Pending::Query { .. } => "Approve this query?",
             Pending::CodeUpdate { message: None, .. } => "Tell the vault its code is approved?",
             Pending::CodeUpdate { .. } => "Approve this code for your vault?",
+            Pending::ToolInstall { message: None, .. } => "Tell the vault the tool is installed?",
+            Pending::ToolInstall { .. } => "Install this tool in your vault?",
         }
     }
 
-    /// Whether approving signs anything (a code update approved already signs nothing).
+    /// Whether approving signs anything (code or a tool approved already signs nothing).
     pub fn signs(&self) -> bool {
-        !matches!(self.pending, Pending::CodeUpdate { message: None, .. })
+        !matches!(
+            self.pending,
+            Pending::CodeUpdate { message: None, .. } | Pending::ToolInstall { message: None, .. }
+        )
     }
 
     /// For a boot request whose vault key is not bound on-chain yet: what binding it signs, in words.
@@ -305,6 +316,14 @@ impl Inbox {
                 };
                 (explanation, pending)
             }
+            Payload::ToolInstallRequest {
+                vault_id,
+                tool,
+                note,
+            } => {
+                self.tool_install(vault_id, sender, &tool, &note, now)
+                    .await?
+            }
             other => {
                 return Err(WalletError::Inbox(format!(
                     "message {nonce} is a {:?}, which a wallet does not answer",
@@ -319,7 +338,49 @@ impl Inbox {
         })
     }
 
-    /// Refuses a code update request unless `sender` is `vault`'s bound key and the vault is this account's.
+    /// A tool install request from `sender`, checked (its manifest well formed, its sender the vault's
+    /// bound key) and in words.
+    async fn tool_install(
+        &self,
+        vault: U256,
+        sender: Address,
+        tool: &dnavault_protocol::tool::ToolManifest,
+        note: &str,
+        now: u64,
+    ) -> Result<(Explanation, Pending)> {
+        tool.check().map_err(|e| {
+            WalletError::Inbox(format!(
+                "the tool install request's manifest is malformed ({e}): refused"
+            ))
+        })?;
+        self.require_vault_key(vault, sender).await?;
+        let connection = self.owner.connection();
+        let id = tool.id();
+        let installed = connection.is_tool_approved(vault, id).await?;
+        let message = ApproveTool {
+            vaultId: vault,
+            tool: id,
+            nonce: connection.nonce(vault).await?,
+            deadline: U256::from(now.saturating_add(ANSWER_SECS)),
+        };
+        let mut explanation =
+            explain::tool_install(&message, connection.deployment(), tool, sender, note);
+        if installed {
+            explanation.title = format!(
+                "The tool {} {} is installed in vault {vault} already: tell it so (nothing is signed)",
+                tool.name, tool.version
+            );
+        }
+        let pending = Pending::ToolInstall {
+            vault,
+            vault_key: sender,
+            message: (!installed).then_some(message),
+        };
+        Ok((explanation, pending))
+    }
+
+    /// Refuses a code update or tool install request unless `sender` is `vault`'s bound key and the vault is
+    /// this account's.
     async fn require_vault_key(&self, vault: U256, sender: Address) -> Result<()> {
         if !self
             .owner
@@ -328,7 +389,7 @@ impl Inbox {
             .await?
         {
             return Err(WalletError::Inbox(format!(
-                "the code update request was sent by {sender}, which is not vault {vault}'s bound key: refused"
+                "the request for new code was sent by {sender}, which is not vault {vault}'s bound key: refused"
             )));
         }
         self.owner

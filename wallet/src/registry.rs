@@ -198,6 +198,15 @@ impl Connection {
             .map_err(contract_error)
     }
 
+    /// Whether the owner installed the tool whose manifest hashes to `tool` in `vault`.
+    pub async fn is_tool_approved(&self, vault: U256, tool: B256) -> Result<bool> {
+        self.registry
+            .isToolApproved(vault, tool)
+            .call()
+            .await
+            .map_err(contract_error)
+    }
+
     /// Binds `vault_key`, a booted vault's attested key running `measurement`, as the vault's owner (this
     /// connection's account sends and pays): receipts it signs count as the vault's.
     pub async fn bind_vault_key(

@@ -72,6 +72,9 @@ pub const STDOUT: &str = "stdout";
 /// The most files a manifest may list, and outputs it may declare.
 pub const MAX_FILES: usize = 256;
 
+/// The longest name or version a manifest may give, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+
 /// A file by path and hash, as manifests carry it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -122,6 +125,14 @@ pub enum ManifestError {
     /// A field that must say something is empty.
     #[error("the manifest's {field} is empty")]
     Empty {
+        /// The field.
+        field: &'static str,
+    },
+    /// A name shown to the owner that holds a control character or is too long to show.
+    #[error(
+        "the manifest's {field} must be at most {MAX_NAME_CHARS} characters, none of them control characters"
+    )]
+    Text {
         /// The field.
         field: &'static str,
     },
@@ -194,6 +205,9 @@ impl ToolManifest {
         for (field, text) in [("name", &self.name), ("version", &self.version)] {
             if text.trim().is_empty() {
                 return Err(ManifestError::Empty { field });
+            }
+            if text.chars().count() > MAX_NAME_CHARS || text.chars().any(char::is_control) {
+                return Err(ManifestError::Text { field });
             }
         }
         if self.outputs.is_empty() {

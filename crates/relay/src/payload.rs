@@ -7,6 +7,7 @@ use dnavault_protocol::{
     QueryApproval,
     boot::{BootRequest, BootResponse},
     query::QuerySubmission,
+    tool::ToolManifest,
 };
 use serde::{Deserialize, Serialize};
 
@@ -61,7 +62,17 @@ pub enum Payload {
         /// What the update is, in the vault operator's words (shown as such).
         note: String,
     },
-    /// The owner's answer to a code update request.
+    /// A running vault asks its owner to install an analysis tool in it: a code update, answered as one.
+    #[serde(rename_all = "camelCase")]
+    ToolInstallRequest {
+        /// The vault.
+        vault_id: U256,
+        /// The tool's manifest (its hash is the tool's identity, recomputed by the wallet).
+        tool: Box<ToolManifest>,
+        /// Why the operator proposes it, in the operator's words (shown as such).
+        note: String,
+    },
+    /// The owner's answer to a code update or tool install request.
     #[serde(rename_all = "camelCase")]
     CodeUpdateAnswer {
         /// The nonce of the request answered.
@@ -79,7 +90,9 @@ impl Payload {
             Self::BootAnswer { .. } => Kind::BootAnswer,
             Self::QueryApprovalRequest { .. } => Kind::QueryApprovalRequest,
             Self::QueryApprovalAnswer { .. } => Kind::QueryApprovalAnswer,
-            Self::CodeUpdateRequest { .. } => Kind::CodeUpdateRequest,
+            Self::CodeUpdateRequest { .. } | Self::ToolInstallRequest { .. } => {
+                Kind::CodeUpdateRequest
+            }
             Self::CodeUpdateAnswer { .. } => Kind::CodeUpdateAnswer,
         }
     }
@@ -122,5 +135,33 @@ mod tests {
             "{wrong}"
         );
         assert!(Payload::from_bytes(Kind::BootAnswer, b"{").is_err());
+    }
+
+    #[test]
+    fn a_tool_install_request_travels_as_a_code_update_request_with_its_manifest_whole() {
+        let tool: ToolManifest = serde_json::from_value(serde_json::json!({
+            "name": "bcftools query", "version": "1.16",
+            "executable": {"path": "/usr/bin/bcftools", "sha256": B256::repeat_byte(2)},
+            "files": [], "arguments": ["query", "{genome}"], "outputs": ["stdout"],
+            "limits": {"cpuSeconds": 30, "memoryBytes": 1 << 29, "outputBytes": 1 << 20, "wallSeconds": 60}
+        }))
+        .unwrap();
+        let payload = Payload::ToolInstallRequest {
+            vault_id: U256::from(1),
+            tool: Box::new(tool.clone()),
+            note: "for the BRCA study".into(),
+        };
+        assert_eq!(payload.kind(), Kind::CodeUpdateRequest);
+        let read = Payload::from_bytes(Kind::CodeUpdateRequest, &payload.to_bytes()).unwrap();
+        let Payload::ToolInstallRequest { tool: read, .. } = read else {
+            panic!("read back as another payload")
+        };
+        assert_eq!(read.id(), tool.id());
+        assert!(Payload::from_bytes(Kind::BootRequest, &payload.to_bytes()).is_err());
+        // A manifest with a field it does not know is not a manifest.
+        let mut altered: serde_json::Value = serde_json::from_slice(&payload.to_bytes()).unwrap();
+        altered["toolInstallRequest"]["tool"]["network"] = true.into();
+        let altered = serde_json::to_vec(&altered).unwrap();
+        assert!(Payload::from_bytes(Kind::CodeUpdateRequest, &altered).is_err());
     }
 }

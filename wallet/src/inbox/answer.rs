@@ -97,32 +97,60 @@ impl Inbox {
                 vault_key,
                 message,
             } => {
-                let transaction = match message {
-                    Some(message) => Some(self.owner.submit(message, submit).await?),
-                    None => None,
-                };
-                let answer = Payload::CodeUpdateAnswer {
-                    request: nonce,
-                    approved: true,
-                };
-                self.reply(*vault_key, &answer, nonce).await?;
-                let words = match transaction {
-                    Some(tx) => format!(
-                        "Approved: vault {vault} may boot the new code (transaction {tx}); the vault was told."
-                    ),
-                    None => format!(
-                        "That code is approved for vault {vault} already: nothing was signed; the vault was told."
-                    ),
-                };
-                Ok(Answered {
-                    answered: nonce,
-                    approved: true,
-                    vault: *vault,
-                    transaction,
-                    words,
-                })
+                let said = [
+                    format!("Approved: vault {vault} may boot the new code"),
+                    format!("That code is approved for vault {vault} already"),
+                ];
+                self.code_approved(nonce, (*vault, *vault_key), message.as_ref(), submit, said)
+                    .await
+            }
+            Pending::ToolInstall {
+                vault,
+                vault_key,
+                message,
+            } => {
+                let said = [
+                    format!("Installed: grants that name the tool may run it in vault {vault}"),
+                    format!("That tool is installed in vault {vault} already"),
+                ];
+                self.code_approved(nonce, (*vault, *vault_key), message.as_ref(), submit, said)
+                    .await
             }
         }
+    }
+
+    /// Approves code (a measurement or a tool) a vault asked for in request `nonce`: submits `message`
+    /// (`None` when the chain lists it already) and tells the vault. `said` is what happened, approved now
+    /// or already.
+    async fn code_approved<S: SolStruct + serde::Serialize>(
+        &self,
+        nonce: B256,
+        (vault, vault_key): (U256, Address),
+        message: Option<&S>,
+        submit: Submit,
+        said: [String; 2],
+    ) -> Result<Answered> {
+        let transaction = match message {
+            Some(message) => Some(self.owner.submit(message, submit).await?),
+            None => None,
+        };
+        let answer = Payload::CodeUpdateAnswer {
+            request: nonce,
+            approved: true,
+        };
+        self.reply(vault_key, &answer, nonce).await?;
+        let [now, already] = said;
+        let words = match transaction {
+            Some(tx) => format!("{now} (transaction {tx}); the vault was told."),
+            None => format!("{already}: nothing was signed; the vault was told."),
+        };
+        Ok(Answered {
+            answered: nonce,
+            approved: true,
+            vault,
+            transaction,
+            words,
+        })
     }
 
     /// Says no to message `nonce`; nothing is signed but the answer. A boot request is removed (the vault
@@ -170,24 +198,41 @@ impl Inbox {
                 ))
             }
             Payload::CodeUpdateRequest { vault_id, .. } => {
-                self.require_vault_key(vault_id, sender).await?;
-                let answer = Payload::CodeUpdateAnswer {
-                    request: nonce,
-                    approved: false,
-                };
-                self.reply(sender, &answer, nonce).await?;
-                Ok(declined(
-                    vault_id,
-                    format!(
-                        "Declined: vault {vault_id} was told no; the new code is not approved."
-                    ),
-                ))
+                let what = "the new code is not approved".to_owned();
+                self.code_declined(nonce, vault_id, sender, what).await
+            }
+            Payload::ToolInstallRequest { vault_id, tool, .. } => {
+                let what = format!("the tool {} {} is not installed", tool.name, tool.version);
+                self.code_declined(nonce, vault_id, sender, what).await
             }
             other => Err(WalletError::Inbox(format!(
                 "message {nonce} is a {:?}, which a wallet does not answer",
                 other.kind()
             ))),
         }
+    }
+
+    /// Tells the vault whose bound key `sender` asked for code in request `nonce` no: `what` did not happen.
+    async fn code_declined(
+        &self,
+        nonce: B256,
+        vault: U256,
+        sender: Address,
+        what: String,
+    ) -> Result<Answered> {
+        self.require_vault_key(vault, sender).await?;
+        let answer = Payload::CodeUpdateAnswer {
+            request: nonce,
+            approved: false,
+        };
+        self.reply(sender, &answer, nonce).await?;
+        Ok(Answered {
+            answered: nonce,
+            approved: false,
+            vault,
+            transaction: None,
+            words: format!("Declined: vault {vault} was told no; {what}."),
+        })
     }
 
     /// Sends `reply` to `to`'s inbox, sealed and signed by the owner, then acknowledges `request` answered.

@@ -24,6 +24,21 @@ pub fn describe(payload: &Payload) -> String {
         } => format!(
             "vault {vault_id} asks you to approve new code {measurement} ({note:?}, in its operator's words)"
         ),
+        Payload::ToolInstallRequest { vault_id, tool, .. } if tool.check().is_err() => format!(
+            "vault {vault_id} asks you to install an analysis tool whose manifest is malformed; answering \
+             refuses it"
+        ),
+        Payload::ToolInstallRequest {
+            vault_id,
+            tool,
+            note,
+        } => format!(
+            "vault {vault_id} asks you to install the analysis tool {} {} ({}) ({note:?}, in its operator's \
+             words)",
+            tool.name,
+            tool.version,
+            tool.id()
+        ),
         other => format!("an answer ({:?}), not addressed to a wallet", other.kind()),
     }
 }

@@ -82,10 +82,18 @@ fn every_field_is_inside_the_identity() {
 
 #[test]
 fn a_malformed_manifest_is_refused_saying_what_and_where() {
-    let cases: [(Change, ManifestError); 8] = [
+    let cases: [(Change, ManifestError); 10] = [
         (
             |m| m.name = " ".into(),
             ManifestError::Empty { field: "name" },
+        ),
+        (
+            |m| m.name = "plink2\u{1b}[2J approve".into(),
+            ManifestError::Text { field: "name" },
+        ),
+        (
+            |m| m.version = "2".repeat(101),
+            ManifestError::Text { field: "version" },
         ),
         (
             |m| m.outputs.clear(),
