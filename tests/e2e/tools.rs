@@ -194,6 +194,15 @@ async fn bcftools_runs_once_installed_answers_as_on_the_plaintext_and_only_insid
         .output()
         .unwrap();
     assert!(plaintext.status.success());
+    // The sealed result names the tool's hash; the receipt signs that ciphertext's hash and the request's,
+    // whose query names it too.
+    let QueryResult::RunTool(ran) = &opened.result else {
+        panic!("a tool's result")
+    };
+    assert_eq!(
+        (ran.tool, ran.name.as_str(), ran.version.as_str()),
+        (tool.id(), "bcftools query", "test")
+    );
     let answered = only_output(&opened.result);
     assert!(
         answered.len() > 100,
