@@ -1,0 +1,5 @@
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(init: dnavault_fuzz::quiet_panics(), |data: &[u8]| {
+    dnavault_fuzz::query_in_grant(data);
+});
