@@ -413,7 +413,7 @@ fn open_reader(input: Box<dyn Read + Send>) -> std::io::Result<(Reader<Box<dyn R
     let binary = decompressed.fill_buf()?.starts_with(b"BCF");
     let nul = NulSeen::default();
     let input: Box<dyn Read> = match binary {
-        true => Box::new(decompressed),
+        true => Box::new(crate::framing::BcfFramed::new(decompressed)),
         false => Box::new(TextOnly::new(decompressed, nul.clone())),
     };
     let reader = Builder::default()

@@ -9,6 +9,7 @@
 
 pub mod check;
 mod error;
+mod framing;
 mod genome;
 mod indexed;
 pub mod lookup;

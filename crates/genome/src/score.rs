@@ -131,8 +131,10 @@ impl ScoringFile {
             let end = if part == parts {
                 body.len()
             } else {
-                body[target..]
-                    .find('\n')
+                // Found bytewise: `target` may fall inside a character; a newline is always a boundary.
+                body.as_bytes()[target..]
+                    .iter()
+                    .position(|&b| b == b'\n')
                     .map_or(body.len(), |n| target + n + 1)
                     .max(start)
             };

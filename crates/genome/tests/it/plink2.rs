@@ -174,3 +174,25 @@ fn pgs_catalog_files_are_read_or_refused_with_line_and_reason() {
         );
     }
 }
+
+/// A scoring file is split into one piece per core at line ends: a cut that falls inside a multi-byte
+/// character moves to the next line end (a fuzzed file once panicked there).
+#[test]
+fn a_scoring_file_with_multibyte_text_splits_at_line_ends() {
+    for pad in 0..24 {
+        let mut text = String::from(
+            "#pgs_id=PGS900002\n#genome_build=GRCh37\n\
+             rsID\tchr_name\tchr_position\teffect_allele\tother_allele\teffect_weight\tlocus_name\n",
+        );
+        for row in 0..40 {
+            let ascii = if row == 0 { pad } else { 0 };
+            let locus = format!("{}{}", "x".repeat(ascii), "ԏ".repeat(3));
+            text.push_str(&format!(
+                "rs{row}\t22\t{}\tA\tG\t0.5\t{locus}\n",
+                1000 + row
+            ));
+        }
+        let parsed = ScoringFile::parse(std::path::Path::new("multibyte.txt"), &text).unwrap();
+        assert_eq!(parsed.variants.len(), 40, "padded by {pad}");
+    }
+}
