@@ -7,12 +7,12 @@
 //! `DNAVAULT_CRASH_TRIALS` sets the number of kills: 1 in `script/test`, 50 for the long run the README
 //! names. `DNAVAULT_CRASH_SEED` replays a run's kill times (each run prints its seed).
 
-use std::{collections::HashSet, path::Path, time::Duration};
+use std::{collections::HashSet, time::Duration};
 
 use alloy::primitives::B256;
 use alloy::providers::Provider;
 use alloy::sol_types::SolEvent;
-use dnavault_protocol::contracts::IVaultRegistry;
+use dnavault_protocol::VaultRegistry::ReceiptsAnchored;
 use dnavault_researcher::{Prepared, Researcher};
 use dnavault_testkit::TestChain;
 use dnavault_tests::{VaultProcess, chain_with_vault};
@@ -20,23 +20,34 @@ use serde_json::Value;
 
 use crate::{
     grants::terms_for,
-    query::{FAST, allele_counts, audit_at, booted_bound_and_funded, connect, grant_scope, vault_with_genome},
+    query::{
+        FAST, allele_counts, audit_at, booted_bound_and_funded, connect, grant_scope,
+        vault_with_genome,
+    },
 };
 
-/// The receipts in the owner's audit log, every page: (receipt hash, anchoring batch).
-async fn receipts(chain: &TestChain, vault: &VaultProcess, owner: &alloy::signers::local::PrivateKeySigner) -> Vec<(String, Option<String>)> {
+/// The receipts in the owner's audit log, every page: (receipt hash, the block that anchored it).
+async fn receipts(
+    chain: &TestChain,
+    vault: &VaultProcess,
+    owner: &alloy::signers::local::PrivateKeySigner,
+) -> Vec<(String, Option<u64>)> {
     let mut found = Vec::new();
     let mut path = "v1/audit?limit=500".to_owned();
     loop {
         let page: Value = audit_at(chain, vault, owner, &path).await.unwrap();
         for receipt in page["receipts"].as_array().unwrap() {
-            let batch = receipt["batch"].as_str().map(str::to_owned);
-            found.push((receipt["receiptHash"].as_str().unwrap().to_owned(), batch));
+            let block = receipt["anchoredBlock"].as_u64();
+            found.push((receipt["receiptHash"].as_str().unwrap().to_owned(), block));
         }
-        match page["nextReceiptsAfter"].as_u64() {
-            Some(after) => path = format!("v1/audit?limit=500&entriesAfter=1000000000&receiptsAfter={after}"),
-            None => return found,
-        }
+        let Some(after) = page["nextReceiptsAfter"].as_u64() else {
+            return found;
+        };
+        // The next page of receipts, past every entry (only the receipts are read here).
+        path = format!(
+            "v1/audit?limit=500&entriesAfter={}&receiptsAfter={after}",
+            i64::MAX
+        );
     }
 }
 
@@ -52,7 +63,13 @@ fn next(state: &mut u64) -> u64 {
 async fn a_vault_killed_while_it_records_and_anchors_loses_and_repeats_nothing() {
     let trials: u32 = std::env::var("DNAVAULT_CRASH_TRIALS").map_or(1, |n| n.parse().unwrap());
     let mut state: u64 = std::env::var("DNAVAULT_CRASH_SEED").map_or_else(
-        |_| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1,
+        |_| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                | 1
+        },
         |s| s.parse().unwrap(),
     );
     eprintln!("crash trials: {trials}, DNAVAULT_CRASH_SEED={state}");
@@ -62,7 +79,14 @@ async fn a_vault_killed_while_it_records_and_anchors_loses_and_repeats_nothing()
     let researcher = Researcher::new(chain.signer(2));
     let query = allele_counts(&[("22", 50_326_116)]);
     let terms = terms_for(&query);
-    grant_scope(&chain, &owner, researcher.address(), terms.descriptor.scope(), false).await;
+    grant_scope(
+        &chain,
+        &owner,
+        researcher.address(),
+        terms.descriptor.scope(),
+        false,
+    )
+    .await;
     vault.synced_with(&chain).await;
 
     let mut answered: Vec<(Prepared, B256)> = Vec::new();
@@ -70,7 +94,11 @@ async fn a_vault_killed_while_it_records_and_anchors_loses_and_repeats_nothing()
         let (client, attested) = connect(&chain, &vault).await;
         let domain = client.domain();
         let asking = {
-            let (researcher, query, terms) = (researcher.clone(), query.clone(), terms.clone());
+            let (researcher, query, terms) = (
+                Researcher::new(chain.signer(2)),
+                query.clone(),
+                terms.clone(),
+            );
             tokio::spawn(async move {
                 let mut got = Vec::new();
                 loop {
@@ -87,22 +115,34 @@ async fn a_vault_killed_while_it_records_and_anchors_loses_and_repeats_nothing()
         vault.child.kill().unwrap();
         vault.child.wait().unwrap();
         let got = asking.await.unwrap();
-        eprintln!("trial {trial}: killed after {delay} ms, {} answered", got.len());
+        eprintln!(
+            "trial {trial}: killed after {delay} ms, {} answered",
+            got.len()
+        );
         answered.extend(got);
 
         // Restarted on the same data directory: it opens its store, checking the audit chain, or boots
         // no further.
-        vault = tokio::task::block_in_place(|| restarted(&chain, dir.path()));
-        let vault_ref = &vault;
-        vault_ref.synced_with(&chain).await;
-        let logged: HashSet<String> = receipts(&chain, &vault, &owner).await.into_iter().map(|(hash, _)| hash).collect();
+        vault = booted_bound_and_funded(&chain, dir.path(), FAST).await.0;
+        vault.synced_with(&chain).await;
+        let logged: HashSet<String> = receipts(&chain, &vault, &owner)
+            .await
+            .into_iter()
+            .map(|(hash, _)| hash)
+            .collect();
         for (_, receipt) in &answered {
-            assert!(logged.contains(&receipt.to_string()), "trial {trial}: answered receipt {receipt} is not in the log");
+            assert!(
+                logged.contains(&receipt.to_string()),
+                "trial {trial}: answered receipt {receipt} is not in the log"
+            );
         }
         if let Some((prepared, _)) = answered.last() {
             let (_, attested) = connect(&chain, &vault).await;
             let replayed = attested.send(prepared).await;
-            assert!(replayed.is_err(), "trial {trial}: a request answered before the kill ran again");
+            assert!(
+                replayed.is_err(),
+                "trial {trial}: a request answered before the kill ran again"
+            );
         }
     }
 
@@ -110,34 +150,67 @@ async fn a_vault_killed_while_it_records_and_anchors_loses_and_repeats_nothing()
     let mut anchored = Vec::new();
     for _ in 0..300 {
         anchored = receipts(&chain, &vault, &owner).await;
-        if anchored.iter().all(|(_, batch)| batch.is_some()) {
+        if anchored.iter().all(|(_, block)| block.is_some()) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(anchored.iter().all(|(_, batch)| batch.is_some()), "not every receipt was anchored");
+    assert!(
+        anchored.iter().all(|(_, block)| block.is_some()),
+        "not every receipt was anchored"
+    );
     let logs = chain
         .provider()
-        .get_logs(&alloy::rpc::types::Filter::new().address(chain.registry_address()).event_signature(IVaultRegistry::ReceiptsAnchored::SIGNATURE_HASH).from_block(0))
+        .get_logs(
+            &alloy::rpc::types::Filter::new()
+                .address(chain.registry_address())
+                .event_signature(ReceiptsAnchored::SIGNATURE_HASH)
+                .from_block(0),
+        )
         .await
         .unwrap();
     let mut batches = HashSet::new();
     let mut on_chain = Vec::new();
+    let mut where_anchored: std::collections::HashMap<String, Vec<(B256, Option<u64>, usize)>> =
+        Default::default();
     for log in logs {
-        let event = IVaultRegistry::ReceiptsAnchored::decode_log(&log.inner).unwrap();
-        assert!(batches.insert(event.batchHash), "batch {} was anchored twice", event.batchHash);
+        let block = log.block_number;
+        let event = ReceiptsAnchored::decode_log(&log.inner).unwrap();
+        for hash in &event.receiptHashes {
+            where_anchored.entry(hash.to_string()).or_default().push((
+                event.batchHash,
+                block,
+                event.receiptHashes.len(),
+            ));
+        }
+        assert!(
+            batches.insert(event.batchHash),
+            "batch {} was anchored twice",
+            event.batchHash
+        );
         on_chain.extend(event.receiptHashes.iter().map(|h| h.to_string()));
     }
     let unique: HashSet<&String> = on_chain.iter().collect();
+    let twice: Vec<_> = where_anchored
+        .iter()
+        .filter(|(_, at)| at.len() > 1)
+        .take(3)
+        .collect();
+    assert!(
+        twice.is_empty(),
+        "receipts anchored twice, in (batch, block, batch size): {twice:?}"
+    );
     assert_eq!(unique.len(), on_chain.len(), "a receipt was anchored twice");
     let logged: HashSet<&String> = anchored.iter().map(|(hash, _)| hash).collect();
-    assert_eq!(unique, logged, "the chain's anchored receipts and the log's differ");
-    eprintln!("{} queries answered over {trials} kills; {} receipts in {} batches", answered.len(), logged.len(), batches.len());
+    assert_eq!(
+        unique, logged,
+        "the chain's anchored receipts and the log's differ"
+    );
+    eprintln!(
+        "{} queries answered over {trials} kills; {} receipts in {} batches",
+        answered.len(),
+        logged.len(),
+        batches.len()
+    );
     drop(vault);
-}
-
-/// The vault on `dir`'s data directory started again and booted by its owner's wallet, its new key
-/// bound and funded.
-fn restarted(chain: &TestChain, dir: &Path) -> VaultProcess {
-    tokio::runtime::Handle::current().block_on(booted_bound_and_funded(chain, dir, FAST)).0
 }

@@ -8,6 +8,7 @@ mod audit;
 mod bodies;
 mod browser;
 mod chain_view;
+mod crash;
 mod descriptors;
 mod grants;
 mod hostile_relay;

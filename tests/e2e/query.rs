@@ -78,12 +78,23 @@ async fn vault_with_files(
     files: &[std::path::PathBuf],
     flags: &[&str],
 ) -> (VaultProcess, WalletCli) {
-    let (vault, wallet) =
-        tokio::task::block_in_place(|| boot_with(chain, dir, flags, &["boot", "--bind-key"]));
+    let (vault, wallet) = booted_bound_and_funded(chain, dir, flags).await;
     for file in files {
         let run = wallet.upload(chain, &vault, file);
         assert!(run.ok, "{}", run.stderr);
     }
+    (vault, wallet)
+}
+
+/// A vault on `dir`'s data directory (new, or one that ran there before), served with `flags` and booted
+/// by the owner's wallet, its key bound on-chain by `boot --bind-key`, and funded.
+pub(crate) async fn booted_bound_and_funded(
+    chain: &TestChain,
+    dir: &Path,
+    flags: &[&str],
+) -> (VaultProcess, WalletCli) {
+    let (vault, wallet) =
+        tokio::task::block_in_place(|| boot_with(chain, dir, flags, &["boot", "--bind-key"]));
     let status: Value = Client::new(&vault.url, Pin::Spki(vault.tls_spki))
         .unwrap()
         .get("v1/status")

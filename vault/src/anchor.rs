@@ -85,7 +85,11 @@ async fn anchor_batch(service: &VaultService, limit: u32) -> Result<usize, Ancho
     let Ok(signer) = service.with_unsealed(|vault| vault.signer()).await else {
         return Ok(0);
     };
-    let pending = service.store().pending_receipts(limit).await?;
+    // A batch set aside before a stop goes again as it was: its receipts are never sent in another.
+    let (pending, set_aside) = match service.store().batch_in_flight().await? {
+        Some((_, receipts)) => (receipts, true),
+        None => (service.store().pending_receipts(limit).await?, false),
+    };
     if pending.is_empty() {
         return Ok(0);
     }
@@ -101,9 +105,15 @@ async fn anchor_batch(service: &VaultService, limit: u32) -> Result<usize, Ancho
         })
         .collect::<Result<Vec<_>, _>>()?;
     let vault_id = U256::from(service.identity().vault_id);
-    // A batch mined before the vault could record it (a crash in between) is recorded, not resent: the
-    // registry refuses a batch twice.
     let batch = keccak256((vault_id, hashes.clone()).abi_encode_params());
+    if !set_aside {
+        service
+            .store()
+            .set_aside(&pending, &batch.to_string())
+            .await?;
+    }
+    // A batch mined before the vault could record it (a stop in between) is recorded, not resent: the
+    // registry refuses a batch twice.
     let anchored_at = service
         .registry()
         .anchoredAt(batch)

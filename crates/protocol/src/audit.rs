@@ -101,7 +101,8 @@ pub struct AuditLogEntry {
     pub at: i64,
     /// Who acted: a researcher's address, `owner` or `vault`.
     pub actor: String,
-    /// `ingest`, `query`, `query-refused`, `query-failed`, `anchor`, `delete`, `seal`,
+    /// `ingest`, `query`, `query-refused`, `query-failed`, `anchor-set-aside` (a batch about to be
+    /// anchored), `anchor`, `delete`, `seal`,
     /// [`chain::CHAIN_START`], `adopt` (an object kept from before the chain started), `receipts-repaired`.
     pub action: String,
     /// The object, for object actions.

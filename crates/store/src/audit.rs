@@ -50,7 +50,10 @@ struct Spending {
     /// Each grant's count.
     counts: HashMap<String, u32>,
     receipts: HashSet<String>,
+    /// Batches an `anchor` entry records anchored.
     batches: HashSet<String>,
+    /// Batches set aside for anchoring that no `anchor` entry records yet.
+    set_aside: HashSet<String>,
     versions: HashMap<String, i64>,
 }
 
@@ -211,7 +214,13 @@ impl Store {
                 if entry.action == "anchor"
                     && let Some(batch) = crate::receipts::anchored_batch(&entry.detail)
                 {
+                    spending.set_aside.remove(batch);
                     spending.batches.insert(batch.to_owned());
+                }
+                if entry.action == crate::receipts::SET_ASIDE
+                    && let Some(batch) = crate::receipts::set_aside_batch(&entry.detail)
+                {
+                    spending.set_aside.insert(batch.to_owned());
                 }
                 note_version(&mut spending.versions, &entry);
                 if let Some(query) = entry.query {
@@ -253,7 +262,7 @@ impl Store {
         let detail = format!(
             "the receipts waiting for anchoring did not match the log: {removed} the log does not name were \
              removed, {restored} it names were queued again, {unmarked} marked anchored in a batch it does not \
-             name were queued again"
+             record anchored were queued again or put back in flight"
         );
         let mut transaction = self.write().await?;
         let entry = entry("vault", "receipts-repaired", None, &detail, None);
@@ -266,18 +275,23 @@ impl Store {
     /// receipts it names that are missing are queued again, and so are those marked anchored in a batch no
     /// anchoring entry names.
     async fn repair_receipts(&self, spending: &Spending) -> Result<Repaired, StoreError> {
-        let rows = sqlx::query("SELECT receipt_hash, batch FROM receipts")
+        let rows = sqlx::query("SELECT receipt_hash, batch, anchored_block FROM receipts")
             .fetch_all(&self.db)
             .await
             .map_err(database)?;
         let mut stored = HashSet::new();
-        let (mut unknown, mut unmarked) = (Vec::new(), Vec::new());
+        let (mut unknown, mut unmarked, mut in_flight) = (Vec::new(), Vec::new(), Vec::new());
         for row in &rows {
             let hash: String = row.try_get(0).map_err(database)?;
             let batch: Option<String> = row.try_get(1).map_err(database)?;
+            let block: Option<i64> = row.try_get(2).map_err(database)?;
             let issued = spending.receipts.contains(&hash);
             match batch {
                 None if !issued => unknown.push(hash.clone()),
+                // Set aside and not recorded anchored: in flight, whatever the row says of a block.
+                Some(batch) if issued && spending.set_aside.contains(&batch) => {
+                    in_flight.extend(block.map(|_| hash.clone()));
+                }
                 Some(batch) if issued && !spending.batches.contains(&batch) => {
                     unmarked.push(hash.clone());
                 }
@@ -307,6 +321,13 @@ impl Store {
             .await
             .map_err(database)?;
         }
+        for hash in &in_flight {
+            sqlx::query("UPDATE receipts SET anchored_block = NULL WHERE receipt_hash = $1")
+                .bind(hash)
+                .execute(&mut *transaction)
+                .await
+                .map_err(database)?;
+        }
         for hash in &missing {
             crate::receipts::queue_receipt(&mut transaction, hash).await?;
         }
@@ -314,7 +335,7 @@ impl Store {
         Ok(Repaired {
             removed: unknown.len(),
             restored: missing.len(),
-            unmarked: unmarked.len(),
+            unmarked: unmarked.len() + in_flight.len(),
         })
     }
 

@@ -117,7 +117,58 @@ impl Store {
         Ok(())
     }
 
-    /// Up to `limit` receipts not yet anchored, oldest first.
+    /// The batch set aside for anchoring and not yet seen anchored (a transaction may be on its way, or
+    /// the vault stopped before it knew): its hash and receipts, oldest first.
+    pub async fn batch_in_flight(&self) -> Result<Option<(String, Vec<String>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT batch, receipt_hash FROM receipts WHERE batch IS NOT NULL AND anchored_block IS NULL \
+             ORDER BY seq",
+        )
+        .fetch_all(&self.db)
+        .await
+        .map_err(database)?;
+        let mut in_flight: Option<(String, Vec<String>)> = None;
+        for row in rows {
+            let (batch, receipt): (String, String) = (
+                row.try_get(0).map_err(database)?,
+                row.try_get(1).map_err(database)?,
+            );
+            match &mut in_flight {
+                None => in_flight = Some((batch, vec![receipt])),
+                Some((first, receipts)) if *first == batch => receipts.push(receipt),
+                // Batches are set aside one at a time: a second one waits for the first.
+                Some(_) => break,
+            }
+        }
+        Ok(in_flight)
+    }
+
+    /// Sets `receipts` aside as `batch` before its transaction is sent, with an audit entry naming it, so
+    /// that a vault stopped after the transaction is mined but before it is recorded sends that same batch
+    /// again (which the registry refuses, and the vault then records), never its receipts in another.
+    pub async fn set_aside(&self, receipts: &[String], batch: &str) -> Result<(), StoreError> {
+        let mut log = self.appender().await?;
+        let mut transaction = self.write().await?;
+        for receipt in receipts {
+            sqlx::query("UPDATE receipts SET batch = $1 WHERE receipt_hash = $2 AND batch IS NULL")
+                .bind(batch)
+                .bind(receipt)
+                .execute(&mut *transaction)
+                .await
+                .map_err(database)?;
+        }
+        let detail = set_aside_detail(receipts.len(), batch);
+        log.append(
+            &mut transaction,
+            entry("vault", SET_ASIDE, None, &detail, None),
+        )
+        .await?;
+        transaction.commit().await.map_err(database)?;
+        log.committed();
+        Ok(())
+    }
+
+    /// Up to `limit` receipts not yet anchored nor set aside, oldest first.
     pub async fn pending_receipts(&self, limit: u32) -> Result<Vec<String>, StoreError> {
         sqlx::query("SELECT receipt_hash FROM receipts WHERE batch IS NULL ORDER BY seq LIMIT $1")
             .bind(i64::from(limit))
@@ -179,6 +230,19 @@ fn anchor_detail(count: usize, batch: &str, block: u64) -> String {
 pub(crate) fn anchored_batch(detail: &str) -> Option<&str> {
     let (_, rest) = detail.split_once(" receipts in batch ")?;
     rest.split_once(", block ").map(|(batch, _)| batch)
+}
+
+/// The audit action that sets a batch aside before its transaction is sent.
+pub(crate) const SET_ASIDE: &str = "anchor-set-aside";
+
+fn set_aside_detail(count: usize, batch: &str) -> String {
+    format!("{count} receipts set aside as batch {batch}, to be anchored")
+}
+
+/// The batch a set-aside entry's detail names ([`set_aside_detail`]).
+pub(crate) fn set_aside_batch(detail: &str) -> Option<&str> {
+    let (_, rest) = detail.split_once(" receipts set aside as batch ")?;
+    rest.split_once(", to be anchored").map(|(batch, _)| batch)
 }
 
 /// Queues `receipt_hash` for anchoring, in the caller's transaction.
@@ -286,10 +350,18 @@ mod tests {
         assert_eq!(store.pending_receipts(10).await.unwrap(), ["0x01", "0x03"]);
         assert_eq!(store.pending_receipts(1).await.unwrap(), ["0x01"]);
 
+        // Set aside before its transaction goes: it stays the batch in flight, its receipts in no other,
+        // until it is recorded anchored.
+        assert_eq!(store.batch_in_flight().await.unwrap(), None);
+        store.set_aside(&["0x01".into()], "0xbatch").await.unwrap();
+        assert_eq!(store.pending_receipts(10).await.unwrap(), ["0x03"]);
+        let in_flight = store.batch_in_flight().await.unwrap();
+        assert_eq!(in_flight, Some(("0xbatch".into(), vec!["0x01".into()])));
         store
             .mark_anchored(&["0x01".into()], "0xbatch", 7)
             .await
             .unwrap();
+        assert_eq!(store.batch_in_flight().await.unwrap(), None);
         assert_eq!(store.pending_receipts(10).await.unwrap(), ["0x03"]);
         let receipts = store.receipts().await.unwrap();
         assert_eq!(receipts.len(), 2);
@@ -298,7 +370,10 @@ mod tests {
         assert_eq!(receipts[1].anchored_block, None);
         let log = store.audit_log().await.unwrap();
         let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
-        assert_eq!(actions, ["audit-chain-start", "query", "query", "anchor"]);
+        assert_eq!(
+            actions,
+            ["audit-chain-start", "query", "query", SET_ASIDE, "anchor"]
+        );
         assert!(log[1].detail.contains("receipt 0x01"), "{}", log[1].detail);
         assert_eq!(log[1].actor, "0xresearcher");
         let facts = log[1].query.as_ref().unwrap();

@@ -17,6 +17,7 @@ pub(crate) async fn run_all(db: &impl Fn(&str) -> Db) {
     rows_cut_under_the_running_vault_are_refused(&db("audit-running")).await;
     rows_added_under_the_running_vault_are_refused(&db("audit-added")).await;
     what_the_log_spent_stays_spent_across_a_restart(&db("audit-restart")).await;
+    a_batch_set_aside_stays_in_flight_across_a_restart(&db("audit-in-flight")).await;
     a_version_the_host_rolls_back_is_refused(&db("audit-rollback")).await;
     a_version_staged_earlier_cannot_commit_after_a_later_one(&db("audit-order")).await;
 }
@@ -262,6 +263,45 @@ async fn what_the_log_spent_stays_spent_across_a_restart(db: &Db) {
         "{}",
         last.detail
     );
+    host.close().await;
+}
+
+/// A batch set aside for anchoring when the vault stops (its transaction may have been mined) is the batch
+/// in flight after the restart, its receipts in no other, even when the host marks it anchored or another
+/// batch aside; the host's own batch tag on a waiting receipt is undone.
+async fn a_batch_set_aside_stays_in_flight_across_a_restart(db: &Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let anchored = {
+        let store = unsealed(dir.path(), db.url()).await;
+        for nonce in ["0x0a", "0x0b", "0x0c"] {
+            store.record_query(query(nonce, None)).await.unwrap();
+        }
+        store
+            .set_aside(&["0x0a".to_owned(), "0x0b".to_owned()], "0xflight")
+            .await
+            .unwrap();
+        let head = store.audit_head().await.unwrap();
+        store.close().await;
+        head
+    };
+    let host = host(dir.path(), db).await;
+    for statement in [
+        "UPDATE receipts SET anchored_block = 5 WHERE receipt_hash = '0x0a'",
+        "UPDATE receipts SET batch = '0xhost' WHERE receipt_hash = '0x0c'",
+    ] {
+        run(&host, statement).await;
+    }
+    let store = reopen(dir.path(), db).await;
+    store.open_audit_chain(&KEY, Some(anchored)).await.unwrap();
+    let in_flight = store.batch_in_flight().await.unwrap();
+    assert_eq!(
+        in_flight,
+        Some((
+            "0xflight".to_owned(),
+            vec!["0x0a".to_owned(), "0x0b".to_owned()]
+        ))
+    );
+    assert_eq!(store.pending_receipts(10).await.unwrap(), ["0x0c"]);
     host.close().await;
 }
 
