@@ -1,7 +1,8 @@
 //! The running vault's chain view on Anvil: a head that stops moving refuses every query however often the
 //! node answers, and a new block lifts it; an endpoint that hides revocations and says yes to every call is
 //! outvoted by the quorum the owner approved; an endpoint the quorum needs that stops answering refuses every
-//! query until it is back, and the vault resumes by itself; so does a vault whose database stops.
+//! query until it is back, and the vault resumes by itself; so does a vault whose database stops (queries,
+//! uploads and audit reads told to try again meanwhile).
 
 use std::time::Duration;
 
@@ -104,16 +105,38 @@ async fn queries_are_refused_while_the_database_is_gone_and_run_again_when_it_is
     let database = postgres.database("vault").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let flags = [FAST, &["--database-url", &database]].concat();
-    let (vault, _wallet) = vault_with_genome_serving(&chain, dir.path(), &flags).await;
+    let (vault, wallet) = vault_with_genome_serving(&chain, dir.path(), &flags).await;
     let one = OneQuery::granted(&chain, &owner, &vault).await;
     one.ask().await.unwrap();
 
-    // Without its database the vault cannot record a query: none runs.
+    // Without its database the vault cannot record a query: none runs. Nor is an upload stored, nor the
+    // audit log read: each is told to try again (503), not that the vault failed.
     postgres.stop().unwrap();
     let error = one.ask().await.unwrap_err();
     let (status, message) = refusal(error);
     assert_eq!(status, 503, "{message}");
     assert!(message.contains("database cannot be reached"), "{message}");
+    let upload = dir.path().join("notes.vcf");
+    std::fs::write(
+        &upload,
+        "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n",
+    )
+    .unwrap();
+    let run = tokio::task::block_in_place(|| wallet.upload(&chain, &vault, &upload));
+    assert!(
+        !run.ok && run.stderr.contains("database cannot be reached"),
+        "{}",
+        run.stderr
+    );
+    match audit(&chain, &vault, &owner).await {
+        Err(dnavault_ratls::RatlsError::Status {
+            status, message, ..
+        }) => {
+            assert_eq!(status, 503, "{message}");
+            assert!(message.contains("database cannot be reached"), "{message}");
+        }
+        other => panic!("the audit log read without its database: {other:?}"),
+    }
 
     postgres.restart().unwrap();
     let mut answered = one.ask().await;

@@ -46,7 +46,7 @@ pub(crate) async fn get_audit(
             limit: page.limit.unwrap_or(MAX_AUDIT_PAGE).min(MAX_AUDIT_PAGE),
         })
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::store)?;
     let receipts = records
         .receipts
         .into_iter()

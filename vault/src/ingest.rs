@@ -172,7 +172,7 @@ async fn upload(
                 error: e.to_string(),
                 check: "superseded",
             },
-            other => ApiError::internal(other.to_string()),
+            other => ApiError::store(other),
         })?;
     let record = &records[0];
     tracing::info!(object = %record.id, size = record.plaintext_len, chunks = record.chunks, "stored");
@@ -272,7 +272,7 @@ pub(crate) async fn check_upload(
         .store()
         .nonce_used(&nonce)
         .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(ApiError::store)?
     {
         return Err(ApiError {
             status: StatusCode::CONFLICT,
