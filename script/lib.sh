@@ -36,6 +36,8 @@ ensure_debian_packages() {
   command -v tabix >/dev/null || missing+=(tabix)
   command -v plink2 >/dev/null || missing+=(plink2)
   command -v chromium >/dev/null || missing+=(chromium)
+  # The load test's second process (tests/e2e/load.rs).
+  command -v wrk >/dev/null || missing+=(wrk)
   # The native bindings' Kotlin test runs on the JVM with JNA.
   command -v javac >/dev/null || missing+=(default-jdk-headless)
   [ -f /usr/share/java/jna.jar ] || missing+=(libjna-java)

@@ -164,13 +164,16 @@ async fn an_audit_log_the_host_edits_is_refused_by_the_owner_and_the_next_boot()
     let (vault, wallet) = vault_with_genome(&chain, dir.path()).await;
     // Uploads alone (no receipt): the head is anchored by itself, once, and stays (anchoring it writes
     // no entry of its own, so it does not chase its own tail).
-    let uploads = anchored_head(&chain, 3).await;
-    assert_eq!(uploads.seq, 3, "the chain's start and two uploads");
+    let uploads = anchored_head(&chain, 4).await;
+    assert_eq!(
+        uploads.seq, 4,
+        "the chain's start, the genome, the genotype index made of it, and its tabix index"
+    );
     tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
-    assert_eq!(anchored_head(&chain, 3).await, uploads);
+    assert_eq!(anchored_head(&chain, 4).await, uploads);
     let one = OneQuery::granted(&chain, &owner, &vault).await;
     one.ask().await.unwrap();
-    let anchored = anchored_head(&chain, 4).await;
+    let anchored = anchored_head(&chain, 5).await;
     let run = tokio::task::block_in_place(|| wallet.owner(&chain, &vault, &["audit"]));
     assert!(run.ok, "{}", run.stderr);
     assert!(
@@ -258,6 +261,83 @@ async fn a_genome_the_host_rolls_back_is_not_read() {
         detail.contains(&format!("object `{genome}` is revision"))
             && detail.contains("it was rolled back or replaced"),
         "{detail}"
+    );
+}
+
+/// A score reads the genotype index the vault made when the genome was stored, and answers as the file does.
+/// The host cannot change an answer through it: an index file replaced by another object's is refused (it
+/// does not open under the index's name), and with the index's row removed the score is read from the file,
+/// with the same result.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_score_reads_the_genotype_index_and_the_host_cannot_change_it() {
+    use dnavault_genome::{Genome, prs, score::ScoringFile};
+    use dnavault_protocol::query::{PolygenicScore, Query};
+
+    use crate::query::{GENOME, SCORING, answer, granted_everything};
+
+    let (chain, _seed, owner) = chain_with_vault().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, _wallet) = vault_with_genome(&chain, dir.path()).await;
+    let host = host(&vault.data_dir).await;
+    let index = format!("{GENOME}.genotypes")
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let genome = index.trim_end_matches(".genotypes").to_owned();
+    let (kind,): (String,) = sqlx::query_as("SELECT kind FROM objects WHERE id = $1")
+        .bind(&index)
+        .fetch_one(&host)
+        .await
+        .expect("the upload made the genome's genotype index");
+    assert_eq!(kind, "genotypes");
+    let (researcher, client, attested) = granted_everything(&chain, &owner, &vault).await;
+    let query = Query::PolygenicScore(PolygenicScore {
+        scoring_file: SCORING.into(),
+    });
+    let mut expected = prs::score(
+        &mut Genome::open(&dnavault_tests::testdata(GENOME), None).unwrap(),
+        &ScoringFile::parse(std::path::Path::new("scoringFile"), SCORING).unwrap(),
+    )
+    .unwrap();
+    expected.sample = None;
+    let expected = serde_json::to_value(&expected).unwrap();
+    assert_eq!(
+        answer(&attested, &researcher, &query, &client).await,
+        expected
+    );
+
+    // The index's file swapped for the genome's: it does not open as the index, and nothing is answered.
+    let index_file = object_file(&host, &vault.data_dir, &index).await;
+    let saved = std::fs::read(&index_file).unwrap();
+    std::fs::copy(
+        object_file(&host, &vault.data_dir, &genome).await,
+        &index_file,
+    )
+    .unwrap();
+    let refused = attested
+        .ask(
+            &researcher,
+            &query,
+            &crate::grants::terms_for(&query),
+            &client,
+        )
+        .await;
+    assert!(
+        refused.is_err(),
+        "answered from a swapped index: {refused:?}"
+    );
+    std::fs::write(&index_file, saved).unwrap();
+
+    // The index's row removed: the score is read from the file, the same.
+    sqlx::query("DELETE FROM objects WHERE id = $1")
+        .bind(&index)
+        .execute(&host)
+        .await
+        .unwrap();
+    assert_eq!(
+        answer(&attested, &researcher, &query, &client).await,
+        expected
     );
 }
 

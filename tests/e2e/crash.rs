@@ -27,7 +27,7 @@ use crate::{
 };
 
 /// The receipts in the owner's audit log, every page: (receipt hash, the block that anchored it).
-async fn receipts(
+pub(crate) async fn receipts(
     chain: &TestChain,
     vault: &VaultProcess,
     owner: &alloy::signers::local::PrivateKeySigner,

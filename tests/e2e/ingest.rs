@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use dnavault_tests::{VaultProcess, booted_vault, chain_with_vault, control, found_in, testdata};
 
 /// An approval for `bytes` as `object` in vault 1, valid for an hour.
-fn approval(object: &str, bytes: &[u8]) -> UploadApproval {
+pub(crate) fn approval(object: &str, bytes: &[u8]) -> UploadApproval {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -39,7 +39,11 @@ fn approval(object: &str, bytes: &[u8]) -> UploadApproval {
     }
 }
 
-async fn signed(chain: &TestChain, signer: &PrivateKeySigner, approval: UploadApproval) -> String {
+pub(crate) async fn signed(
+    chain: &TestChain,
+    signer: &PrivateKeySigner,
+    approval: UploadApproval,
+) -> String {
     let digest =
         approval.eip712_signing_hash(&registry_domain(chain.chain_id(), chain.registry_address()));
     let signature = signer.sign_hash(&digest).await.unwrap();
@@ -237,6 +241,14 @@ async fn uploads_without_the_owners_approval_of_the_exact_bytes_are_refused() {
         "{code} {message}"
     );
     assert_eq!(objects(), 0, "nothing refused was kept");
+    // The vault's own genotype indexes cannot be uploaded, even with the owner's approval.
+    let index = "small.vcf.genotypes";
+    let approved = signed(&chain, &owner, approval(index, &content)).await;
+    let (code, message) = status(put(&vault, index, Some(approved), &file).await);
+    assert!(
+        code == 400 && message.contains("the vault's own genotype indexes"),
+        "{code} {message}"
+    );
 
     // The approval alone is checked before any content is sent: the stranger's refused, the owner's
     // accepted, and once used, refused as a replay.
@@ -274,7 +286,7 @@ async fn uploads_without_the_owners_approval_of_the_exact_bytes_are_refused() {
         code == 409 && message.contains("replayed"),
         "{code} {message}"
     );
-    assert_eq!(objects(), 1);
+    assert_eq!(objects(), 2, "the file, and the genotype index made of it");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -339,12 +351,18 @@ async fn a_vault_killed_mid_upload_restarts_with_its_previous_data() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(left.len(), 1, "{left:?}");
-    assert!(left[0].ends_with(".obj"));
+    // The first version and the genotype index made of it, both whole.
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(left.iter().all(|name| name.ends_with(".obj")), "{left:?}");
+    assert!(
+        left.iter()
+            .any(|name| name.starts_with("data.bin.genotypes.")),
+        "{left:?}"
+    );
 }
 
 /// A valid single-sample VCF with `records` records.
-fn small_vcf(records: u32) -> Vec<u8> {
+pub(crate) fn small_vcf(records: u32) -> Vec<u8> {
     let mut text = String::from(
         "##fileformat=VCFv4.2\n##contig=<ID=1>\n##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n\
          #CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tME\n",

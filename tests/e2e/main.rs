@@ -13,6 +13,7 @@ mod descriptors;
 mod grants;
 mod hostile_relay;
 mod ingest;
+mod load;
 mod native;
 mod query;
 mod record;

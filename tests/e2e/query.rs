@@ -117,7 +117,7 @@ pub(crate) async fn booted_bound_and_funded(
 
 /// A researcher (Anvil account 2) granted every query kind on vault 1 (lookups and counts over the test
 /// panel, Beacon counts anywhere, scores from [`SCORING`] and PGS000001), and an attested connection to it.
-async fn granted_everything(
+pub(crate) async fn granted_everything(
     chain: &TestChain,
     owner: &PrivateKeySigner,
     vault: &VaultProcess,
@@ -251,7 +251,7 @@ pub(crate) fn refusal(error: ResearchError) -> (u16, String) {
 }
 
 /// The researcher's answered, opened result of `query`, as JSON.
-async fn answer(
+pub(crate) async fn answer(
     vault: &AttestedVault,
     researcher: &Researcher,
     query: &Query,

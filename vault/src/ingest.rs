@@ -17,18 +17,18 @@ use axum::{
 };
 use bytes::Bytes;
 use dnavault_consent::owner::{OwnerSignatureError, require_owner_signature};
-use dnavault_genome::check;
+use dnavault_genome::{Genome, check, genotypes};
 use dnavault_protocol::{
     clock::unix_now,
     eip712::registry_domain,
     upload::{SignedUpload, UploadApproval},
 };
-use dnavault_store::{DataKey, Layout, ObjectId, Staged, StoreError, bgzf};
+use dnavault_store::{DataKey, Layout, ObjectId, Staged, Store, StoreError, bgzf};
 use http_body_util::BodyExt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::{ApiError, VaultService};
+use crate::{ApiError, VaultService, query::GENOTYPES_ENDING};
 
 /// The largest upload a vault accepts: 16 GiB.
 const MAX_UPLOAD: u64 = 16 << 30;
@@ -77,6 +77,15 @@ async fn upload(
     body: &mut Body,
 ) -> Result<(StatusCode, Json<Stored>), ApiError> {
     let id = ObjectId::new(id).map_err(|e| ApiError::bad_request("object id", e.to_string()))?;
+    if id.as_str().ends_with(GENOTYPES_ENDING) {
+        return Err(ApiError::bad_request(
+            "object id",
+            format!(
+                "object ids ending in `{GENOTYPES_ENDING}` are the vault's own genotype indexes, made \
+                 when a genome is stored: upload the genome under another name"
+            ),
+        ));
+    }
     let approval = approved(&service, &id, &headers).await?;
     let key = service
         .with_unsealed(|vault| vault.data_key().clone())
@@ -152,14 +161,18 @@ async fn upload(
     }
     // The bytes are the approved ones; they must also be a genome or an index the vault can read, every
     // record of it. A refused file leaves nothing: the staged object is removed when dropped.
-    let object = id.clone();
-    let staged = tokio::task::spawn_blocking(move || validate(staged, &key, &object))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))??;
+    let (object, store) = (id.clone(), service.store().clone());
+    let staged = tokio::task::spawn_blocking(move || {
+        let staged = validate(staged, &key, &object)?;
+        let index = genotype_index(&store, &staged, &key, &object)?;
+        Ok::<_, ApiError>(std::iter::once(staged).chain(index).collect())
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))??;
     let nonce = alloy::hex::encode(approval.nonce.0);
     let records = service
         .store()
-        .commit(vec![staged], "owner", "ingest", Some(&nonce))
+        .commit(staged, "owner", "ingest", Some(&nonce))
         .await
         .map_err(|e| match e {
             StoreError::Replayed { .. } => ApiError {
@@ -204,6 +217,39 @@ fn validate(staged: Staged, key: &DataKey, id: &ObjectId) -> Result<Staged, ApiE
     };
     checked.map_err(|e| ApiError::bad_request("content", e.to_string()))?;
     Ok(staged)
+}
+
+/// The genotype index of a one-person VCF or BCF (`ID.genotypes`, see [`genotypes`]), staged to be committed
+/// with it, so a polygenic score reads the index rather than the whole file. None for an index, a raw file,
+/// a file of several people (queries refuse it) or one whose records the index cannot hold (scored from the
+/// file).
+fn genotype_index(
+    store: &Store,
+    staged: &Staged,
+    key: &DataKey,
+    id: &ObjectId,
+) -> Result<Option<Staged>, ApiError> {
+    if id.as_str().ends_with(".tbi") || id.as_str().ends_with(".csi") {
+        return Ok(None);
+    }
+    let reader = staged
+        .open(key)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let name = std::path::Path::new(id.as_str());
+    let Ok(mut genome) = Genome::from_reader(name, Box::new(reader), None) else {
+        return Ok(None);
+    };
+    let built = genotypes::build(&mut genome)
+        .map_err(|e| ApiError::bad_request("content", e.to_string()))?;
+    let Some(index) = built else {
+        return Ok(None);
+    };
+    let index_id = ObjectId::new(format!("{id}{GENOTYPES_ENDING}"))
+        .map_err(|e| ApiError::bad_request("object id", e.to_string()))?;
+    store
+        .stage(key, &index_id, "genotypes", Layout::Fixed, index.as_slice())
+        .map(Some)
+        .map_err(ApiError::store)
 }
 
 /// The request body as `Read`, hashed and counted, refusing more than the approved size.

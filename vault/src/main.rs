@@ -9,6 +9,7 @@ mod tool_manifest;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use tracing_subscriber::fmt::format::FmtSpan;
 
 /// The DNA Vault service: sealed until its owner's wallet releases the data key; stores a genome encrypted
 /// and runs consented queries.
@@ -49,11 +50,20 @@ fn main() -> ExitCode {
     // Started by the vault itself to run an analysis tool confined: confine, then become the tool. First,
     // while this process has one thread (new namespaces need that).
     dnavault_sandbox::launch_if_asked();
+    // `DNAVAULT_LOG_SPAN_TIMES=1` logs each enabled span's time as it closes (with
+    // `RUST_LOG=info,dnavault_vault::stage=debug`, every stage of every query: the load test reads them).
+    let span_times = std::env::var_os("DNAVAULT_LOG_SPAN_TIMES").is_some_and(|v| v == "1");
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
+        .with_span_events(if span_times {
+            FmtSpan::CLOSE
+        } else {
+            FmtSpan::NONE
+        })
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

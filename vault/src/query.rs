@@ -33,11 +33,13 @@ use dnavault_protocol::{
     },
 };
 use dnavault_store::{Budget, DataKey, QueryRecord, StoreError};
+use tracing::Instrument;
 use zeroize::Zeroizing;
 
 pub(crate) use body::Budgets;
 pub use body::MAX_QUERY_BYTES;
 pub(crate) use limit::RefusalLimiter;
+pub(crate) use run::GENOTYPES_ENDING;
 pub use run::RunError;
 
 use crate::{ApiError, VaultIdentity, VaultService};
@@ -73,6 +75,13 @@ pub(crate) async fn post_query(
     let allowed = authorise(&service, &submission).await?;
     let result = execute(&service, &allowed).await?;
     seal_and_record(&service, &allowed, &result).await
+}
+
+/// A span around one stage of a query (`gate`, `nonce`, `turn`, `open`, `analysis`, `seal`, `receipt`,
+/// `record`), at debug level under the target `dnavault_vault::stage`: with `DNAVAULT_LOG_SPAN_TIMES=1` the
+/// log shows each one's time when it closes (the load test adds them up).
+fn stage_span(name: &'static str) -> tracing::Span {
+    tracing::debug_span!(target: "dnavault_vault::stage", "stage", name)
 }
 
 /// `POST /v1/queries/ahead`: the signed request alone, in its header, put through the consent gate, so a
@@ -185,6 +194,7 @@ async fn authorise(
         service.registry(),
         unix_now().map_err(ApiError::internal)?,
     )
+    .instrument(stage_span("gate"))
     .await
     {
         Ok(authorized) => authorized,
@@ -219,6 +229,7 @@ async fn authorise(
     if service
         .store()
         .nonce_used(&nonce)
+        .instrument(stage_span("nonce"))
         .await
         .map_err(ApiError::store)?
     {
@@ -304,23 +315,33 @@ fn budget_of(authorized: &gate::Authorized) -> Option<(String, u32)> {
     })
 }
 
-/// Runs the query on the genome, one query per core at a time.
+/// Opens the genome and runs the query on it, one query per core at a time.
 async fn execute(service: &VaultService, allowed: &Allowed) -> Result<QueryResult, ApiError> {
     // Queries share the cores; more wait their turn rather than starve each other and the API.
-    let _turn = service.query_turn().await.map_err(|_| ApiError::sealed())?;
     let running = allowed.query.clone();
     let descriptor = allowed.descriptor.clone();
-    let ran = match (
-        run::open_genome(service.store(), &allowed.key).await,
-        &running,
-    ) {
+    let scoring = matches!(running, Query::PolygenicScore(_));
+    let genome = run::open_genome(service.store(), &allowed.key, scoring)
+        .instrument(stage_span("open"))
+        .await;
+    let _turn = service
+        .query_turn()
+        .instrument(stage_span("turn"))
+        .await
+        .map_err(|_| ApiError::sealed())?;
+    let ran = match (genome, &running) {
         (Ok(genome), Query::RunTool(tool_run)) => {
-            run_tool(service, tool_run, &descriptor, genome).await
+            run_tool(service, tool_run, &descriptor, genome)
+                .instrument(stage_span("analysis"))
+                .await
         }
         (Ok(genome), _) => {
-            tokio::task::spawn_blocking(move || run::run(&running, genome, &descriptor))
-                .await
-                .map_err(ApiError::internal)?
+            let analysis = stage_span("analysis");
+            tokio::task::spawn_blocking(move || {
+                analysis.in_scope(|| run::run(&running, genome, &descriptor))
+            })
+            .await
+            .map_err(ApiError::internal)?
         }
         (Err(error), _) => Err(error),
     };
@@ -359,6 +380,7 @@ async fn seal_and_record(
     result: &QueryResult,
 ) -> Result<Json<QueryAnswer>, ApiError> {
     let authorized = &allowed.authorized;
+    let sealing = stage_span("seal").entered();
     let plaintext = Zeroizing::new(serde_json::to_vec(result).map_err(ApiError::internal)?);
     let sealed = dnavault_envelope::seal(
         &allowed.recipient,
@@ -368,6 +390,8 @@ async fn seal_and_record(
     )
     .map_err(ApiError::internal)?
     .to_bytes();
+    drop(sealing);
+    let signing = stage_span("receipt");
     let receipt = QueryReceipt {
         vaultId: U256::from(allowed.identity.vault_id),
         requestHash: authorized.request_hash,
@@ -380,9 +404,12 @@ async fn seal_and_record(
     let receipt_hash = receipt.eip712_signing_hash(&domain);
     let signature = service
         .with_unsealed(|vault| vault.sign_hash(&receipt_hash))
+        .instrument(signing)
         .await?
         .map_err(ApiError::internal)?;
-    record(service, allowed, receipt_hash).await?;
+    record(service, allowed, receipt_hash)
+        .instrument(stage_span("record"))
+        .await?;
     tracing::info!(researcher = %authorized.researcher, kind = %allowed.kind, receipt = %receipt_hash, "query ran");
     service.receipt_issued();
     Ok(Json(QueryAnswer {

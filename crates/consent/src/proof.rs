@@ -108,12 +108,7 @@ pub(crate) async fn prove_owner<P: Provider>(
     };
     let (values, state_root) = proved(provider, registry, &[owner_slot(vault_id)], number).await?;
     let owner = StoredOwner::from_slot(values[0]).owner;
-    let account = provider
-        .get_proof(owner, Vec::new())
-        .number(number)
-        .await
-        .map_err(read::chain)?;
-    verified(&account, owner, state_root, &[])?;
+    let (_, account) = proof_to(provider, owner, &[], number, state_root).await?;
     Ok(ProvenOwner {
         owner,
         has_code: account.code_hash != alloy::primitives::KECCAK256_EMPTY,
@@ -154,7 +149,9 @@ pub(crate) async fn prove_tool<P: Provider>(
 }
 
 /// The values of `slots` of `address` at block `number`, proved to that block's state root (a header the
-/// quorum agreed on), with the root.
+/// quorum agreed on), with the root. A proof that does not verify is asked for once more before the answer
+/// is a refusal: a node that mines a block while it answers may prove the next block's state (Anvil does,
+/// under load), and a second proof of the same block must verify all the same.
 async fn proved<P: Provider>(
     provider: &P,
     address: Address,
@@ -162,16 +159,37 @@ async fn proved<P: Provider>(
     number: u64,
 ) -> Result<(Vec<U256>, B256), ConsentError> {
     let header = read::header(provider, number).await?;
-    let proof = provider
-        .get_proof(address, slots.to_vec())
-        .number(number)
-        .await
-        .map_err(read::chain)?;
-    Ok((
-        verified(&proof, address, header.state_root, slots)?,
-        header.state_root,
-    ))
+    let (values, _) = proof_to(provider, address, slots, number, header.state_root).await?;
+    Ok((values, header.state_root))
 }
+
+/// The values of `slots` of `address` at block `number` and the proof, which verifies to `state_root`; asked
+/// for again once when it does not.
+async fn proof_to<P: Provider>(
+    provider: &P,
+    address: Address,
+    slots: &[B256],
+    number: u64,
+    state_root: B256,
+) -> Result<(Vec<U256>, EIP1186AccountProofResponse), ConsentError> {
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let proof = provider
+            .get_proof(address, slots.to_vec())
+            .number(number)
+            .await
+            .map_err(read::chain)?;
+        match verified(&proof, address, state_root, slots) {
+            Ok(values) => return Ok((values, proof)),
+            Err(error) if attempts == PROOF_ATTEMPTS => return Err(error),
+            Err(_) => {}
+        }
+    }
+}
+
+/// How many proofs of one block are asked for before one that does not verify is a refusal.
+const PROOF_ATTEMPTS: u32 = 2;
 
 /// The values of `slots` that `proof` proves for `address` under `state_root`.
 fn verified(

@@ -11,6 +11,7 @@ pub mod check;
 mod error;
 mod framing;
 mod genome;
+pub mod genotypes;
 mod indexed;
 pub mod lookup;
 pub mod prs;

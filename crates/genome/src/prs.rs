@@ -5,7 +5,11 @@ use rustc_hash::FxHashMap;
 
 use dnavault_protocol::query::chromosome;
 
-use crate::{Genome, GenomeError, Variant, VariantExt, score::ScoringFile};
+use crate::{
+    Genome, GenomeError,
+    genotypes::{Finder, GenotypeIndex, IndexError, RecordView},
+    score::ScoringFile,
+};
 
 /// The plink2 arguments whose scores this module's equal: `--vcf VCF --score WEIGHTS 1 2 3 header
 /// cols=+scoresums no-mean-imputation --out OUT` (the weights file's columns are variant id, effect allele
@@ -110,14 +114,74 @@ pub fn score(genome: &mut Genome, score: &ScoringFile) -> Result<ScoreResult, Ge
                 .split(';')
                 .filter_map(|id| by_id.get(id))
                 .flat_map(Weights::iter);
+            let record = RecordView::of(&variant);
             for i in at_position.chain(by_rsid) {
-                fates[i] = next_fate(fates[i], &variant, &score.variants[i]);
+                fates[i] = next_fate(fates[i], &record, &score.variants[i]);
             }
         }
         Ok::<_, GenomeError>(fates)
     })?;
+    Ok(summed(&fates, score, Some(genome.sample_name().to_owned())))
+}
+
+/// Scores with `index`, the genotype index of the genome, made when it was stored: the same result as
+/// [`score`] on the file it was made from, but with no sample name. `None` when some weight is located by
+/// rsID alone, which only a pass over the whole file finds; the file is scored then.
+pub fn score_indexed(
+    index: &GenotypeIndex,
+    score: &ScoringFile,
+) -> Option<Result<ScoreResult, IndexError>> {
+    if score
+        .variants
+        .iter()
+        .any(|w| w.chrom.is_none() || w.pos.is_none())
+    {
+        return None;
+    }
+    let parts = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = score.variants.len().div_ceil(parts).max(1);
+    let fates: Result<Vec<Vec<Fate>>, IndexError> = std::thread::scope(|scope| {
+        let handles: Vec<_> = score
+            .variants
+            .chunks(chunk)
+            .map(|weights| {
+                scope.spawn(move || {
+                    let mut finder = index.finder();
+                    weights
+                        .iter()
+                        .map(|w| indexed_fate(&mut finder, w))
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().expect("scoring does not panic"))
+            .collect()
+    });
+    Some(fates.map(|parts| summed(&parts.concat(), score, None)))
+}
+
+/// What becomes of `weight` over the index's records at its position, in file order.
+fn indexed_fate(
+    finder: &mut Finder<'_>,
+    weight: &crate::score::ScoreVariant,
+) -> Result<Fate, IndexError> {
+    let (Some(chrom), Some(pos)) = (&weight.chrom, weight.pos) else {
+        return Ok(Fate::Unseen);
+    };
+    let mut fate = Fate::Unseen;
+    for record in finder.at(chrom, pos) {
+        fate = next_fate(fate, &record?, weight);
+    }
+    Ok(fate)
+}
+
+/// The score from each weight's fate, summed in file order so the result does not depend on hashing or on
+/// how the work was split.
+fn summed(fates: &[Fate], score: &ScoringFile, sample: Option<String>) -> ScoreResult {
     let mut result = ScoreResult {
-        sample: Some(genome.sample_name().to_owned()),
+        sample,
         pgs_id: score.pgs_id.clone(),
         genome_build: score.genome_build.clone(),
         score_sum: 0.0,
@@ -129,7 +193,6 @@ pub fn score(genome: &mut Genome, score: &ScoringFile) -> Result<ScoreResult, Ge
         variants_ambiguous: 0,
         effect_dosage_sum: 0,
     };
-    // Summed in file order, so the result does not depend on hashing.
     for (fate, weight) in fates.iter().zip(&score.variants) {
         match fate {
             Fate::Unseen => result.variants_missing += 1,
@@ -143,10 +206,10 @@ pub fn score(genome: &mut Genome, score: &ScoringFile) -> Result<ScoreResult, Ge
             }
         }
     }
-    Ok(result)
+    result
 }
 
-fn next_fate(fate: Fate, variant: &Variant, weight: &crate::score::ScoreVariant) -> Fate {
+fn next_fate(fate: Fate, variant: &RecordView<'_>, weight: &crate::score::ScoreVariant) -> Fate {
     // Both name the variant, differently: another variant at the same position, not this weight's.
     if let Some(rsid) = &weight.rsid
         && variant.id != "."
@@ -155,8 +218,7 @@ fn next_fate(fate: Fate, variant: &Variant, weight: &crate::score::ScoreVariant)
         return fate;
     }
     let alleles = || {
-        std::iter::once(variant.reference.as_str())
-            .chain(variant.alt.split(',').filter(|alt| *alt != "."))
+        std::iter::once(variant.reference).chain(variant.alt.split(',').filter(|alt| *alt != "."))
     };
     let has = |allele: &str| alleles().any(|a| a.eq_ignore_ascii_case(allele));
     let matches = has(&weight.effect_allele) && weight.other_allele.as_deref().is_none_or(has);
@@ -167,7 +229,7 @@ fn next_fate(fate: Fate, variant: &Variant, weight: &crate::score::ScoreVariant)
             fate
         };
     }
-    let here = match dosage(&variant.gt, alleles, &weight.effect_allele) {
+    let here = match dosage(variant.gt, alleles, &weight.effect_allele) {
         Some(dosage) => Fate::Matched(dosage),
         None => Fate::MissingGenotype,
     };

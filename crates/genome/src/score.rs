@@ -7,27 +7,29 @@ use std::{
 };
 
 use dnavault_protocol::query::chromosome;
+use smol_str::SmolStr;
 
 use crate::GenomeError;
 
 /// The most columns a scoring file row may have.
 const MAX_COLUMNS: usize = 64;
 
-/// One weight of a score.
+/// One weight of a score. Its text fields are short strings kept inline (no allocation up to 23 bytes): a
+/// score has millions of weights.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoreVariant {
     /// The file line it came from.
     pub line: u64,
     /// rsID, if given.
-    pub rsid: Option<String>,
+    pub rsid: Option<SmolStr>,
     /// Chromosome, without a `chr` prefix.
-    pub chrom: Option<String>,
+    pub chrom: Option<SmolStr>,
     /// Position (harmonized when the file is).
     pub pos: Option<u64>,
     /// The allele whose dosage the weight multiplies.
-    pub effect_allele: String,
+    pub effect_allele: SmolStr,
     /// The other allele, if given.
-    pub other_allele: Option<String>,
+    pub other_allele: Option<SmolStr>,
     /// The weight.
     pub weight: f64,
 }
@@ -55,7 +57,8 @@ impl ScoringFile {
             source,
         };
         let mut file = std::fs::File::open(path).map_err(io)?;
-        let mut bytes = Vec::new();
+        let size = file.metadata().map_or(0, |m| m.len());
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
         file.read_to_end(&mut bytes).map_err(io)?;
         if bytes.starts_with(&[0x1f, 0x8b]) {
             let mut plain = Vec::new();
@@ -104,9 +107,9 @@ impl ScoringFile {
             if line.trim().is_empty() {
                 continue;
             }
-            let fields = split(line).map_err(|reason| bad(number, reason))?;
-            columns =
-                Some(Columns::find(&fields.0[..fields.1]).map_err(|reason| bad(number, reason))?);
+            let mut fields = [""; MAX_COLUMNS];
+            let count = split(line, &mut fields).map_err(|reason| bad(number, reason))?;
+            columns = Some(Columns::find(&fields[..count]).map_err(|reason| bad(number, reason))?);
             break;
         }
         let Some(columns) = columns else {
@@ -160,8 +163,9 @@ impl ScoringFile {
                 })
                 .collect()
         });
-        let mut variants = Vec::new();
-        for part in parsed {
+        let mut parts = parsed.into_iter();
+        let mut variants = parts.next().transpose()?.unwrap_or_default();
+        for part in parts {
             variants.extend(part?);
         }
         Ok(Self {
@@ -183,14 +187,16 @@ fn rows(
     piece: &str,
     bad: &(dyn Fn(u64, String) -> GenomeError + Sync),
 ) -> Result<Vec<ScoreVariant>, GenomeError> {
-    let mut variants = Vec::with_capacity(piece.len() / 40);
+    // Rows are rarely shorter than 30 bytes: one allocation, mostly.
+    let mut variants = Vec::with_capacity(piece.len() / 30 + 1);
+    let mut fields = [""; MAX_COLUMNS];
     for (index, line) in piece.lines().enumerate() {
         let number = first + index as u64;
         let line = line.trim_end_matches('\r');
         if line.starts_with('#') || line.trim().is_empty() {
             continue;
         }
-        let (fields, count) = split(line).map_err(|reason| bad(number, reason))?;
+        let count = split(line, &mut fields).map_err(|reason| bad(number, reason))?;
         variants.push(
             columns
                 .variant(number, &fields[..count])
@@ -200,9 +206,9 @@ fn rows(
     Ok(variants)
 }
 
-/// Splits a row on tabs without allocating: scoring files have a handful of columns.
-fn split(line: &str) -> Result<([&str; MAX_COLUMNS], usize), String> {
-    let mut fields = [""; MAX_COLUMNS];
+/// Splits a row on tabs into `fields` (reused from row to row), without allocating: scoring files have a
+/// handful of columns. Returns how many there are.
+fn split<'a>(line: &'a str, fields: &mut [&'a str; MAX_COLUMNS]) -> Result<usize, String> {
     let mut count = 0;
     for field in line.split('\t') {
         if count == MAX_COLUMNS {
@@ -211,7 +217,7 @@ fn split(line: &str) -> Result<([&str; MAX_COLUMNS], usize), String> {
         fields[count] = field;
         count += 1;
     }
-    Ok((fields, count))
+    Ok(count)
 }
 
 /// Where each field is.
@@ -281,7 +287,7 @@ impl Columns {
                 })
                 .transpose()
         };
-        let chrom = |column| get(column).map(|c: &str| chromosome::bare(c).to_owned());
+        let chrom = |column| get(column).map(|c: &str| SmolStr::new(chromosome::bare(c)));
         // Harmonized coordinates where the row has them.
         let (chrom, pos) = match (chrom(self.hm_chrom), position(self.hm_pos, "hm_pos")?) {
             (Some(chrom), Some(pos)) => (Some(chrom), Some(pos)),
@@ -289,13 +295,16 @@ impl Columns {
         };
         let rsid = get(self.hm_rsid)
             .or_else(|| get(self.rsid))
-            .map(str::to_owned);
+            .map(SmolStr::new);
         if (chrom.is_none() || pos.is_none()) && rsid.is_none() {
             return Err("no position (hm_chr/hm_pos, chr_name/chr_position) and no rsID".into());
         }
         let allele = |text: &str, what: &str| {
             if !text.is_empty() && text.bytes().all(|b| b"ACGTNacgtn".contains(&b)) {
-                Ok(text.to_ascii_uppercase())
+                Ok(match text.bytes().any(|b| b.is_ascii_lowercase()) {
+                    true => smol_str::StrExt::to_ascii_uppercase_smolstr(text),
+                    false => SmolStr::new(text),
+                })
             } else {
                 Err(format!("{what} `{text}` is not an allele (A, C, G, T, N)"))
             }

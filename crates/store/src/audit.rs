@@ -27,9 +27,11 @@ use crate::{
 pub(crate) struct Chain {
     key: AuditKey,
     head: AuditHead,
-    /// Each object's current revision, as the log records it.
-    versions: HashMap<String, i64>,
 }
+
+/// Each object's current revision, as the verified log records it, while the chain is open. Apart from the
+/// chain, so reading an object does not wait for a write to commit; an append updates it as it commits.
+pub(crate) type Versions = std::sync::Arc<std::sync::Mutex<Option<HashMap<String, i64>>>>;
 
 /// What opening the chain found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,22 +110,33 @@ impl Store {
         *chain = Some(Chain {
             key,
             head: opened.head,
-            versions,
         });
+        *self.versions() = Some(versions);
         Ok(opened)
     }
 
     /// The revision of `object` the verified log says is current: reading any other is refused.
-    pub(crate) async fn recorded_revision(&self, object: &str) -> Result<i64, StoreError> {
-        let chain = self.chain.lock().await;
-        let chain = chain.as_ref().ok_or(StoreError::AuditClosed)?;
-        chain
-            .versions
+    pub(crate) fn recorded_revision(&self, object: &str) -> Result<i64, StoreError> {
+        let versions = self.versions();
+        let versions = versions.as_ref().ok_or(StoreError::AuditClosed)?;
+        versions
             .get(object)
             .copied()
             .ok_or_else(|| StoreError::NotInLog {
                 object: object.to_owned(),
             })
+    }
+
+    pub(crate) fn versions(&self) -> std::sync::MutexGuard<'_, Option<HashMap<String, i64>>> {
+        self.versions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Waits for a write in progress to commit (it holds the chain until then), so that the metadata and
+    /// the revisions the log records agree.
+    pub(crate) async fn settled(&self) -> tokio::sync::MutexGuard<'_, Option<Chain>> {
+        self.chain.lock().await
     }
 
     /// Records, after a new chain's start, each object the store holds as adopted at its current revision
@@ -158,6 +171,7 @@ impl Store {
     /// Forgets the chain's key (the vault sealed): nothing more is appended.
     pub async fn close_audit_chain(&self) {
         *self.chain.lock().await = None;
+        *self.versions() = None;
     }
 
     /// Begins appending: holds the chain until the entries commit or fail.
@@ -169,6 +183,7 @@ impl Store {
             head,
             checked: false,
             versions: Vec::new(),
+            current: &self.versions,
         })
     }
 
@@ -397,6 +412,7 @@ pub(crate) struct Appender<'s> {
     head: AuditHead,
     checked: bool,
     versions: Vec<(String, Option<i64>)>,
+    current: &'s Versions,
 }
 
 impl Appender<'_> {
@@ -429,10 +445,17 @@ impl Appender<'_> {
     pub(crate) fn committed(mut self) {
         if let Some(chain) = self.chain.as_mut() {
             chain.head = self.head;
+            let mut current = self
+                .current
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let Some(current) = current.as_mut() else {
+                return;
+            };
             for (object, revision) in self.versions.drain(..) {
                 match revision {
-                    Some(revision) => chain.versions.insert(object, revision),
-                    None => chain.versions.remove(&object),
+                    Some(revision) => current.insert(object, revision),
+                    None => current.remove(&object),
                 };
             }
         }

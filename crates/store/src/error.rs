@@ -85,6 +85,10 @@ pub enum StoreError {
     /// The audit log is written only by an unsealed vault, which holds the key that chains it.
     #[error("the audit log is closed until the vault unseals")]
     AuditClosed,
+    /// The task writing a query's record stopped before it said whether it was written (the runtime is
+    /// shutting down): the query counts as not recorded, and its result is not released.
+    #[error("the query's record was not confirmed written; ask again")]
+    RecordLost,
     /// The stored audit log does not verify: the host altered, removed or replaced entries.
     #[error("the audit log was altered on the host's disk: {0}")]
     AuditTampered(#[from] dnavault_protocol::audit::ChainError),
@@ -109,8 +113,10 @@ pub enum StoreError {
         /// The object.
         object: String,
     },
-    /// A version of an object was committed after this one was staged.
-    #[error("a newer upload was committed while `{object}` was written: send it again")]
+    /// A version of an object staged after this one was committed first.
+    #[error(
+        "a newer version of `{object}` was committed while this one was written: send it again"
+    )]
     Superseded {
         /// The object.
         object: String,

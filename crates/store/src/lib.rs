@@ -20,6 +20,7 @@ pub mod bgzf;
 mod cipher;
 mod error;
 mod format;
+mod group_commit;
 mod id;
 mod migrations;
 mod reader;

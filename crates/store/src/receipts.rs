@@ -84,34 +84,41 @@ impl Store {
         let at = u64::try_from(now()).unwrap_or_default();
         self.spent()
             .reserve(query.nonce, query.expires, query.budget, at)?;
-        let recorded = self.record_in_database(&query).await;
+        // Written with the queries that finish meanwhile, in one transaction (`group_commit`).
+        let recorded = self.record_grouped(&query).await;
         if recorded.is_err() {
             self.spent().release(query.nonce, query.budget);
         }
         recorded
     }
 
-    async fn record_in_database(&self, query: &QueryRecord<'_>) -> Result<(), StoreError> {
-        let mut log = self.appender().await?;
+    /// Writes `queries` in one transaction, appending to the chain `log` holds.
+    pub(crate) async fn record_in_database(
+        &self,
+        mut log: crate::audit::Appender<'_>,
+        queries: &[QueryRecord<'_>],
+    ) -> Result<(), StoreError> {
         let mut transaction = self.write().await?;
-        consume_nonce(&mut transaction, query.nonce).await?;
-        if let Some(budget) = query.budget {
-            count_against(&mut transaction, budget).await?;
+        for query in queries {
+            consume_nonce(&mut transaction, query.nonce).await?;
+            if let Some(budget) = query.budget {
+                count_against(&mut transaction, budget).await?;
+            }
+            let detail = format!("{}; receipt {}", query.detail, query.receipt_hash);
+            let facts = QueryFacts {
+                nonce: query.nonce.to_owned(),
+                // Stored as a signed 64-bit number: what is tagged is what is stored.
+                expires: query.expires.min(i64::MAX as u64),
+                receipt: query.receipt_hash.to_owned(),
+                budget: query.budget.map(|budget| BudgetFacts {
+                    grant: budget.grant.to_owned(),
+                    limit: budget.limit,
+                }),
+            };
+            let entry = entry(query.actor, "query", None, &detail, Some(facts));
+            log.append(&mut transaction, entry).await?;
+            queue_receipt(&mut transaction, query.receipt_hash).await?;
         }
-        let detail = format!("{}; receipt {}", query.detail, query.receipt_hash);
-        let facts = QueryFacts {
-            nonce: query.nonce.to_owned(),
-            // Stored as a signed 64-bit number: what is tagged is what is stored.
-            expires: query.expires.min(i64::MAX as u64),
-            receipt: query.receipt_hash.to_owned(),
-            budget: query.budget.map(|budget| BudgetFacts {
-                grant: budget.grant.to_owned(),
-                limit: budget.limit,
-            }),
-        };
-        let entry = entry(query.actor, "query", None, &detail, Some(facts));
-        log.append(&mut transaction, entry).await?;
-        queue_receipt(&mut transaction, query.receipt_hash).await?;
         transaction.commit().await.map_err(database)?;
         log.committed();
         Ok(())

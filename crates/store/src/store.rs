@@ -135,6 +135,10 @@ pub struct Store {
     spent: std::sync::Arc<std::sync::Mutex<crate::spent::Spent>>,
     /// The audit chain's key and head, while the vault is unsealed.
     pub(crate) chain: std::sync::Arc<tokio::sync::Mutex<Option<crate::audit::Chain>>>,
+    /// Each object's current revision, while the chain is open.
+    pub(crate) versions: crate::audit::Versions,
+    /// Queries waiting for their records to be written together.
+    pub(crate) waiting: crate::group_commit::Waiting,
     /// The last revision reserved for a staged version.
     pub(crate) next_revision: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
@@ -185,6 +189,8 @@ impl Store {
             _lock: std::sync::Arc::new(lock),
             spent: Default::default(),
             chain: Default::default(),
+            versions: Default::default(),
+            waiting: Default::default(),
             next_revision: std::sync::Arc::new(revision.into()),
         };
         store.recover().await?;
@@ -411,10 +417,19 @@ impl Store {
         key: &DataKey,
         id: &ObjectId,
     ) -> Result<ObjectReader<File>, StoreError> {
-        let record = self.get(id).await?.ok_or_else(|| StoreError::NotFound {
+        let mut record = self.get(id).await?;
+        let mut expected = self.recorded_revision(id.as_str());
+        if !matches!((&record, &expected), (Some(record), Ok(expected)) if record.revision == *expected)
+        {
+            // A write may have committed between the two reads: read both again once none is in progress.
+            let _settled = self.settled().await;
+            record = self.get(id).await?;
+            expected = self.recorded_revision(id.as_str());
+        }
+        let record = record.ok_or_else(|| StoreError::NotFound {
             object: id.to_string(),
         })?;
-        let expected = self.recorded_revision(id.as_str()).await?;
+        let expected = expected?;
         let path = self.objects.join(&record.file);
         let file = File::open(&path).map_err(StoreError::io(format!("opening object `{id}`")))?;
         let reader = ObjectReader::open_checked(file, key, id, record.stored_len)?;
@@ -519,29 +534,38 @@ impl Store {
     }
 }
 
-/// Moves the revision counter to the newest of `staged`, in the caller's transaction; refuses if a version
-/// staged later was committed first (commits stay in revision order). The row stays locked until commit.
+/// Moves the revision counter to the newest of `staged`, in the caller's transaction (the counter's row stays
+/// locked until commit), and refuses a version staged before the one its object holds now: an object's
+/// versions commit in the order they were staged. Other objects' uploads, staged and committed in any order,
+/// do not stand in each other's way.
 async fn advance_revision(
     transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
     staged: &[Staged],
 ) -> Result<(), StoreError> {
-    let revisions = staged.iter().map(|object| object.record.revision);
-    let (Some(lowest), Some(highest)) = (revisions.clone().min(), revisions.max()) else {
+    let Some(highest) = staged.iter().map(|object| object.record.revision).max() else {
         return Ok(());
     };
-    let advanced =
-        sqlx::query("UPDATE counters SET value = $1 WHERE name = 'revision' AND value < $2")
-            .bind(highest)
-            .bind(lowest)
-            .execute(&mut **transaction)
+    sqlx::query(
+        "UPDATE counters SET value = CASE WHEN value < $1 THEN $1 ELSE value END WHERE name = 'revision'",
+    )
+    .bind(highest)
+    .execute(&mut **transaction)
+    .await
+    .map_err(database)?;
+    for object in staged {
+        let record = &object.record;
+        let current: Option<i64> = sqlx::query_scalar("SELECT revision FROM objects WHERE id = $1")
+            .bind(record.id.as_str())
+            .fetch_optional(&mut **transaction)
             .await
             .map_err(database)?;
-    match advanced.rows_affected() {
-        1 => Ok(()),
-        _ => Err(StoreError::Superseded {
-            object: staged[0].record.id.to_string(),
-        }),
+        if current.is_some_and(|current| current > record.revision) {
+            return Err(StoreError::Superseded {
+                object: record.id.to_string(),
+            });
+        }
     }
+    Ok(())
 }
 
 /// Records `nonce` as used; refuses one seen before.

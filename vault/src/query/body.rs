@@ -3,7 +3,7 @@
 //! header, where the consent gate checks it before a byte of the body is read. So bodies are received from
 //! two pools: a small one anyone may draw on, for bodies up to [`OPEN_QUERY_BYTES`] (a query without a
 //! scoring file), and the large one, up to [`MAX_QUERY_BYTES`], only for a researcher the gate vouched for,
-//! one body at a time each. Each body reserves its declared length before it is read and must arrive at a
+//! one body at a time each (a small one from the open pool while it has room). Each body reserves its declared length before it is read and must arrive at a
 //! steady rate.
 
 use std::{collections::HashSet, sync::Mutex, time::Duration};
@@ -173,6 +173,16 @@ fn hold(budgets: &Budgets, limit: usize, vouched: Option<Address>) -> Result<Hel
             sender: None,
         });
     };
+    // A body anyone could send comes from the open pool while it has room, so a researcher's small queries
+    // do not wait on each other; with the open pool full, from the researcher's one slot.
+    if limit <= OPEN_QUERY_BYTES
+        && let Ok(permit) = budgets.open.try_acquire_many(units)
+    {
+        return Ok(Held {
+            _permit: permit,
+            sender: None,
+        });
+    }
     let fresh = budgets
         .sending
         .lock()
@@ -182,7 +192,7 @@ fn hold(budgets: &Budgets, limit: usize, vouched: Option<Address>) -> Result<Hel
         return Err(refusal(
             StatusCode::TOO_MANY_REQUESTS,
             "busy",
-            format!("{researcher} is already sending a query body: one at a time"),
+            format!("{researcher} is already sending a large query body: one at a time"),
         ));
     }
     match budgets.vouched.try_acquire_many(units) {
@@ -381,10 +391,16 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(50)).await;
             let again = status(&budgets, &large, Body::new(Silent), Some(RESEARCHER)).await;
             let other = status(&budgets, &headers(Some(2)), "{}", Some(Address::ZERO)).await;
-            (again, other)
+            let small = status(&budgets, &headers(Some(2)), "{}", Some(RESEARCHER)).await;
+            (again, other, small)
         };
-        let (first, (again, other)) = tokio::join!(first, second);
+        let (first, (again, other, small)) = tokio::join!(first, second);
         assert_eq!(again, (StatusCode::TOO_MANY_REQUESTS, "busy"));
+        assert_eq!(
+            small,
+            (StatusCode::BAD_REQUEST, "request"),
+            "the same researcher's small bodies are read meanwhile, from the open pool"
+        );
         assert_eq!(
             other,
             (StatusCode::BAD_REQUEST, "request"),

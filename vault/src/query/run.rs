@@ -10,7 +10,9 @@ use std::{
 };
 
 use dnavault_genome::{
-    Genome, GenomeError, IndexedGenome, Variant, VariantExt, lookup, prs,
+    Genome, GenomeError, IndexedGenome, Variant, VariantExt,
+    genotypes::{GenotypeIndex, IndexError},
+    lookup, prs,
     raw::{self, RawCall},
     score::ScoringFile,
 };
@@ -84,22 +86,29 @@ fn one_person<T>(result: Result<T, GenomeError>) -> Result<T, RunError> {
     })
 }
 
-/// One genome object and its tabix index, open for reading.
+/// One genome object, its tabix index and its genotype index, open for reading.
 pub(crate) struct GenomeObject {
     id: ObjectId,
     reader: ObjectReader<File>,
     index: Option<ObjectReader<File>>,
+    /// The genotype index made when the file was stored (`ID.genotypes`): what a score reads.
+    genotypes: Option<ObjectReader<File>>,
     /// A 23andMe or AncestryDNA file rather than a VCF or BCF.
     raw: bool,
 }
 
 /// Object id endings of indexes (not queried themselves).
-const INDEX_ENDINGS: [&str; 2] = [".tbi", ".csi"];
+const INDEX_ENDINGS: [&str; 3] = [".tbi", ".csi", GENOTYPES_ENDING];
 
-/// Opens every genome object (with its `.tbi` index where one is stored).
+/// The object id ending of the genotype index the vault makes of a genome file when it is stored.
+pub(crate) const GENOTYPES_ENDING: &str = ".genotypes";
+
+/// Opens every genome object, with its `.tbi` index where one is stored and, for a score (`scoring`), its
+/// genotype index.
 pub(crate) async fn open_genome(
     store: &Store,
     key: &DataKey,
+    scoring: bool,
 ) -> Result<Vec<GenomeObject>, RunError> {
     let records = store.list().await?;
     let mut genome = Vec::new();
@@ -112,18 +121,24 @@ pub(crate) async fn open_genome(
         let raw = !GENOME_ENDINGS.iter().any(|ending| id.ends_with(ending)) && is_raw(&mut reader)?;
         // An index committed before the file it indexes (the file was replaced since) is not used: the file
         // is read. Revisions order commits; objects from before revisions were kept compare by time.
-        let index_id = ObjectId::new(format!("{id}.tbi"))?;
-        let indexed = !raw
-            && record.layout == Layout::Bgzf
-            && records.iter().any(|r| {
-                r.id == index_id
+        let current = |index_id: &ObjectId| {
+            records.iter().any(|r| {
+                r.id == *index_id
                     && (r.revision, r.updated_at) >= (record.revision, record.updated_at)
-            });
+            })
+        };
+        let index_id = ObjectId::new(format!("{id}.tbi"))?;
+        let genotypes_id = ObjectId::new(format!("{id}{GENOTYPES_ENDING}"))?;
+        let indexed = !raw && record.layout == Layout::Bgzf && current(&index_id);
         genome.push(GenomeObject {
             id: record.id.clone(),
             reader,
             index: match indexed {
                 true => Some(store.open_object(key, &index_id).await?),
+                false => None,
+            },
+            genotypes: match scoring && !raw && current(&genotypes_id) {
+                true => Some(store.open_object(key, &genotypes_id).await?),
                 false => None,
             },
             raw,
@@ -300,16 +315,58 @@ fn polygenic_score(
     genome: Vec<GenomeObject>,
     descriptor: &Descriptor,
 ) -> Result<ScoreResult, RunError> {
-    let object = one_genome(genome)?;
-    let scoring = ScoringFile::parse(Path::new("scoringFile"), &score.scoring_file)
-        .map_err(RunError::Scoring)?;
+    let GenomeObject {
+        id,
+        reader,
+        genotypes,
+        ..
+    } = one_genome(genome)?;
+    // The genotype index is read and decrypted on another core while the scoring file is parsed.
+    let (index, scoring) = std::thread::scope(|scope| {
+        let index = genotypes.map(|genotypes| {
+            scope.spawn(move || {
+                let length = genotypes.len();
+                GenotypeIndex::read(genotypes, length)
+            })
+        });
+        let scoring = ScoringFile::parse(Path::new("scoringFile"), &score.scoring_file);
+        let index = index.map(|reading| {
+            reading
+                .join()
+                .unwrap_or_else(|_| Err(IndexError::Read("the reading thread failed".into())))
+        });
+        (index, scoring)
+    });
+    let scoring = scoring.map_err(RunError::Scoring)?;
     described(descriptor, &scoring)?;
-    let name = Path::new(object.id.as_str()).to_owned();
-    let mut file = one_person(Genome::from_reader(&name, Box::new(object.reader), None))?;
+    if let Some(result) = index.and_then(|index| indexed_score(index, &scoring, &id)) {
+        return Ok(result);
+    }
+    let name = Path::new(id.as_str()).to_owned();
+    let mut file = one_person(Genome::from_reader(&name, Box::new(reader), None))?;
     let mut result = prs::score(&mut file, &scoring)?;
     // A vault answers for its owner, whose file's sample name could name them.
     result.sample = None;
     Ok(result)
+}
+
+/// The score from the genome's genotype index; `None` when the index cannot give it (weights located by
+/// rsID alone), or cannot be read, and the file is scored instead. Both give the same result.
+fn indexed_score(
+    index: Result<GenotypeIndex, IndexError>,
+    scoring: &ScoringFile,
+    id: &ObjectId,
+) -> Option<ScoreResult> {
+    let scored = index.and_then(|index| {
+        let scored = prs::score_indexed(&index, scoring).transpose();
+        // Wiped after the answer, not before it.
+        index.wipe_in_background();
+        scored
+    });
+    scored.unwrap_or_else(|error| {
+        tracing::warn!(object = %id, %error, "the genotype index cannot be read: scoring from the file");
+        None
+    })
 }
 
 /// The one VCF or BCF genome file a score or a tool runs on.
@@ -398,7 +455,7 @@ mod tests {
     }
 
     async fn indexed(store: &Store) -> bool {
-        let genome = open_genome(store, &key()).await.unwrap();
+        let genome = open_genome(store, &key(), false).await.unwrap();
         assert_eq!(genome.len(), 1);
         genome[0].index.is_some()
     }

@@ -101,6 +101,32 @@ async fn a_forged_proof_does_not_verify() {
     assert!(matches!(refused, ConsentError::Unproven(_)), "{refused}");
 }
 
+/// A node that mines while it answers may prove the next block's state once (Anvil does under load): the
+/// proof is asked for again, and the second, which verifies, confirms the grant. Forged every time, it is
+/// refused (above).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_proof_that_fails_once_is_asked_for_again() {
+    let proofs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = Arc::clone(&proofs);
+    let first_forged: Tamper = Arc::new(move |method: &str, _: &Value, mut result: Value| {
+        if method == "eth_getProof"
+            && counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0
+        {
+            result["storageProof"][0]["value"] = Value::String("0x1".into());
+        }
+        result
+    });
+    let (chain, proxy, cache) = through(first_forged).await;
+    let registry = registry(&chain, &proxy);
+    cache.sync(&registry).await.unwrap();
+    let consent = cache.check(RESEARCHER, SCOPE).unwrap();
+    cache
+        .confirm(&registry, RESEARCHER, SCOPE, &consent)
+        .await
+        .unwrap();
+    assert_eq!(proofs.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
 /// The endpoint says yes to every `isOwnerSignature` call: a stranger's signature still does not count as
 /// the owner's, because the owner is proved from the state and the signature recovered locally.
 #[tokio::test(flavor = "multi_thread")]

@@ -3,6 +3,7 @@
 
 mod bcftools;
 mod descriptors;
+mod genotypes;
 mod plink2;
 mod raw;
 

@@ -96,7 +96,7 @@ fn scores_equal_plink2_on_the_chr22_excerpt_for_every_sample() {
 }
 
 /// A small VCF with the cases plink2's no-mean-imputation distinguishes.
-const CASES: &str = "##fileformat=VCFv4.2\n##contig=<ID=1>\n##FORMAT=<ID=GT,Number=1,Type=String,Description=\"GT\">\n\
+pub(crate) const CASES: &str = "##fileformat=VCFv4.2\n##contig=<ID=1>\n##FORMAT=<ID=GT,Number=1,Type=String,Description=\"GT\">\n\
 #CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n\
 1\t100\trs1\tA\tG\t.\t.\t.\tGT\t0/1\n\
 1\t200\trs2\tC\tT\t.\t.\t.\tGT\t1|1\n\

@@ -20,6 +20,7 @@ pub(crate) async fn run_all(db: &impl Fn(&str) -> Db) {
     a_batch_set_aside_stays_in_flight_across_a_restart(&db("audit-in-flight")).await;
     a_version_the_host_rolls_back_is_refused(&db("audit-rollback")).await;
     a_version_staged_earlier_cannot_commit_after_a_later_one(&db("audit-order")).await;
+    queries_finishing_together_are_written_together_each_once(&db("audit-grouped")).await;
 }
 
 /// The host's own connection to the vault's database.
@@ -45,6 +46,50 @@ fn query<'a>(nonce: &'a str, budget: Option<Budget<'a>>) -> QueryRecord<'a> {
         receipt_hash: nonce,
         budget,
     }
+}
+
+/// Queries that finish together are written in groups, each with its own outcome: a request sent twice at
+/// once runs once; a nonce the host planted in the database fails its group's transaction, and the others
+/// in it are then written one by one. The log they leave verifies at the next unseal.
+async fn queries_finishing_together_are_written_together_each_once(db: &Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = unsealed(dir.path(), db.url()).await;
+    let host = host(dir.path(), db).await;
+    run(
+        &host,
+        "INSERT INTO nonces (nonce, at) VALUES ('planted', 0)",
+    )
+    .await;
+    let mut nonces: Vec<String> = (0..64).map(|i| format!("n{i}")).collect();
+    nonces.extend(["n7".to_owned(), "planted".to_owned()]);
+    let mut running = tokio::task::JoinSet::new();
+    for nonce in nonces {
+        let store = store.clone();
+        running.spawn(async move {
+            let recorded = store.record_query(query(&nonce, None)).await;
+            (nonce, recorded)
+        });
+    }
+    let mut refused = Vec::new();
+    while let Some(done) = running.join_next().await {
+        let (nonce, recorded) = done.unwrap();
+        match recorded {
+            Ok(()) => {}
+            Err(StoreError::Replayed { .. }) => refused.push(nonce),
+            Err(other) => panic!("{nonce}: {other}"),
+        }
+    }
+    refused.sort();
+    assert_eq!(refused, ["n7", "planted"]);
+    let head = store.audit_head().await.unwrap();
+    assert_eq!(head.seq, 1 + 64, "the chain's start and each query once");
+    drop(store);
+    let store = reopen(dir.path(), db).await;
+    store
+        .open_audit_chain(&KEY, Some(head))
+        .await
+        .expect("the log verifies through its head");
+    assert_eq!(store.pending_receipts(1000).await.unwrap().len(), 64);
 }
 
 /// A store with a few entries, and the head an anchoring would have put on-chain.
@@ -404,4 +449,25 @@ async fn a_version_staged_earlier_cannot_commit_after_a_later_one(db: &Db) {
     let mut read = Vec::new();
     std::io::Read::read_to_end(&mut reader, &mut read).unwrap();
     assert_eq!(read, b"later");
+    // Other objects' versions commit in any order.
+    let first = stage(&store, "a.vcf", b"staged first");
+    let second = stage(&store, "b.vcf", b"staged second");
+    for staged in [second, first] {
+        store
+            .commit(vec![staged], "owner", "ingest", None)
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.list().await.unwrap().len(), 3);
+    // The counter stays at the newest revision: a version staged after a restart is newer still.
+    let newest = store.list().await.unwrap().iter().map(|r| r.revision).max();
+    drop(store);
+    let store = reopen(dir.path(), db).await;
+    store.open_audit_chain(&KEY, None).await.unwrap();
+    let again = stage(&store, "a.vcf", b"after the restart");
+    let committed = store
+        .commit(vec![again], "owner", "ingest", None)
+        .await
+        .unwrap();
+    assert!(Some(committed[0].revision) > newest);
 }
