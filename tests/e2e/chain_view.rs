@@ -1,8 +1,8 @@
 //! The running vault's chain view on Anvil: a head that stops moving refuses every query however often the
 //! node answers, and a new block lifts it; an endpoint that hides revocations and says yes to every call is
 //! outvoted by the quorum the owner approved; an endpoint the quorum needs that stops answering refuses every
-//! query until it is back, and the vault resumes by itself; so does a vault whose database stops (queries,
-//! uploads and audit reads told to try again meanwhile).
+//! query until it is back, and the vault resumes by itself; so it does when the node itself is stopped and
+//! started again, and when its database stops (queries, uploads and audit reads told to try again meanwhile).
 
 use std::time::Duration;
 
@@ -61,11 +61,21 @@ async fn a_lying_endpoint_is_outvoted_by_the_quorum() {
     let one = OneQuery::granted(&chain, &owner, &vault).await;
     one.ask().await.unwrap();
     // The liar hides the revocation; the two honest endpoints outvote it.
+    revoked_then_refused(&chain, &owner, &vault, &one).await;
+}
+
+/// Revokes `one`'s grant, waits for the vault to read it, and checks the next query is refused as revoked.
+async fn revoked_then_refused(
+    chain: &dnavault_testkit::TestChain,
+    owner: &alloy::signers::local::PrivateKeySigner,
+    vault: &dnavault_tests::VaultProcess,
+    one: &OneQuery,
+) {
     chain
-        .revoke(&owner, U256::from(1), one.researcher.address(), one.scope)
+        .revoke(owner, U256::from(1), one.researcher.address(), one.scope)
         .await
         .unwrap();
-    vault.synced_with(&chain).await;
+    vault.synced_with(chain).await;
     let (status, message) = refusal(one.ask().await.unwrap_err());
     assert_eq!(status, 403, "{message}");
     assert!(message.contains("was revoked"), "{message}");
@@ -96,6 +106,35 @@ async fn queries_are_refused_while_the_chain_is_gone_and_run_again_when_it_is_ba
     chain.mine().await.unwrap();
     vault.synced_with(&chain).await;
     one.ask().await.unwrap();
+}
+
+/// The chain's node itself stopped (Anvil killed) and started again on its port with its state: queries are
+/// refused while it is gone, and run again once it is back, nothing restarted but the node; a revocation made
+/// after it is back is seen.
+#[tokio::test(flavor = "multi_thread")]
+async fn queries_are_refused_while_the_node_is_stopped_and_run_again_when_it_restarts() {
+    let (mut chain, _seed, owner) = chain_with_vault().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, _wallet) = vault_with_genome_serving(&chain, dir.path(), FAST).await;
+    let one = OneQuery::granted(&chain, &owner, &vault).await;
+    one.ask().await.unwrap();
+
+    let while_stopped = chain
+        .restart_node(async {
+            // FAST allows the consent view to be 2 s old.
+            tokio::time::sleep(Duration::from_secs(4)).await;
+            one.ask().await
+        })
+        .await
+        .unwrap();
+    let (status, message) = refusal(while_stopped.unwrap_err());
+    assert_eq!(status, 503, "{message}");
+
+    // Back: the vault reads on by itself (a new block, to see it has).
+    chain.mine().await.unwrap();
+    vault.synced_with(&chain).await;
+    one.ask().await.unwrap();
+    revoked_then_refused(&chain, &owner, &vault, &one).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -403,12 +403,32 @@ pub(crate) async fn sent_by(
         .unwrap()
 }
 
+/// `payload` sealed to `inbox` and signed by `sender`, valid for five minutes from now.
+fn sealed_by(
+    sender: &alloy::signers::local::PrivateKeySigner,
+    domain: &alloy::sol_types::Eip712Domain,
+    inbox: &dnavault_relay::SignedRegistration,
+    payload: &dnavault_relay::Payload,
+) -> dnavault_relay::Envelope {
+    let now = dnavault_protocol::clock::unix_now().unwrap();
+    dnavault_relay::Envelope::seal(
+        sender,
+        domain,
+        inbox,
+        payload.kind(),
+        &payload.to_bytes(),
+        now,
+        300,
+    )
+    .unwrap()
+}
+
 /// A researcher's signed query, copied and posted to the owner's inbox by another researcher (one the relay
 /// carries for: they hold a grant asking for each query), is refused when the owner reviews it; declined,
 /// it is dropped and nobody is told anything (the sender learns nothing).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_query_approval_request_sent_by_another_than_its_researcher_is_refused_and_dropped() {
-    use dnavault_relay::{Envelope, Payload, RelayClient};
+    use dnavault_relay::{Payload, RelayClient};
 
     let (chain, _seed, owner) = chain_with_vault().await;
     let sender = chain.signer(5);
@@ -433,17 +453,7 @@ async fn a_query_approval_request_sent_by_another_than_its_researcher_is_refused
     let client = RelayClient::new(&relay, domain.clone()).unwrap();
     let owner_inbox = client.inbox_of(owner.address()).await.unwrap();
     let payload = Payload::QueryApprovalRequest { submission };
-    let now = dnavault_protocol::clock::unix_now().unwrap();
-    let forged = Envelope::seal(
-        &sender,
-        &domain,
-        &owner_inbox,
-        payload.kind(),
-        &payload.to_bytes(),
-        now,
-        300,
-    )
-    .unwrap();
+    let forged = sealed_by(&sender, &domain, &owner_inbox, &payload);
     client.send(&forged, None).await.unwrap();
 
     let (_, nonce) = first_waiting(&inbox).await;
@@ -460,6 +470,39 @@ async fn a_query_approval_request_sent_by_another_than_its_researcher_is_refused
     let said = format!("{}{}", declined.stdout, declined.stderr);
     assert!(declined.ok && said.contains("nobody was told"), "{said}");
     let listed: Value = serde_json::from_str(&inbox("list", &[]).stdout).unwrap();
+    assert!(
+        listed["messages"].as_array().unwrap().is_empty(),
+        "{listed:#}"
+    );
+}
+
+/// A tool install request from a key other than the vault's bound key, well formed and sealed to the owner's
+/// inbox, is not carried: the relay takes code update requests (a tool install is one) from bound keys only.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tool_install_request_from_another_than_the_vaults_bound_key_is_not_carried() {
+    use dnavault_relay::{Payload, RelayClient};
+
+    let (chain, _seed, owner) = chain_with_vault().await;
+    let stranger = chain.signer(5);
+    let dir = tempfile::tempdir().unwrap();
+    let website = web::WebProcess::start(&chain, dir.path(), &[]);
+    website.indexed_with(&chain).await;
+    let wallet = WalletCli::restored();
+    assert!(inbox(&wallet, &chain, &website.url, "pair", &[]).ok);
+    let domain =
+        dnavault_protocol::eip712::registry_domain(chain.chain_id(), chain.registry_address());
+    let client = RelayClient::new(&website.url, domain.clone()).unwrap();
+    let owner_inbox = client.inbox_of(owner.address()).await.unwrap();
+    let payload = Payload::ToolInstallRequest {
+        vault_id: alloy::primitives::U256::from(1),
+        tool: Box::new(crate::tool_install::bcftools_positions()),
+        note: "from a stranger".into(),
+    };
+    let forged = sealed_by(&stranger, &domain, &owner_inbox, &payload);
+    let refused = client.send(&forged, None).await.unwrap_err().to_string();
+    assert!(refused.contains("bound"), "{refused}");
+    let listed: Value =
+        serde_json::from_str(&inbox(&wallet, &chain, &website.url, "list", &[]).stdout).unwrap();
     assert!(
         listed["messages"].as_array().unwrap().is_empty(),
         "{listed:#}"

@@ -5,7 +5,9 @@
 //! in one run.
 //!
 //! Reports events/s for both and their ratio (the index's cost over fetching alone), and p50/p99 latency of
-//! the directory, a vault's page and its JSON over 200 requests each, in process (handler and database).
+//! the directory, a vault's page and its JSON over 200 requests each, in process (handler and database);
+//! then the same pages served over HTTP on loopback under load from a second process, Debian's `wrk`
+//! (`pages.lua`), for `DNAVAULT_BENCH_SECONDS` (default 10) each over 8 connections: requests/s and p99.
 //! Run: `cargo bench -p dnavault-web --bench index`.
 
 use std::time::{Duration, Instant};
@@ -92,7 +94,7 @@ async fn run(vaults: u64) {
 
     let app = dnavault_web::app(state(&chain, db), Duration::from_secs(20));
     let middle = vaults / 2;
-    for (what, path) in [
+    let pages = [
         ("the directory (50 vaults)", "/".to_owned()),
         ("the directory's JSON", "/api/vaults?limit=50".to_owned()),
         ("a vault's page", format!("/vaults/{middle}")),
@@ -101,10 +103,63 @@ async fn run(vaults: u64) {
             "the pending requests",
             "/requests?status=pending".to_owned(),
         ),
-    ] {
-        let (p50, p99) = latency(&app, &path, 200).await;
+    ];
+    for (what, path) in &pages {
+        let (p50, p99) = latency(&app, path, 200).await;
         println!("{what:28} p50 {p50:6.2} ms  p99 {p99:6.2} ms  ({path}, {vaults} vaults indexed)");
     }
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let served = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let seconds: u64 = std::env::var("DNAVAULT_BENCH_SECONDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(10);
+    println!("under load from wrk, 8 connections, {seconds} s each, over HTTP on loopback:");
+    for (what, path) in &pages {
+        let url = format!("http://{served}{path}");
+        let result = tokio::task::spawn_blocking(move || wrk(&url, seconds))
+            .await
+            .expect("wrk");
+        let number = |key: &str| result[key].as_f64().unwrap_or(0.0);
+        let rate = number("requests") / (number("durationUs") / 1e6);
+        assert_eq!(
+            (number("statusErrors"), number("socketErrors")),
+            (0.0, 0.0),
+            "{path}: {result}"
+        );
+        println!(
+            "{what:28} {rate:7.0} requests/s  p50 {:6.2} ms  p99 {:6.2} ms",
+            number("p50Us") / 1e3,
+            number("p99Us") / 1e3
+        );
+    }
+}
+
+/// `wrk` against `url` for `seconds` over 8 connections: its figures (`pages.lua`).
+fn wrk(url: &str, seconds: u64) -> serde_json::Value {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/pages.lua");
+    let output = std::process::Command::new("wrk")
+        .args([
+            "-t2",
+            "-c8",
+            "-d",
+            &format!("{seconds}s"),
+            "-s",
+            script,
+            url,
+        ])
+        .output()
+        .expect("wrk (Debian's package)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("pages-result "))
+        .unwrap_or_else(|| panic!("wrk printed no result: {stdout}"));
+    serde_json::from_str(line).expect("wrk's result")
 }
 
 /// Twelve events per vault; returns how many the chain emitted.

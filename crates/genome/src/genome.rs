@@ -612,7 +612,11 @@ fn header_line_count(header: &vcf::Header) -> u64 {
 /// handle, such as a BCF genotype wider than 8 bits) turned into a refusal: the file is refused, the
 /// process goes on.
 fn contained<T>(parse: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)).unwrap_or_else(|panic| {
+    quiet_when_contained();
+    CONTAINING.with(|depth| depth.set(depth.get() + 1));
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse));
+    CONTAINING.with(|depth| depth.set(depth.get() - 1));
+    parsed.unwrap_or_else(|panic| {
         let what = panic
             .downcast_ref::<&str>()
             .map(|s| (*s).to_owned())
@@ -623,6 +627,25 @@ fn contained<T>(parse: impl FnOnce() -> Result<T, String>) -> Result<T, String> 
              form it reads: `bcftools view -Oz`"
         ))
     })
+}
+
+thread_local! {
+    /// How many contained parses this thread is inside.
+    static CONTAINING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// A panic inside a contained parse is that parse's error, reported as one: the panic hook's message is not
+/// printed for it as well. Other panics are printed by the hook that was in place.
+fn quiet_when_contained() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if CONTAINING.with(std::cell::Cell::get) == 0 {
+                previous(info);
+            }
+        }));
+    });
 }
 
 /// An error and its sources: noodles nests the field that failed under a generic message.

@@ -43,6 +43,29 @@ impl TestChain {
         })
     }
 
+    /// Stops the node, its state dumped first; runs `while_down`; then starts a node again on the same port
+    /// with that state: blocks, their hashes, accounts and contracts as they were. (Anvil keeps no state of
+    /// older blocks across it: proofs are of the head.)
+    pub async fn restart_node<T>(&mut self, while_down: impl Future<Output = T>) -> Result<T> {
+        let state = self.provider.anvil_dump_state().await?;
+        let port = self.anvil.port();
+        let child = self.anvil.child_mut();
+        child
+            .kill()
+            .map_err(|e| TestkitError::Restart(e.to_string()))?;
+        child
+            .wait()
+            .map_err(|e| TestkitError::Restart(e.to_string()))?;
+        let output = while_down.await;
+        self.anvil = Anvil::at(anvil_binary()?).port(port).try_spawn()?;
+        if !self.provider.anvil_load_state(state).await? {
+            return Err(TestkitError::Restart(
+                "the node did not load its state".into(),
+            ));
+        }
+        Ok(output)
+    }
+
     /// The chain's HTTP JSON-RPC URL.
     pub fn endpoint_url(&self) -> alloy::transports::http::reqwest::Url {
         self.anvil.endpoint_url()

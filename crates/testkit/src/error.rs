@@ -18,6 +18,9 @@ pub enum TestkitError {
     /// Anvil did not start.
     #[error("anvil did not start: {0}")]
     AnvilStart(#[from] alloy::node_bindings::NodeError),
+    /// Anvil could not be stopped, or did not take its state back.
+    #[error("restarting anvil: {0}")]
+    Restart(String),
     /// The throwaway PostgreSQL server could not be set up.
     #[error("PostgreSQL: {0}")]
     Postgres(String),

@@ -318,6 +318,59 @@ async fn the_index_waits_out_a_chain_that_is_gone_and_resumes_by_itself() {
     assert_complete(&chain, &db).await;
 }
 
+/// The node itself stopped (Anvil killed) and started again on its port with its state: the index reads on
+/// by itself, what was registered before and after, nothing twice.
+#[tokio::test]
+async fn the_index_waits_out_a_node_restart_and_resumes_by_itself() {
+    let mut chain = TestChain::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite(&dir).await;
+    let settings = dnavault_web::IndexSettings {
+        from_block: chain.deploy_block(),
+        confirmations: 0,
+        batch_blocks: 100,
+    };
+    let running = dnavault_web::Indexer::new(
+        chain.provider().clone(),
+        chain.registry_address(),
+        db.clone(),
+        settings,
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let indexing = tokio::spawn(running.run(std::time::Duration::from_millis(50), async {
+        let _ = stopped.await;
+    }));
+    chain
+        .register_vault(&chain.signer(1), "before the restart")
+        .await
+        .unwrap();
+    let indexed = |count: u64| {
+        let db = db.clone();
+        async move {
+            for _ in 0..100 {
+                if db.index_state().await.unwrap().vaults == count {
+                    return true;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            false
+        }
+    };
+    assert!(indexed(1).await, "the first vault was indexed");
+    chain
+        .restart_node(tokio::time::sleep(std::time::Duration::from_millis(500)))
+        .await
+        .unwrap();
+    chain
+        .register_vault(&chain.signer(1), "after the restart")
+        .await
+        .unwrap();
+    assert!(indexed(2).await, "the index read on once the node was back");
+    let _ = stop.send(());
+    indexing.await.unwrap();
+    assert_complete(&chain, &db).await;
+}
+
 #[tokio::test]
 async fn without_its_database_the_website_says_so_and_resumes_when_it_is_back() {
     let chain = TestChain::start().await.unwrap();
