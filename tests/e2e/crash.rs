@@ -2,9 +2,11 @@
 //! anchored, then restarted on the same data directory and booted again. After each restart the audit log
 //! opens (the vault verifies its chain of tags at unseal), every query a researcher got an answer to is in
 //! it with its receipt, a request answered before the kill is refused when replayed, and, once the last
-//! vault has anchored everything, every receipt is anchored exactly once: no batch was sent twice.
+//! vault has anchored everything, every receipt is anchored exactly once: no batch was sent twice. And a
+//! vault killed while it stores a new version of the owner's genome: the old version or the new one, whole,
+//! with its genotype index, nothing half-written.
 //!
-//! `DNAVAULT_CRASH_TRIALS` sets the number of kills: 1 in `script/test`, 50 for the long run the README
+//! `DNAVAULT_CRASH_TRIALS` sets the number of kills: 1 in `script/test`, 50 for the long runs the README
 //! names. `DNAVAULT_CRASH_SEED` replays a run's kill times (each run prints its seed).
 
 use std::{collections::HashSet, time::Duration};
@@ -59,10 +61,11 @@ fn next(state: &mut u64) -> u64 {
     *state
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_vault_killed_while_it_records_and_anchors_loses_and_repeats_nothing() {
+/// How many kills (`DNAVAULT_CRASH_TRIALS`, 1 by default) and the generator's seed (`DNAVAULT_CRASH_SEED`, the
+/// time by default), printed so a run can be replayed.
+fn kill_schedule() -> (u32, u64) {
     let trials: u32 = std::env::var("DNAVAULT_CRASH_TRIALS").map_or(1, |n| n.parse().unwrap());
-    let mut state: u64 = std::env::var("DNAVAULT_CRASH_SEED").map_or_else(
+    let state: u64 = std::env::var("DNAVAULT_CRASH_SEED").map_or_else(
         |_| {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -73,6 +76,12 @@ async fn a_vault_killed_while_it_records_and_anchors_loses_and_repeats_nothing()
         |s| s.parse().unwrap(),
     );
     eprintln!("crash trials: {trials}, DNAVAULT_CRASH_SEED={state}");
+    (trials, state)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vault_killed_while_it_records_and_anchors_loses_and_repeats_nothing() {
+    let (trials, mut state) = kill_schedule();
     let (chain, _seed, owner) = chain_with_vault().await;
     let dir = tempfile::tempdir().unwrap();
     let (mut vault, _wallet) = vault_with_genome(&chain, dir.path()).await;
@@ -217,4 +226,102 @@ async fn a_vault_killed_while_it_records_and_anchors_loses_and_repeats_nothing()
         batches.len()
     );
     drop(vault);
+}
+
+/// A vault killed (SIGKILL) at a random moment while it stores a new version of the owner's genome: after
+/// each kill the store holds either the version before or the new one, whole, with the genotype index made
+/// of that version and nothing else on disk; the audit log verifies when the vault unseals again; an upload
+/// answered before the kill is refused when replayed; and the next version is stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vault_killed_while_it_stores_an_upload_keeps_one_whole_version() {
+    use crate::ingest::{approval, put, put_to, read_object, signed, small_vcf};
+    use dnavault_genome::{Genome, genotypes};
+
+    let (trials, mut state) = kill_schedule();
+    let (chain, seed, owner) = chain_with_vault().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = seed
+        .data_key(chain.chain_id(), chain.registry_address(), 1)
+        .unwrap();
+    let (mut vault, _wallet) = booted_bound_and_funded(&chain, dir.path(), FAST).await;
+    // Each version a different length, so the one stored says which it is.
+    let version = |trial: u32| small_vcf(300_000 + trial);
+    // A first version, stored whole: what a killed upload must leave, or the new one.
+    let first = small_vcf(1_000);
+    let store_whole = async |vault: &VaultProcess, name: &str, content: &[u8]| {
+        let file = dir.path().join(name);
+        std::fs::write(&file, content).unwrap();
+        let header = signed(&chain, &owner, approval("genome.vcf", content)).await;
+        put(vault, "genome.vcf", Some(header), &file).await.unwrap();
+    };
+    store_whole(&vault, "first.vcf", &first).await;
+    let mut stored = Some(first);
+    let mut answered_before_kill = Vec::new();
+    for trial in 0..trials {
+        let content = version(trial);
+        let file = dir.path().join(format!("v{trial}.vcf"));
+        std::fs::write(&file, &content).unwrap();
+        let header = signed(&chain, &owner, approval("genome.vcf", &content)).await;
+        let uploading = {
+            let (vault_url, spki, header, file) = (
+                vault.url.clone(),
+                vault.tls_spki,
+                header.clone(),
+                file.clone(),
+            );
+            tokio::spawn(async move {
+                put_to(&vault_url, spki, "genome.vcf", Some(header), &file).await
+            })
+        };
+        let delay = next(&mut state) % 2500;
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        vault.child.kill().unwrap();
+        vault.child.wait().unwrap();
+        let answered = uploading.await.unwrap().is_ok();
+        eprintln!("upload trial {trial}: killed after {delay} ms, answered: {answered}");
+
+        // Read by the owner's key with the vault stopped: one version, whole, and its index.
+        let data_dir = vault.data_dir.clone();
+        let now = read_object(&data_dir, &key, "genome.vcf").await;
+        assert!(
+            now == content || Some(&now) == stored.as_ref(),
+            "trial {trial}: the store holds {} bytes, neither the new version nor the one before",
+            now.len()
+        );
+        if answered {
+            assert_eq!(now, content, "trial {trial}: answered, but not stored");
+            answered_before_kill.push((header, file.clone()));
+        }
+        let index = read_object(&data_dir, &key, "genome.vcf.genotypes").await;
+        let mut genome = Genome::from_reader(
+            std::path::Path::new("genome.vcf"),
+            Box::new(std::io::Cursor::new(now.clone())),
+            None,
+        )
+        .unwrap();
+        let expected = genotypes::build(&mut genome).unwrap().unwrap();
+        assert!(
+            index == expected.as_slice(),
+            "trial {trial}: the genotype index is not the stored version's"
+        );
+        let files = std::fs::read_dir(data_dir.join("objects")).unwrap().count();
+        assert_eq!(
+            files, 2,
+            "trial {trial}: the file and its index, nothing half-written"
+        );
+        stored = Some(now);
+
+        // Unsealed again: the audit log verifies, and an upload answered before the kill is not stored twice.
+        vault = booted_bound_and_funded(&chain, dir.path(), FAST).await.0;
+        if let Some((header, file)) = answered_before_kill.last() {
+            let again = put(&vault, "genome.vcf", Some(header.clone()), file).await;
+            let error = again.unwrap_err().to_string();
+            assert!(
+                error.contains("409") || error.contains("replayed"),
+                "trial {trial}: {error}"
+            );
+        }
+    }
+    // And the next version is stored.
+    store_whole(&vault, "last.vcf", &version(trials)).await;
 }

@@ -54,8 +54,19 @@ pub(crate) async fn signed(
     .to_header()
 }
 
-async fn put(
+pub(crate) async fn put(
     vault: &VaultProcess,
+    object: &str,
+    header: Option<String>,
+    file: &Path,
+) -> Result<Value, RatlsError> {
+    put_to(&vault.url, vault.tls_spki, object, header, file).await
+}
+
+/// Uploads `file` as `object` to the vault at `url`, whose TLS key is `spki`.
+pub(crate) async fn put_to(
+    url: &str,
+    spki: [u8; 32],
     object: &str,
     header: Option<String>,
     file: &Path,
@@ -64,14 +75,18 @@ async fn put(
         .map(|h| (SignedUpload::HEADER, h))
         .into_iter()
         .collect();
-    Client::new(&vault.url, Pin::Spki(vault.tls_spki))
+    Client::new(url, Pin::Spki(spki))
         .unwrap()
         .put_file(&format!("v1/objects/{object}"), &headers, file)
         .await
         .map(|fetched| fetched.value)
 }
 
-async fn read_object(dir: &Path, key: &dnavault_store::DataKey, object: &str) -> Vec<u8> {
+pub(crate) async fn read_object(
+    dir: &Path,
+    key: &dnavault_store::DataKey,
+    object: &str,
+) -> Vec<u8> {
     let store = Store::open(dir, None).await.unwrap();
     store.open_audit_chain(key, None).await.unwrap();
     let mut reader = store
