@@ -3,8 +3,8 @@
 //! header, where the consent gate checks it before a byte of the body is read. So bodies are received from
 //! two pools: a small one anyone may draw on, for bodies up to [`OPEN_QUERY_BYTES`] (a query without a
 //! scoring file), and the large one, up to [`MAX_QUERY_BYTES`], only for a researcher the gate vouched for,
-//! one body at a time each (a small one from the open pool while it has room). Each body reserves its declared length before it is read and must arrive at a
-//! steady rate.
+//! one body at a time each (a small one comes from the open pool while it has room). Each body reserves its
+//! declared length before it is read and must arrive at a steady rate.
 
 use std::{collections::HashSet, sync::Mutex, time::Duration};
 
@@ -192,7 +192,10 @@ fn hold(budgets: &Budgets, limit: usize, vouched: Option<Address>) -> Result<Hel
         return Err(refusal(
             StatusCode::TOO_MANY_REQUESTS,
             "busy",
-            format!("{researcher} is already sending a large query body: one at a time"),
+            format!(
+                "{researcher} is already sending a query body from the pool for vouched-for researchers: \
+                 one at a time"
+            ),
         ));
     }
     match budgets.vouched.try_acquire_many(units) {
