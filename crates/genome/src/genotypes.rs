@@ -72,32 +72,27 @@ pub fn build(genome: &mut Genome) -> Result<Option<Zeroizing<Vec<u8>>>, GenomeEr
     let mut chromosomes: Vec<Chromosome> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut variant = Variant::default();
-    let mut indexable = true;
     while genome.next_into(|_, _| true, &mut variant)? {
-        if !indexable {
-            continue;
-        }
         if chromosomes.last().is_none_or(|c| c.name != variant.chrom) {
             let bare = chromosome::bare(&variant.chrom).to_owned();
             if seen.insert(bare, chromosomes.len()).is_some() {
-                indexable = false;
-                continue;
+                return Ok(None);
             }
             chromosomes.push(Chromosome::new(&variant.chrom));
         }
         let last = chromosomes.last_mut().expect("pushed above");
-        indexable = last.push(&variant);
-    }
-    if !indexable {
-        return Ok(None);
+        if !last.push(&variant) {
+            return Ok(None);
+        }
     }
     Ok(encode(&chromosomes))
 }
 
-/// One chromosome's records while the index is made.
+/// One chromosome's records while the index is made. The positions say which sites the person's file
+/// holds: wiped like the details.
 struct Chromosome {
     name: String,
-    positions: Vec<u32>,
+    positions: Zeroizing<Vec<u32>>,
     ends: Vec<u32>,
     details: Zeroizing<Vec<u8>>,
 }
@@ -106,7 +101,7 @@ impl Chromosome {
     fn new(name: &str) -> Self {
         Self {
             name: name.to_owned(),
-            positions: Vec::new(),
+            positions: Zeroizing::new(Vec::new()),
             ends: Vec::new(),
             details: Zeroizing::new(Vec::new()),
         }
@@ -162,7 +157,7 @@ fn encode(chromosomes: &[Chromosome]) -> Option<Zeroizing<Vec<u8>>> {
         out.extend_from_slice(&count.to_le_bytes());
     }
     for chromosome in chromosomes {
-        for pos in &chromosome.positions {
+        for pos in chromosome.positions.iter() {
             out.extend_from_slice(&pos.to_le_bytes());
         }
         for end in &chromosome.ends {
@@ -194,7 +189,8 @@ impl fmt::Debug for GenotypeIndex {
 
 /// One chromosome's records.
 struct Table {
-    positions: Vec<u32>,
+    /// Which sites the person's file holds: wiped with the index.
+    positions: Zeroizing<Vec<u32>>,
     /// Where each record's details end, from the start of `details`.
     ends: Vec<u32>,
     /// The byte range of the details in the index.
@@ -357,7 +353,8 @@ impl GenotypeIndex {
         let mut chromosomes = Vec::new();
         let mut by_name = HashMap::new();
         for (name, records) in names {
-            let positions = cursor.sorted_u32s(records, "positions out of order or cut short")?;
+            let positions =
+                Zeroizing::new(cursor.sorted_u32s(records, "positions out of order or cut short")?);
             let ends = cursor.sorted_u32s(records, "record offsets out of order or cut short")?;
             let length = cursor.u32("the details' length")? as usize;
             let start = cursor.at;

@@ -47,7 +47,7 @@ impl VariantExt for Variant {
     }
 
     fn has_id(&self, id: &str) -> bool {
-        self.id.split(';').any(|own| own == id)
+        crate::genotypes::RecordView::of(self).has_id(id)
     }
 
     fn site(&self) -> Site {
