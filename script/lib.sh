@@ -41,12 +41,22 @@ ensure_debian_packages() {
   # The native bindings' Kotlin test runs on the JVM with JNA.
   command -v javac >/dev/null || missing+=(default-jdk-headless)
   [ -f /usr/share/java/jna.jar ] || missing+=(libjna-java)
-  [ ${#missing[@]} -eq 0 ] && return
-  say "installing Debian packages: ${missing[*]}"
+  apt_install "${missing[@]}"
+}
+
+# What script/run needs from Debian: bcftools, the analysis tool its story installs in the vault.
+ensure_story_packages() {
+  command -v bcftools >/dev/null || apt_install bcftools
+}
+
+# Installs Debian packages with apt-get (nothing when none is named).
+apt_install() {
+  [ $# -eq 0 ] && return
+  say "installing Debian packages: $*"
   local sudo=()
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)
   "${sudo[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "$@"
 }
 
 # schemathesis (PyPI), pinned in script/schemathesis/requirements.txt, in a virtualenv under target/: the

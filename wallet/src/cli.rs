@@ -6,6 +6,7 @@ mod hpke;
 mod inbox;
 mod keys;
 mod owner;
+mod register;
 mod registry;
 mod request;
 mod session;
@@ -68,6 +69,8 @@ enum Command {
     TypedDataHash(sign::TypedDataHashArgs),
     /// Sign a message with EIP-191 (personal_sign).
     SignMessage(sign::SignMessageArgs),
+    /// Register a new vault, owned by your account (your transaction).
+    RegisterVault(register::RegisterArgs),
     /// Allow a researcher to run an analysis on your vault.
     Grant(registry::GrantArgs),
     /// Withdraw a researcher's access.
@@ -125,6 +128,7 @@ pub(crate) async fn run(cli: Cli) -> eyre::Result<()> {
         Command::SignTypedData(args) => sign::sign_typed_data(&session, args).await,
         Command::TypedDataHash(args) => sign::typed_data_hash(&session, &args),
         Command::SignMessage(args) => sign::sign_message(&session, args).await,
+        Command::RegisterVault(args) => register::register_vault(&session, args).await,
         Command::Grant(args) => registry::grant(&session, args).await,
         Command::Revoke(args) => registry::revoke(&session, args).await,
         Command::ApproveMeasurement(args) => registry::approve_measurement(&session, args).await,

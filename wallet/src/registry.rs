@@ -369,6 +369,23 @@ impl Connection {
         .await
     }
 
+    /// Registers a new vault at `uri`, owned by this connection's account: the transaction and the vault's id,
+    /// read from the `VaultRegistered` event it emitted.
+    pub async fn register_vault(&self, uri: &str) -> Result<(Submitted, U256)> {
+        let receipt = self
+            .mined(self.registry.registerVault(uri.to_owned()))
+            .await?;
+        let registered = receipt
+            .decoded_log::<VaultRegistry::VaultRegistered>()
+            .ok_or_else(|| {
+                WalletError::Chain(format!(
+                    "transaction {} registered no vault",
+                    receipt.transaction_hash
+                ))
+            })?;
+        Ok((submitted(&receipt), registered.vaultId))
+    }
+
     /// Denies access request `id`: the owner's transaction.
     pub async fn deny_request(&self, id: U256) -> Result<Submitted> {
         self.send(self.registry.denyRequest(id)).await
@@ -450,6 +467,17 @@ impl Connection {
     where
         C: alloy::sol_types::SolCall,
     {
+        Ok(submitted(&self.mined(call).await?))
+    }
+
+    /// Sends `call` once its simulation passes, and waits for its successful receipt.
+    async fn mined<C>(
+        &self,
+        call: alloy::contract::SolCallBuilder<&DynProvider, C>,
+    ) -> Result<alloy::rpc::types::TransactionReceipt>
+    where
+        C: alloy::sol_types::SolCall,
+    {
         // Simulate first, so a refusal comes back as the registry's own error rather than a failed transaction.
         call.call_raw().await.map_err(contract_error)?;
         let receipt = call
@@ -465,11 +493,15 @@ impl Connection {
                 receipt.transaction_hash
             )));
         }
-        Ok(Submitted {
-            transaction: receipt.transaction_hash,
-            block: receipt.block_number.unwrap_or_default(),
-            gas_used: receipt.gas_used,
-        })
+        Ok(receipt)
+    }
+}
+
+fn submitted(receipt: &alloy::rpc::types::TransactionReceipt) -> Submitted {
+    Submitted {
+        transaction: receipt.transaction_hash,
+        block: receipt.block_number.unwrap_or_default(),
+        gas_used: receipt.gas_used,
     }
 }
 

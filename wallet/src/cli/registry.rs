@@ -240,6 +240,11 @@ pub(super) struct Signing {
 }
 
 impl Signing {
+    /// The signing account.
+    pub(super) fn address(&self) -> alloy::primitives::Address {
+        self.signer.address()
+    }
+
     /// The connection to the chain (there is one whenever `--send` was given).
     pub(super) fn connection(&self) -> eyre::Result<&Connection> {
         self.connection

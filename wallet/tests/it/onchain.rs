@@ -83,6 +83,37 @@ fn digest_of(payload: &Value) -> B256 {
     payload["digest"].as_str().unwrap().parse().unwrap()
 }
 
+/// The owner registers a vault with the wallet: it is the next id, owned by the signing account, at the URI
+/// given; without `--send` nothing is registered.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vault_registered_by_the_wallet_is_the_owners() {
+    let s = setup().await;
+    let refused = s.owner_fails(&["register-vault", "--uri", "https://second.example/"]);
+    assert!(refused.contains("add --send"), "{refused}");
+    let registry = s.chain.registry();
+    assert_eq!(registry.vaultCount().call().await.unwrap(), U256::from(1));
+
+    let registered = s.owner(&[
+        "register-vault",
+        "--uri",
+        "https://second.example/",
+        "--send",
+    ]);
+    assert_eq!(registered["vault"], "2", "{registered}");
+    let owner = s.chain.signer(1).address();
+    assert_eq!(registered["owner"], owner.to_checksum(None));
+    assert_eq!(registry.ownerOf(U256::from(2)).call().await.unwrap(), owner);
+    let events = registry
+        .event_filter::<dnavault_protocol::VaultRegistry::VaultRegistered>()
+        .topic1(U256::from(2))
+        .from_block(0)
+        .query()
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].0.uri, "https://second.example/");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn measurements_and_vault_key_sent_by_the_wallet() {
     let s = setup().await;

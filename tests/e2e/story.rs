@@ -1,0 +1,181 @@
+//! The README's story, told by `script/run` as a newcomer runs it, across the real processes: a fresh
+//! chain, website, relay and vault on their own ports; the owner's wallet from fresh words; the boot, the
+//! access request and its grant, the answered query, the tool installed and run under a per-query approval,
+//! the receipts on the website, the revocation and the refusal after it. The script checks each step itself
+//! and fails when the system does not do what it says; this test holds it to finishing, to leaving the
+//! services up with their URLs printed, to saying each step, to never printing the owner's words, and to
+//! Ctrl-C sealing the vault and stopping everything.
+
+use std::{
+    io::{BufRead, BufReader, Read},
+    net::TcpStream,
+    path::Path,
+    process::{Command, Stdio},
+    sync::mpsc,
+    time::Duration,
+};
+
+use dnavault_tests::{binary, web::free_port};
+
+/// The longest the story may take before its services are up (it takes about a minute).
+const STORY_LIMIT: Duration = Duration::from_secs(360);
+
+/// What the story must say, in order: a phrase of each step's outcome.
+const TOLD: &[&str] = &[
+    "VaultRegistry 0x",
+    "the owner's account: 0x",
+    "vault 1, owned by 0x",
+    "asks you to boot it",
+    "the vault is unsealed",
+    "access request 1 filed in block",
+    "the website lists request 1 as granted",
+    "22:50326116",
+    "refused",
+    "bcftools",
+    "asks you to approve one query on vault 1",
+    "22\t50326",
+    "receipt(s), batch 0x",
+    "The story is told.",
+    "running:       press Ctrl-C",
+];
+
+#[test]
+fn the_whole_story_is_told_left_running_and_stopped_by_ctrl_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let (anvil, website, vault) = (free_port(), free_port(), free_port());
+    let bin = binary("dnavault-vault");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut story = Command::new(root.join("script/run"))
+        .env("DNAVAULT_STATE_DIR", &state)
+        .env("DNAVAULT_ANVIL_PORT", anvil.to_string())
+        .env("DNAVAULT_WEB_PORT", website.to_string())
+        .env("DNAVAULT_VAULT_PORT", vault.to_string())
+        .env("DNAVAULT_BIN_DIR", bin.parent().unwrap())
+        // The phone app's bundle, when script/test built it; the story runs without it.
+        .env(
+            "DNAVAULT_APP_BUNDLE",
+            std::env::var_os("DNAVAULT_APP_BUNDLE").unwrap_or("none".into()),
+        )
+        .env_remove("DNAVAULT_RPC_URL")
+        .env_remove("DNAVAULT_PASSWORD")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = collected(story.stderr.take().unwrap());
+    let (lines, told) = mpsc::channel();
+    let stdout = story.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            all.push_str(&line);
+            all.push('\n');
+            if line.starts_with("running:") {
+                lines.send(all.clone()).ok();
+            }
+        }
+        all
+    });
+
+    let Ok(so_far) = told.recv_timeout(STORY_LIMIT) else {
+        let _ = story.kill();
+        let _ = story.wait();
+        panic!(
+            "the story did not finish:\n{}\n{}",
+            reader.join().unwrap(),
+            stderr.join().unwrap()
+        );
+    };
+    said_in_order(&so_far);
+
+    // Left running: the website's pages and the vault answer at the URLs printed.
+    let page = format!("http://127.0.0.1:{website}/vaults/1");
+    assert!(so_far.contains(&page), "{so_far}");
+    for port in [anvil, website, vault] {
+        assert!(listening(port), "nothing on port {port}:\n{so_far}");
+    }
+
+    // Ctrl-C: the script seals the vault and stops every service, and says so.
+    let interrupted = Command::new("kill")
+        .args(["-INT", &story.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let status = story.wait().unwrap();
+    let printed = reader.join().unwrap();
+    let logged = stderr.join().unwrap();
+    assert!(status.success(), "{status}: {printed}\n{logged}");
+    for stopped in [
+        "stopped the vault (sealed",
+        "stopped the website and relay",
+        "stopped the chain",
+    ] {
+        assert!(logged.contains(stopped), "{logged}");
+    }
+    for port in [anvil, website, vault] {
+        assert!(!listening(port), "port {port} is still served after Ctrl-C");
+    }
+
+    // The owner's fresh words reached nothing the story printed or logged.
+    let words = owners_words(&bin, &state);
+    assert_eq!(words.split_whitespace().count(), 12);
+    let mut everything = printed + &logged;
+    for log in std::fs::read_dir(&state).unwrap().flatten() {
+        if log.path().is_file() {
+            everything += &String::from_utf8_lossy(&std::fs::read(log.path()).unwrap());
+        }
+    }
+    assert!(
+        !everything.contains(&words),
+        "the owner's words were printed"
+    );
+}
+
+/// Fails unless `text` says each of [`TOLD`], in that order.
+fn said_in_order(text: &str) {
+    let mut rest = text;
+    for phrase in TOLD {
+        let at = rest.find(phrase).unwrap_or_else(|| {
+            panic!("the story never said {phrase:?} (after the steps before):\n{text}")
+        });
+        rest = &rest[at + phrase.len()..];
+    }
+}
+
+fn listening(port: u16) -> bool {
+    TcpStream::connect_timeout(
+        &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_secs(1),
+    )
+    .is_ok()
+}
+
+/// Everything `pipe` carries until it closes, read on a thread.
+fn collected(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        pipe.read_to_string(&mut text).unwrap();
+        text
+    })
+}
+
+/// The owner's words, from the wallet the story made (`dnavault-wallet export`).
+fn owners_words(vault_binary: &Path, state: &Path) -> String {
+    let wallet = vault_binary.with_file_name("dnavault-wallet");
+    let output = Command::new(wallet)
+        .arg("--home")
+        .arg(state.join("owner"))
+        .args(["--json", "--yes", "export"])
+        .env("DNAVAULT_PASSWORD", "local development only")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let exported: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    exported["words"].as_str().unwrap().to_owned()
+}
