@@ -26,15 +26,25 @@ const TOLD: &[&str] = &[
     "the owner's account: 0x",
     "vault 1, owned by 0x",
     "asks you to boot it",
+    "Let vault 1 boot and unlock your genome",
+    "Chain view",
     "the vault is unsealed",
     "access request 1 filed in block",
     "the website lists request 1 as granted",
-    "22:50326116",
-    "refused",
-    "bcftools",
+    "22:50326116 C x1, T x1",
+    "answered 403: allele-counts: the grant allows health or medical",
+    "answered 403: the request, checked before its body: no grant for",
+    "asks you to install the analysis tool bcftools query",
+    "Installed: grants that name the tool may run it in vault 1",
+    "needs your approval every time",
     "asks you to approve one query on vault 1",
-    "22\t50326",
+    "Approved: request 0x",
+    "22\t50326116\tC\tT\t1|0",
     "receipt(s), batch 0x",
+    "2 receipts, 2 anchored on-chain",
+    "answered 403: the request, checked before its body: the grant for",
+    "was revoked",
+    "verdict: Verified",
     "The story is told.",
     "running:       press Ctrl-C",
 ];
@@ -96,6 +106,15 @@ fn the_whole_story_is_told_left_running_and_stopped_by_ctrl_c() {
     for port in [anvil, website, vault] {
         assert!(listening(port), "nothing on port {port}:\n{so_far}");
     }
+    let batch = so_far
+        .lines()
+        .find_map(|line| line.split("receipt(s), batch ").nth(1))
+        .expect("a receipt batch was printed");
+    let shown = page_text(&page);
+    assert!(
+        shown.contains(batch) && shown.contains("bcftools query"),
+        "the vault's page shows the anchored batch {batch} and the installed tool:\n{shown}"
+    );
 
     // Ctrl-C: the script seals the vault and stops every service, and says so.
     let interrupted = Command::new("kill")
@@ -142,6 +161,16 @@ fn said_in_order(text: &str) {
         });
         rest = &rest[at + phrase.len()..];
     }
+}
+
+/// The HTML of the website's page at `url`.
+fn page_text(url: &str) -> String {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let response = alloy::transports::http::reqwest::get(url).await.unwrap();
+        assert_eq!(response.status().as_u16(), 200, "GET {url}");
+        response.text().await.unwrap()
+    })
 }
 
 fn listening(port: u16) -> bool {
