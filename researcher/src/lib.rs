@@ -9,6 +9,7 @@
 pub mod approval;
 mod error;
 pub mod fanout;
+pub mod outputs;
 mod researcher;
 mod vault;
 

@@ -74,6 +74,10 @@ enum Command {
         /// How long to wait for the owner's answer through the relay, in seconds.
         #[arg(long, default_value_t = 600)]
         approval_wait: u64,
+        /// For a tool run: write each output to a file in DIR under the name the granted manifest declares
+        /// (`stdout` for its standard output), instead of printing it in hex; an existing file is kept.
+        #[arg(long, value_name = "DIR")]
+        outputs_dir: Option<PathBuf>,
     },
     /// Asks many vaults at once; prints which answered and which refused (and why), and for allele counts
     /// the totals over the vaults that answered.
@@ -203,8 +207,14 @@ async fn run(command: Command) -> eyre::Result<()> {
             approval,
             approval_via,
             approval_wait,
+            outputs_dir,
         } => {
             let researcher = researcher(&key)?;
+            // Checked before anything is sent, so a query is not spent on outputs that cannot be written.
+            let tool = match &outputs_dir {
+                Some(_) => Some(granted_tool(&terms)?),
+                None => None,
+            };
             // What to send is read (and a malformed query refused) before the network is needed.
             let source = match &submission {
                 Some(path) => Source::Prepared(read_json(path)?),
@@ -246,13 +256,16 @@ async fn run(command: Command) -> eyre::Result<()> {
             };
             let attested = AttestedVault::connect(&vault, vault_id, &client, &verifier).await?;
             let opened = attested.deliver(&researcher, &prepared, &client).await?;
-            let answer = json!({
+            let mut answer = json!({
                 "vaultId": vault_id,
                 "kind": opened.result.kind(),
                 "result": opened.result,
                 "receiptHash": opened.receipt_hash,
                 "vaultKey": opened.vault_key,
             });
+            if let (Some(dir), Some(tool)) = (&outputs_dir, &tool) {
+                answer["result"]["outputs"] = written_outputs(&opened.result, tool, dir)?;
+            }
             println!("{}", serde_json::to_string_pretty(&answer)?);
         }
         Command::FanOut {
@@ -347,6 +360,41 @@ fn owner_approval(path: &Path) -> eyre::Result<OwnerApproval> {
 }
 
 /// An analysis descriptor from a JSON file, checked.
+/// The manifest of the tool the grant's `--descriptor` names.
+fn granted_tool(terms: &TermsArgs) -> eyre::Result<dnavault_protocol::tool::ToolManifest> {
+    let Some(path) = &terms.descriptor else {
+        bail!(
+            "--outputs-dir needs the grant's --descriptor: its tool's manifest names the outputs"
+        );
+    };
+    match read_descriptor(path)? {
+        Descriptor::RunTool { tool, .. } => Ok(*tool),
+        _ => bail!(
+            "--outputs-dir is for a tool run, and {} grants no tool",
+            path.display()
+        ),
+    }
+}
+
+/// Writes a tool run's outputs into `dir`; what the answer says of them instead of their bytes.
+fn written_outputs(
+    result: &dnavault_protocol::query::QueryResult,
+    tool: &dnavault_protocol::tool::ToolManifest,
+    dir: &Path,
+) -> eyre::Result<serde_json::Value> {
+    let dnavault_protocol::query::QueryResult::RunTool(ran) = result else {
+        bail!(
+            "the vault answered a {} query, not a tool run",
+            result.kind()
+        );
+    };
+    let paths = dnavault_researcher::outputs::write(ran, tool, dir)?;
+    let outputs = ran.outputs.iter().zip(paths).map(
+        |(output, path)| json!({ "name": output.name, "file": path, "bytes": output.bytes.len() }),
+    );
+    Ok(serde_json::Value::Array(outputs.collect()))
+}
+
 fn read_descriptor(path: &std::path::Path) -> eyre::Result<Descriptor> {
     let text = std::fs::read_to_string(path).wrap_err_with(|| path.display().to_string())?;
     let descriptor: Descriptor = serde_json::from_str(&text)
