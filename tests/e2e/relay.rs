@@ -144,6 +144,10 @@ async fn a_query_is_approved_through_the_relay_by_the_owners_wallet() {
                 "{words}"
             );
             assert!(words.contains(&researcher.address().to_string()), "{words}");
+            assert!(
+                words.contains("The query: count the copies of each allele"),
+                "the query in words, not as JSON: {words}"
+            );
             nonce = Some(message["nonce"].as_str().unwrap().to_owned());
             break;
         }

@@ -15,7 +15,7 @@ pub fn describe(payload: &Payload) -> String {
              when you answer",
             submission.signed.request.researcher,
             submission.signed.request.vaultId,
-            submission.query
+            query_words(submission.query.get())
         ),
         Payload::CodeUpdateRequest {
             vault_id,
@@ -40,5 +40,18 @@ pub fn describe(payload: &Payload) -> String {
             tool.id()
         ),
         other => format!("an answer ({:?}), not addressed to a wallet", other.kind()),
+    }
+}
+
+/// The query sent as `json`, in words (label: value; ...), or that it cannot be read.
+fn query_words(json: &str) -> String {
+    match serde_json::from_str::<dnavault_protocol::query::Query>(json) {
+        Ok(query) => query
+            .words()
+            .into_iter()
+            .map(|(label, value)| format!("{label}: {value}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+        Err(_) => "a query this wallet cannot read (answering refuses it)".into(),
     }
 }
