@@ -4,7 +4,7 @@
 //! the receipts on the website, the revocation and the refusal after it. The script checks each step itself
 //! and fails when the system does not do what it says; this test holds it to finishing, to leaving the
 //! services up with their URLs printed, to saying each step, to never printing the owner's words, and to
-//! Ctrl-C sealing the vault and stopping everything.
+//! Ctrl-C sealing the vault and stopping everything, whether the story is told or still being told.
 
 use std::{
     io::{BufRead, BufReader, Read},
@@ -50,55 +50,136 @@ const TOLD: &[&str] = &[
     "running:       press Ctrl-C",
 ];
 
-#[test]
-fn the_whole_story_is_told_left_running_and_stopped_by_ctrl_c() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().join("state");
-    let (anvil, website, vault) = (free_port(), free_port(), free_port());
-    let bin = binary("dnavault-vault");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut story = Command::new(root.join("script/run"))
-        .env("DNAVAULT_STATE_DIR", &state)
-        .env("DNAVAULT_ANVIL_PORT", anvil.to_string())
-        .env("DNAVAULT_WEB_PORT", website.to_string())
-        .env("DNAVAULT_VAULT_PORT", vault.to_string())
-        .env("DNAVAULT_BIN_DIR", bin.parent().unwrap())
-        // The phone app's bundle, when script/test built it; the story runs without it.
-        .env(
-            "DNAVAULT_APP_BUNDLE",
-            std::env::var_os("DNAVAULT_APP_BUNDLE").unwrap_or("none".into()),
-        )
-        .env_remove("DNAVAULT_RPC_URL")
-        .env_remove("DNAVAULT_PASSWORD")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = collected(story.stderr.take().unwrap());
-    let (lines, told) = mpsc::channel();
-    let stdout = story.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            all.push_str(&line);
-            all.push('\n');
-            if line.starts_with("running:") {
-                lines.send(all.clone()).ok();
+/// `script/run` running on free ports, its state in a temporary directory.
+struct Story {
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+    state: std::path::PathBuf,
+    /// The chain's, the website's and the vault's ports.
+    ports: [u16; 3],
+    /// What it printed so far, a line at a time.
+    lines: mpsc::Receiver<String>,
+    printed: String,
+    stdout: Option<std::thread::JoinHandle<()>>,
+    stderr: Option<std::thread::JoinHandle<String>>,
+}
+
+impl Story {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        let ports = [free_port(), free_port(), free_port()];
+        let bin = binary("dnavault-vault");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut child = Command::new(root.join("script/run"))
+            .env("DNAVAULT_STATE_DIR", &state)
+            .env("DNAVAULT_ANVIL_PORT", ports[0].to_string())
+            .env("DNAVAULT_WEB_PORT", ports[1].to_string())
+            .env("DNAVAULT_VAULT_PORT", ports[2].to_string())
+            .env("DNAVAULT_BIN_DIR", bin.parent().unwrap())
+            // The phone app's bundle, when script/test built it; the story runs without it.
+            .env(
+                "DNAVAULT_APP_BUNDLE",
+                std::env::var_os("DNAVAULT_APP_BUNDLE").unwrap_or("none".into()),
+            )
+            .env_remove("DNAVAULT_RPC_URL")
+            .env_remove("DNAVAULT_PASSWORD")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = collected(child.stderr.take().unwrap());
+        let (send, lines) = mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        let stdout = std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                if send.send(line.unwrap()).is_err() {
+                    return;
+                }
+            }
+        });
+        Self {
+            child,
+            _dir: dir,
+            state,
+            ports,
+            lines,
+            printed: String::new(),
+            stdout: Some(stdout),
+            stderr: Some(stderr),
+        }
+    }
+
+    /// Reads what it prints until a line starting with `prefix`; everything printed so far. Fails after
+    /// [`STORY_LIMIT`] or if it ends first.
+    fn until(&mut self, prefix: &str) -> &str {
+        let deadline = std::time::Instant::now() + STORY_LIMIT;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let done = line.starts_with(prefix);
+                    self.printed.push_str(&line);
+                    self.printed.push('\n');
+                    if done {
+                        return &self.printed;
+                    }
+                }
+                Err(_) => {
+                    let _ = self.child.kill();
+                    let logged = self.stderr.take().unwrap().join().unwrap();
+                    panic!(
+                        "the story never said {prefix:?}:\n{}\n{logged}",
+                        self.printed
+                    );
+                }
             }
         }
-        all
-    });
+    }
 
-    let Ok(so_far) = told.recv_timeout(STORY_LIMIT) else {
-        let _ = story.kill();
-        let _ = story.wait();
-        panic!(
-            "the story did not finish:\n{}\n{}",
-            reader.join().unwrap(),
-            stderr.join().unwrap()
-        );
-    };
+    /// Sends SIGINT, as Ctrl-C does, and waits for the script to end: its exit status and everything it
+    /// printed on stdout and stderr.
+    fn interrupt(&mut self) -> (std::process::ExitStatus, String, String) {
+        let sent = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let status = self.child.wait().unwrap();
+        self.stdout.take().unwrap().join().unwrap();
+        self.printed
+            .extend(self.lines.try_iter().map(|line| line + "\n"));
+        let logged = self.stderr.take().unwrap().join().unwrap();
+        (status, std::mem::take(&mut self.printed), logged)
+    }
+}
+
+impl Drop for Story {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Fails unless every service the story started has stopped, as it said.
+fn all_stopped(story_ports: [u16; 3], logged: &str) {
+    for stopped in [
+        "stopped the vault (sealed",
+        "stopped the website and relay",
+        "stopped the chain",
+    ] {
+        assert!(logged.contains(stopped), "{logged}");
+    }
+    for port in story_ports {
+        assert!(!listening(port), "port {port} is still served after Ctrl-C");
+    }
+}
+
+#[test]
+fn the_whole_story_is_told_left_running_and_stopped_by_ctrl_c() {
+    let mut story = Story::start();
+    let [anvil, website, vault] = story.ports;
+    let so_far = story.until("running:").to_owned();
     said_in_order(&so_far);
 
     // Left running: the website's pages and the vault answer at the URLs printed.
@@ -118,31 +199,15 @@ fn the_whole_story_is_told_left_running_and_stopped_by_ctrl_c() {
     );
 
     // Ctrl-C: the script seals the vault and stops every service, and says so.
-    let interrupted = Command::new("kill")
-        .args(["-INT", &story.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(interrupted.success());
-    let status = story.wait().unwrap();
-    let printed = reader.join().unwrap();
-    let logged = stderr.join().unwrap();
+    let (status, printed, logged) = story.interrupt();
     assert!(status.success(), "{status}: {printed}\n{logged}");
-    for stopped in [
-        "stopped the vault (sealed",
-        "stopped the website and relay",
-        "stopped the chain",
-    ] {
-        assert!(logged.contains(stopped), "{logged}");
-    }
-    for port in [anvil, website, vault] {
-        assert!(!listening(port), "port {port} is still served after Ctrl-C");
-    }
+    all_stopped(story.ports, &logged);
 
     // The owner's fresh words reached nothing the story printed or logged.
-    let words = owners_words(&bin, &state);
+    let words = owners_words(&binary("dnavault-vault"), &story.state);
     assert_eq!(words.split_whitespace().count(), 12);
     let mut everything = printed + &logged;
-    for log in std::fs::read_dir(&state).unwrap().flatten() {
+    for log in std::fs::read_dir(&story.state).unwrap().flatten() {
         if log.path().is_file() {
             everything += &String::from_utf8_lossy(&std::fs::read(log.path()).unwrap());
         }
@@ -151,6 +216,19 @@ fn the_whole_story_is_told_left_running_and_stopped_by_ctrl_c() {
         !everything.contains(&words),
         "the owner's words were printed"
     );
+}
+
+/// Ctrl-C in the middle of the story, once the vault holds the genome: the script stops every service it
+/// started, the vault sealed, and exits 130 (interrupted) rather than 0.
+#[test]
+fn an_interrupted_story_stops_every_service_it_started() {
+    let mut story = Story::start();
+    story.until(" 9. The owner uploads a genome");
+    std::thread::sleep(Duration::from_millis(500));
+    let (status, printed, logged) = story.interrupt();
+    assert_eq!(status.code(), Some(130), "{printed}\n{logged}");
+    assert!(!printed.contains("The story is told."), "{printed}");
+    all_stopped(story.ports, &logged);
 }
 
 /// Fails unless `text` says each of [`TOLD`], in that order.
