@@ -9,10 +9,11 @@ use super::hex0x;
 use crate::{Result, WebError, index::RegistryLog};
 
 /// The derived tables, emptied before a rebuild from `events`.
-pub(crate) const DERIVED: [&str; 7] = [
+pub(crate) const DERIVED: [&str; 8] = [
     "vaults",
     "measurements",
     "tools",
+    "tool_manifests",
     "grants",
     "access_requests",
     "receipt_batches",
@@ -170,8 +171,19 @@ pub(crate) async fn apply(db: &mut AnyConnection, log: &RegistryLog) -> Result<(
             .bind(e.protocolUri.as_str())
             .bind(e.descriptor.as_str())
             .bind(block)
-            .execute(db)
+            .execute(&mut *db)
             .await?;
+            if let Some(tool) = published_tool(&e.descriptor) {
+                sqlx::query(
+                    "INSERT INTO tool_manifests (tool, name, version) VALUES ($1, $2, $3)
+                     ON CONFLICT (tool) DO NOTHING",
+                )
+                .bind(hex0x(tool.id()))
+                .bind(tool.name.as_str())
+                .bind(tool.version.as_str())
+                .execute(db)
+                .await?;
+            }
         }
         E::AccessRequestGranted(e) => request_status(db, e.requestId, "granted", block).await?,
         E::AccessRequestDenied(e) => request_status(db, e.requestId, "denied", block).await?,
@@ -295,4 +307,14 @@ pub(crate) fn int(value: impl TryInto<i64> + Copy + std::fmt::Display) -> Result
     value
         .try_into()
         .map_err(|_| WebError::Chain(format!("{value} is beyond the index's range")))
+}
+
+/// The well-formed tool manifest a filed descriptor holds, if it grants a tool run: its hash is the tool's
+/// identity, so its name may be shown beside that hash whoever filed it.
+fn published_tool(descriptor: &str) -> Option<dnavault_protocol::tool::ToolManifest> {
+    use dnavault_protocol::descriptor::Descriptor;
+    match serde_json::from_str::<Descriptor>(descriptor).ok()? {
+        Descriptor::RunTool { tool, .. } if tool.check().is_ok() => Some(*tool),
+        _ => None,
+    }
 }

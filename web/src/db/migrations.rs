@@ -12,7 +12,7 @@ use sqlx::{
 use crate::{Result, WebError};
 
 /// Every migration, in order: (version, what it does, its SQL).
-const MIGRATIONS: [(i64, &str, &str); 4] = [
+const MIGRATIONS: [(i64, &str, &str); 5] = [
     (
         1,
         "the registry's events and what they add up to",
@@ -32,6 +32,11 @@ const MIGRATIONS: [(i64, &str, &str); 4] = [
         4,
         "the analysis tools installed in each vault",
         include_str!("../../migrations/0004_tools.sql"),
+    ),
+    (
+        5,
+        "the names of the tool manifests access requests published",
+        include_str!("../../migrations/0005_tool_manifests.sql"),
     ),
 ];
 

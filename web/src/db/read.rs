@@ -109,6 +109,9 @@ pub struct Measurement {
 pub struct InstalledTool {
     /// Its identity: its manifest's hash.
     pub tool: B256,
+    /// Its name and version (`bcftools query 1.16`), from a manifest an access request published that hashes
+    /// to it; `None` when none did.
+    pub name: Option<String>,
     /// Installed now (else removed).
     pub approved: bool,
     /// The block of its last change.
@@ -393,8 +396,10 @@ impl Database {
 
     async fn tools(&self, vault: u64) -> Result<Vec<InstalledTool>> {
         let rows = sqlx::query(
-            "SELECT tool, CAST(CASE WHEN approved THEN 1 ELSE 0 END AS BIGINT), changed_block
-             FROM tools WHERE vault_id = $1 ORDER BY changed_block DESC, tool",
+            "SELECT t.tool, CAST(CASE WHEN t.approved THEN 1 ELSE 0 END AS BIGINT), t.changed_block,
+                 m.name, m.version
+             FROM tools t LEFT JOIN tool_manifests m ON m.tool = t.tool
+             WHERE t.vault_id = $1 ORDER BY t.changed_block DESC, t.tool",
         )
         .bind(signed(vault))
         .fetch_all(self.pool())
@@ -403,6 +408,10 @@ impl Database {
             .map(|row| {
                 Ok(InstalledTool {
                     tool: parse(&row.try_get::<String, _>(0)?)?,
+                    name: match (row.try_get(3)?, row.try_get::<Option<String>, _>(4)?) {
+                        (Some::<String>(name), Some(version)) => Some(format!("{name} {version}")),
+                        _ => None,
+                    },
                     approved: row.try_get::<i64, _>(1)? != 0,
                     changed_block: unsigned(row.try_get(2)?),
                 })

@@ -112,6 +112,7 @@ pub(crate) fn vault(vault: &VaultDetail) -> Markup {
                 @for t in &vault.tools {
                     div.card {
                         @if t.approved { (badge("live")) "installed" } @else { (badge("revoked")) "removed" }
+                        @if let Some(name) = &t.name { p { strong { (name) } } }
                         p.mono { (t.tool) }
                         p.muted { "since block " (t.changed_block) }
                     }

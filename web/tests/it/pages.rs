@@ -247,3 +247,77 @@ async fn a_researcher_builds_a_request_in_words_and_gets_what_to_file() {
     assert_eq!(status, 422);
     assert!(again.contains("https://"), "{again}");
 }
+
+/// A tool manifest of bcftools, as a vault operator writes one (the hashes need not be real here).
+fn bcftools_manifest() -> dnavault_protocol::tool::ToolManifest {
+    use dnavault_protocol::tool::{File, Limits, ToolManifest};
+    ToolManifest {
+        name: "bcftools query".into(),
+        version: "1.16".into(),
+        executable: File {
+            path: "/usr/bin/bcftools".into(),
+            sha256: keccak256("bcftools"),
+        },
+        files: Vec::new(),
+        arguments: ["query", "-r", "{regions}", "-f", "%POS\\n", "{genome}"]
+            .map(String::from)
+            .to_vec(),
+        outputs: vec!["stdout".into()],
+        limits: Limits {
+            cpu_seconds: 30,
+            memory_bytes: 1 << 29,
+            output_bytes: 1 << 20,
+            wall_seconds: 60,
+        },
+    }
+}
+
+/// An installed tool is named, on the vault's page and in the API, by the manifest an access request
+/// published that hashes to it (the request withdrawn or not); a tool no request published stays a hash.
+#[tokio::test]
+async fn an_installed_tool_is_named_by_a_published_manifest_that_hashes_to_it() {
+    use dnavault_protocol::descriptor::{Descriptor, PANELS};
+    let chain = TestChain::start().await.unwrap();
+    let cast = crate::Cast::of(&chain);
+    sent(cast.owner.registerVault("https://vault-1.example/".into())).await;
+    let vault = U256::from(1);
+    let manifest = bcftools_manifest();
+    let descriptor = Descriptor::RunTool {
+        tool: Box::new(manifest.clone()),
+        panel: Some(serde_json::from_str(PANELS[0].1).unwrap()),
+        score: None,
+    };
+    descriptor.check().unwrap();
+    let now = chain.latest_timestamp().await.unwrap();
+    sent(cast.researcher.requestAccess(
+        vault,
+        descriptor.scope(),
+        Purpose::parse("HMB").unwrap().to_bytes16(),
+        now + 86_400,
+        keccak256("the protocol"),
+        "https://protocol.example/1".into(),
+        serde_json::to_string(&descriptor).unwrap(),
+    ))
+    .await;
+    sent(cast.researcher.withdrawRequest(U256::from(1))).await;
+    let unnamed = alloy::primitives::B256::repeat_byte(0x72);
+    sent(cast.owner.approveTool(vault, manifest.id())).await;
+    sent(cast.owner.approveTool(vault, unnamed)).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite(&dir).await;
+    indexer(&chain, &db, 0, 100).sync().await.unwrap();
+    let app = app_over(&chain, db);
+    let (status, _, shown) = page(&app, "/vaults/1").await;
+    assert_eq!(status, 200);
+    let tools = &shown[shown.find("Installed analysis tools").unwrap()..];
+    let tools = &tools[..tools.find("Grants").unwrap()];
+    assert!(tools.contains("bcftools query 1.16"), "{tools}");
+    assert!(tools.contains(&manifest.id().to_string()), "{tools}");
+    assert!(tools.contains(&unnamed.to_string()), "{tools}");
+    assert_eq!(
+        tools.matches("bcftools query").count(),
+        1,
+        "only the tool whose manifest was published is named: {tools}"
+    );
+}
