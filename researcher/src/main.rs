@@ -359,7 +359,6 @@ fn owner_approval(path: &Path) -> eyre::Result<OwnerApproval> {
     })
 }
 
-/// An analysis descriptor from a JSON file, checked.
 /// The manifest of the tool the grant's `--descriptor` names.
 fn granted_tool(terms: &TermsArgs) -> eyre::Result<dnavault_protocol::tool::ToolManifest> {
     let Some(path) = &terms.descriptor else {
@@ -395,6 +394,7 @@ fn written_outputs(
     Ok(serde_json::Value::Array(outputs.collect()))
 }
 
+/// An analysis descriptor from a JSON file, checked.
 fn read_descriptor(path: &std::path::Path) -> eyre::Result<Descriptor> {
     let text = std::fs::read_to_string(path).wrap_err_with(|| path.display().to_string())?;
     let descriptor: Descriptor = serde_json::from_str(&text)

@@ -319,6 +319,20 @@ pub fn cancel_signatures(
     e
 }
 
+/// Registering a new vault at `uri`, owned by `owner`: the owner's own transaction.
+pub fn register_vault(owner: Address, uri: &str, deployment: Deployment) -> Explanation {
+    let mut e = Explanation::new("Register a new vault on the registry, owned by this account")
+        .fact("Owner", owner.to_checksum(None))
+        .fact("Vault address (public)", uri)
+        .fact("Chain", chain_name(deployment.chain_id))
+        .fact("Registry", deployment.registry.to_checksum(None));
+    e.warnings.extend([
+        "the vault's address and owner are public on-chain; nothing of the genome is".into(),
+        "it runs no code and holds no data until you approve its code and boot it".into(),
+    ]);
+    e
+}
+
 /// A code update: a new approved launch measurement.
 pub fn approve_measurement(m: &ApproveMeasurement, deployment: Deployment) -> Explanation {
     let mut e = Explanation::new(format!(

@@ -1,7 +1,7 @@
 //! Registering a vault: the owner's own transaction, which makes the account the vault's owner.
 
 use clap::Args;
-use dnavault_wallet::explain::Explanation;
+use dnavault_wallet::explain;
 use eyre::bail;
 use serde_json::json;
 
@@ -27,17 +27,7 @@ pub(crate) async fn register_vault(session: &Session, args: RegisterArgs) -> eyr
     let s = Signing::open(session, &args.chain).await?;
     let connection = s.connection()?;
     let owner = s.address();
-    let explanation = Explanation {
-        title: "Register a new vault on the registry, owned by this account".into(),
-        facts: vec![
-            ("Owner".into(), owner.to_checksum(None)),
-            ("Vault address (public)".into(), args.uri.clone()),
-        ],
-        warnings: vec![
-            "the vault's address and owner are public on-chain; nothing of the genome is".into(),
-            "it runs no code and holds no data until you approve its code and boot it".into(),
-        ],
-    };
+    let explanation = explain::register_vault(owner, &args.uri, s.deployment);
     session.confirm(&explanation, "Register it?")?;
     let (submitted, vault) = connection.register_vault(&args.uri).await?;
     session.emit(
