@@ -212,7 +212,11 @@ async fn run(command: Command) -> eyre::Result<()> {
             let researcher = researcher(&key)?;
             // Checked before anything is sent, so a query is not spent on outputs that cannot be written.
             let tool = match &outputs_dir {
-                Some(_) => Some(granted_tool(&terms)?),
+                Some(dir) => {
+                    let tool = granted_tool(&terms)?;
+                    dnavault_researcher::outputs::ready(&tool, dir)?;
+                    Some(tool)
+                }
                 None => None,
             };
             // What to send is read (and a malformed query refused) before the network is needed.
@@ -264,7 +268,14 @@ async fn run(command: Command) -> eyre::Result<()> {
                 "vaultKey": opened.vault_key,
             });
             if let (Some(dir), Some(tool)) = (&outputs_dir, &tool) {
-                answer["result"]["outputs"] = written_outputs(&opened.result, tool, dir)?;
+                match written_outputs(&opened.result, tool, dir) {
+                    Ok(written) => answer["result"]["outputs"] = written,
+                    // The query is spent: its answer is printed whole rather than lost.
+                    Err(error) => {
+                        println!("{}", serde_json::to_string_pretty(&answer)?);
+                        return Err(error.wrap_err("the answer is printed with its outputs in hex"));
+                    }
+                }
             }
             println!("{}", serde_json::to_string_pretty(&answer)?);
         }

@@ -13,6 +13,9 @@ pub enum OutputsError {
         "the vault returned an output named {0:?}, which the granted tool does not declare as a file name"
     )]
     Undeclared(String),
+    /// A file an output would be written to is there already.
+    #[error("{0} exists already: choose another --outputs-dir, or move it away")]
+    Exists(PathBuf),
     /// The file could not be written (or already exists).
     #[error("cannot write {path}: {source}")]
     Write {
@@ -21,6 +24,19 @@ pub enum OutputsError {
         /// Why.
         source: std::io::Error,
     },
+}
+
+/// Checks, before a query is spent, that no file `manifest`'s outputs would be written to exists in `dir`.
+pub fn ready(manifest: &ToolManifest, dir: &Path) -> Result<(), OutputsError> {
+    match manifest
+        .outputs
+        .iter()
+        .map(|name| dir.join(name))
+        .find(|path| path.exists())
+    {
+        Some(path) => Err(OutputsError::Exists(path)),
+        None => Ok(()),
+    }
 }
 
 /// Writes each output of `result` to `dir`/NAME (`stdout` for the tool's standard output) and returns the
@@ -141,7 +157,12 @@ mod tests {
     #[test]
     fn an_existing_file_is_kept() {
         let dir = tempfile::tempdir().unwrap();
+        assert!(ready(&manifest(&["stdout"]), dir.path()).is_ok());
         std::fs::write(dir.path().join("stdout"), b"mine").unwrap();
+        let told = ready(&manifest(&["other", "stdout"]), dir.path());
+        assert!(
+            matches!(told, Err(OutputsError::Exists(ref p)) if *p == dir.path().join("stdout"))
+        );
         let refused = write(&result(&["stdout"]), &manifest(&["stdout"]), dir.path());
         assert!(matches!(refused, Err(OutputsError::Write { .. })));
         assert_eq!(std::fs::read(dir.path().join("stdout")).unwrap(), b"mine");

@@ -184,3 +184,48 @@ fn key_file() -> (tempfile::TempDir, std::path::PathBuf) {
     .unwrap();
     (dir, key)
 }
+
+/// A bcftools run over the same window as [`COUNTS`] (its hashes need not be real: nothing runs).
+const RUN_TOOL: &str = r#"{"analysis": "dnavault/query/run-tool/v1",
+    "tool": {"name": "bcftools query", "version": "1.16",
+        "executable": {"path": "/usr/bin/bcftools",
+            "sha256": "0x1111111111111111111111111111111111111111111111111111111111111111"},
+        "files": [], "arguments": ["query", "-r", "{regions}", "-f", "%POS\\n", "{genome}"],
+        "outputs": ["stdout"],
+        "limits": {"cpuSeconds": 30, "memoryBytes": 536870912, "outputBytes": 1048576, "wallSeconds": 60}},
+    "panel": {"name": "window", "assembly": "GRCh37",
+        "regions": [{"chrom": "22", "start": 50326000, "end": 50360000, "gene": ""}], "rsids": []}}"#;
+
+/// `--outputs-dir` is checked before anything is sent, so no query is spent on outputs it cannot write:
+/// under a grant of no tool, and where a file an output would be written to exists (it is kept).
+#[test]
+fn outputs_that_cannot_be_written_are_refused_before_anything_is_sent() {
+    let (dir, key) = key_file();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let query = dir.path().join("run.json");
+    std::fs::write(
+        &query,
+        r#"{"kind": "run-tool", "tool": "0x11", "regions": []}"#,
+    )
+    .unwrap();
+    let descriptor = dir.path().join("descriptor.json");
+    for (content, expected) in [(COUNTS, "grants no tool"), (RUN_TOOL, "exists already")] {
+        std::fs::write(&descriptor, content).unwrap();
+        std::fs::write(out.join("stdout"), "kept").unwrap();
+        let output = offline_query(
+            &key,
+            &[
+                "--descriptor",
+                descriptor.to_str().unwrap(),
+                "--query-file",
+                query.to_str().unwrap(),
+                "--outputs-dir",
+                out.to_str().unwrap(),
+            ],
+        );
+        assert!(!output.status.success(), "{expected}");
+        assert!(text(&output).contains(expected), "{}", text(&output));
+        assert_eq!(std::fs::read_to_string(out.join("stdout")).unwrap(), "kept");
+    }
+}
